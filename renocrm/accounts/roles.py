@@ -1,0 +1,72 @@
+"""Roles and what each may do: the one place permissions are decided, for pages and the API alike."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Firm admin / general manager")
+    SALES = "sales", _("Customer manager")
+    DESIGNER = "designer", _("Designer")
+    PROJECT_MANAGER = "project_manager", _("Project manager / foreman")
+    QC = "qc", _("QC inspector")
+    CUSTOMER_SERVICE = "customer_service", _("Customer service agent")
+    FINANCE = "finance", _("Finance")
+
+
+# Resource groups: each page and API route belongs to one. Sessions check "<group>.view" for reading and
+# "<group>.manage" for writing; API keys carry scopes "<group>:read" and "<group>:write".
+GROUPS = (
+    "leads",
+    "contracts",
+    "worksites",
+    "aftercare",
+    "callbacks",
+    "complaints",
+    "reports",
+    "audit",
+    "firm",
+    "integrations",
+)
+
+_ALL = frozenset(Role)
+R = Role
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "dashboard.view": _ALL,
+    "leads.view": frozenset({R.ADMIN, R.SALES, R.DESIGNER, R.CUSTOMER_SERVICE}),
+    "leads.manage": frozenset({R.ADMIN, R.SALES, R.DESIGNER}),
+    "contracts.view": frozenset({R.ADMIN, R.SALES, R.DESIGNER, R.FINANCE, R.PROJECT_MANAGER}),
+    "contracts.manage": frozenset({R.ADMIN, R.SALES, R.DESIGNER, R.FINANCE}),
+    "worksites.view": _ALL,
+    "worksites.manage": frozenset({R.ADMIN, R.DESIGNER, R.PROJECT_MANAGER, R.QC}),
+    "aftercare.view": frozenset({R.ADMIN, R.CUSTOMER_SERVICE, R.PROJECT_MANAGER, R.DESIGNER}),
+    "aftercare.manage": frozenset({R.ADMIN, R.CUSTOMER_SERVICE, R.PROJECT_MANAGER}),
+    "callbacks.view": frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),
+    "callbacks.manage": frozenset({R.ADMIN, R.CUSTOMER_SERVICE}),
+    "complaints.view": frozenset({R.ADMIN, R.CUSTOMER_SERVICE, R.PROJECT_MANAGER}),
+    "complaints.manage": frozenset({R.ADMIN, R.CUSTOMER_SERVICE, R.PROJECT_MANAGER}),
+    "reports.view": frozenset({R.ADMIN, R.CUSTOMER_SERVICE, R.FINANCE}),
+    "reports.manage": frozenset({R.ADMIN}),
+    "audit.view": frozenset({R.ADMIN}),
+    "audit.manage": frozenset(),
+    "firm.view": frozenset({R.ADMIN}),
+    "firm.manage": frozenset({R.ADMIN}),
+    "integrations.view": frozenset({R.ADMIN}),
+    "integrations.manage": frozenset({R.ADMIN}),
+    # Unmasked mobile numbers and addresses.
+    "contacts.view": frozenset({R.ADMIN, R.SALES, R.DESIGNER, R.PROJECT_MANAGER, R.CUSTOMER_SERVICE}),
+}
+
+
+def role_has(role: str, permission: str) -> bool:
+    try:
+        return Role(role) in PERMISSIONS[permission]
+    except (KeyError, ValueError):
+        return False
+
+
+def scope_allows(scopes, group: str, *, write: bool) -> bool:
+    return f"{group}:{'write' if write else 'read'}" in scopes
+
+
+SCOPES = tuple(f"{group}:{mode}" for group in GROUPS for mode in ("read", "write"))

@@ -1,0 +1,108 @@
+"""One error body for every 4xx and 5xx of the API:
+
+{"error": {"status": 400, "code": "invalid", "message": "…", "fields": {"mobile": ["…"]}},
+ "request_id": "…"}
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from renocrm.observability import current_request_id
+from renocrm.tenancy.context import TenantScopeError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MESSAGES = {
+    400: "Bad request.",
+    401: "Authentication credentials were not provided or are not valid.",
+    403: "You do not have permission to perform this action.",
+    404: "Not found.",
+    405: "Method not allowed.",
+    409: "Conflict.",
+    422: "Unprocessable request.",
+    429: "Too many requests.",
+    500: "Server error.",
+    503: "Service temporarily unavailable.",
+}
+
+
+def error_body(status: int, *, code: str, message: str, fields: dict | None = None) -> dict:
+    error = {"status": status, "code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    return {"error": error, "request_id": current_request_id()}
+
+
+def error_response(status: int, *, code: str | None = None, message: str | None = None, fields=None):
+    return JsonResponse(
+        error_body(
+            status,
+            code=code or str(status),
+            message=message or _(DEFAULT_MESSAGES.get(status, "Error.")),
+            fields=fields,
+        ),
+        status=status,
+    )
+
+
+def _fields(detail) -> tuple[str, dict | None]:
+    """Split a DRF ValidationError detail into a message and field errors ("non_field_errors" stays a field)."""
+    if isinstance(detail, dict):
+        fields = {
+            key: [str(item) for item in value] if isinstance(value, list) else value for key, value in detail.items()
+        }
+        return _("Some fields are not valid."), fields
+    if isinstance(detail, list):
+        return " ".join(str(item) for item in detail), None
+    return str(detail), None
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, TenantScopeError):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        logger.exception("Unhandled API error", exc_info=exc)
+        transaction.set_rollback(True)
+        return _reshape(exceptions.APIException(), status=500, headers={})
+    # Nothing the failed request wrote survives it.
+    transaction.set_rollback(True)
+    return _reshape(exc, status=response.status_code, headers=response.headers)
+
+
+def _reshape(exc, *, status: int, headers):
+    from rest_framework.response import Response
+
+    if isinstance(exc, Http404 | exceptions.NotFound):
+        code, message, fields = "not_found", _(DEFAULT_MESSAGES[404]), None
+    elif isinstance(exc, PermissionDenied):
+        code, message, fields = "permission_denied", _(DEFAULT_MESSAGES[403]), None
+    elif isinstance(exc, exceptions.ValidationError):
+        code = "invalid"
+        message, fields = _fields(exc.detail)
+    elif isinstance(exc, exceptions.APIException):
+        code = exc.default_code if status != 500 else "server_error"
+        message, fields = _fields(exc.detail) if status != 500 else (_(DEFAULT_MESSAGES[500]), None)
+    else:
+        code, message, fields = "error", _(DEFAULT_MESSAGES.get(status, "Error.")), None
+    response = Response(error_body(status, code=code, message=message, fields=fields), status=status)
+    for name in ("Retry-After", "WWW-Authenticate", "Allow"):
+        if name in headers:
+            response[name] = headers[name]
+    return response
+
+
+def api_not_found(request, exception=None):
+    return error_response(404, code="not_found")
+
+
+def api_server_error(request):
+    return error_response(500, code="server_error")

@@ -1,0 +1,82 @@
+"""``Idempotency-Key`` on API POSTs: a retry with the same key and body gets the first response again and
+creates nothing; the same key with another body is refused.
+
+The record is claimed with ``INSERT … ON CONFLICT DO NOTHING`` in the request's own transaction, so a
+concurrent retry blocks on the unique key until the first request commits (then replays its response)
+or rolls back (then runs itself). A server error rolls the claim back with everything else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import connection
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+
+from renocrm.tenancy.context import get_current_tenant
+
+from .errors import error_response
+
+HEADER = "HTTP_IDEMPOTENCY_KEY"
+
+
+def _principal(request) -> str | None:
+    api_key = getattr(request, "api_key", None)
+    if api_key is not None:
+        return f"key:{api_key.pk}"
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return None
+
+
+class IdempotencyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        key = request.META.get(HEADER)
+        tenant = get_current_tenant()
+        if request.method != "POST" or not key or tenant is None or not request.path.startswith("/api/"):
+            return self.get_response(request)
+        principal = _principal(request)
+        if principal is None:
+            return self.get_response(request)
+        if len(key) > 255:
+            return error_response(400, code="invalid", message=_("Idempotency-Key is longer than 255 characters."))
+        digest = hashlib.sha256(request.method.encode() + request.path.encode() + b"\n" + request.body).hexdigest()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO api_idempotencyrecord (tenant_id, principal, key, request_hash, body, content_type,"
+                " created_at) VALUES (%s, %s, %s, %s, '', '', now()) ON CONFLICT DO NOTHING RETURNING id",
+                [tenant.pk, principal, key, digest],
+            )
+            claimed = cursor.fetchone()
+            if claimed is None:
+                cursor.execute(
+                    "SELECT request_hash, status_code, content_type, body FROM api_idempotencyrecord"
+                    " WHERE tenant_id = %s AND principal = %s AND key = %s",
+                    [tenant.pk, principal, key],
+                )
+                stored = cursor.fetchone()
+        if claimed is None:
+            request_hash, status_code, content_type, body = stored
+            if request_hash != digest:
+                return error_response(
+                    422,
+                    code="idempotency_key_reused",
+                    message=_("This Idempotency-Key was used with a different request."),
+                )
+            response = HttpResponse(bytes(body), status=status_code, content_type=content_type)
+            response["Idempotent-Replayed"] = "true"
+            return response
+
+        response = self.get_response(request)
+        if response.status_code < 500 and not getattr(response, "streaming", False):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE api_idempotencyrecord SET status_code = %s, content_type = %s, body = %s WHERE id = %s",
+                    [response.status_code, response.get("Content-Type", ""), response.content, claimed[0]],
+                )
+        return response

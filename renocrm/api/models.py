@@ -1,0 +1,60 @@
+import hashlib
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from renocrm.tenancy.models import TenantModel
+
+
+def hash_key(raw_key: str) -> str:
+    # API keys are long random strings, so a fast digest is enough; a slow hash would only cost latency.
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+class ApiKey(TenantModel):
+    """A partner's key to one firm's API. Only its digest is stored; the key is shown once."""
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16)
+    hashed_key = models.CharField(max_length=64)
+    scopes = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    rate = models.CharField(_("rate limit"), max_length=20, blank=True, help_text=_("e.g. 600/min; empty: default"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    # The key's own prefix makes its row readable before the firm is known (see authentication.py).
+    rls_also_readable_when = "prefix = current_setting('app.api_key_prefix', true)"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "prefix"], name="apikey_unique_prefix")]
+        indexes = [models.Index(fields=["prefix"], name="apikey_prefix")]
+        verbose_name = _("API key")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class IdempotencyRecord(TenantModel):
+    """The stored response to a POST carrying an Idempotency-Key, replayed for a retry of the same request."""
+
+    principal = models.CharField(max_length=40)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    audited = False
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "principal", "key"], name="idempotency_unique_key"),
+        ]
+        indexes = [models.Index(fields=["tenant", "created_at"], name="idempotency_tenant_created")]

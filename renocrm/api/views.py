@@ -1,0 +1,62 @@
+"""The base every API view derives from: authentication, the firm's scope and permissions in one place."""
+
+from __future__ import annotations
+
+from rest_framework import mixins, viewsets
+from rest_framework.relations import PrimaryKeyRelatedField
+
+
+class FirmScopedMixin:
+    """Owns ``get_queryset``: the model's firm-scoped manager, narrowed by ``scope_queryset``.
+
+    Subclasses set ``model`` and ``permission_group`` and may override ``scope_queryset(queryset)`` to add
+    ``select_related``, annotations or per-role narrowing. They may not override ``get_queryset``: one
+    viewset that forgot the firm would be one too many. Another firm's id is simply not in the queryset,
+    so it answers 404 exactly as a missing one does.
+    """
+
+    model = None
+    permission_group: str | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise TypeError(f"{cls.__name__} overrides get_queryset; override scope_queryset instead.")
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.model._base_manager.none()  # schema generation runs outside any firm
+        return self.scope_queryset(self.model.objects.all())
+
+    def scope_queryset(self, queryset):
+        return queryset
+
+
+class FirmModelViewSet(FirmScopedMixin, viewsets.ModelViewSet):
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+
+class FirmReadOnlyViewSet(FirmScopedMixin, viewsets.ReadOnlyModelViewSet):
+    pass
+
+
+class FirmListCreateRetrieveViewSet(
+    FirmScopedMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    pass
+
+
+class FirmRelatedField(PrimaryKeyRelatedField):
+    """A reference to another firm-owned row, resolved in the current firm only: another firm's id is
+    "does not exist" (400), never a link across firms."""
+
+    def __init__(self, model=None, **kwargs):
+        self.model = model
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return self.model.objects.all()

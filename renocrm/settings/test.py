@@ -1,0 +1,22 @@
+"""Tests: real PostgreSQL and Redis (named by the environment, else the local servers), eager Celery."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("DATABASE_URL", "postgres://renocrm_app:renocrm_app@127.0.0.1:5432/renocrm")
+os.environ.setdefault("DATABASE_OWNER_URL", "postgres://postgres@127.0.0.1:5432/renocrm")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ.setdefault("CACHE_KEY_PREFIX", f"renocrm-test-{os.getpid()}")
+
+from .base import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SMS_BACKEND = "renocrm.outbox.sms.LocmemBackend"
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+for database in DATABASES.values():  # noqa: F405
+    database["CONN_MAX_AGE"] = 0
+    database["CONN_HEALTH_CHECKS"] = False
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -1,0 +1,2 @@
+def firm(request):
+    return {"current_firm": getattr(request, "tenant", None)}

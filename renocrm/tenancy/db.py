@@ -1,0 +1,181 @@
+"""Database-side tenancy: row-level security, composite tenant keys, the audit trigger and the app role.
+
+``sync_tenant_tables()`` runs after every ``migrate`` on the owner connection. It is idempotent and
+derives everything from the models, so a new tenant model is protected the moment its table exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connections
+from psycopg2 import sql
+
+logger = logging.getLogger(__name__)
+
+CURRENT_TENANT_SQL = "NULLIF(current_setting('app.tenant_id', true), '')::bigint"
+POLICY_NAME = "tenant_isolation"
+
+
+def tenant_models():
+    from .models import TenantModel
+
+    return [
+        model
+        for model in apps.get_models()
+        if issubclass(model, TenantModel) and model._meta.managed and not model._meta.proxy
+    ]
+
+
+def tenant_table_names() -> set[str]:
+    return {model._meta.db_table for model in tenant_models()}
+
+
+def _name(prefix: str, *parts: str) -> str:
+    # Postgres truncates identifiers at 63 bytes; a digest keeps generated names unique and stable.
+    digest = hashlib.sha256(".".join(parts).encode()).hexdigest()[:10]
+    return f"{parts[0][:40]}_{prefix}_{digest}"
+
+
+def app_role_name() -> str:
+    return settings.DATABASES["default"]["USER"]
+
+
+def ensure_app_role(using: str = "owner") -> None:
+    """Create the application role if missing: it may log in, and nothing more."""
+    role = app_role_name()
+    password = settings.DATABASES["default"].get("PASSWORD") or ""
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s", [role])
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(
+                sql.SQL(
+                    "CREATE ROLE {} LOGIN PASSWORD %s NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT"
+                ).format(sql.Identifier(role)),
+                [password],
+            )
+        elif row[0] or row[1]:
+            raise RuntimeError(f"The application role {role!r} is superuser or BYPASSRLS; it must be neither.")
+
+
+def install_functions(cursor) -> None:
+    cursor.execute(
+        """
+        CREATE OR REPLACE FUNCTION renocrm_audit() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            old_row jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
+            new_row jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
+            changes jsonb;
+        BEGIN
+            IF TG_OP = 'UPDATE' THEN
+                SELECT coalesce(jsonb_object_agg(n.key, jsonb_build_array(old_row -> n.key, n.value)), '{}')
+                  INTO changes
+                  FROM jsonb_each(new_row) AS n
+                 WHERE n.value IS DISTINCT FROM old_row -> n.key
+                   AND n.key NOT IN ('updated_at', 'last_used_at');
+                IF changes = '{}'::jsonb THEN
+                    RETURN NULL;
+                END IF;
+            ELSE
+                changes := coalesce(new_row, old_row);
+            END IF;
+            INSERT INTO audit_auditevent (tenant_id, at, action, table_name, row_id, actor_id, request_id, changes)
+            VALUES (
+                coalesce(NEW.tenant_id, OLD.tenant_id), clock_timestamp(), lower(TG_OP), TG_TABLE_NAME,
+                coalesce(new_row ->> 'id', old_row ->> 'id'),
+                NULLIF(current_setting('app.user_id', true), '')::bigint,
+                coalesce(current_setting('app.request_id', true), ''),
+                changes
+            );
+            RETURN NULL;
+        END;
+        $$;
+        """
+    )
+
+
+def sync_tenant_tables(using: str = "owner") -> None:
+    """Bring every tenant table's policy, keys, trigger and grants in line with the models."""
+    connection = connections[using]
+    role = sql.Identifier(app_role_name())
+    models_by_table = {model._meta.db_table: model for model in tenant_models()}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        existing = {row[0] for row in cursor.fetchall()}
+        install_functions(cursor)
+        cursor.execute("SELECT conname FROM pg_constraint")
+        constraints = {row[0] for row in cursor.fetchall()}
+
+        for table, model in sorted(models_by_table.items()):
+            if table not in existing:
+                continue
+            t = sql.Identifier(table)
+            cursor.execute(sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(t))
+            cursor.execute(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(t))
+            cursor.execute(sql.SQL("DROP POLICY IF EXISTS {} ON {}").format(sql.Identifier(POLICY_NAME), t))
+            using_clause = sql.SQL("tenant_id = {}").format(sql.SQL(CURRENT_TENANT_SQL))
+            if model.rls_also_readable_when:
+                using_clause = sql.SQL("({}) OR ({})").format(using_clause, sql.SQL(model.rls_also_readable_when))
+            cursor.execute(
+                sql.SQL("CREATE POLICY {} ON {} USING ({}) WITH CHECK (tenant_id = {})").format(
+                    sql.Identifier(POLICY_NAME), t, using_clause, sql.SQL(CURRENT_TENANT_SQL)
+                )
+            )
+            key = _name("tenant_key", table)
+            if key not in constraints:
+                cursor.execute(
+                    sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE (tenant_id, id)").format(t, sql.Identifier(key))
+                )
+                constraints.add(key)
+
+        # Composite keys after all targets have their (tenant_id, id) key.
+        for table, model in sorted(models_by_table.items()):
+            if table not in existing:
+                continue
+            for field in model._meta.concrete_fields:
+                target = field.related_model if field.many_to_one or field.one_to_one else None
+                if target is None or target._meta.db_table not in models_by_table or field.name == "tenant":
+                    continue
+                fk = _name("tenant_fk", table, field.column)
+                if fk in constraints:
+                    continue
+                cursor.execute(
+                    sql.SQL(
+                        "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY (tenant_id, {}) REFERENCES {} (tenant_id, id)"
+                    ).format(
+                        sql.Identifier(table),
+                        sql.Identifier(fk),
+                        sql.Identifier(field.column),
+                        sql.Identifier(target._meta.db_table),
+                    )
+                )
+                constraints.add(fk)
+
+        for table, model in sorted(models_by_table.items()):
+            if table not in existing:
+                continue
+            t = sql.Identifier(table)
+            cursor.execute(sql.SQL("DROP TRIGGER IF EXISTS renocrm_audit ON {}").format(t))
+            if model.audited:
+                cursor.execute(
+                    sql.SQL(
+                        "CREATE TRIGGER renocrm_audit AFTER INSERT OR UPDATE OR DELETE ON {} "
+                        "FOR EACH ROW EXECUTE FUNCTION renocrm_audit()"
+                    ).format(t)
+                )
+
+        # The application role reads and writes rows; it owns nothing and cannot change the schema.
+        cursor.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role))
+        cursor.execute(
+            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(role)
+        )
+        cursor.execute(sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(role))
+        # The audit trail is append-only for the application.
+        if "audit_auditevent" in existing:
+            cursor.execute(sql.SQL("REVOKE UPDATE, DELETE ON audit_auditevent FROM {}").format(role))
+    logger.info("tenancy: synchronised %d tenant tables", len(models_by_table))
