@@ -3,6 +3,8 @@ application role, two firms in every test that touches data, and the clients tha
 
 from __future__ import annotations
 
+import os
+
 import psycopg2
 import pytest
 from django.conf import settings
@@ -32,7 +34,8 @@ def _admin_connection():
 def django_db_setup(django_test_environment, django_db_blocker):
     """Create the test database as the owner, migrate it as the owner, then run every test through the
     application role (``default``), exactly as the running system does."""
-    name = "test_" + settings.DATABASES["default"]["NAME"]
+    # One database per test process, so concurrent runs on one server never drop each other's database.
+    name = f"test_{settings.DATABASES['default']['NAME']}_{os.getpid()}"
     with django_db_blocker.unblock():
         admin = _admin_connection()
         with admin.cursor() as cursor:
@@ -78,3 +81,25 @@ def firm_b(db):
 def in_firm():
     """``with in_firm(firm): …`` runs a block as that firm (the ORM scope and the RLS setting)."""
     return tenant_context
+
+
+@pytest.fixture
+def partner(firm_a):
+    """An API key of firm A with every scope; ``partner.headers`` authenticates a test client request."""
+    from tests.factories import ApiKeyFactory
+
+    with tenant_context(firm_a):
+        api_key = ApiKeyFactory()
+    api_key.headers = {"HTTP_AUTHORIZATION": f"Api-Key {api_key.raw_key}"}
+    return api_key
+
+
+@pytest.fixture
+def staff_client(client, firm_a):
+    """A Django test client signed in as an admin of firm A."""
+    from tests.factories import MembershipFactory
+
+    membership = MembershipFactory(tenant=firm_a)
+    client.force_login(membership.user)
+    client.membership = membership
+    return client

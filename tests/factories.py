@@ -2,9 +2,13 @@
 so related objects always belong to the same firm."""
 
 import factory
+from django.utils import timezone
 
 from renocrm.accounts.models import Membership, User
-from renocrm.accounts.roles import Role
+from renocrm.accounts.roles import SCOPES, Role
+from renocrm.api.authentication import generate_key
+from renocrm.api.models import ApiKey, IdempotencyRecord, hash_key
+from renocrm.audit.models import AuditEvent
 from renocrm.tenancy.models import Tenant
 
 
@@ -37,3 +41,41 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     tenant = factory.SubFactory(TenantFactory)
     role = Role.ADMIN
+
+
+class ApiKeyFactory(factory.django.DjangoModelFactory):
+    """Call inside tenant_context(firm). ``raw_key`` is set on the instance for the test to authenticate."""
+
+    class Meta:
+        model = ApiKey
+
+    name = factory.Sequence(lambda n: f"partner {n}")
+    scopes = factory.LazyFunction(lambda: list(SCOPES))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        raw_key, prefix = generate_key()
+        obj = model_class.objects.create(*args, prefix=prefix, hashed_key=hash_key(raw_key), **kwargs)
+        obj.raw_key = raw_key
+        return obj
+
+
+class IdempotencyRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IdempotencyRecord
+
+    principal = "key:1"
+    key = factory.Sequence(lambda n: f"key-{n}")
+    request_hash = "0" * 64
+    status_code = 201
+
+
+class AuditEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuditEvent
+
+    at = factory.LazyFunction(timezone.now)
+    action = AuditEvent.Action.UPDATE
+    table_name = "api_apikey"
+    row_id = "1"
+    changes = factory.LazyFunction(lambda: {"name": ["old", "new"]})

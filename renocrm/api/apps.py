@@ -6,3 +6,6 @@ class ApiConfig(AppConfig):
     name = "renocrm.api"
     label = "api"
     verbose_name = _("API platform")
+
+    def ready(self):
+        from . import schema  # noqa: F401  (registers the API-key scheme with drf-spectacular)

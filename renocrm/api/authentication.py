@@ -46,7 +46,7 @@ def generate_key() -> tuple[str, str]:
 def find_key(raw_key: str) -> ApiKey | None:
     """Look a key up before the firm is known. Row-level security lets exactly the rows with this prefix
     through, for this one transaction; the digest comparison then decides."""
-    parts = raw_key.split("_")
+    parts = raw_key.split("_", 2)  # the secret part may itself contain "_"
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         return None
     prefix = parts[1]

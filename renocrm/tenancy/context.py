@@ -78,8 +78,9 @@ def tenant_context(tenant, *, user_id: int | None = None, request_id: str = "", 
             with connections[using].cursor() as cursor:
                 _apply(cursor, scope)
             yield tenant
-            if nested:
-                # A released savepoint keeps the inner setting, so put the outer firm back explicitly.
+            if nested and not connections[using].needs_rollback:
+                # A released savepoint keeps the inner setting, so put the outer firm back explicitly
+                # (a savepoint marked for rollback restores it by itself).
                 with connections[using].cursor() as cursor:
                     _apply(cursor, outer)
     finally:

@@ -50,11 +50,24 @@ class TenantQuerySet(models.QuerySet):
         return super().bulk_create(objs, *args, **kwargs)
 
 
+class CurrentTenantId(models.Expression):
+    """The current firm's id, read when the SQL is compiled rather than when the queryset is built.
+
+    So ``Customer.objects.all()`` may be written at import time (form fields, filter sets) and is still
+    scoped to whichever firm is current when it runs — and raises if none is.
+    """
+
+    output_field = models.BigIntegerField()
+
+    def as_sql(self, compiler, connection):
+        return "%s", [require_current_tenant().pk]
+
+
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
-    """Scoped to the current firm; raises TenantScopeError when there is none (fails closed)."""
+    """Scoped to the current firm; running a query with no current firm raises TenantScopeError."""
 
     def get_queryset(self):
-        return super().get_queryset().filter(tenant=require_current_tenant())
+        return super().get_queryset().filter(tenant_id=CurrentTenantId())
 
 
 class TenantModel(models.Model):

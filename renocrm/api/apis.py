@@ -1,0 +1,58 @@
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+
+from renocrm.accounts.roles import SCOPES
+
+from . import services
+from .models import ApiKey
+from .views import FirmListCreateRetrieveViewSet
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=SCOPES), allow_empty=False)
+
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "prefix", "scopes", "rate", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = ["id", "prefix", "created_at", "last_used_at", "revoked_at"]
+
+    def validate_rate(self, value):
+        if value:
+            try:
+                SimpleRateThrottle.parse_rate(None, value)
+            except (ValueError, KeyError):
+                raise serializers.ValidationError(_("Use a rate such as 600/min, 10/s or 5000/hour.")) from None
+        return value
+
+
+class CreatedApiKeySerializer(ApiKeySerializer):
+    key = serializers.CharField(read_only=True, help_text="The key itself. Shown only in this response.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "key"]
+
+
+class ApiKeyViewSet(FirmListCreateRetrieveViewSet):
+    """The firm's API keys: create (the key is shown once), list with last use, revoke."""
+
+    model = ApiKey
+    permission_group = "integrations"
+    serializer_class = ApiKeySerializer
+
+    @extend_schema(responses={201: CreatedApiKeySerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        api_key, raw_key = services.api_key_create(**serializer.validated_data)
+        api_key.key = raw_key
+        return Response(CreatedApiKeySerializer(api_key).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: ApiKeySerializer})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        api_key = services.api_key_revoke(api_key=self.get_object())
+        return Response(ApiKeySerializer(api_key).data)
