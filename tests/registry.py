@@ -1,0 +1,47 @@
+"""Finds every factory under tests/ and every firm-scoped API route, so the generic isolation tests cover
+each new model and route without being edited."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from functools import cache
+from pathlib import Path
+
+import factory
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from renocrm.api.views import FirmScopedMixin
+
+TESTS = Path(__file__).parent
+
+
+@cache
+def factories_by_model() -> dict:
+    found = {}
+    for path in sorted(TESTS.rglob("factories.py")):
+        module = importlib.import_module(".".join(path.relative_to(TESTS.parent).with_suffix("").parts))
+        for _, obj in inspect.getmembers(module, inspect.isclass):
+            if issubclass(obj, factory.django.DjangoModelFactory) and obj._meta.model is not None:
+                found.setdefault(obj._meta.model, obj)
+    return found
+
+
+def _walk(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern
+
+
+@cache
+def firm_api_routes() -> list[tuple[str, type, dict, bool]]:
+    """(url name, view class, {http method: action}, takes a pk) of every firm-scoped API route."""
+    routes = []
+    for route, pattern in _walk(get_resolver().url_patterns):
+        cls = getattr(pattern.callback, "cls", None)
+        actions = getattr(pattern.callback, "actions", None)
+        if cls is not None and issubclass(cls, FirmScopedMixin) and actions:
+            routes.append((pattern.name, cls, dict(actions), "<pk>" in route))
+    return sorted(routes, key=lambda route: route[0])
