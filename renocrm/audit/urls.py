@@ -1,2 +1,7 @@
+from django.urls import path
+
+from . import views
+
 app_name = "audit"
-urlpatterns = []
+
+urlpatterns = [path("", views.event_list, name="list")]

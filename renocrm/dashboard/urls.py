@@ -1,6 +1,7 @@
-from django.http import HttpResponse
 from django.urls import path
+
+from . import views
 
 app_name = "dashboard"
 
-urlpatterns = [path("", lambda request: HttpResponse("RenoCRM"), name="home")]
+urlpatterns = [path("", views.home, name="home")]

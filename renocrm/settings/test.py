@@ -10,6 +10,8 @@ os.environ.setdefault("CACHE_KEY_PREFIX", f"renocrm-test-{os.getpid()}")
 
 from .base import *  # noqa: E402,F403
 
+# Tests serve static files from the finders; no collectstatic manifest is needed.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

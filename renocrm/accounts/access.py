@@ -1,0 +1,54 @@
+"""Page access from the one permission map in roles.py, which the API's FirmPermission reads as well.
+
+A page names one permission ("audit.view"); the signed-in user's membership in the current firm decides.
+Not signed in: to the login page. Signed in without a firm: the no-firm page, as a 403. Lacking the
+permission: the 403 page.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.shortcuts import render
+
+
+def no_firm_response(request, *, status: int = 200):
+    return render(request, "accounts/no_firm.html", status=status)
+
+
+def denied_response(request, permission: str):
+    """None when the request may open a page needing ``permission``, else the response to send instead."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        return no_firm_response(request, status=403)
+    if not membership.has_perm(permission):
+        raise PermissionDenied
+    return None
+
+
+def permission_required(permission: str):
+    """``@permission_required("audit.view")`` on a function view."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            return denied_response(request, permission) or view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+class FirmPermissionMixin:
+    """The class-based form: set ``permission = "leads.view"``."""
+
+    permission: str = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.permission:
+            raise ImproperlyConfigured(f"{type(self).__name__} names no permission.")
+        return denied_response(request, self.permission) or super().dispatch(request, *args, **kwargs)
