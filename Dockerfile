@@ -1,0 +1,21 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY renocrm ./renocrm
+COPY leads ./leads
+COPY contracts ./contracts
+COPY worksites ./worksites
+COPY aftercare ./aftercare
+COPY callbacks ./callbacks
+COPY complaints ./complaints
+RUN pip install --no-cache-dir .
+COPY . .
+# Static files are fingerprinted and served by the app (WhiteNoise).
+RUN SECRET_KEY=build DATABASE_URL=postgres://x@localhost/x DATABASE_OWNER_URL=postgres://x@localhost/x \
+    REDIS_URL=redis://localhost:6379/0 DJANGO_SETTINGS_MODULE=renocrm.settings.production \
+    python manage.py collectstatic --noinput
+RUN useradd --create-home renocrm && mkdir -p /data/media && chown renocrm /data/media
+USER renocrm
+EXPOSE 8000
+CMD ["gunicorn", "renocrm.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -1,0 +1,42 @@
+# RenoCRM — the two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test lint format bench clean-data
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@ $(STAMP)
+
+## Whole system on this machine: embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set.
+run: $(STAMP)
+	PORT=$(PORT) $(BIN)/python -m renocrm.runner
+
+## The whole test suite against real PostgreSQL and Redis (DATABASE_URL / REDIS_URL, else the local servers).
+test: $(TEST_STAMP)
+	@bash scripts/ensure-chromium.sh
+	$(BIN)/pytest
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(TEST_STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Remove the embedded servers' data (var/pg, var/redis): the next `make run` starts from a fresh demo.
+clean-data:
+	rm -rf var/pg var/redis var/celerybeat-schedule*

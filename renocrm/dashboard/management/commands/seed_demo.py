@@ -1,0 +1,15 @@
+from django.core.management.base import BaseCommand
+
+from renocrm.dashboard.demo import DEMO_PASSWORD, DEMO_USERS, demo_seed
+
+
+class Command(BaseCommand):
+    help = "Seed the demo firm, one user per role, when the database has no firm yet."
+
+    def handle(self, *args, **options):
+        tenant = demo_seed()
+        if tenant is None:
+            self.stdout.write("The database already has a firm; nothing seeded.")
+            return
+        users = ", ".join(username for username, _, _ in DEMO_USERS)
+        self.stdout.write(f"Seeded {tenant.name} ({tenant.slug}); users {users}; password {DEMO_PASSWORD}")
