@@ -17,6 +17,8 @@ class FirmTask(Task):
     """
 
     abstract = True
+    # The task function does not take tenant_id itself; __call__ consumes it.
+    typing = False
 
     def apply_async(self, args=None, kwargs=None, **options):
         from renocrm.tenancy.context import get_current_tenant

@@ -38,8 +38,11 @@ def _walk(patterns, prefix=""):
 @cache
 def firm_api_routes() -> list[tuple[str, type, dict, bool]]:
     """(url name, view class, {http method: action}, takes a pk) of every firm-scoped API route."""
-    routes = []
+    routes, seen = [], set()
     for route, pattern in _walk(get_resolver().url_patterns):
+        if "format" in route or (pattern.name, route) in seen:
+            continue  # the router's format-suffix twins add nothing
+        seen.add((pattern.name, route))
         cls = getattr(pattern.callback, "cls", None)
         actions = getattr(pattern.callback, "actions", None)
         if cls is not None and issubclass(cls, FirmScopedMixin) and actions:

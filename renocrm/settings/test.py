@@ -9,11 +9,13 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("CACHE_KEY_PREFIX", f"renocrm-test-{os.getpid()}")
 
 from .base import *  # noqa: E402,F403
+from .env import env_bool  # noqa: E402
 
 # Tests serve static files from the finders; no collectstatic manifest is needed.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CELERY_TASK_ALWAYS_EAGER = True
+# Unit tests run tasks inline; the real-worker tests start a worker process with this switched off.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 CELERY_TASK_EAGER_PROPAGATES = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "renocrm.outbox.sms.LocmemBackend"

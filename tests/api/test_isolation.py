@@ -11,13 +11,16 @@ from tests.registry import factories_by_model, firm_api_routes
 
 LIST_ROUTES = [(name, cls) for name, cls, actions, _ in firm_api_routes() if "list" in actions.values()]
 DETAIL_ROUTES = [(name, cls, actions) for name, cls, actions, _ in firm_api_routes() if "retrieve" in actions.values()]
-WRITE_DETAIL_ROUTES = [
-    (name, cls, method)
-    for name, cls, actions, takes_pk in firm_api_routes()
-    if takes_pk
-    for method in actions
-    if method in ("patch", "put", "delete", "post")
-]
+WRITE_DETAIL_ROUTES = sorted(
+    {
+        (name, cls, method)
+        for name, cls, actions, takes_pk in firm_api_routes()
+        if takes_pk
+        for method in actions
+        if method in ("patch", "put", "delete", "post") and method in cls.http_method_names
+    },
+    key=lambda route: (route[0], route[2]),
+)
 
 
 def make_row(model, firm):

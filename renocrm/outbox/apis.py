@@ -1,0 +1,104 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from renocrm.api.views import FirmModelViewSet, FirmReadOnlyViewSet
+
+from . import services
+from .models import WebhookDelivery, WebhookEndpoint
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    event_types = serializers.ListField(child=serializers.CharField(max_length=60), required=False)
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = [
+            "id",
+            "url",
+            "description",
+            "event_types",
+            "is_active",
+            "consecutive_failures",
+            "disabled_at",
+            "created_at",
+        ]
+        read_only_fields = ["id", "consecutive_failures", "disabled_at", "created_at"]
+
+
+class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
+    secret = serializers.CharField(read_only=True, help_text="Signs every delivery. Shown only here.")
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+
+
+class WebhookEndpointViewSet(FirmModelViewSet):
+    """Webhook endpoints of the firm. The signing secret is shown on creation and on rotation only."""
+
+    model = WebhookEndpoint
+    permission_group = "integrations"
+    serializer_class = WebhookEndpointSerializer
+    filterset_fields = ["is_active"]
+
+    @extend_schema(responses={201: WebhookEndpointWithSecretSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        endpoint = services.webhook_endpoint_create(
+            url=data["url"], event_types=data.get("event_types", []), description=data.get("description", "")
+        )
+        return Response(WebhookEndpointWithSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.webhook_endpoint_update(
+            endpoint=serializer.instance, **serializer.validated_data
+        )
+
+    @extend_schema(request=None, responses=WebhookEndpointWithSecretSerializer)
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk=None):
+        endpoint = services.webhook_endpoint_rotate_secret(endpoint=self.get_object())
+        return Response(WebhookEndpointWithSecretSerializer(endpoint).data)
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    event_type = serializers.CharField(source="event.event_type", read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event",
+            "event_type",
+            "endpoint",
+            "attempts",
+            "next_attempt_at",
+            "last_status_code",
+            "last_response_body",
+            "last_error",
+            "delivered_at",
+            "given_up_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class WebhookDeliveryViewSet(FirmReadOnlyViewSet):
+    """The delivery log: status codes and bodies of each endpoint's answers; manual redelivery."""
+
+    model = WebhookDelivery
+    permission_group = "integrations"
+    serializer_class = WebhookDeliverySerializer
+    filterset_fields = {"endpoint": ["exact"], "delivered_at": ["isnull"], "given_up_at": ["isnull"]}
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("event")
+
+    @extend_schema(request=None, responses=WebhookDeliverySerializer)
+    @action(detail=True, methods=["post"])
+    def redeliver(self, request, pk=None):
+        delivery = services.webhook_delivery_redeliver(delivery=self.get_object())
+        return Response(WebhookDeliverySerializer(delivery).data)

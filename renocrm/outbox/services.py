@@ -1,0 +1,247 @@
+"""The outbox: events written with the change they report, delivered after commit to webhooks and to
+in-process handlers; and notifications sent once per idempotency key."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import urllib.error
+import urllib.request
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from renocrm.tenancy.context import require_current_tenant
+
+from . import webhooks
+from .models import Notification, OutboxEvent, WebhookDelivery, WebhookEndpoint
+from .sms import SmsMessage, get_sms_backend
+
+logger = logging.getLogger(__name__)
+
+_handlers: dict[str, list[Callable[[OutboxEvent], None]]] = defaultdict(list)
+
+
+def register_handler(event_type: str, handler: Callable[[OutboxEvent], None]) -> None:
+    """Later lifecycle apps react to earlier ones' events through handlers registered in their
+    ``AppConfig.ready``. A handler runs in the firm's context and must be idempotent (an event may be
+    dispatched again after a crash): use notification idempotency keys and unique constraints."""
+    if handler not in _handlers[event_type]:
+        _handlers[event_type].append(handler)
+
+
+# Events ---------------------------------------------------------------------------------------------------
+
+
+def event_emit(*, event_type: str, payload: dict) -> OutboxEvent:
+    """Record an event in the caller's transaction; it is dispatched only if that transaction commits."""
+    from .tasks import dispatch_event
+
+    tenant = require_current_tenant()
+    event = OutboxEvent.objects.create(event_type=event_type, payload=payload)
+    transaction.on_commit(lambda: dispatch_event.delay(event_id=event.pk, tenant_id=tenant.pk))
+    return event
+
+
+@transaction.atomic
+def event_dispatch(*, event_id: int) -> list[WebhookDelivery]:
+    """Fan an event out to its webhook endpoints and handlers, once: the event is claimed with a
+    conditional update, so a concurrent or repeated dispatch does nothing."""
+    from .tasks import deliver_webhook
+
+    claimed = OutboxEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
+    if not claimed:
+        return []
+    event = OutboxEvent.objects.get(pk=event_id)
+    endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if e.subscribes_to(event.event_type)]
+    now = timezone.now()
+    WebhookDelivery.objects.bulk_create(
+        [WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=now) for endpoint in endpoints],
+        ignore_conflicts=True,
+    )
+    for handler in _handlers.get(event.event_type, []):
+        handler(event)
+    deliveries = list(WebhookDelivery.objects.filter(event=event, delivered_at__isnull=True))
+    tenant_id = event.tenant_id
+    for delivery in deliveries:
+        transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.delay(delivery_id=pk, tenant_id=tenant_id))
+    return deliveries
+
+
+def event_envelope(event: OutboxEvent) -> dict:
+    return {
+        "id": event.pk,
+        "type": event.event_type,
+        "created_at": event.created_at.isoformat(),
+        "firm": event.tenant.slug,
+        "data": event.payload,
+    }
+
+
+# Webhooks -------------------------------------------------------------------------------------------------
+
+
+def _new_secret() -> str:
+    return f"whsec_{secrets.token_urlsafe(32)}"
+
+
+@transaction.atomic
+def webhook_endpoint_create(*, url: str, event_types: list[str] | None = None, description: str = ""):
+    return WebhookEndpoint.objects.create(
+        url=url, event_types=event_types or [], description=description, secret=_new_secret()
+    )
+
+
+@transaction.atomic
+def webhook_endpoint_update(*, endpoint: WebhookEndpoint, **fields) -> WebhookEndpoint:
+    for name in ("url", "event_types", "description", "is_active"):
+        if name in fields:
+            setattr(endpoint, name, fields[name])
+    if fields.get("is_active"):
+        # Turning an endpoint back on clears its failure streak.
+        endpoint.disabled_at, endpoint.consecutive_failures = None, 0
+    endpoint.save()
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, grace: timedelta | None = None) -> WebhookEndpoint:
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = timezone.now() + (grace or timedelta(hours=24))
+    endpoint.secret = _new_secret()
+    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    return endpoint
+
+
+def _backoff(attempts: int) -> timedelta:
+    # 1, 2, 4, 8 … minutes, at most 6 hours between tries.
+    return timedelta(minutes=min(2 ** (attempts - 1), 360))
+
+
+def _post(endpoint: WebhookEndpoint, body: bytes, headers: dict) -> tuple[int | None, str, str]:
+    request = urllib.request.Request(endpoint.url, data=body, method="POST", headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
+            return response.status, response.read(2000).decode(errors="replace"), ""
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(2000).decode(errors="replace"), ""
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        return None, "", str(error)[:500]
+
+
+@transaction.atomic
+def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
+    """Send one delivery if it is still due. The row is locked (SKIP LOCKED) for the duration, so two
+    workers never send the same delivery at once; a delivered or abandoned one is left alone."""
+    delivery = (
+        WebhookDelivery.objects.select_for_update(skip_locked=True)
+        .select_related("event", "endpoint", "event__tenant")
+        .filter(pk=delivery_id, delivered_at__isnull=True, given_up_at__isnull=True)
+        .first()
+    )
+    if delivery is None:
+        return None
+    endpoint, now = delivery.endpoint, timezone.now()
+    if not endpoint.is_active:
+        return delivery
+    body = json.dumps(event_envelope(delivery.event), ensure_ascii=False, separators=(",", ":")).encode()
+    signing = [endpoint.secret]
+    if endpoint.previous_secret and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > now:
+        signing.append(endpoint.previous_secret)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "RenoCRM-Webhooks/1",
+        webhooks.HEADER: webhooks.signature_header(signing, body),
+        "X-RenoCRM-Event": delivery.event.event_type,
+        "X-RenoCRM-Delivery": str(delivery.pk),
+    }
+    status, response_body, error = _post(endpoint, body, headers)
+    delivery.attempts += 1
+    delivery.last_status_code, delivery.last_response_body, delivery.last_error = status, response_body, error
+    if status is not None and 200 <= status < 300:
+        delivery.delivered_at, delivery.next_attempt_at = now, None
+        endpoint.consecutive_failures = 0
+    else:
+        endpoint.consecutive_failures += 1
+        if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+            delivery.given_up_at, delivery.next_attempt_at = now, None
+        else:
+            delivery.next_attempt_at = now + _backoff(delivery.attempts)
+        if endpoint.consecutive_failures >= settings.WEBHOOK_DISABLE_AFTER_FAILURES and endpoint.is_active:
+            endpoint.is_active, endpoint.disabled_at = False, now
+            logger.warning(
+                "Webhook endpoint %s disabled after %s consecutive failures", endpoint.pk, endpoint.consecutive_failures
+            )
+    delivery.save()
+    endpoint.save(update_fields=["consecutive_failures", "is_active", "disabled_at"])
+    return delivery
+
+
+@transaction.atomic
+def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery again now, whatever happened to it before."""
+    from .tasks import deliver_webhook
+
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        delivered_at=None, given_up_at=None, next_attempt_at=timezone.now()
+    )
+    tenant_id = delivery.tenant_id
+    transaction.on_commit(lambda: deliver_webhook.delay(delivery_id=delivery.pk, tenant_id=tenant_id))
+    delivery.refresh_from_db()
+    return delivery
+
+
+# Notifications ----------------------------------------------------------------------------------------------
+
+
+def notification_send(
+    *, channel: str, recipient: str, body: str, idempotency_key: str, subject: str = ""
+) -> Notification:
+    """Queue a message; the same idempotency key never sends twice, however often this is called."""
+    from .tasks import deliver_notification
+
+    with transaction.atomic():
+        notification, created = Notification.objects.get_or_create(
+            idempotency_key=idempotency_key,
+            defaults={"channel": channel, "recipient": recipient, "body": body, "subject": subject},
+        )
+    if created:
+        tenant_id = notification.tenant_id
+        transaction.on_commit(lambda: deliver_notification.delay(notification_id=notification.pk, tenant_id=tenant_id))
+    return notification
+
+
+MAX_NOTIFICATION_ATTEMPTS = 5
+
+
+@transaction.atomic
+def notification_deliver(*, notification_id: int) -> Notification | None:
+    notification = (
+        Notification.objects.select_for_update(skip_locked=True)
+        .filter(pk=notification_id, status=Notification.Status.PENDING)
+        .first()
+    )
+    if notification is None:
+        return None
+    notification.attempts += 1
+    try:
+        if notification.channel == Notification.Channel.SMS:
+            get_sms_backend().send(SmsMessage(notification.recipient, notification.body, notification.idempotency_key))
+        else:
+            send_mail(notification.subject, notification.body, None, [notification.recipient])
+    except Exception as error:
+        logger.warning("Notification %s failed: %s", notification.pk, error)
+        notification.last_error = str(error)[:500]
+        if notification.attempts >= MAX_NOTIFICATION_ATTEMPTS:
+            notification.status = Notification.Status.FAILED
+    else:
+        notification.status, notification.sent_at = Notification.Status.SENT, timezone.now()
+    notification.save()
+    return notification

@@ -1,0 +1,238 @@
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+
+from renocrm.outbox import services, sms, tasks, webhooks
+from renocrm.outbox.models import Notification, OutboxEvent, WebhookDelivery
+from renocrm.tenancy.context import tenant_context
+
+
+class Receiver:
+    """A real HTTP endpoint on loopback that verifies each delivery's signature."""
+
+    def __init__(self, statuses=(200,)):
+        self.statuses = list(statuses)
+        self.calls = []
+        self.secret = ""
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.calls.append(
+                    {
+                        "body": json.loads(body),
+                        "verified": webhooks.verify(receiver.secret, self.headers[webhooks.HEADER], body),
+                        "event": self.headers["X-RenoCRM-Event"],
+                    }
+                )
+                status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"ok" if status < 300 else b"try later")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def receiver():
+    made = []
+
+    def make(statuses=(200,)):
+        made.append(Receiver(statuses))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
+
+
+@pytest.fixture
+def firm(firm_a):
+    with tenant_context(firm_a):
+        yield firm_a
+
+
+def test_rollback_leaves_no_event_and_sends_nothing(firm, receiver, django_capture_on_commit_callbacks):
+    hook = receiver()
+    endpoint = services.webhook_endpoint_create(url=hook.url)
+    hook.secret = endpoint.secret
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.event_emit(event_type="lead.created", payload={"id": 1})
+        raise RuntimeError("the change failed")
+    assert callbacks == []
+    assert not OutboxEvent.objects.exists()
+    assert hook.calls == []
+
+
+def test_event_is_delivered_signed_to_subscribed_endpoints(firm, receiver, django_capture_on_commit_callbacks):
+    hook, other = receiver(), receiver()
+    endpoint = services.webhook_endpoint_create(url=hook.url, event_types=["lead.created"])
+    services.webhook_endpoint_create(url=other.url, event_types=["contract.signed"])
+    hook.secret = endpoint.secret
+    with django_capture_on_commit_callbacks(execute=True):
+        event = services.event_emit(event_type="lead.created", payload={"id": 7})
+    assert len(hook.calls) == 1 and other.calls == []
+    call = hook.calls[0]
+    assert call["verified"] and call["event"] == "lead.created"
+    assert call["body"] == {
+        "id": event.pk,
+        "type": "lead.created",
+        "created_at": call["body"]["created_at"],
+        "firm": firm.slug,
+        "data": {"id": 7},
+    }
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.delivered_at is not None and delivery.last_status_code == 200
+
+
+def test_dispatch_twice_creates_one_delivery_per_endpoint(firm, receiver):
+    hook = receiver()
+    services.webhook_endpoint_create(url=hook.url)
+    event = OutboxEvent.objects.create(event_type="lead.created", payload={})
+    assert len(services.event_dispatch(event_id=event.pk)) == 1
+    assert services.event_dispatch(event_id=event.pk) == []
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_failed_delivery_is_retried_with_backoff_by_the_sweeper(firm, receiver, django_capture_on_commit_callbacks):
+    hook = receiver(statuses=(500, 200))
+    endpoint = services.webhook_endpoint_create(url=hook.url)
+    hook.secret = endpoint.secret
+    with django_capture_on_commit_callbacks(execute=True):
+        services.event_emit(event_type="lead.created", payload={"id": 1})
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.attempts, delivery.last_status_code, delivery.delivered_at) == (1, 500, None)
+    assert delivery.last_response_body == "try later"
+    first_retry = delivery.next_attempt_at
+    assert timedelta(seconds=55) < first_retry - timezone.now() <= timedelta(minutes=1)
+    tasks.sweep_firm_webhook_deliveries.delay(tenant_id=firm.pk)  # not yet due: nothing happens
+    assert len(hook.calls) == 1
+    with time_machine.travel(first_retry + timedelta(seconds=1)):
+        tasks.sweep_firm_webhook_deliveries.delay(tenant_id=firm.pk)
+    delivery.refresh_from_db()
+    assert delivery.attempts == 2 and delivery.delivered_at is not None
+    assert all(call["verified"] for call in hook.calls)
+
+
+def test_gives_up_after_max_attempts_and_disables_a_failing_endpoint(firm, receiver, settings):
+    settings.WEBHOOK_MAX_ATTEMPTS = 3
+    settings.WEBHOOK_DISABLE_AFTER_FAILURES = 3
+    hook = receiver(statuses=(503,))
+    endpoint = services.webhook_endpoint_create(url=hook.url)
+    event = OutboxEvent.objects.create(event_type="lead.created", payload={})
+    services.event_dispatch(event_id=event.pk)
+    delivery = WebhookDelivery.objects.get()
+    for _ in range(3):
+        services.webhook_deliver(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    endpoint.refresh_from_db()
+    assert delivery.attempts == 3 and delivery.given_up_at is not None and delivery.next_attempt_at is None
+    assert not endpoint.is_active and endpoint.disabled_at is not None
+    assert services.webhook_deliver(delivery_id=delivery.pk) is None  # given up: left alone
+    assert len(hook.calls) == 3
+
+
+def test_rotation_signs_with_both_secrets_during_the_grace_period(firm, receiver):
+    hook = receiver()
+    endpoint = services.webhook_endpoint_create(url=hook.url)
+    old_secret = endpoint.secret
+    endpoint = services.webhook_endpoint_rotate_secret(endpoint=endpoint)
+    event = OutboxEvent.objects.create(event_type="lead.created", payload={})
+    services.event_dispatch(event_id=event.pk)
+    for secret in (old_secret, endpoint.secret):
+        hook.secret = secret
+        services.webhook_delivery_redeliver(delivery=WebhookDelivery.objects.get())
+        services.webhook_deliver(delivery_id=WebhookDelivery.objects.get().pk)
+        assert hook.calls[-1]["verified"], secret
+
+
+def test_signature_verification_rejects_tampering_and_old_timestamps():
+    body = b'{"id":1}'
+    header = webhooks.signature_header(["whsec_x"], body, timestamp=1_700_000_000)
+    assert webhooks.verify("whsec_x", header, body, now=1_700_000_100)
+    assert not webhooks.verify("whsec_x", header, b'{"id":2}', now=1_700_000_100)
+    assert not webhooks.verify("whsec_y", header, body, now=1_700_000_100)
+    assert not webhooks.verify("whsec_x", header, body, now=1_700_001_000)
+
+
+def test_handlers_run_once_per_event(firm):
+    seen = []
+    services.register_handler("test.happened", lambda event: seen.append(event.pk))
+    event = OutboxEvent.objects.create(event_type="test.happened", payload={})
+    services.event_dispatch(event_id=event.pk)
+    services.event_dispatch(event_id=event.pk)
+    assert seen == [event.pk]
+
+
+def test_the_outbox_sweeper_dispatches_what_the_worker_missed(firm, receiver, django_capture_on_commit_callbacks):
+    hook = receiver()
+    services.webhook_endpoint_create(url=hook.url)
+    with time_machine.travel(timezone.now() - timedelta(minutes=5)):
+        OutboxEvent.objects.create(event_type="lead.created", payload={})
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.sweep_firm_outbox.delay(tenant_id=firm.pk)
+    assert OutboxEvent.objects.get().dispatched_at is not None
+    assert len(hook.calls) == 1
+
+
+def test_a_notification_key_sends_once(firm, django_capture_on_commit_callbacks):
+    sms.outbox.clear()
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.notification_send(
+                channel="sms", recipient="13800138000", body="您好，王先生", idempotency_key="callback-41"
+            )
+    assert [m.idempotency_key for m in sms.outbox] == ["callback-41"]
+    assert Notification.objects.get().status == "sent"
+    assert services.notification_deliver(notification_id=Notification.objects.get().pk) is None
+
+
+def test_email_notifications_go_through_django_mail(firm, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.notification_send(
+            channel="email", recipient="wang@example.com", subject="回访", body="您好", idempotency_key="mail-1"
+        )
+    assert [(m.subject, m.to) for m in mail.outbox] == [("回访", ["wang@example.com"])]
+
+
+def test_file_backend_writes_one_file_per_message(tmp_path, settings):
+    settings.SMS_FILE_PATH = str(tmp_path)
+    sms.FileBackend().send(sms.SmsMessage("13800138000", "您好", "callback/7"))
+    written = list(Path(tmp_path).iterdir())
+    assert [p.name for p in written] == ["callback_7.txt"]
+    assert "13800138000" in written[0].read_text(encoding="utf-8")
+
+
+def test_a_failing_backend_leaves_the_notification_pending_for_the_sweeper(firm, settings):
+    settings.SMS_BACKEND = "tests.outbox.test_services.BrokenBackend"
+    notification = Notification.objects.create(channel="sms", recipient="1", body="x", idempotency_key="k")
+    services.notification_deliver(notification_id=notification.pk)
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == ("pending", 1)
+    assert "gateway down" in notification.last_error
+
+
+class BrokenBackend(sms.BaseBackend):
+    def send(self, message):
+        raise ConnectionError("gateway down")
