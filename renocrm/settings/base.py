@@ -173,6 +173,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" or "kind" with different choices: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStatusEnum": "leads.models.Lead.Status",
+        "ReferralRewardStatusEnum": "leads.models.ReferralReward.Status",
+        "ReferralRewardKindEnum": "leads.models.ReferralReward.Kind",
+        "FollowUpKindEnum": "leads.models.FollowUp.Kind",
+    },
 }
 
 # Celery: late acknowledgement so a killed worker's task is redelivered; the visibility timeout

@@ -1,0 +1,239 @@
+from decimal import Decimal
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from renocrm.api.views import FirmListCreateRetrieveViewSet, FirmModelViewSet, FirmReadOnlyViewSet, FirmRelatedField
+
+from . import services
+from .models import Customer, FollowUp, Lead, Property, ReferralReward
+from .validators import normalize_mobile
+
+
+def call(service, **kwargs):
+    """Run a service, turning its ValidationError into the API's 400 with field errors."""
+    try:
+        return service(**kwargs)
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(
+            error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
+        ) from error
+
+
+def _user(request):
+    return request.user if getattr(request.user, "pk", None) else None
+
+
+# Customers and properties ----------------------------------------------------------------------------------
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["id", "name", "mobile", "other_contacts", "birthday", "notes", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        # Uniqueness per firm is the service's to check (the tenant is not a field here).
+        validators = []
+        extra_kwargs = {"mobile": {"validators": []}}
+
+
+class CustomerFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Name or mobile contains")
+    mobile = django_filters.CharFilter(method="by_mobile")
+
+    class Meta:
+        model = Customer
+        fields = ["q", "mobile"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(mobile__contains=normalize_mobile(value)))
+
+    def by_mobile(self, queryset, name, value):
+        return queryset.filter(mobile=normalize_mobile(value))
+
+
+class CustomerViewSet(FirmModelViewSet):
+    model = Customer
+    permission_group = "leads"
+    serializer_class = CustomerSerializer
+    filterset_class = CustomerFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.instance = call(services.customer_create, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = call(services.customer_update, customer=serializer.instance, **serializer.validated_data)
+
+
+class PropertySerializer(serializers.ModelSerializer):
+    customer = FirmRelatedField(model=Customer)
+    area = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=Decimal("0.01"))
+
+    class Meta:
+        model = Property
+        fields = ["id", "customer", "address", "area", "layout", "condition", "kind", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class PropertyViewSet(FirmListCreateRetrieveViewSet):
+    model = Property
+    permission_group = "leads"
+    serializer_class = PropertySerializer
+    filterset_fields = ["customer"]
+
+    def perform_create(self, serializer):
+        serializer.instance = call(services.property_create, **serializer.validated_data)
+
+
+# Leads ------------------------------------------------------------------------------------------------------
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    customer = FirmRelatedField(model=Customer, required=False)
+    property = FirmRelatedField(model=Property, required=False, allow_null=True)
+    referrer = FirmRelatedField(model=Customer, required=False, allow_null=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    # Inline customer for a new lead (partners always use these): a known mobile links the existing customer.
+    name = serializers.CharField(max_length=100, write_only=True, required=False)
+    mobile = serializers.CharField(max_length=30, write_only=True, required=False)
+    budget_min = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True
+    )
+    budget_max = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True
+    )
+    linked_existing_customer = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "customer",
+            "customer_name",
+            "name",
+            "mobile",
+            "property",
+            "channel",
+            "referrer",
+            "household",
+            "living_habits",
+            "style_preferences",
+            "budget_min",
+            "budget_max",
+            "core_needs",
+            "assigned_to",
+            "designer",
+            "status",
+            "lost_reason",
+            "next_follow_up_on",
+            "created_at",
+            "updated_at",
+            "linked_existing_customer",
+        ]
+        read_only_fields = ["id", "status", "lost_reason", "created_at", "updated_at"]
+        # Partners need not say: their leads are always of the partner channel.
+        extra_kwargs = {"channel": {"required": False}}
+
+    def get_linked_existing_customer(self, lead) -> bool:
+        return getattr(lead, "linked_existing_customer", False)
+
+
+class LeadFilter(django_filters.FilterSet):
+    created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
+    created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+    follow_up_from = django_filters.DateFilter(field_name="next_follow_up_on", lookup_expr="gte")
+    follow_up_to = django_filters.DateFilter(field_name="next_follow_up_on", lookup_expr="lte")
+
+    class Meta:
+        model = Lead
+        fields = ["status", "channel", "assigned_to", "designer", "customer"]
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Lead.Status.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class LeadViewSet(FirmListCreateRetrieveViewSet):
+    """Leads. Partners create them with the customer's name and mobile inline; posting a mobile that has an
+    open lead from the last 30 days returns that lead (200) instead of creating another."""
+
+    model = Lead
+    permission_group = "leads"
+    serializer_class = LeadSerializer
+    filterset_class = LeadFilter
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("customer")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if getattr(request.user, "api_key", None) is not None:
+            if not (data.get("name") and data.get("mobile")):
+                raise serializers.ValidationError({"mobile": ["Give the customer's name and mobile number."]})
+            data.pop("customer", None)
+            lead, created = call(
+                services.lead_create_from_partner, name=data.pop("name"), mobile=data.pop("mobile"), **data
+            )
+            return Response(self.get_serializer(lead).data, status=status.HTTP_201_CREATED if created else 200)
+        if "channel" not in data:
+            raise serializers.ValidationError({"channel": ["This field is required."]})
+        lead, linked = call(services.lead_create, by=_user(request), **data)
+        lead.linked_existing_customer = linked
+        return Response(self.get_serializer(lead).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=StatusChangeSerializer, responses=LeadSerializer)
+    @action(detail=True, methods=["post"], url_path="change-status")
+    def change_status(self, request, pk=None):
+        lead = self.get_object()
+        data = StatusChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        lead = call(services.lead_change_status, lead=lead, by=_user(request), **data.validated_data)
+        return Response(self.get_serializer(lead).data)
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    lead = FirmRelatedField(model=Lead)
+
+    class Meta:
+        model = FollowUp
+        fields = ["id", "lead", "kind", "at", "outcome", "next_step", "next_contact_on", "by"]
+        read_only_fields = ["id", "by"]
+        extra_kwargs = {"at": {"required": False}}
+
+
+class FollowUpViewSet(FirmListCreateRetrieveViewSet):
+    model = FollowUp
+    permission_group = "leads"
+    serializer_class = FollowUpSerializer
+    filterset_fields = {"lead": ["exact"], "kind": ["exact"], "at": ["date__gte", "date__lte"]}
+
+    def perform_create(self, serializer):
+        serializer.instance = call(services.follow_up_record, by=_user(self.request), **serializer.validated_data)
+
+
+class ReferralRewardSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReferralReward
+        fields = ["id", "referrer", "lead", "kind", "amount", "gift", "status", "created_at", "fulfilled_at"]
+        read_only_fields = fields
+
+
+class ReferralRewardViewSet(FirmReadOnlyViewSet):
+    model = ReferralReward
+    permission_group = "leads"
+    serializer_class = ReferralRewardSerializer
+    filterset_fields = ["referrer", "status"]
+
+    @extend_schema(request=None, responses=ReferralRewardSerializer)
+    @action(detail=True, methods=["post"])
+    def fulfil(self, request, pk=None):
+        return Response(self.get_serializer(services.referral_reward_fulfil(reward=self.get_object())).data)
