@@ -14,6 +14,7 @@ urlpatterns = [
     path("audit/", include("renocrm.audit.urls")),
     path("api/v1/", include("renocrm.api.urls")),
     path("api/v1/", include("leads.api_urls")),
+    path("api/v1/", include("contracts.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("platform-admin/", admin.site.urls),

@@ -179,6 +179,11 @@ SPECTACULAR_SETTINGS = {
         "ReferralRewardStatusEnum": "leads.models.ReferralReward.Status",
         "ReferralRewardKindEnum": "leads.models.ReferralReward.Kind",
         "FollowUpKindEnum": "leads.models.FollowUp.Kind",
+        "QuotationVersionStatusEnum": "contracts.models.QuotationVersion.Status",
+        "MeasurementAppointmentStatusEnum": "contracts.models.MeasurementAppointment.Status",
+        "ChangeOrderStatusEnum": "contracts.models.ChangeOrder.Status",
+        "ChangeOrderLineKindEnum": "contracts.models.ChangeOrderLine.Kind",
+        "InstalmentKindEnum": "contracts.models.Instalment.Kind",
     },
 }
 

@@ -72,7 +72,7 @@ def test_bad_input_gets_field_errors(sales, firm_b):
     assert response.status_code == 400
     assert {"referrer", "budget_min"} <= set(response.json()["error"]["fields"])
     response = post(sales, "/api/v1/leads/", {"channel": "online", "name": "王", "mobile": "12345"})
-    assert response.json()["error"]["fields"]["mobile"][0].startswith("Enter a mainland-China mobile number")
+    assert list(response.json()["error"]["fields"]) == ["mobile"]
     response = post(
         sales,
         "/api/v1/leads/",

@@ -1,0 +1,403 @@
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from leads.models import Lead
+from renocrm.api.views import FirmListCreateRetrieveViewSet, FirmReadOnlyViewSet, FirmRelatedField
+
+from . import selectors, services
+from .models import (
+    ChangeOrder,
+    ChangeOrderLine,
+    Contract,
+    DesignAgreement,
+    Instalment,
+    MainMaterialLine,
+    MeasurementAppointment,
+    Quotation,
+    QuotationItem,
+    QuotationVersion,
+    TradeCategory,
+)
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+NOT_NEGATIVE = {"min_value": Decimal("0")}
+
+
+def call(service, **kwargs):
+    """Run a service, turning its ValidationError into the API's 400 with field errors."""
+    try:
+        return service(**kwargs)
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(
+            error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
+        ) from error
+
+
+# Quotations ---------------------------------------------------------------------------------------------
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    category = serializers.ChoiceField(choices=TradeCategory.choices)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=2, **NOT_NEGATIVE)
+    unit_price = serializers.DecimalField(**MONEY, **NOT_NEGATIVE)
+
+    class Meta:
+        model = QuotationItem
+        fields = ["id", "position", "category", "name", "unit", "quantity", "unit_price", "brand_model", "amount"]
+        read_only_fields = ["id", "position", "amount"]
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    items = ItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = QuotationVersion
+        fields = [
+            "id",
+            "quotation",
+            "number",
+            "status",
+            "based_on",
+            "note",
+            "total",
+            "created_at",
+            "sent_at",
+            "accepted_at",
+            "accepted_via",
+            "accepted_name",
+            "items",
+        ]
+        read_only_fields = fields
+
+
+class QuotationSerializer(serializers.ModelSerializer):
+    lead = FirmRelatedField(model=Lead)
+    items = ItemSerializer(many=True, write_only=True, required=False)
+    versions = VersionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Quotation
+        fields = ["id", "lead", "title", "created_at", "items", "versions"]
+        read_only_fields = ["id", "created_at", "versions"]
+
+
+class QuotationViewSet(FirmListCreateRetrieveViewSet):
+    model = Quotation
+    permission_group = "contracts"
+    serializer_class = QuotationSerializer
+    filterset_fields = ["lead"]
+
+    def scope_queryset(self, queryset):
+        return queryset.prefetch_related("versions__items")
+
+    def perform_create(self, serializer):
+        serializer.instance = call(services.quotation_create, by=_user(self.request), **serializer.validated_data)
+
+
+class SetItemsSerializer(serializers.Serializer):
+    items = ItemSerializer(many=True, allow_empty=False)
+
+
+class AcceptSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, help_text="Who accepted, as the customer signed.")
+
+
+class QuotationVersionViewSet(FirmReadOnlyViewSet):
+    """Versions: replace a draft's items, send it (it freezes), copy it into a new draft, record the
+    customer's acceptance, compare two versions."""
+
+    model = QuotationVersion
+    permission_group = "contracts"
+    serializer_class = VersionSerializer
+    filterset_fields = ["quotation", "status"]
+
+    def scope_queryset(self, queryset):
+        return queryset.prefetch_related("items")
+
+    @extend_schema(request=SetItemsSerializer, responses=VersionSerializer)
+    @action(detail=True, methods=["post"], url_path="set-items")
+    def set_items(self, request, pk=None):
+        version = self.get_object()
+        data = _valid(SetItemsSerializer, request)
+        version = call(services.quotation_version_set_items, version=version, items=data["items"])
+        return Response(VersionSerializer(self.model.objects.prefetch_related("items").get(pk=version.pk)).data)
+
+    @extend_schema(request=None, responses=VersionSerializer)
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        version = call(services.quotation_version_send, version=self.get_object())
+        return Response(VersionSerializer(version).data)
+
+    @extend_schema(request=None, responses={201: VersionSerializer})
+    @action(detail=True, methods=["post"])
+    def copy(self, request, pk=None):
+        version = call(services.quotation_version_copy, version=self.get_object())
+        return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=AcceptSerializer, responses=VersionSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        version = self.get_object()
+        data = _valid(AcceptSerializer, request)
+        version = call(
+            services.quotation_version_accept,
+            version=version,
+            via=QuotationVersion.AcceptedVia.STAFF,
+            by=_user(request),
+            name=data["name"],
+        )
+        return Response(VersionSerializer(version).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("with", int, required=True, description="The other version's id.")], responses=dict
+    )
+    @action(detail=True, methods=["get"])
+    def compare(self, request, pk=None):
+        old = self.get_object()
+        try:
+            new = self.get_queryset().get(pk=int(request.query_params.get("with", "")), quotation_id=old.quotation_id)
+        except (ValueError, QuotationVersion.DoesNotExist):
+            raise serializers.ValidationError({"with": ["Name another version of the same quotation."]}) from None
+        return Response(selectors.quotation_versions_compare(old=old, new=new))
+
+
+# Contracts ----------------------------------------------------------------------------------------------
+
+
+class MainMaterialSerializer(serializers.ModelSerializer):
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=2, **NOT_NEGATIVE)
+    unit_price = serializers.DecimalField(**MONEY, **NOT_NEGATIVE)
+
+    class Meta:
+        model = MainMaterialLine
+        fields = ["id", "name", "brand_model", "unit", "quantity", "unit_price", "amount"]
+        read_only_fields = ["id", "amount"]
+
+
+class InstalmentSerializer(serializers.ModelSerializer):
+    amount = serializers.DecimalField(**MONEY, **NOT_NEGATIVE)
+
+    class Meta:
+        model = Instalment
+        fields = [
+            "id",
+            "contract",
+            "sequence",
+            "kind",
+            "amount",
+            "trigger",
+            "due_days_after_trigger",
+            "due_on",
+            "paid_on",
+            "paid_amount",
+        ]
+        read_only_fields = ["id", "contract", "sequence", "paid_on", "paid_amount"]
+
+
+class ContractSerializer(serializers.ModelSerializer):
+    quotation_version = FirmRelatedField(model=QuotationVersion)
+    main_materials = MainMaterialSerializer(many=True, required=False)
+    instalments = InstalmentSerializer(many=True, required=False)
+
+    class Meta:
+        model = Contract
+        fields = [
+            "id",
+            "project",
+            "number",
+            "package_type",
+            "quotation_version",
+            "original_amount",
+            "amount",
+            "planned_start",
+            "planned_end",
+            "terms",
+            "signed_on",
+            "created_at",
+            "main_materials",
+            "instalments",
+        ]
+        read_only_fields = ["id", "project", "original_amount", "amount", "created_at"]
+
+
+class ContractViewSet(FirmListCreateRetrieveViewSet):
+    """Creating a contract signs it: the lead is won, the project opens, the payment schedule is set."""
+
+    model = Contract
+    permission_group = "contracts"
+    serializer_class = ContractSerializer
+    filterset_fields = {"package_type": ["exact"], "signed_on": ["gte", "lte"], "project__customer": ["exact"]}
+
+    def scope_queryset(self, queryset):
+        return queryset.prefetch_related("main_materials", "instalments")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = call(
+            services.contract_sign, version=data.pop("quotation_version"), by=_user(self.request), **data
+        )
+
+
+class PaymentSerializer(serializers.Serializer):
+    paid_on = serializers.DateField()
+    amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"), required=False)
+
+
+class InstalmentViewSet(FirmReadOnlyViewSet):
+    model = Instalment
+    permission_group = "contracts"
+    serializer_class = InstalmentSerializer
+    filterset_fields = {
+        "contract": ["exact"],
+        "kind": ["exact"],
+        "due_on": ["gte", "lte"],
+        "paid_on": ["isnull", "gte", "lte"],
+    }
+
+    @extend_schema(request=PaymentSerializer, responses=InstalmentSerializer)
+    @action(detail=True, methods=["post"], url_path="record-payment")
+    def record_payment(self, request, pk=None):
+        instalment = self.get_object()
+        data = _valid(PaymentSerializer, request)
+        instalment = call(services.instalment_record_payment, instalment=instalment, **data)
+        return Response(InstalmentSerializer(instalment).data)
+
+
+# Change orders -------------------------------------------------------------------------------------------
+
+
+class ChangeOrderLineSerializer(serializers.ModelSerializer):
+    category = serializers.ChoiceField(choices=TradeCategory.choices)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    unit_price = serializers.DecimalField(**MONEY, **NOT_NEGATIVE)
+
+    class Meta:
+        model = ChangeOrderLine
+        fields = ["id", "kind", "category", "name", "unit", "quantity", "unit_price", "amount"]
+        read_only_fields = ["id", "amount"]
+
+
+class ChangeOrderSerializer(serializers.ModelSerializer):
+    contract = FirmRelatedField(model=Contract)
+    lines = ChangeOrderLineSerializer(many=True, allow_empty=False)
+    needs_requote = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChangeOrder
+        fields = [
+            "id",
+            "contract",
+            "number",
+            "reason",
+            "status",
+            "additions",
+            "removals",
+            "lines",
+            "requote_version",
+            "needs_requote",
+            "created_at",
+            "decided_at",
+        ]
+        read_only_fields = [
+            "id",
+            "number",
+            "status",
+            "additions",
+            "removals",
+            "requote_version",
+            "created_at",
+            "decided_at",
+        ]
+
+    def get_needs_requote(self, order) -> bool:
+        return order.status == ChangeOrder.Status.DRAFT and services.change_order_needs_requote(order=order)
+
+
+class ChangeOrderViewSet(FirmListCreateRetrieveViewSet):
+    model = ChangeOrder
+    permission_group = "contracts"
+    serializer_class = ChangeOrderSerializer
+    filterset_fields = ["contract", "status"]
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("contract").prefetch_related("lines")
+
+    def perform_create(self, serializer):
+        serializer.instance = call(services.change_order_create, by=_user(self.request), **serializer.validated_data)
+
+    @extend_schema(request=None, responses=ChangeOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        order = call(services.change_order_approve, order=self.get_object(), by=_user(request))
+        return Response(ChangeOrderSerializer(order).data)
+
+    @extend_schema(request=None, responses=ChangeOrderSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        order = call(services.change_order_reject, order=self.get_object(), by=_user(request))
+        return Response(ChangeOrderSerializer(order).data)
+
+
+# Design agreements and measurement -------------------------------------------------------------------------
+
+
+class DesignAgreementSerializer(serializers.ModelSerializer):
+    lead = FirmRelatedField(model=Lead)
+    fee = serializers.DecimalField(**MONEY, **NOT_NEGATIVE)
+
+    class Meta:
+        model = DesignAgreement
+        fields = ["id", "lead", "fee", "signed_on", "paid", "paid_on", "notes", "created_at"]
+        read_only_fields = ["id", "paid", "paid_on", "created_at"]
+
+
+class DesignAgreementViewSet(FirmListCreateRetrieveViewSet):
+    model = DesignAgreement
+    permission_group = "contracts"
+    serializer_class = DesignAgreementSerializer
+    filterset_fields = ["lead", "paid"]
+
+    def perform_create(self, serializer):
+        serializer.instance = call(services.design_agreement_create, **serializer.validated_data)
+
+    @extend_schema(request=PaymentSerializer, responses=DesignAgreementSerializer)
+    @action(detail=True, methods=["post"], url_path="record-payment")
+    def record_payment(self, request, pk=None):
+        agreement = self.get_object()
+        data = _valid(PaymentSerializer, request)
+        agreement = call(services.design_agreement_mark_paid, agreement=agreement, paid_on=data["paid_on"])
+        return Response(DesignAgreementSerializer(agreement).data)
+
+
+class MeasurementAppointmentSerializer(serializers.ModelSerializer):
+    lead = FirmRelatedField(model=Lead)
+
+    class Meta:
+        model = MeasurementAppointment
+        fields = ["id", "lead", "scheduled_at", "designer", "status", "notes", "created_at"]
+        read_only_fields = ["id", "status", "created_at"]
+
+
+class MeasurementAppointmentViewSet(FirmListCreateRetrieveViewSet):
+    model = MeasurementAppointment
+    permission_group = "contracts"
+    serializer_class = MeasurementAppointmentSerializer
+    filterset_fields = {"lead": ["exact"], "status": ["exact"], "scheduled_at": ["gte", "lte"]}
+
+    def perform_create(self, serializer):
+        serializer.instance = call(services.measurement_appointment_schedule, **serializer.validated_data)
+
+
+def _valid(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _user(request):
+    return request.user if getattr(request.user, "pk", None) else None

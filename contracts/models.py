@@ -1,0 +1,309 @@
+"""Design agreements, quotations with versions, contracts with their payment schedule, change orders."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from renocrm.tenancy.models import TenantModel
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+CENT = Decimal("0.01")
+
+
+class TradeCategory(models.TextChoices):
+    DEMOLITION = "demolition", _("Demolition")
+    PLUMBING_ELECTRICAL = "plumbing_electrical", _("Plumbing & electrical")
+    MASONRY = "masonry", _("Masonry / tiling")
+    CARPENTRY = "carpentry", _("Carpentry")
+    PAINTING = "painting", _("Painting")
+    INSTALLATION = "installation", _("Installation")
+    MAIN_MATERIALS = "main_materials", _("Main materials")
+    OTHER = "other", _("Other")
+
+
+class ContractSettings(TenantModel):
+    """A firm's defaults for contracts: the payment schedule split and the change-order threshold."""
+
+    deposit_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("30"))
+    midterm_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("60"))
+    final_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("10"))
+    final_due_days = models.PositiveSmallIntegerField(default=3)
+    change_order_threshold_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="contract_settings_one_per_firm")]
+
+
+class DesignAgreement(TenantModel):
+    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="design_agreements")
+    fee = models.DecimalField(_("design / measurement fee"), **MONEY, validators=[MinValueValidator(Decimal("0"))])
+    signed_on = models.DateField(_("signed on"))
+    paid = models.BooleanField(_("paid"), default=False)
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class MeasurementAppointment(TenantModel):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="measurement_appointments")
+    scheduled_at = models.DateTimeField(_("scheduled at"))
+    designer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Quotation(TenantModel):
+    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="quotations")
+    title = models.CharField(_("title"), max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.title
+
+
+class QuotationVersion(TenantModel):
+    """One priced proposal. Editable while a draft; frozen once sent (a database trigger refuses changes
+    to a sent version's items). The customer accepts exactly one version of a quotation."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SENT = "sent", _("Sent")
+        ACCEPTED = "accepted", _("Accepted")
+        SUPERSEDED = "superseded", _("Superseded")
+
+    class AcceptedVia(models.TextChoices):
+        STAFF = "staff", _("Recorded by staff")
+        HOMEOWNER_LINK = "homeowner_link", _("Homeowner's signed link")
+
+    quotation = models.ForeignKey(Quotation, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    based_on = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    note = models.TextField(_("note"), blank=True)
+    total = models.DecimalField(_("total"), **MONEY, default=Decimal("0.00"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_via = models.CharField(max_length=20, choices=AcceptedVia.choices, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    accepted_name = models.CharField(_("signed by"), max_length=100, blank=True)
+    accepted_ip = models.GenericIPAddressField(null=True, blank=True)
+    # The homeowner's drawn signature as a PNG data URL.
+    signature = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["quotation", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "quotation", "number"], name="quotation_version_unique_number"),
+            models.UniqueConstraint(
+                fields=["tenant", "quotation"], condition=Q(status="accepted"), name="quotation_one_accepted_version"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quotation} v{self.number}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class QuotationItem(TenantModel):
+    version = models.ForeignKey(QuotationVersion, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField(default=0)
+    category = models.CharField(_("trade category"), max_length=30, choices=TradeCategory.choices)
+    name = models.CharField(_("item"), max_length=200)
+    unit = models.CharField(_("unit"), max_length=20)
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    unit_price = models.DecimalField(_("unit price"), **MONEY, validators=[MinValueValidator(Decimal("0"))])
+    brand_model = models.CharField(_("brand / model"), max_length=200, blank=True)
+    amount = models.DecimalField(_("amount"), **MONEY)
+
+    class Meta:
+        ordering = ["version", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=0) & Q(unit_price__gte=0), name="quotation_item_not_negative"
+            ),
+        ]
+
+
+class Project(TenantModel):
+    """One renovation job for one customer and property, started by signing its contract; construction,
+    handover and aftercare hang off it. A customer may have several over the years."""
+
+    class Status(models.TextChoices):
+        SIGNED = "signed", _("Signed")
+        IN_CONSTRUCTION = "in_construction", _("In construction")
+        HANDED_OVER = "handed_over", _("Handed over")
+        CLOSED = "closed", _("Closed")
+
+    customer = models.ForeignKey("leads.Customer", on_delete=models.PROTECT, related_name="projects")
+    property = models.ForeignKey(
+        "leads.Property", on_delete=models.PROTECT, null=True, blank=True, related_name="projects"
+    )
+    lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="projects")
+    name = models.CharField(_("name"), max_length=200)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.SIGNED)
+    handed_over_on = models.DateField(_("handed over on"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "status"], name="project_tenant_status")]
+
+    def __str__(self):
+        return self.name
+
+
+class Contract(TenantModel):
+    class PackageType(models.TextChoices):
+        HALF = "half", _("Half package")
+        FULL = "full", _("Full package")
+        WHOLE_HOUSE = "whole_house", _("Whole-house package")
+
+    # One contract per project; a unique key with the tenant rather than a one-to-one field (see tenancy checks).
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="contracts")
+    number = models.CharField(_("contract number"), max_length=40)
+    package_type = models.CharField(_("package type"), max_length=20, choices=PackageType.choices)
+    quotation_version = models.ForeignKey(QuotationVersion, on_delete=models.PROTECT, related_name="contracts")
+    original_amount = models.DecimalField(_("signed amount"), **MONEY)
+    amount = models.DecimalField(_("current amount"), **MONEY)
+    planned_start = models.DateField(_("planned start"))
+    planned_end = models.DateField(_("planned end"))
+    terms = models.TextField(_("terms"), blank=True)
+    signed_on = models.DateField(_("signed on"))
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "number"], name="contract_unique_number"),
+            models.UniqueConstraint(fields=["tenant", "project"], name="contract_one_per_project"),
+            models.CheckConstraint(
+                condition=Q(planned_end__gte=models.F("planned_start")), name="contract_dates_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "-signed_on"], name="contract_tenant_signed")]
+
+    def __str__(self):
+        return self.number
+
+
+class MainMaterialLine(TenantModel):
+    """A line of the main-material purchase contract (主材代购合同)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="main_materials")
+    name = models.CharField(_("item"), max_length=200)
+    brand_model = models.CharField(_("brand / model"), max_length=200, blank=True)
+    unit = models.CharField(_("unit"), max_length=20)
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    unit_price = models.DecimalField(_("unit price"), **MONEY, validators=[MinValueValidator(Decimal("0"))])
+    amount = models.DecimalField(_("amount"), **MONEY)
+
+
+class Instalment(TenantModel):
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", _("Deposit")
+        MIDTERM = "midterm", _("Mid-term payment")
+        FINAL = "final", _("Final payment")
+        OTHER = "other", _("Other")
+
+    class Trigger(models.TextChoices):
+        ON_SIGNING = "on_signing", _("On signing")
+        MID_INSPECTION = "mid_inspection", _("When the mid-term inspection passes")
+        ACCEPTANCE = "acceptance", _("Days after completion acceptance")
+        PHASE_ACCEPTANCE = "phase_acceptance", _("When a phase is accepted")
+        FIXED_DATE = "fixed_date", _("On a fixed date")
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="instalments")
+    sequence = models.PositiveSmallIntegerField()
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    amount = models.DecimalField(_("amount"), **MONEY, validators=[MinValueValidator(Decimal("0"))])
+    trigger = models.CharField(_("falls due"), max_length=20, choices=Trigger.choices)
+    due_days_after_trigger = models.PositiveSmallIntegerField(default=0)
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    paid_amount = models.DecimalField(**MONEY, null=True, blank=True)
+
+    class Meta:
+        ordering = ["contract", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "contract", "sequence"], name="instalment_unique_sequence"),
+        ]
+        indexes = [models.Index(fields=["tenant", "due_on"], name="instalment_tenant_due")]
+
+
+class ChangeOrder(TenantModel):
+    """Additions and removals (增减项) against the signed quotation."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="change_orders")
+    number = models.PositiveIntegerField()
+    reason = models.TextField(_("reason"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    additions = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    removals = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    # Set when the change order needed a new quotation version: the version accepted for it.
+    requote_version = models.ForeignKey(
+        QuotationVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "contract", "number"], name="change_order_unique_number"),
+        ]
+
+    @property
+    def net(self) -> Decimal:
+        return self.additions - self.removals
+
+
+class ChangeOrderLine(TenantModel):
+    class Kind(models.TextChoices):
+        ADDITION = "addition", _("Addition")
+        REMOVAL = "removal", _("Removal")
+
+    change_order = models.ForeignKey(ChangeOrder, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    category = models.CharField(_("trade category"), max_length=30, choices=TradeCategory.choices)
+    name = models.CharField(_("item"), max_length=200)
+    unit = models.CharField(_("unit"), max_length=20)
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    unit_price = models.DecimalField(_("unit price"), **MONEY, validators=[MinValueValidator(Decimal("0"))])
+    amount = models.DecimalField(_("amount"), **MONEY)

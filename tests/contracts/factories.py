@@ -1,0 +1,147 @@
+"""Contracts factories; create inside tenant_context(firm)."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from contracts.models import (
+    ChangeOrder,
+    ChangeOrderLine,
+    Contract,
+    ContractSettings,
+    DesignAgreement,
+    Instalment,
+    MainMaterialLine,
+    MeasurementAppointment,
+    Project,
+    Quotation,
+    QuotationItem,
+    QuotationVersion,
+    TradeCategory,
+)
+from tests.leads.factories import LeadFactory
+
+
+class ContractSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContractSettings
+
+
+class DesignAgreementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DesignAgreement
+
+    lead = factory.SubFactory(LeadFactory)
+    fee = Decimal("2000.00")
+    signed_on = factory.LazyFunction(date.today)
+
+
+class MeasurementAppointmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MeasurementAppointment
+
+    lead = factory.SubFactory(LeadFactory)
+    scheduled_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=2))
+
+
+class QuotationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Quotation
+
+    lead = factory.SubFactory(LeadFactory)
+    title = factory.Sequence(lambda n: f"Renovation quotation {n}")
+
+
+class QuotationVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = QuotationVersion
+
+    quotation = factory.SubFactory(QuotationFactory)
+    number = factory.Sequence(lambda n: n + 1)
+
+
+class QuotationItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = QuotationItem
+
+    version = factory.SubFactory(QuotationVersionFactory)
+    category = TradeCategory.MASONRY
+    name = "Floor tiles laying"
+    unit = "m²"
+    quantity = Decimal("80.00")
+    unit_price = Decimal("65.00")
+    amount = Decimal("5200.00")
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    lead = factory.SubFactory(LeadFactory)
+    customer = factory.SelfAttribute("lead.customer")
+    name = factory.Sequence(lambda n: f"Project {n}")
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contract
+
+    project = factory.SubFactory(ProjectFactory)
+    number = factory.Sequence(lambda n: f"HT-2026-{n:04d}")
+    package_type = Contract.PackageType.FULL
+    quotation_version = factory.SubFactory(
+        QuotationVersionFactory, quotation__lead=factory.SelfAttribute("...project.lead"), status="accepted"
+    )
+    original_amount = Decimal("100000.00")
+    amount = Decimal("100000.00")
+    planned_start = factory.LazyFunction(date.today)
+    planned_end = factory.LazyFunction(lambda: date.today() + timedelta(days=90))
+    signed_on = factory.LazyFunction(date.today)
+
+
+class MainMaterialLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MainMaterialLine
+
+    contract = factory.SubFactory(ContractFactory)
+    name = "Floor tiles"
+    unit = "m²"
+    quantity = Decimal("80.00")
+    unit_price = Decimal("120.00")
+    amount = Decimal("9600.00")
+
+
+class InstalmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Instalment
+
+    contract = factory.SubFactory(ContractFactory)
+    sequence = factory.Sequence(lambda n: n + 1)
+    kind = Instalment.Kind.DEPOSIT
+    amount = Decimal("30000.00")
+    trigger = Instalment.Trigger.ON_SIGNING
+
+
+class ChangeOrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChangeOrder
+
+    contract = factory.SubFactory(ContractFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    reason = "Extra socket in the study"
+
+
+class ChangeOrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChangeOrderLine
+
+    change_order = factory.SubFactory(ChangeOrderFactory)
+    kind = ChangeOrderLine.Kind.ADDITION
+    category = TradeCategory.PLUMBING_ELECTRICAL
+    name = "Extra socket"
+    unit = "pc"
+    quantity = Decimal("2.00")
+    unit_price = Decimal("80.00")
+    amount = Decimal("160.00")
