@@ -22,8 +22,78 @@ DEMO_USERS = [
     ("finance", "郑财务", Role.FINANCE),
 ]
 
-# Callables taking (tenant, users_by_username); lifecycle apps append theirs.
-SEEDERS: list = []
+
+def seed_leads_and_contracts(tenant, users) -> None:
+    """A few customers at every stage from new lead to signed contract."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from contracts import services as contracts
+    from leads import services as leads
+    from renocrm.tenancy.time import firm_today
+
+    today = firm_today()
+    sales, designer = users["sales"], users["designer"]
+    common = {"assigned_to": sales, "designer": designer}
+
+    def lead(name, mobile, channel="online", **extra):
+        created, _ = leads.lead_create(channel=channel, name=name, mobile=mobile, **{**common, **extra})
+        return created
+
+    lead(
+        "陈晓",
+        "13811110001",
+        household="夫妻 + 1 孩",
+        style_preferences="现代简约",
+        budget_min=Decimal("150000"),
+        budget_max=Decimal("200000"),
+        next_follow_up_on=today,
+    )
+    contacted = lead("林静", "13811110002", channel="phone", core_needs="老房翻新，卫生间漏水")
+    leads.follow_up_record(
+        lead=contacted, kind="call", outcome="约了周六量房", next_contact_on=today - timedelta(days=1), by=sales
+    )
+    measured = lead("黄磊", "13811110003", channel="showroom", style_preferences="新中式")
+    leads.lead_change_status(lead=measured, status="measured", by=sales)
+    lost = lead("吴昊", "13811110005", channel="event")
+    leads.lead_change_status(lead=lost, status="lost", reason="预算不足，选择了其他公司", by=sales)
+
+    items = [
+        {"category": "demolition", "name": "拆除旧墙面砖", "unit": "m²", "quantity": "42", "unit_price": "35"},
+        {
+            "category": "plumbing_electrical",
+            "name": "全屋水电改造",
+            "unit": "m²",
+            "quantity": "98",
+            "unit_price": "120",
+        },
+        {"category": "masonry", "name": "地砖铺贴", "unit": "m²", "quantity": "65", "unit_price": "70"},
+        {"category": "carpentry", "name": "吊顶", "unit": "m²", "quantity": "30", "unit_price": "160"},
+        {"category": "painting", "name": "墙面乳胶漆", "unit": "m²", "quantity": "260", "unit_price": "28"},
+    ]
+    proposal = lead("赵敏", "13811110004", channel="online")
+    leads.lead_change_status(lead=proposal, status="proposal", by=sales)
+    quotation = contracts.quotation_create(lead=proposal, title="赵敏 · 三室两厅全包报价", items=items, by=designer)
+    contracts.quotation_version_send(version=quotation.versions.get())
+
+    referrer = contacted.customer
+    won = lead("周婷", "13811110006", channel="referral", referrer=referrer, style_preferences="北欧")
+    quotation = contracts.quotation_create(lead=won, title="周婷 · 全屋整装报价", items=items, by=designer)
+    version = contracts.quotation_version_send(version=quotation.versions.get())
+    contracts.quotation_version_accept(version=version, via="staff", by=designer, name="周婷")
+    contracts.contract_sign(
+        version=version,
+        number=f"HT-{today:%Y}-0001",
+        package_type="whole_house",
+        planned_start=today + timedelta(days=7),
+        planned_end=today + timedelta(days=97),
+        signed_on=today,
+        by=sales,
+    )
+
+
+# Callables taking (tenant, users_by_username), run in order inside the demo firm.
+SEEDERS: list = [seed_leads_and_contracts]
 
 
 @transaction.atomic

@@ -72,6 +72,12 @@ def test_seed_demo_seeds_once(client, db):
         role for _, _, role in DEMO_USERS
     )
     assert User.objects.count() == len(DEMO_USERS)
+    with tenant_context(tenant):
+        from contracts.models import Contract
+        from leads.models import Lead, ReferralReward
+
+        assert set(Lead.objects.values_list("status", flat=True)) == {s.value for s in Lead.Status}
+        assert Contract.objects.count() == 1 and ReferralReward.objects.count() == 1
     signed_in = client.post("/accounts/login/", {"username": "admin", "password": DEMO_PASSWORD}, follow=True)
     assert signed_in.status_code == 200
     assert signed_in.context["request"].membership.role == "admin"
