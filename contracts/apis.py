@@ -1,13 +1,18 @@
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from leads.models import Lead
-from renocrm.api.views import FirmListCreateRetrieveViewSet, FirmReadOnlyViewSet, FirmRelatedField
+from renocrm.api.views import (
+    FirmListCreateRetrieveViewSet,
+    FirmReadOnlyViewSet,
+    FirmRelatedField,
+    acting_user,
+    call_service,
+)
 
 from . import selectors, services
 from .models import (
@@ -26,16 +31,6 @@ from .models import (
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 NOT_NEGATIVE = {"min_value": Decimal("0")}
-
-
-def call(service, **kwargs):
-    """Run a service, turning its ValidationError into the API's 400 with field errors."""
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as error:
-        raise serializers.ValidationError(
-            error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
-        ) from error
 
 
 # Quotations ---------------------------------------------------------------------------------------------
@@ -96,7 +91,9 @@ class QuotationViewSet(FirmListCreateRetrieveViewSet):
         return queryset.prefetch_related("versions__items")
 
     def perform_create(self, serializer):
-        serializer.instance = call(services.quotation_create, by=_user(self.request), **serializer.validated_data)
+        serializer.instance = call_service(
+            services.quotation_create, by=acting_user(self.request), **serializer.validated_data
+        )
 
 
 class SetItemsSerializer(serializers.Serializer):
@@ -124,19 +121,19 @@ class QuotationVersionViewSet(FirmReadOnlyViewSet):
     def set_items(self, request, pk=None):
         version = self.get_object()
         data = _valid(SetItemsSerializer, request)
-        version = call(services.quotation_version_set_items, version=version, items=data["items"])
+        version = call_service(services.quotation_version_set_items, version=version, items=data["items"])
         return Response(VersionSerializer(self.model.objects.prefetch_related("items").get(pk=version.pk)).data)
 
     @extend_schema(request=None, responses=VersionSerializer)
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
-        version = call(services.quotation_version_send, version=self.get_object())
+        version = call_service(services.quotation_version_send, version=self.get_object())
         return Response(VersionSerializer(version).data)
 
     @extend_schema(request=None, responses={201: VersionSerializer})
     @action(detail=True, methods=["post"])
     def copy(self, request, pk=None):
-        version = call(services.quotation_version_copy, version=self.get_object())
+        version = call_service(services.quotation_version_copy, version=self.get_object())
         return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=AcceptSerializer, responses=VersionSerializer)
@@ -144,11 +141,11 @@ class QuotationVersionViewSet(FirmReadOnlyViewSet):
     def accept(self, request, pk=None):
         version = self.get_object()
         data = _valid(AcceptSerializer, request)
-        version = call(
+        version = call_service(
             services.quotation_version_accept,
             version=version,
             via=QuotationVersion.AcceptedVia.STAFF,
-            by=_user(request),
+            by=acting_user(request),
             name=data["name"],
         )
         return Response(VersionSerializer(version).data)
@@ -238,8 +235,8 @@ class ContractViewSet(FirmListCreateRetrieveViewSet):
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        serializer.instance = call(
-            services.contract_sign, version=data.pop("quotation_version"), by=_user(self.request), **data
+        serializer.instance = call_service(
+            services.contract_sign, version=data.pop("quotation_version"), by=acting_user(self.request), **data
         )
 
 
@@ -264,7 +261,7 @@ class InstalmentViewSet(FirmReadOnlyViewSet):
     def record_payment(self, request, pk=None):
         instalment = self.get_object()
         data = _valid(PaymentSerializer, request)
-        instalment = call(services.instalment_record_payment, instalment=instalment, **data)
+        instalment = call_service(services.instalment_record_payment, instalment=instalment, **data)
         return Response(InstalmentSerializer(instalment).data)
 
 
@@ -328,18 +325,20 @@ class ChangeOrderViewSet(FirmListCreateRetrieveViewSet):
         return queryset.select_related("contract").prefetch_related("lines")
 
     def perform_create(self, serializer):
-        serializer.instance = call(services.change_order_create, by=_user(self.request), **serializer.validated_data)
+        serializer.instance = call_service(
+            services.change_order_create, by=acting_user(self.request), **serializer.validated_data
+        )
 
     @extend_schema(request=None, responses=ChangeOrderSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        order = call(services.change_order_approve, order=self.get_object(), by=_user(request))
+        order = call_service(services.change_order_approve, order=self.get_object(), by=acting_user(request))
         return Response(ChangeOrderSerializer(order).data)
 
     @extend_schema(request=None, responses=ChangeOrderSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        order = call(services.change_order_reject, order=self.get_object(), by=_user(request))
+        order = call_service(services.change_order_reject, order=self.get_object(), by=acting_user(request))
         return Response(ChangeOrderSerializer(order).data)
 
 
@@ -363,14 +362,14 @@ class DesignAgreementViewSet(FirmListCreateRetrieveViewSet):
     filterset_fields = ["lead", "paid"]
 
     def perform_create(self, serializer):
-        serializer.instance = call(services.design_agreement_create, **serializer.validated_data)
+        serializer.instance = call_service(services.design_agreement_create, **serializer.validated_data)
 
     @extend_schema(request=PaymentSerializer, responses=DesignAgreementSerializer)
     @action(detail=True, methods=["post"], url_path="record-payment")
     def record_payment(self, request, pk=None):
         agreement = self.get_object()
         data = _valid(PaymentSerializer, request)
-        agreement = call(services.design_agreement_mark_paid, agreement=agreement, paid_on=data["paid_on"])
+        agreement = call_service(services.design_agreement_mark_paid, agreement=agreement, paid_on=data["paid_on"])
         return Response(DesignAgreementSerializer(agreement).data)
 
 
@@ -390,14 +389,10 @@ class MeasurementAppointmentViewSet(FirmListCreateRetrieveViewSet):
     filterset_fields = {"lead": ["exact"], "status": ["exact"], "scheduled_at": ["gte", "lte"]}
 
     def perform_create(self, serializer):
-        serializer.instance = call(services.measurement_appointment_schedule, **serializer.validated_data)
+        serializer.instance = call_service(services.measurement_appointment_schedule, **serializer.validated_data)
 
 
 def _valid(serializer_class, request):
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-def _user(request):
-    return request.user if getattr(request.user, "pk", None) else None

@@ -1,33 +1,24 @@
 from decimal import Decimal
 
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from renocrm.api.views import FirmListCreateRetrieveViewSet, FirmModelViewSet, FirmReadOnlyViewSet, FirmRelatedField
+from renocrm.api.views import (
+    FirmListCreateRetrieveViewSet,
+    FirmModelViewSet,
+    FirmReadOnlyViewSet,
+    FirmRelatedField,
+    acting_user,
+    call_service,
+)
 
 from . import services
 from .models import Customer, FollowUp, Lead, Property, ReferralReward
 from .validators import normalize_mobile
-
-
-def call(service, **kwargs):
-    """Run a service, turning its ValidationError into the API's 400 with field errors."""
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as error:
-        raise serializers.ValidationError(
-            error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
-        ) from error
-
-
-def _user(request):
-    return request.user if getattr(request.user, "pk", None) else None
-
 
 # Customers and properties ----------------------------------------------------------------------------------
 
@@ -65,10 +56,12 @@ class CustomerViewSet(FirmModelViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def perform_create(self, serializer):
-        serializer.instance = call(services.customer_create, **serializer.validated_data)
+        serializer.instance = call_service(services.customer_create, **serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = call(services.customer_update, customer=serializer.instance, **serializer.validated_data)
+        serializer.instance = call_service(
+            services.customer_update, customer=serializer.instance, **serializer.validated_data
+        )
 
 
 class PropertySerializer(serializers.ModelSerializer):
@@ -88,7 +81,7 @@ class PropertyViewSet(FirmListCreateRetrieveViewSet):
     filterset_fields = ["customer"]
 
     def perform_create(self, serializer):
-        serializer.instance = call(services.property_create, **serializer.validated_data)
+        serializer.instance = call_service(services.property_create, **serializer.validated_data)
 
 
 # Leads ------------------------------------------------------------------------------------------------------
@@ -180,13 +173,13 @@ class LeadViewSet(FirmListCreateRetrieveViewSet):
             if not (data.get("name") and data.get("mobile")):
                 raise serializers.ValidationError({"mobile": ["Give the customer's name and mobile number."]})
             data.pop("customer", None)
-            lead, created = call(
+            lead, created = call_service(
                 services.lead_create_from_partner, name=data.pop("name"), mobile=data.pop("mobile"), **data
             )
             return Response(self.get_serializer(lead).data, status=status.HTTP_201_CREATED if created else 200)
         if "channel" not in data:
             raise serializers.ValidationError({"channel": ["This field is required."]})
-        lead, linked = call(services.lead_create, by=_user(request), **data)
+        lead, linked = call_service(services.lead_create, by=acting_user(request), **data)
         lead.linked_existing_customer = linked
         return Response(self.get_serializer(lead).data, status=status.HTTP_201_CREATED)
 
@@ -196,7 +189,7 @@ class LeadViewSet(FirmListCreateRetrieveViewSet):
         lead = self.get_object()
         data = StatusChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        lead = call(services.lead_change_status, lead=lead, by=_user(request), **data.validated_data)
+        lead = call_service(services.lead_change_status, lead=lead, by=acting_user(request), **data.validated_data)
         return Response(self.get_serializer(lead).data)
 
 
@@ -217,7 +210,9 @@ class FollowUpViewSet(FirmListCreateRetrieveViewSet):
     filterset_fields = {"lead": ["exact"], "kind": ["exact"], "at": ["date__gte", "date__lte"]}
 
     def perform_create(self, serializer):
-        serializer.instance = call(services.follow_up_record, by=_user(self.request), **serializer.validated_data)
+        serializer.instance = call_service(
+            services.follow_up_record, by=acting_user(self.request), **serializer.validated_data
+        )
 
 
 class ReferralRewardSerializer(serializers.ModelSerializer):

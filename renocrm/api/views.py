@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rest_framework import mixins, viewsets
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.relations import PrimaryKeyRelatedField
 
 
@@ -60,3 +61,18 @@ class FirmRelatedField(PrimaryKeyRelatedField):
 
     def get_queryset(self):
         return self.model.objects.all()
+
+
+def call_service(service, **kwargs):
+    """Run a service from a view, turning its django ValidationError into the API's 400 with field errors."""
+    try:
+        return service(**kwargs)
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(
+            error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
+        ) from error
+
+
+def acting_user(request):
+    """The signed-in user for a service's ``by``; None for a partner's API key."""
+    return request.user if getattr(request.user, "pk", None) else None
