@@ -1,5 +1,7 @@
 from decimal import Decimal
 
+from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -312,7 +314,11 @@ class ChangeOrderSerializer(serializers.ModelSerializer):
         ]
 
     def get_needs_requote(self, order) -> bool:
-        return order.status == ChangeOrder.Status.DRAFT and services.change_order_needs_requote(order=order)
+        return order.status == ChangeOrder.Status.DRAFT and services.change_order_needs_requote(
+            order=order,
+            approved_changes=getattr(order, "approved_changes", None),
+            threshold_percent=self.context.get("threshold_percent"),
+        )
 
 
 class ChangeOrderViewSet(FirmListCreateRetrieveViewSet):
@@ -322,7 +328,22 @@ class ChangeOrderViewSet(FirmListCreateRetrieveViewSet):
     filterset_fields = ["contract", "status"]
 
     def scope_queryset(self, queryset):
-        return queryset.select_related("contract").prefetch_related("lines")
+        approved = (
+            ChangeOrder.objects.filter(contract=OuterRef("contract"), status=ChangeOrder.Status.APPROVED)
+            .values("contract")
+            .annotate(total=Sum(F("additions") + F("removals")))
+            .values("total")
+        )
+        return (
+            queryset.select_related("contract")
+            .prefetch_related("lines")
+            .annotate(approved_changes=Coalesce(Subquery(approved), Value(Decimal("0")), output_field=DecimalField()))
+        )
+
+    def get_serializer_context(self):
+        # Read once per request, not once per row.
+        threshold = services.contract_settings_get().change_order_threshold_percent
+        return {**super().get_serializer_context(), "threshold_percent": threshold}
 
     def perform_create(self, serializer):
         serializer.instance = call_service(

@@ -399,17 +399,23 @@ def change_order_create(*, contract: Contract, reason: str, lines: list[dict], b
     return order
 
 
-def change_order_needs_requote(*, order: ChangeOrder) -> bool:
+def change_order_needs_requote(
+    *, order: ChangeOrder, approved_changes: Decimal | None = None, threshold_percent: Decimal | None = None
+) -> bool:
     """The 10 % rule: when the approved changes plus this one, counted in absolute terms (an addition and a
     removal both count), exceed the firm's threshold of the signed amount, the customer must sign a new
-    quotation version before the change is approved and work goes on."""
+    quotation version before the change is approved and work goes on. Lists pass the approved total and
+    the threshold they computed once for all rows."""
     contract = order.contract
-    approved = contract.change_orders.filter(status=ChangeOrder.Status.APPROVED).aggregate(
-        additions=Sum("additions"), removals=Sum("removals")
-    )
-    cumulative = (approved["additions"] or 0) + (approved["removals"] or 0) + order.additions + order.removals
-    threshold = contract.original_amount * contract_settings_get().change_order_threshold_percent / 100
-    return cumulative > threshold
+    if approved_changes is None:
+        approved = contract.change_orders.filter(status=ChangeOrder.Status.APPROVED).aggregate(
+            additions=Sum("additions"), removals=Sum("removals")
+        )
+        approved_changes = (approved["additions"] or 0) + (approved["removals"] or 0)
+    if threshold_percent is None:
+        threshold_percent = contract_settings_get().change_order_threshold_percent
+    cumulative = approved_changes + order.additions + order.removals
+    return cumulative > contract.original_amount * threshold_percent / 100
 
 
 @transaction.atomic
