@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("renocrm.accounts.urls")),
     path("audit/", include("renocrm.audit.urls")),
+    path("leads/", include("leads.urls")),
     path("api/v1/", include("renocrm.api.urls")),
     path("api/v1/", include("leads.api_urls")),
     path("api/v1/", include("contracts.api_urls")),
