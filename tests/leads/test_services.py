@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from leads import selectors, services
 from leads.models import Customer, Lead, LeadSettings, LeadStatusChange, ReferralReward
@@ -67,7 +68,7 @@ def test_the_pipeline_moves_forward_and_refuses_the_rest_clearly(firm):
     lead = LeadFactory()
     services.lead_change_status(lead=lead, status="contacted")
     services.lead_change_status(lead=lead, status="proposal")  # measured on the spot: a step may be skipped
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(ValidationError) as error, translation.override("en"):
         services.lead_change_status(lead=lead, status="contacted")
     assert (
         "“Proposal”" in error.value.message_dict["status"][0] and "“Contacted”" in error.value.message_dict["status"][0]
