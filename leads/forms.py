@@ -1,9 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Customer, FollowUp, Lead
+from renocrm.forms import DATE
 
-DATE = forms.DateInput(attrs={"type": "date"})
+from . import selectors
+from .models import Customer, FollowUp, Lead, Property
 
 
 class LeadFilterForm(forms.Form):
@@ -35,3 +36,64 @@ class FollowUpForm(forms.Form):
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=[c for c in Lead.Status.choices if c[0] != "won"])
     reason = forms.CharField(label=_("Reason"), required=False)
+
+
+class FollowUpLogFilterForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All")), *FollowUp.Kind.choices])
+    by = forms.ChoiceField(label=_("By"), required=False, choices=[("", _("Everyone")), ("me", _("Only mine"))])
+
+
+class CustomerFilterForm(forms.Form):
+    q = forms.CharField(label=_("Name or mobile"), required=False)
+
+
+class CustomerForm(forms.Form):
+    name = forms.CharField(label=_("Customer name"), max_length=100)
+    mobile = forms.CharField(label=_("Mobile"), max_length=30)
+    other_contacts = forms.CharField(
+        label=_("Other contacts"),
+        required=False,
+        help_text=_("WeChat, spouse's phone …"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    birthday = forms.DateField(label=_("Birthday"), required=False, widget=DATE)
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    @classmethod
+    def initial_for(cls, customer: Customer) -> dict:
+        return {name: getattr(customer, name) for name in cls.base_fields}
+
+
+class PropertyForm(forms.Form):
+    address = forms.CharField(label=_("Address"), max_length=300)
+    area = forms.DecimalField(label=_("Area (m²)"), max_digits=8, decimal_places=2)
+    layout = forms.CharField(
+        label=_("Layout"), max_length=50, required=False, help_text=_("e.g. 3 bedrooms 2 living rooms")
+    )
+    condition = forms.ChoiceField(label=_("New or old"), choices=Property.Condition.choices)
+    kind = forms.ChoiceField(label=_("Property type"), choices=Property.Kind.choices)
+
+
+class LeadEditForm(forms.Form):
+    household = forms.CharField(label=_("Household members"), max_length=200, required=False)
+    living_habits = forms.CharField(label=_("Living habits"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    style_preferences = forms.CharField(label=_("Style preferences"), max_length=200, required=False)
+    budget_min = forms.DecimalField(
+        label=_("Budget from"), required=False, min_value=0, max_digits=14, decimal_places=2
+    )
+    budget_max = forms.DecimalField(
+        label=_("Budget up to"), required=False, min_value=0, max_digits=14, decimal_places=2
+    )
+    core_needs = forms.CharField(label=_("Core needs"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    property = forms.ModelChoiceField(label=_("Property"), queryset=Property.objects.none(), required=False)
+    next_follow_up_on = forms.DateField(label=_("Next follow-up"), required=False, widget=DATE)
+    assigned_to = forms.ModelChoiceField(label=_("Customer manager"), queryset=None, required=False)
+    designer = forms.ModelChoiceField(label=_("Designer"), queryset=None, required=False)
+
+    def __init__(self, *args, lead: Lead, **kwargs):
+        kwargs.setdefault("initial", {name: getattr(lead, name) for name in self.base_fields})
+        super().__init__(*args, **kwargs)
+        # Choices from the lead's own customer and the current firm's staff; the service checks again.
+        self.fields["property"].queryset = selectors.customer_properties(customer=lead.customer)
+        self.fields["assigned_to"].queryset = selectors.staff_choices(roles=selectors.CUSTOMER_MANAGER_ROLES)
+        self.fields["designer"].queryset = selectors.staff_choices(roles=selectors.DESIGNER_ROLES)

@@ -1,12 +1,18 @@
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from django.db.models import Count
+from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, Case, Count, F, Q, Value, When, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
 
+from renocrm.accounts.roles import Role
+from renocrm.tenancy.context import require_current_tenant
 from renocrm.tenancy.time import firm_today
 
-from .models import Lead
+from .models import Customer, FollowUp, Lead, Property, ReferralReward
 
 
 def _my_open_leads(user):
@@ -48,3 +54,130 @@ def lead_page(*, status: str = "", channel: str = "", q: str = "", before: int |
         leads = leads.filter(id__lt=before)
     rows = list(leads[: PAGE_SIZE + 1])
     return rows[:PAGE_SIZE], (rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None)
+
+
+# Who may be picked as a lead's customer manager / designer; services._check_staff refuses anyone else.
+CUSTOMER_MANAGER_ROLES = frozenset({Role.SALES, Role.ADMIN})
+DESIGNER_ROLES = frozenset({Role.DESIGNER, Role.ADMIN})
+
+
+def staff_choices(*, roles):
+    """Active users with an active membership of the current firm in one of ``roles``."""
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__tenant=require_current_tenant(),
+            memberships__is_active=True,
+            memberships__role__in=roles,
+        )
+        .order_by("name", "username")
+    )
+
+
+BOARD_CARDS = 50
+BOARD_CLOSED_DAYS = 30
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    status: str
+    label: str
+    count: int
+    leads: list
+    closed: bool
+
+    @property
+    def capped(self) -> bool:
+        return self.count > len(self.leads)
+
+
+def pipeline_board(
+    *, assigned_to=None, per_column: int = BOARD_CARDS, closed_days: int = BOARD_CLOSED_DAYS, today: date | None = None
+) -> list[BoardColumn]:
+    """The pipeline as columns: every open lead, plus the leads won or lost in the last ``closed_days`` days
+    (by ``updated_at``). At most ``per_column`` cards per column, picked by a window function, so the page
+    costs two queries however many leads the firm has; the counts cover the whole column."""
+    today = today or firm_today()
+    leads = Lead.objects.filter(
+        Q(status__in=Lead.OPEN_STATUSES) | Q(updated_at__gte=timezone.now() - timedelta(days=closed_days))
+    )
+    if assigned_to is not None:
+        leads = leads.filter(assigned_to=assigned_to)
+    counts = dict(leads.values_list("status").annotate(n=Count("id")).order_by())
+    # Open columns: the earliest next follow-up first (overdue on top), undated last; won and lost: latest first.
+    follow_up = Case(When(status__in=Lead.OPEN_STATUSES, then=F("next_follow_up_on")))
+    rows = (
+        leads.select_related("customer", "assigned_to")
+        .annotate(
+            position=Window(
+                RowNumber(),
+                partition_by=F("status"),
+                order_by=[follow_up.asc(nulls_last=True), F("updated_at").desc(), F("id").desc()],
+            ),
+            is_overdue=Case(
+                When(status__in=Lead.OPEN_STATUSES, next_follow_up_on__lt=today, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+        )
+        .filter(position__lte=per_column)
+        .order_by("status", "position")
+    )
+    by_status: dict[str, list] = {status: [] for status in Lead.Status.values}
+    for lead in rows:
+        by_status[lead.status].append(lead)
+    labels = dict(Lead.Status.choices)
+    return [
+        BoardColumn(
+            status=status,
+            label=labels[status],
+            count=counts.get(status, 0),
+            leads=by_status[status],
+            closed=status not in Lead.OPEN_STATUSES,
+        )
+        for status in (*Lead.OPEN_STATUSES, Lead.Status.WON, Lead.Status.LOST)
+    ]
+
+
+def _keyset_page(rows, before: int | None):
+    """Newest first by id; the extra row fetched says whether there is an older page (as in lead_page)."""
+    if before:
+        rows = rows.filter(id__lt=before)
+    rows = list(rows.order_by("-id")[: PAGE_SIZE + 1])
+    return rows[:PAGE_SIZE], (rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None)
+
+
+def follow_up_page(*, kind: str = "", by=None, before: int | None = None):
+    """A page of the firm's follow-up log, newest first; returns the rows and the id to page on (or None)."""
+    follow_ups = FollowUp.objects.select_related("lead__customer", "by")
+    if kind:
+        follow_ups = follow_ups.filter(kind=kind)
+    if by is not None:
+        follow_ups = follow_ups.filter(by=by)
+    return _keyset_page(follow_ups, before)
+
+
+def customer_page(*, q: str = "", before: int | None = None):
+    """A page of customers, newest first, searched by name or mobile, each with its number of leads."""
+    from .validators import normalize_mobile
+
+    customers = Customer.objects.annotate(lead_count=Count("leads"))
+    if q:
+        customers = customers.filter(Q(name__icontains=q) | Q(mobile__contains=normalize_mobile(q)))
+    return _keyset_page(customers, before)
+
+
+def customer_properties(*, customer: Customer):
+    return Property.objects.filter(customer=customer).order_by("id")
+
+
+def customer_leads(*, customer: Customer):
+    return Lead.objects.filter(customer=customer).select_related("property", "assigned_to", "designer").order_by("-id")
+
+
+def referral_rewards_earned(*, referrer: Customer):
+    """The rewards a customer earned by referring others, newest first."""
+    return (
+        ReferralReward.objects.filter(referrer=referrer).select_related("lead__customer").order_by("-created_at", "-id")
+    )

@@ -250,6 +250,48 @@ def lead_assign(*, lead: Lead, assigned_to=None, designer=None) -> Lead:
     return lead
 
 
+# What lead_update may change besides the assignment.
+LEAD_EDITABLE_FIELDS = (
+    "household",
+    "living_habits",
+    "style_preferences",
+    "budget_min",
+    "budget_max",
+    "core_needs",
+    "next_follow_up_on",
+    "property",
+)
+
+
+@transaction.atomic
+def lead_update(*, lead: Lead, **fields) -> Lead:
+    """Edit the needs profile, the property and the next follow-up date; ``assigned_to`` and ``designer``, when
+    given, go through lead_assign and its checks. Everything is validated before anything is written."""
+    unknown = set(fields) - {*LEAD_EDITABLE_FIELDS, "assigned_to", "designer"}
+    if unknown:
+        raise TypeError(f"lead_update() cannot change {', '.join(sorted(unknown))}")
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    property = fields.get("property")
+    if property is not None and property.customer_id != lead.customer_id:
+        raise ValidationError({"property": _("This property belongs to another customer.")})
+    budget_min = fields.get("budget_min", lead.budget_min)
+    budget_max = fields.get("budget_max", lead.budget_max)
+    if budget_min is not None and budget_max is not None and budget_min > budget_max:
+        raise ValidationError({"budget_max": _("The budget's upper end is below its lower end.")})
+    if "assigned_to" in fields or "designer" in fields:
+        lead_assign(
+            lead=lead,
+            assigned_to=fields.get("assigned_to", lead.assigned_to),
+            designer=fields.get("designer", lead.designer),
+        )
+    changed = [name for name in LEAD_EDITABLE_FIELDS if name in fields]
+    for name in changed:
+        setattr(lead, name, fields[name])
+    if changed:
+        lead.save(update_fields=[*changed, "updated_at"])
+    return lead
+
+
 @transaction.atomic
 def follow_up_record(
     *,

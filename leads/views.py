@@ -3,20 +3,35 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
+from renocrm.forms import apply_service_errors
 
-from . import selectors, services
-from .forms import FollowUpForm, LeadCreateForm, LeadFilterForm, StatusForm
-from .models import Lead
+from . import panels, selectors, services
+from .forms import (
+    CustomerFilterForm,
+    CustomerForm,
+    FollowUpForm,
+    FollowUpLogFilterForm,
+    LeadCreateForm,
+    LeadEditForm,
+    LeadFilterForm,
+    PropertyForm,
+    StatusForm,
+)
+from .models import Customer, Lead, ReferralReward
 
 
-def _apply_errors(form, error: ValidationError) -> None:
-    """A service's refusal shown on the form, on its field where the form has one."""
-    for field, messages_ in error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]:
-        for message in messages_:
-            form.add_error(field if field in form.fields else None, message)
+def _can_manage(request) -> bool:
+    return request.membership.has_perm("leads.manage")
+
+
+def _before(request) -> int | None:
+    before = request.GET.get("before", "")
+    return int(before) if before.isdigit() else None
 
 
 @permission_required("leads.view")
@@ -42,7 +57,7 @@ def lead_create(request):
             assignee = request.user if request.membership.role == "sales" else None
             lead, linked = services.lead_create(by=request.user, assigned_to=assignee, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             if linked:
                 messages.info(
@@ -75,7 +90,7 @@ def lead_detail(request, pk):
                 else:
                     services.lead_change_status(lead=lead, by=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 return redirect("leads:detail", pk=lead.pk)
         if isinstance(form, FollowUpForm):
@@ -88,5 +103,159 @@ def lead_detail(request, pk):
         "history": lead.status_changes.select_related("by"),
         "follow_up_form": follow_up_form,
         "status_form": status_form,
+        "may_manage": _can_manage(request),
+        "panels": panels.render(request, lead),
+        "can_manage": _can_manage(request),
     }
     return render(request, "leads/lead_detail.html", context)
+
+
+@permission_required("leads.manage")
+def lead_edit(request, pk):
+    lead = get_object_or_404(Lead.objects.select_related("customer", "property", "assigned_to", "designer"), pk=pk)
+    form = LeadEditForm(request.POST or None, lead=lead)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.lead_update(lead=lead, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            return redirect("leads:detail", pk=lead.pk)
+    context = {
+        "form": form,
+        "title": _("Edit lead: %(name)s") % {"name": lead.customer.name},
+        "tab": "leads",
+        "cancel_url": reverse("leads:detail", args=[lead.pk]),
+        "extra_link": (reverse("leads:property-create", args=[lead.customer_id]), _("Add a property")),
+    }
+    return render(request, "leads/form_page.html", context)
+
+
+@permission_required("leads.view")
+def board(request):
+    mine = request.GET.get("mine") == "1"
+    columns = selectors.pipeline_board(assigned_to=request.user if mine else None)
+    return render(
+        request,
+        "leads/board.html",
+        {"columns": columns, "mine": mine, "closed_days": selectors.BOARD_CLOSED_DAYS},
+    )
+
+
+MY_FOLLOW_UPS_SHOWN = 100
+
+
+@permission_required("leads.view")
+def follow_ups(request):
+    # One extra row says whether the list goes on beyond what is shown.
+    due, overdue = (
+        list(rows[: MY_FOLLOW_UPS_SHOWN + 1])
+        for rows in (selectors.follow_ups_due(user=request.user), selectors.follow_ups_overdue(user=request.user))
+    )
+    form = FollowUpLogFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    log, older = selectors.follow_up_page(
+        kind=filters.get("kind", ""),
+        by=request.user if filters.get("by") == "me" else None,
+        before=_before(request),
+    )
+    context = {
+        "due": due[:MY_FOLLOW_UPS_SHOWN],
+        "overdue": overdue[:MY_FOLLOW_UPS_SHOWN],
+        "more_due": len(due) > MY_FOLLOW_UPS_SHOWN,
+        "more_overdue": len(overdue) > MY_FOLLOW_UPS_SHOWN,
+        "form": form,
+        "log": log,
+        "older": older,
+    }
+    return render(request, "leads/follow_ups.html", context)
+
+
+@permission_required("leads.view")
+def customer_list(request):
+    form = CustomerFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    customers, older = selectors.customer_page(q=filters.get("q", ""), before=_before(request))
+    context = {"form": form, "customers": customers, "older": older, "can_manage": _can_manage(request)}
+    return render(request, "leads/customer_list.html", context)
+
+
+@permission_required("leads.view")
+def customer_detail(request, pk):
+    customer = get_object_or_404(Customer.objects, pk=pk)
+    context = {
+        "customer": customer,
+        "properties": selectors.customer_properties(customer=customer),
+        "leads": selectors.customer_leads(customer=customer),
+        "rewards": selectors.referral_rewards_earned(referrer=customer),
+        "can_manage": _can_manage(request),
+    }
+    return render(request, "leads/customer_detail.html", context)
+
+
+@permission_required("leads.manage")
+def customer_create(request):
+    form = CustomerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(**form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            return redirect("leads:customer-detail", pk=customer.pk)
+    context = {
+        "form": form,
+        "title": _("New customer"),
+        "tab": "customers",
+        "cancel_url": reverse("leads:customer-list"),
+    }
+    return render(request, "leads/form_page.html", context)
+
+
+@permission_required("leads.manage")
+def customer_edit(request, pk):
+    customer = get_object_or_404(Customer.objects, pk=pk)
+    form = CustomerForm(request.POST or None, initial=CustomerForm.initial_for(customer))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_update(customer=customer, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            return redirect("leads:customer-detail", pk=customer.pk)
+    context = {
+        "form": form,
+        "title": _("Edit customer: %(name)s") % {"name": customer.name},
+        "tab": "customers",
+        "cancel_url": reverse("leads:customer-detail", args=[customer.pk]),
+    }
+    return render(request, "leads/form_page.html", context)
+
+
+@permission_required("leads.manage")
+def property_create(request, pk):
+    customer = get_object_or_404(Customer.objects, pk=pk)
+    form = PropertyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.property_create(customer=customer, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            return redirect("leads:customer-detail", pk=customer.pk)
+    context = {
+        "form": form,
+        "title": _("New property for %(name)s") % {"name": customer.name},
+        "tab": "customers",
+        "cancel_url": reverse("leads:customer-detail", args=[customer.pk]),
+    }
+    return render(request, "leads/form_page.html", context)
+
+
+@permission_required("leads.manage")
+@require_POST
+def referral_reward_fulfil(request, pk):
+    reward = get_object_or_404(ReferralReward.objects, pk=pk)
+    services.referral_reward_fulfil(reward=reward)
+    messages.success(request, _("The referral reward is marked as fulfilled."))
+    return redirect("leads:customer-detail", pk=reward.referrer_id)
