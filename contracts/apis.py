@@ -1,7 +1,5 @@
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -328,17 +326,7 @@ class ChangeOrderViewSet(FirmListCreateRetrieveViewSet):
     filterset_fields = ["contract", "status"]
 
     def scope_queryset(self, queryset):
-        approved = (
-            ChangeOrder.objects.filter(contract=OuterRef("contract"), status=ChangeOrder.Status.APPROVED)
-            .values("contract")
-            .annotate(total=Sum(F("additions") + F("removals")))
-            .values("total")
-        )
-        return (
-            queryset.select_related("contract")
-            .prefetch_related("lines")
-            .annotate(approved_changes=Coalesce(Subquery(approved), Value(Decimal("0")), output_field=DecimalField()))
-        )
+        return selectors.change_orders_with_totals(queryset).prefetch_related("lines")
 
     def get_serializer_context(self):
         # Read once per request, not once per row.

@@ -129,6 +129,9 @@ class QuotationVersion(TenantModel):
 
 
 class QuotationItem(TenantModel):
+    # What a comparison of two versions looks at, besides the trade category and item that match the lines.
+    COMPARED_FIELDS = ("unit", "quantity", "unit_price", "brand_model", "amount")
+
     version = models.ForeignKey(QuotationVersion, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveIntegerField(default=0)
     category = models.CharField(_("trade category"), max_length=30, choices=TradeCategory.choices)

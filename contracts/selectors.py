@@ -1,9 +1,24 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
-from .models import QuotationVersion
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from leads.validators import normalize_mobile
+
+from .models import (
+    ChangeOrder,
+    Contract,
+    DesignAgreement,
+    Instalment,
+    MeasurementAppointment,
+    Quotation,
+    QuotationItem,
+    QuotationVersion,
+)
 
 
 def _key(item):
@@ -24,7 +39,7 @@ def quotation_versions_compare(*, old: QuotationVersion, new: QuotationVersion) 
         for a, b in zip(before, after, strict=False):
             fields = {
                 name: [str(getattr(a, name)), str(getattr(b, name))]
-                for name in ("unit", "quantity", "unit_price", "brand_model", "amount")
+                for name in QuotationItem.COMPARED_FIELDS
                 if getattr(a, name) != getattr(b, name)
             }
             if fields:
@@ -55,3 +70,110 @@ def _item(item) -> dict:
 
 def instalments_outstanding_total(*, contract) -> Decimal:
     return sum((i.amount for i in contract.instalments.all() if i.paid_on is None), Decimal("0"))
+
+
+# Pages ------------------------------------------------------------------------------------------------
+
+PAGE_SIZE = 50
+
+
+def _keyset(queryset, before: int | None):
+    """A page newest first by id, without a COUNT over the firm's table; the extra row says whether an older
+    page exists."""
+    if before:
+        queryset = queryset.filter(id__lt=before)
+    rows = list(queryset.order_by("-id")[: PAGE_SIZE + 1])
+    return rows[:PAGE_SIZE], (rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None)
+
+
+def _customer_match(q: str, prefix: str) -> Q:
+    """The customer's name, or part of their mobile number, through the ``prefix`` path."""
+    digits = normalize_mobile(q)
+    match = Q(**{f"{prefix}customer__name__icontains": q})
+    if digits.isdigit():
+        match |= Q(**{f"{prefix}customer__mobile__contains": digits})
+    return match
+
+
+def contract_page(
+    *,
+    q: str = "",
+    package_type: str = "",
+    signed_from: date | None = None,
+    signed_to: date | None = None,
+    before: int | None = None,
+):
+    unpaid = (
+        Instalment.objects.filter(contract=OuterRef("pk"), paid_on__isnull=True)
+        .values("contract")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    contracts = Contract.objects.select_related("project__customer").annotate(
+        outstanding=Coalesce(Subquery(unpaid), Value(Decimal("0")), output_field=DecimalField())
+    )
+    if q:
+        contracts = contracts.filter(_customer_match(q, "project__") | Q(number__icontains=q))
+    if package_type:
+        contracts = contracts.filter(package_type=package_type)
+    if signed_from:
+        contracts = contracts.filter(signed_on__gte=signed_from)
+    if signed_to:
+        contracts = contracts.filter(signed_on__lte=signed_to)
+    return _keyset(contracts, before)
+
+
+def quotation_page(*, q: str = "", status: str = "", before: int | None = None):
+    """Quotations with their latest version's number, status and total."""
+    latest = QuotationVersion.objects.filter(quotation=OuterRef("pk")).order_by("-number")
+    quotations = Quotation.objects.select_related("lead__customer").annotate(
+        latest_number=Subquery(latest.values("number")[:1]),
+        latest_status=Subquery(latest.values("status")[:1]),
+        latest_total=Subquery(latest.values("total")[:1]),
+        accepted_id=Subquery(
+            QuotationVersion.objects.filter(quotation=OuterRef("pk"), status=QuotationVersion.Status.ACCEPTED).values(
+                "id"
+            )[:1]
+        ),
+    )
+    if q:
+        quotations = quotations.filter(_customer_match(q, "lead__") | Q(title__icontains=q))
+    if status:
+        quotations = quotations.filter(latest_status=status)
+    return _keyset(quotations, before)
+
+
+def change_orders_with_totals(queryset=None):
+    """Change orders annotated with their contract's approved changes (absolute), so the 10 % rule can be
+    shown for a whole list without a query per row."""
+    approved = (
+        ChangeOrder.objects.filter(contract=OuterRef("contract"), status=ChangeOrder.Status.APPROVED)
+        .values("contract")
+        .annotate(total=Sum(F("additions") + F("removals")))
+        .values("total")
+    )
+    queryset = ChangeOrder.objects.all() if queryset is None else queryset
+    return queryset.select_related("contract").annotate(
+        approved_changes=Coalesce(Subquery(approved), Value(Decimal("0")), output_field=DecimalField())
+    )
+
+
+def change_order_page(*, q: str = "", status: str = "", before: int | None = None):
+    orders = change_orders_with_totals().select_related("contract__project__customer")
+    if q:
+        orders = orders.filter(_customer_match(q, "contract__project__") | Q(contract__number__icontains=q))
+    if status:
+        orders = orders.filter(status=status)
+    return _keyset(orders, before)
+
+
+def lead_documents(*, lead) -> dict:
+    """What the lead page shows of the design and quotation stage: a fixed number of queries."""
+    return {
+        "design_agreements": list(DesignAgreement.objects.filter(lead=lead).order_by("-id")),
+        "appointments": list(
+            MeasurementAppointment.objects.filter(lead=lead).select_related("designer").order_by("-scheduled_at")
+        ),
+        "quotations": list(Quotation.objects.filter(lead=lead).prefetch_related("versions").order_by("-id")),
+        "contracts": list(Contract.objects.filter(project__lead=lead).order_by("-id")),
+    }

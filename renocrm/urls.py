@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("renocrm.accounts.urls")),
     path("audit/", include("renocrm.audit.urls")),
     path("leads/", include("leads.urls")),
+    path("contracts/", include("contracts.urls")),
     path("api/v1/", include("renocrm.api.urls")),
     path("api/v1/", include("leads.api_urls")),
     path("api/v1/", include("contracts.api_urls")),

@@ -48,3 +48,27 @@ def firm_api_routes() -> list[tuple[str, type, dict, bool]]:
         if cls is not None and issubclass(cls, FirmScopedMixin) and actions:
             routes.append((pattern.name, cls, dict(actions), "<pk>" in route))
     return sorted(routes, key=lambda route: route[0])
+
+
+@cache
+def firm_page_routes() -> list[tuple[str, str, tuple[str, ...]]]:
+    """(url name with namespace, route, int parameters) of every staff page that takes a record's id."""
+    routes = []
+
+    def walk(patterns, prefix="", namespace=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+            elif isinstance(pattern, URLPattern):
+                yield prefix + str(pattern.pattern), namespace + (pattern.name or ""), pattern
+
+    for route, name, pattern in walk(get_resolver().url_patterns):
+        if route.startswith(("api/", "platform-admin/")) or not pattern.name:
+            continue
+        params = tuple(
+            key for key, converter in pattern.pattern.converters.items() if type(converter).__name__ == "IntConverter"
+        )
+        if params:
+            routes.append((name, route, params))
+    return sorted(set(routes))

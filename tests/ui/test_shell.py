@@ -1,38 +1,15 @@
 """The page shell in a real browser: sign in, switch language, and the phone layout."""
 
-from pathlib import Path
-
 import pytest
-from django.conf import settings
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from renocrm.accounts.roles import Role
 from renocrm.api.models import ApiKey
 from renocrm.tenancy.context import tenant_context
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.ui.browser import SCREENSHOTS, go, log_in
 
 pytestmark = pytest.mark.browser
-
-SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-
-
-@pytest.fixture
-def browser(monkeypatch, transactional_db):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of fixtures and the live server's
-    # requests are synchronous all the same.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -47,20 +24,6 @@ def admin(transactional_db):
             key = ApiKey.objects.create(name=f"partner-{n}", prefix=f"pk{n}", hashed_key="0" * 64)
         ApiKey.objects.filter(pk=key.pk).update(name="partner-renamed-with-a-rather-long-name-for-the-phone-layout")
     return user
-
-
-def log_in(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill("pass-for-tests-1")
-    with page.expect_navigation():
-        page.locator("form.form button[type=submit]").click()
-
-
-def go(page, locator):
-    """Click something that loads a page, and wait until its deferred scripts have run."""
-    with page.expect_navigation(wait_until="load"):
-        locator.click()
 
 
 def test_log_in_switch_language_and_see_the_dashboard(browser, live_server, admin):

@@ -1,0 +1,415 @@
+"""Staff pages for design agreements, quotations, contracts, payments and change orders, and the homeowner's
+signed link for accepting a quotation version. Thin: forms validate, services decide, selectors read."""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from leads.models import Lead
+from renocrm.accounts.access import permission_required
+from renocrm.accounts.models import Membership
+from renocrm.accounts.roles import Role
+from renocrm.forms import apply_service_errors
+from renocrm.tenancy.context import require_current_tenant
+from renocrm.tenancy.time import firm_today
+
+from . import homeowner_links, selectors, services
+from .forms import (
+    AcceptForm,
+    ChangeLineFormSet,
+    ChangeOrderFilterForm,
+    ChangeOrderForm,
+    ContractFilterForm,
+    ContractSignForm,
+    DesignAgreementForm,
+    HomeownerAcceptForm,
+    InstalmentFormSet,
+    ItemFormSet,
+    MainMaterialFormSet,
+    MeasurementForm,
+    PaidOnForm,
+    QuotationCreateForm,
+    QuotationFilterForm,
+)
+from .models import ChangeOrder, Contract, DesignAgreement, Instalment, QuotationItem, QuotationVersion
+
+VIEW, MANAGE = "contracts.view", "contracts.manage"
+
+
+def _before(request) -> int | None:
+    before = request.GET.get("before", "")
+    return int(before) if before.isdigit() else None
+
+
+def _may_manage(request) -> bool:
+    return request.membership.has_perm(MANAGE)
+
+
+def _manage_or_403(request):
+    if not _may_manage(request):
+        raise PermissionDenied
+
+
+def _run(form, service, **kwargs):
+    """Call a service; its refusal lands on the form and None comes back."""
+    try:
+        return service(**kwargs)
+    except ValidationError as error:
+        apply_service_errors(form, error)
+        return None
+
+
+# The lead page's panel ----------------------------------------------------------------------------------
+
+
+def lead_panel(request, lead):
+    if not request.membership.has_perm(VIEW):
+        return ""
+    context = {"lead": lead, "may_manage": _may_manage(request), **selectors.lead_documents(lead=lead)}
+    return render_to_string("contracts/_lead_panel.html", context, request=request)
+
+
+# Design agreement and measurement -------------------------------------------------------------------
+
+
+@permission_required(MANAGE)
+def design_agreement_create(request, lead_pk):
+    lead = get_object_or_404(Lead.objects.select_related("customer"), pk=lead_pk)
+    form = DesignAgreementForm(request.POST or None, initial={"signed_on": firm_today()})
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _run(form, services.design_agreement_create, lead=lead, **form.cleaned_data)
+    ):
+        return redirect("leads:detail", pk=lead.pk)
+    return render(request, "contracts/simple_form.html", {"form": form, "lead": lead, "title": _("Design agreement")})
+
+
+@require_POST
+@permission_required(MANAGE)
+def design_agreement_paid(request, pk):
+    agreement = get_object_or_404(DesignAgreement, pk=pk)
+    form = PaidOnForm(request.POST)
+    if form.is_valid():
+        services.design_agreement_mark_paid(agreement=agreement, paid_on=form.cleaned_data["paid_on"])
+    else:
+        messages.error(request, _("Give the date the fee was paid."))
+    return redirect("leads:detail", pk=agreement.lead_id)
+
+
+def _designers():
+    return (
+        Membership.objects.filter(tenant=require_current_tenant(), is_active=True, role__in=[Role.DESIGNER, Role.ADMIN])
+        .select_related("user")
+        .order_by("user__username")
+    )
+
+
+@permission_required(MANAGE)
+def measurement_create(request, lead_pk):
+    lead = get_object_or_404(Lead.objects.select_related("customer"), pk=lead_pk)
+    designers = get_user_model().objects.filter(pk__in=_designers().values("user_id"))
+    form = MeasurementForm(request.POST or None, designers=designers, initial={"designer": lead.designer_id})
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _run(form, services.measurement_appointment_schedule, lead=lead, **form.cleaned_data)
+    ):
+        return redirect("leads:detail", pk=lead.pk)
+    return render(
+        request, "contracts/simple_form.html", {"form": form, "lead": lead, "title": _("Measurement appointment")}
+    )
+
+
+# Quotations ---------------------------------------------------------------------------------------------
+
+
+@permission_required(VIEW)
+def quotation_list(request):
+    form = QuotationFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    quotations, older = selectors.quotation_page(**filters, before=_before(request))
+    labels = dict(QuotationVersion.Status.choices)
+    for quotation in quotations:
+        quotation.latest_status_label = labels.get(quotation.latest_status, "")
+    return render(request, "contracts/quotation_list.html", {"form": form, "quotations": quotations, "older": older})
+
+
+@permission_required(MANAGE)
+def quotation_create(request, lead_pk):
+    lead = get_object_or_404(Lead.objects.select_related("customer"), pk=lead_pk)
+    form = QuotationCreateForm(request.POST or None, initial={"title": _("Quotation for %(name)s") % {"name": lead}})
+    if request.method == "POST" and form.is_valid():
+        quotation = _run(form, services.quotation_create, lead=lead, by=request.user, **form.cleaned_data)
+        if quotation:
+            return redirect("contracts:version", pk=quotation.versions.get().pk)
+    return render(request, "contracts/simple_form.html", {"form": form, "lead": lead, "title": _("New quotation")})
+
+
+def _version(pk):
+    return get_object_or_404(
+        QuotationVersion.objects.select_related("quotation__lead__customer").prefetch_related("items"), pk=pk
+    )
+
+
+@permission_required(VIEW)
+def version_detail(request, pk):
+    version = _version(pk)
+    items = list(version.items.all())
+    initial = [
+        {f: getattr(item, f) for f in ("category", "name", "unit", "quantity", "unit_price", "brand_model")}
+        for item in items
+    ]
+    items_formset = ItemFormSet(initial=initial, prefix="items")
+    accept_form = AcceptForm(prefix="accept", initial={"name": version.quotation.lead.customer.name})
+    if request.method == "POST":
+        _manage_or_403(request)
+        if "accept" in request.POST:
+            accept_form = AcceptForm(request.POST, prefix="accept")
+            if accept_form.is_valid() and _run(
+                accept_form,
+                services.quotation_version_accept,
+                version=version,
+                via=QuotationVersion.AcceptedVia.STAFF,
+                by=request.user,
+                name=accept_form.cleaned_data["name"],
+            ):
+                messages.success(request, _("Acceptance recorded."))
+                return redirect("contracts:version", pk=version.pk)
+        else:
+            items_formset = ItemFormSet(request.POST, initial=initial, prefix="items")
+            if items_formset.is_valid():
+                try:
+                    services.quotation_version_set_items(version=version, items=items_formset.rows())
+                except ValidationError as error:
+                    items_formset._non_form_errors = items_formset.error_class(error.messages)
+                else:
+                    messages.success(request, _("Line items saved."))
+                    return redirect("contracts:version", pk=version.pk)
+    siblings = list(version.quotation.versions.exclude(pk=version.pk).order_by("number"))
+    context = {
+        "version": version,
+        "quotation": version.quotation,
+        "lead": version.quotation.lead,
+        "items": items,
+        "items_formset": items_formset,
+        "accept_form": accept_form,
+        "siblings": siblings,
+        "may_manage": _may_manage(request),
+        "contract": Contract.objects.filter(quotation_version__quotation=version.quotation_id).first(),
+        "homeowner_link": (
+            request.build_absolute_uri(homeowner_links.url_for(version))
+            if version.status == QuotationVersion.Status.SENT
+            else ""
+        ),
+    }
+    return render(request, "contracts/version_detail.html", context)
+
+
+@require_POST
+@permission_required(MANAGE)
+def version_send(request, pk):
+    version = _version(pk)
+    try:
+        services.quotation_version_send(version=version)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        sent = _("Version %(number)s is sent and can no longer change.") % {"number": version.number}
+        messages.success(request, sent)
+    return redirect("contracts:version", pk=version.pk)
+
+
+@require_POST
+@permission_required(MANAGE)
+def version_copy(request, pk):
+    copy = services.quotation_version_copy(version=_version(pk))
+    messages.success(request, _("Version %(number)s started as a copy.") % {"number": copy.number})
+    return redirect("contracts:version", pk=copy.pk)
+
+
+@permission_required(VIEW)
+def version_compare(request, pk, other_pk):
+    old = _version(pk)
+    new = get_object_or_404(QuotationVersion.objects.prefetch_related("items"), pk=other_pk, quotation=old.quotation)
+    comparison = selectors.quotation_versions_compare(old=old, new=new)
+    labels = {field: QuotationItem._meta.get_field(field).verbose_name for field in QuotationItem.COMPARED_FIELDS}
+    for item in comparison["changed"]:
+        item["changes_display"] = [(labels[field], *values) for field, values in item["changes"].items()]
+    return render(request, "contracts/version_compare.html", {"old": old, "new": new, "comparison": comparison})
+
+
+# The homeowner's link ----------------------------------------------------------------------------------------
+
+
+def homeowner_accept(request, token):
+    """No account: the signed link names the firm and the version. A tampered or expired link, or a version
+    no longer open for acceptance, gets a clear page and no data."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    with homeowner_links.open_version(token) as (version, problem):
+        if problem:
+            return render(request, "contracts/homeowner_link_invalid.html", {"problem": problem}, status=404)
+        if version.status == QuotationVersion.Status.ACCEPTED:
+            return render(request, "contracts/homeowner_accepted.html", {"version": version})
+        form = HomeownerAcceptForm(request.POST or None, initial={"name": version.quotation.lead.customer.name})
+        if request.method == "POST" and form.is_valid():
+            accepted = _run(
+                form,
+                services.quotation_version_accept,
+                version=version,
+                via=QuotationVersion.AcceptedVia.HOMEOWNER_LINK,
+                name=form.cleaned_data["name"],
+                ip=request.META.get("REMOTE_ADDR"),
+                signature=form.cleaned_data["signature"],
+            )
+            if accepted:
+                return render(request, "contracts/homeowner_accepted.html", {"version": accepted, "just_now": True})
+        context = {"version": version, "items": version.items.all(), "form": form, "firm": version.tenant}
+        return render(request, "contracts/homeowner_accept.html", context)
+
+
+# Contracts ----------------------------------------------------------------------------------------------
+
+
+@permission_required(VIEW)
+def contract_list(request):
+    form = ContractFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    contracts, older = selectors.contract_page(**filters, before=_before(request))
+    return render(request, "contracts/contract_list.html", {"form": form, "contracts": contracts, "older": older})
+
+
+@permission_required(MANAGE)
+def contract_sign(request, version_pk):
+    version = _version(version_pk)
+    lead = version.quotation.lead
+    today = firm_today()
+    form = ContractSignForm(
+        request.POST or None,
+        initial={"number": f"HT{today:%Y%m%d}-{lead.pk}", "signed_on": today, "package_type": "half"},
+    )
+    schedule = services.default_instalments(amount=version.total, signed_on=today)
+    instalments = InstalmentFormSet(request.POST or None, initial=schedule, prefix="instalments")
+    materials = MainMaterialFormSet(request.POST or None, prefix="materials")
+    if request.method == "POST" and all([form.is_valid(), instalments.is_valid(), materials.is_valid()]):
+        contract = _run(
+            form,
+            services.contract_sign,
+            version=version,
+            by=request.user,
+            instalments=instalments.rows(),
+            main_materials=materials.rows(),
+            **form.cleaned_data,
+        )
+        if contract:
+            messages.success(request, _("Contract %(number)s signed.") % {"number": contract.number})
+            return redirect("contracts:detail", pk=contract.pk)
+    context = {"version": version, "lead": lead, "form": form, "instalments": instalments, "materials": materials}
+    return render(request, "contracts/contract_sign.html", context)
+
+
+@permission_required(VIEW)
+def contract_detail(request, pk):
+    contract = get_object_or_404(
+        Contract.objects.select_related("project__customer", "project__property", "quotation_version__quotation")
+        .prefetch_related("main_materials", "instalments")
+        .prefetch_related(Prefetch("change_orders", queryset=ChangeOrder.objects.order_by("-number"))),
+        pk=pk,
+    )
+    context = {
+        "contract": contract,
+        "project": contract.project,
+        "paid_on_form": PaidOnForm(initial={"paid_on": firm_today()}),
+        "outstanding": selectors.instalments_outstanding_total(contract=contract),
+        "may_manage": _may_manage(request),
+    }
+    return render(request, "contracts/contract_detail.html", context)
+
+
+@require_POST
+@permission_required(MANAGE)
+def instalment_pay(request, pk):
+    instalment = get_object_or_404(Instalment, pk=pk)
+    form = PaidOnForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the date the payment was received."))
+    else:
+        try:
+            services.instalment_record_payment(instalment=instalment, paid_on=form.cleaned_data["paid_on"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Payment recorded."))
+    return redirect("contracts:detail", pk=instalment.contract_id)
+
+
+# Change orders -------------------------------------------------------------------------------------------
+
+
+@permission_required(VIEW)
+def change_order_list(request):
+    form = ChangeOrderFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    orders, older = selectors.change_order_page(**filters, before=_before(request))
+    threshold = services.contract_settings_get().change_order_threshold_percent
+    for order in orders:
+        order.needs_requote = order.status == ChangeOrder.Status.DRAFT and services.change_order_needs_requote(
+            order=order, approved_changes=order.approved_changes, threshold_percent=threshold
+        )
+    return render(request, "contracts/change_order_list.html", {"form": form, "orders": orders, "older": older})
+
+
+@permission_required(MANAGE)
+def change_order_create(request, contract_pk):
+    contract = get_object_or_404(Contract.objects.select_related("project__customer"), pk=contract_pk)
+    form = ChangeOrderForm(request.POST or None)
+    lines = ChangeLineFormSet(request.POST or None, prefix="lines")
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        order = _run(
+            form,
+            services.change_order_create,
+            contract=contract,
+            reason=form.cleaned_data["reason"],
+            lines=lines.rows(),
+            by=request.user,
+        )
+        if order:
+            return redirect("contracts:change-order", pk=order.pk)
+    return render(request, "contracts/change_order_form.html", {"contract": contract, "form": form, "lines": lines})
+
+
+@permission_required(VIEW)
+def change_order_detail(request, pk):
+    order = get_object_or_404(
+        selectors.change_orders_with_totals()
+        .select_related("contract__project__customer", "contract__quotation_version")
+        .prefetch_related("lines"),
+        pk=pk,
+    )
+    if request.method == "POST":
+        _manage_or_403(request)
+        service = services.change_order_approve if "approve" in request.POST else services.change_order_reject
+        try:
+            service(order=order, by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return redirect("contracts:change-order", pk=order.pk)
+    needs_requote = order.status == ChangeOrder.Status.DRAFT and services.change_order_needs_requote(
+        order=order, approved_changes=order.approved_changes
+    )
+    context = {
+        "order": order,
+        "contract": order.contract,
+        "needs_requote": needs_requote,
+        "may_manage": _may_manage(request),
+        "requote_url": reverse("contracts:version", args=[order.contract.quotation_version_id]),
+    }
+    return render(request, "contracts/change_order_detail.html", context)
