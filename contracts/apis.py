@@ -189,6 +189,7 @@ class InstalmentSerializer(serializers.ModelSerializer):
             "amount",
             "trigger",
             "due_days_after_trigger",
+            "trigger_phase",
             "due_on",
             "paid_on",
             "paid_amount",

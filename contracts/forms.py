@@ -5,17 +5,12 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from renocrm.forms import DATE
+from renocrm.forms import DATE, RowFormSet, blank_first
 
 from .models import ChangeOrder, ChangeOrderLine, Contract, Instalment, QuotationVersion, TradeCategory
 
 NOT_NEGATIVE = {"min_value": Decimal("0"), "decimal_places": 2}
 MONEY = {"max_digits": 14, **NOT_NEGATIVE}
-
-
-def blank_first(choices):
-    """A table row's choices start blank, so a row the user did not touch reads as empty and is skipped."""
-    return [("", "—"), *choices]
 
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -99,18 +94,6 @@ class MainMaterialForm(ItemForm):
     category = None
 
 
-class RowFormSet(forms.BaseFormSet):
-    """An editable table. Extra rows the user left blank are skipped (Django leaves their cleaned_data
-    empty), rows ticked for deletion too; ``rows()`` gives the rest as dicts for the service."""
-
-    def rows(self) -> list[dict]:
-        return [
-            {k: v for k, v in form.cleaned_data.items() if k != "DELETE"}
-            for form in self.forms
-            if form.cleaned_data and not form.cleaned_data.get("DELETE")
-        ]
-
-
 ItemFormSet = forms.formset_factory(ItemForm, formset=RowFormSet, extra=3, can_delete=True)
 ChangeLineFormSet = forms.formset_factory(ChangeLineForm, formset=RowFormSet, extra=3)
 MainMaterialFormSet = forms.formset_factory(MainMaterialForm, formset=RowFormSet, extra=2)
@@ -176,6 +159,9 @@ class InstalmentForm(forms.Form):
     trigger = forms.ChoiceField(label=_("Falls due"), choices=blank_first(Instalment.Trigger.choices))
     due_days_after_trigger = forms.IntegerField(
         label=_("Days after"), min_value=0, max_value=365, initial=0, required=False
+    )
+    trigger_phase = forms.CharField(
+        label=_("Phase"), max_length=40, required=False, help_text=_("For “when a phase is accepted”, e.g. carpentry")
     )
     due_on = forms.DateField(label=_("Due on"), required=False, widget=DATE)
 

@@ -248,6 +248,8 @@ class Instalment(TenantModel):
     amount = models.DecimalField(_("amount"), **MONEY, validators=[MinValueValidator(Decimal("0"))])
     trigger = models.CharField(_("falls due"), max_length=20, choices=Trigger.choices)
     due_days_after_trigger = models.PositiveSmallIntegerField(default=0)
+    # With the phase-acceptance trigger: which phase (its kind, as construction names it) must be accepted.
+    trigger_phase = models.CharField(_("phase"), max_length=40, blank=True)
     due_on = models.DateField(_("due on"), null=True, blank=True)
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
     paid_amount = models.DecimalField(**MONEY, null=True, blank=True)

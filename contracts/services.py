@@ -242,6 +242,8 @@ def contract_sign(
         raise ValidationError({"number": _("Contract number %(number)s is already used.") % {"number": number}})
     amount = version.total
     schedule = instalments or default_instalments(amount=amount, signed_on=signed_on)
+    if any(i["trigger"] == Instalment.Trigger.PHASE_ACCEPTANCE and not i.get("trigger_phase") for i in schedule):
+        raise ValidationError({"instalments": _("Name the phase whose acceptance makes the instalment due.")})
     scheduled = money(sum((Decimal(item["amount"]) for item in schedule), Decimal("0")))
     if scheduled != amount:
         raise ValidationError(
@@ -294,6 +296,7 @@ def contract_sign(
                 trigger=item["trigger"],
                 due_days_after_trigger=item.get("due_days_after_trigger", 0),
                 due_on=item.get("due_on"),
+                trigger_phase=item.get("trigger_phase", ""),
             )
             for sequence, item in enumerate(schedule, start=1)
         ]
@@ -330,11 +333,15 @@ def _emit_payment_due(instalment: Instalment) -> None:
 
 
 @transaction.atomic
-def instalments_fall_due(*, contract: Contract, trigger: str, on: date) -> list[Instalment]:
-    """Called by construction when a trigger happens (mid inspection passed, completion accepted …): the
-    instalments waiting on it get their due date. Idempotent: an instalment already due keeps its date."""
+def instalments_fall_due(*, contract: Contract, trigger: str, on: date, phase: str = "") -> list[Instalment]:
+    """Called by construction when a trigger happens (mid inspection passed, a phase accepted, completion
+    accepted …): the instalments waiting on it get their due date. Idempotent: an instalment already due
+    keeps its date."""
     due = []
-    for instalment in contract.instalments.select_for_update().filter(trigger=trigger, due_on__isnull=True):
+    waiting = contract.instalments.select_for_update().filter(trigger=trigger, due_on__isnull=True)
+    if trigger == Instalment.Trigger.PHASE_ACCEPTANCE:
+        waiting = waiting.filter(trigger_phase=phase)
+    for instalment in waiting:
         instalment.due_on = on + timedelta(days=instalment.due_days_after_trigger)
         instalment.save(update_fields=["due_on"])
         _emit_payment_due(instalment)
@@ -437,7 +444,7 @@ def change_order_approve(*, order: ChangeOrder, by=None) -> ChangeOrder:
                     "Together with earlier changes this change order exceeds %(percent)s%% of the contract amount: the "
                     "customer must accept a new quotation version before it can be approved."
                 )
-                % {"percent": contract_settings_get().change_order_threshold_percent.normalize()}
+                % {"percent": format(contract_settings_get().change_order_threshold_percent.normalize(), "f")}
             )
         order.requote_version = requote
         contract.quotation_version = requote

@@ -57,6 +57,12 @@ def _manage_or_403(request):
         raise PermissionDenied
 
 
+def _lead_form_page(request, form, lead, title):
+    back = reverse("leads:detail", args=[lead.pk])
+    context = {"form": form, "title": title, "back_url": back, "back_label": lead.customer.name, "cancel_url": back}
+    return render(request, "form_page.html", context)
+
+
 def _run(form, service, **kwargs):
     """Call a service; its refusal lands on the form and None comes back."""
     try:
@@ -89,7 +95,7 @@ def design_agreement_create(request, lead_pk):
         and _run(form, services.design_agreement_create, lead=lead, **form.cleaned_data)
     ):
         return redirect("leads:detail", pk=lead.pk)
-    return render(request, "contracts/simple_form.html", {"form": form, "lead": lead, "title": _("Design agreement")})
+    return _lead_form_page(request, form, lead, _("Design agreement"))
 
 
 @require_POST
@@ -123,9 +129,7 @@ def measurement_create(request, lead_pk):
         and _run(form, services.measurement_appointment_schedule, lead=lead, **form.cleaned_data)
     ):
         return redirect("leads:detail", pk=lead.pk)
-    return render(
-        request, "contracts/simple_form.html", {"form": form, "lead": lead, "title": _("Measurement appointment")}
-    )
+    return _lead_form_page(request, form, lead, _("Measurement appointment"))
 
 
 # Quotations ---------------------------------------------------------------------------------------------
@@ -145,12 +149,13 @@ def quotation_list(request):
 @permission_required(MANAGE)
 def quotation_create(request, lead_pk):
     lead = get_object_or_404(Lead.objects.select_related("customer"), pk=lead_pk)
-    form = QuotationCreateForm(request.POST or None, initial={"title": _("Quotation for %(name)s") % {"name": lead}})
+    title = _("Quotation for %(name)s") % {"name": lead.customer.name}
+    form = QuotationCreateForm(request.POST or None, initial={"title": title})
     if request.method == "POST" and form.is_valid():
         quotation = _run(form, services.quotation_create, lead=lead, by=request.user, **form.cleaned_data)
         if quotation:
             return redirect("contracts:version", pk=quotation.versions.get().pk)
-    return render(request, "contracts/simple_form.html", {"form": form, "lead": lead, "title": _("New quotation")})
+    return _lead_form_page(request, form, lead, _("New quotation"))
 
 
 def _version(pk):

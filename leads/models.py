@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from renocrm.accounts.models import staff_member_field
 from renocrm.tenancy.models import TenantModel
 
 from .validators import validate_mobile
@@ -101,22 +102,8 @@ class Lead(TenantModel):
     budget_min = models.DecimalField(_("budget from"), max_digits=14, decimal_places=2, null=True, blank=True)
     budget_max = models.DecimalField(_("budget up to"), max_digits=14, decimal_places=2, null=True, blank=True)
     core_needs = models.TextField(_("core needs"), blank=True)
-    assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("customer manager"),
-    )
-    designer = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("designer"),
-    )
+    assigned_to = staff_member_field(_("customer manager"))
+    designer = staff_member_field(_("designer"))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
     lost_reason = models.TextField(_("reason lost"), blank=True)
     next_follow_up_on = models.DateField(_("next follow-up"), null=True, blank=True)

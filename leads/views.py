@@ -128,7 +128,7 @@ def lead_edit(request, pk):
         "cancel_url": reverse("leads:detail", args=[lead.pk]),
         "extra_link": (reverse("leads:property-create", args=[lead.customer_id]), _("Add a property")),
     }
-    return render(request, "leads/form_page.html", context)
+    return render(request, "form_page.html", {**context, "tabs": "leads/_tabs.html"})
 
 
 @permission_required("leads.view")
@@ -209,7 +209,7 @@ def customer_create(request):
         "tab": "customers",
         "cancel_url": reverse("leads:customer-list"),
     }
-    return render(request, "leads/form_page.html", context)
+    return render(request, "form_page.html", {**context, "tabs": "leads/_tabs.html"})
 
 
 @permission_required("leads.manage")
@@ -229,7 +229,7 @@ def customer_edit(request, pk):
         "tab": "customers",
         "cancel_url": reverse("leads:customer-detail", args=[customer.pk]),
     }
-    return render(request, "leads/form_page.html", context)
+    return render(request, "form_page.html", {**context, "tabs": "leads/_tabs.html"})
 
 
 @permission_required("leads.manage")
@@ -249,7 +249,7 @@ def property_create(request, pk):
         "tab": "customers",
         "cancel_url": reverse("leads:customer-detail", args=[customer.pk]),
     }
-    return render(request, "leads/form_page.html", context)
+    return render(request, "form_page.html", {**context, "tabs": "leads/_tabs.html"})
 
 
 @permission_required("leads.manage")

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class WorksitesConfig(AppConfig):
     name = "worksites"
     verbose_name = _("Worksites")
+
+    def ready(self):
+        from renocrm.outbox.services import register_handler
+
+        from .services import on_contract_signed
+
+        register_handler("contract.signed", on_contract_signed)

@@ -36,3 +36,16 @@ class Membership(models.Model):
 
     def has_perm(self, permission: str) -> bool:
         return self.is_active and role_has(self.role, permission)
+
+
+def staff_member_field(verbose_name):
+    """A record's responsible staff member (designer, foreman …): optional, kept when the person leaves
+    (PROTECT), and without a reverse accessor on the user."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=verbose_name,
+    )

@@ -92,8 +92,34 @@ def seed_leads_and_contracts(tenant, users) -> None:
     )
 
 
+def seed_worksites(tenant, users) -> None:
+    """The signed demo contract's worksite under way: crew assigned, the briefing held, demolition started."""
+    from contracts.models import Contract
+    from renocrm.tenancy.time import firm_today
+    from worksites import services as worksites
+
+    contract = Contract.objects.select_related("project__lead").get()
+    worksite = worksites.worksite_open(contract=contract)
+    worksites.worksite_assign_crew(
+        worksite=worksite, designer=users["designer"], project_manager=users["pm"], qc_inspector=users["qc"]
+    )
+    first, second = list(worksite.phases.all()[:2])
+    today = firm_today()
+    worksites.technical_handover_record(
+        worksite=worksite,
+        held_on=today,
+        existing_facilities="原有墙面基本平整；厨房水管老化需更换；入户门完好。",
+        drawings_given=True,
+        quotation_given=True,
+        by=users["pm"],
+    )
+    worksites.phase_complete(phase=first, on=today)
+    worksites.phase_accept(phase=first, name="周婷", on=today)
+    worksites.phase_start(phase=second, on=today)
+
+
 # Callables taking (tenant, users_by_username), run in order inside the demo firm.
-SEEDERS: list = [seed_leads_and_contracts]
+SEEDERS: list = [seed_leads_and_contracts, seed_worksites]
 
 
 @transaction.atomic

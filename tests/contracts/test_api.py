@@ -19,8 +19,8 @@ def designer(client, firm_a):
     return client
 
 
-def post(client, url, body=None):
-    return client.post(url, body or {}, content_type="application/json")
+def post(client, url, body=None, **headers):
+    return client.post(url, body or {}, content_type="application/json", **headers)
 
 
 def test_lead_to_signed_contract_through_the_api(designer, firm_a):
@@ -32,7 +32,12 @@ def test_lead_to_signed_contract_through_the_api(designer, firm_a):
     assert v1["total"] == "10200.00"
     assert post(designer, f"/api/v1/quotation-versions/{v1['id']}/send/").status_code == 200
     # A sent version is frozen; a copy is a new draft.
-    frozen = post(designer, f"/api/v1/quotation-versions/{v1['id']}/set-items/", {"items": ITEMS[:1]})
+    frozen = post(
+        designer,
+        f"/api/v1/quotation-versions/{v1['id']}/set-items/",
+        {"items": ITEMS[:1]},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert frozen.status_code == 400
     assert "can no longer change" in frozen.json()["error"]["fields"]["non_field_errors"][0]
     v2 = post(designer, f"/api/v1/quotation-versions/{v1['id']}/copy/").json()
@@ -142,7 +147,7 @@ def test_change_order_over_threshold_is_refused_with_a_clear_message(designer, f
     )
     assert order.status_code == 201, order.content
     assert order.json()["needs_requote"] is True
-    refused = post(designer, f"/api/v1/change-orders/{order.json()['id']}/approve/")
+    refused = post(designer, f"/api/v1/change-orders/{order.json()['id']}/approve/", HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 400
     assert "new quotation version" in refused.json()["error"]["fields"]["non_field_errors"][0]
 

@@ -101,7 +101,7 @@ def test_quotation_editor_saves_items_refuses_bad_rows_and_freezes_when_sent(des
         assert version.total == Decimal("5616.63") and version.items.count() == 2
 
     designer.post(f"/contracts/versions/{version.pk}/send/")
-    refused = designer.post(version_url, items_post([PAINT], extra={"items": "1"}))
+    refused = designer.post(version_url, items_post([PAINT], extra={"items": "1"}), HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 200
     assert "no longer change" in " ".join(refused.context["items_formset"].non_form_errors())
     with tenant_context(firm_a):
@@ -150,7 +150,7 @@ def test_staff_records_acceptance_then_signs_the_contract_with_the_default_sched
             prefix="instalments",
         ),
     }
-    short = designer.post(f"/contracts/sign/{version.pk}/", post)
+    short = designer.post(f"/contracts/sign/{version.pk}/", post, HTTP_ACCEPT_LANGUAGE="en")
     assert short.status_code == 200
     assert "add up to" in " ".join(short.context["form"].non_field_errors())
     with tenant_context(firm_a):
@@ -183,7 +183,7 @@ def test_sign_form_refuses_bad_dates_and_an_unaccepted_version(designer, firm_a)
     response = designer.post(f"/contracts/sign/{version.pk}/", post)
     assert response.context["form"].errors["planned_end"]
     post["planned_end"] = "2027-01-01"
-    response = designer.post(f"/contracts/sign/{version.pk}/", post)
+    response = designer.post(f"/contracts/sign/{version.pk}/", post, HTTP_ACCEPT_LANGUAGE="en")
     assert "not accepted" in " ".join(response.context["form"].non_field_errors())
 
 
@@ -192,7 +192,9 @@ def test_record_a_payment_on_the_contract_page(designer, firm_a):
         contract = signed_contract()
         deposit = contract.instalments.get(kind="deposit")
     designer.post(f"/contracts/instalments/{deposit.pk}/pay/", {"paid_on": "2026-11-25"})
-    again = designer.post(f"/contracts/instalments/{deposit.pk}/pay/", {"paid_on": "2026-11-26"}, follow=True)
+    again = designer.post(
+        f"/contracts/instalments/{deposit.pk}/pay/", {"paid_on": "2026-11-26"}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert "already recorded" in " ".join(str(m) for m in again.context["messages"])
     with tenant_context(firm_a):
         deposit.refresh_from_db()
@@ -216,8 +218,9 @@ def test_change_order_over_the_threshold_waits_for_a_new_version(designer, firm_
     assert page.context["needs_requote"] is True
     listing = designer.get("/contracts/change-orders/")
     assert listing.context["orders"][0].needs_requote is True
-    refused = designer.post(order_url, {"approve": "1"}, follow=True)
-    assert "new quotation version" in " ".join(str(m) for m in refused.context["messages"])
+    refused = designer.post(order_url, {"approve": "1"}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    refusal = " ".join(str(m) for m in refused.context["messages"])
+    assert "exceeds 10% of the contract amount" in refusal and "new quotation version" in refusal
     with tenant_context(firm_a):
         order = ChangeOrder.objects.get()
         assert order.status == "draft"

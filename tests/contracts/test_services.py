@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils.translation import override
 
 from contracts import selectors, services
 from contracts.models import ChangeOrder, Contract, ContractSettings, Instalment, QuotationItem, QuotationVersion
@@ -60,7 +61,7 @@ def test_negative_quantities_are_refused(firm):
 
 def test_a_sent_version_cannot_change_even_in_the_database(firm):
     version = sent_version()
-    with pytest.raises(ValidationError, match="can no longer change"):
+    with override("en"), pytest.raises(ValidationError, match="can no longer change"):
         services.quotation_version_set_items(version=version, items=[PAINT])
     with pytest.raises(Exception, match="sent"), transaction.atomic():
         QuotationItem.objects.filter(version=version).update(unit_price=1)
@@ -91,7 +92,7 @@ def test_a_new_version_copies_and_edits_without_touching_the_old(firm):
 
 def test_exactly_one_accepted_version(firm):
     v1 = sent_version()
-    with pytest.raises(ValidationError, match="sent"):
+    with override("en"), pytest.raises(ValidationError, match="sent"):
         services.quotation_version_accept(version=services.quotation_version_copy(version=v1), via="staff")
     services.quotation_version_accept(version=v1, via="staff", name="Wang")
     v2 = services.quotation_version_send(version=services.quotation_version_copy(version=v1))
@@ -157,7 +158,7 @@ def test_instalments_must_add_up_and_nothing_is_written_otherwise(firm):
 
 
 def test_an_unaccepted_version_cannot_be_signed(firm):
-    with pytest.raises(ValidationError, match="not accepted"):
+    with override("en"), pytest.raises(ValidationError, match="not accepted"):
         services.contract_sign(
             version=sent_version(),
             number="HT-1",
@@ -171,7 +172,7 @@ def test_an_unaccepted_version_cannot_be_signed(firm):
 def test_contract_numbers_are_unique_per_firm_only(firm_a, firm_b):
     with tenant_context(firm_a):
         signed_contract(number="HT-2026-001")
-        with pytest.raises(ValidationError, match="already used"):
+        with override("en"), pytest.raises(ValidationError, match="already used"):
             signed_contract(number="HT-2026-001")
     with tenant_context(firm_b):
         assert signed_contract(number="HT-2026-001").number == "HT-2026-001"
@@ -230,7 +231,7 @@ def test_changes_over_ten_percent_need_a_newly_accepted_version(firm):
         contract=contract, reason="b", lines=[change("addition", 300), change("removal", 200)]
     )
     assert services.change_order_needs_requote(order=second)
-    with pytest.raises(ValidationError, match="new quotation version"):
+    with override("en"), pytest.raises(ValidationError, match="new quotation version"):
         services.change_order_approve(order=second)
     assert ChangeOrder.objects.get(pk=second.pk).status == "draft"
 
@@ -258,7 +259,7 @@ def test_a_reduction_larger_than_what_is_unpaid_is_refused(firm):
     for instalment in contract.instalments.exclude(kind="final"):
         services.instalment_record_payment(instalment=instalment, paid_on=date(2026, 12, 1))
     order = services.change_order_create(contract=contract, reason="skip", lines=[change("removal", 2000)])
-    with pytest.raises(ValidationError, match="still to be paid"):
+    with override("en"), pytest.raises(ValidationError, match="still to be paid"):
         services.change_order_approve(order=order)
     contract.refresh_from_db()
     assert contract.amount == Decimal("10616.63")

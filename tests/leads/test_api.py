@@ -85,7 +85,8 @@ def test_status_change_through_the_api(sales, firm_a):
     with tenant_context(firm_a):
         lead = LeadFactory()
     url = f"/api/v1/leads/{lead.pk}/change-status/"
-    assert post(sales, url, {"status": "lost"}).json()["error"]["fields"] == {"reason": ["Say why the lead was lost."]}
+    refused = post(sales, url, {"status": "lost"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.json()["error"]["fields"] == {"reason": ["Say why the lead was lost."]}
     assert post(sales, url, {"status": "lost", "reason": "Budget"}).json()["status"] == "lost"
 
 

@@ -77,7 +77,11 @@ def test_seed_demo_seeds_once(client, db):
         from leads.models import Lead, ReferralReward
 
         assert set(Lead.objects.values_list("status", flat=True)) == {s.value for s in Lead.Status}
+        from worksites.models import Worksite
+
         assert Contract.objects.count() == 1 and ReferralReward.objects.count() == 1
+        worksite = Worksite.objects.get()
+        assert worksite.project_manager.username == "pm" and worksite.status == "in_progress"
     signed_in = client.post("/accounts/login/", {"username": "admin", "password": DEMO_PASSWORD}, follow=True)
     assert signed_in.status_code == 200
     assert signed_in.context["request"].membership.role == "admin"

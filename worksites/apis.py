@@ -1,0 +1,288 @@
+from django.db.models import Subquery
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from renocrm.accounts.models import User
+from renocrm.api.pagination import IdCursorPagination
+from renocrm.api.views import (
+    FirmListCreateRetrieveViewSet,
+    FirmReadOnlyViewSet,
+    FirmRelatedField,
+    FirmScopedMixin,
+    acting_user,
+    call_service,
+)
+from renocrm.tenancy.context import require_current_tenant
+
+from . import selectors, services
+from .models import Phase, PhaseKind, PhaseTemplate, TechnicalHandover, Worksite
+
+
+def _named_enum(choices, component_name):
+    """A choice field whose schema enum is its own component. "kind" and "status" name other choice sets in
+    other apps too, and the schema fails its warning check on the collision. (ENUM_NAME_OVERRIDES in the
+    settings would do the same; if these move there, plain fields will do.)"""
+
+    @extend_schema_field({"type": "string", "enum": list(choices.values)}, component_name=component_name)
+    class NamedChoiceField(serializers.ChoiceField):
+        def __init__(self, **kwargs):
+            super().__init__(choices=choices.choices, **kwargs)
+
+    return NamedChoiceField
+
+
+PhaseKindField = _named_enum(PhaseKind, "PhaseKindEnum")
+WorksiteStatusField = _named_enum(Worksite.Status, "WorksiteStatusEnum")
+
+
+# Phases ---------------------------------------------------------------------------------------------------
+
+
+class PhaseSerializer(serializers.ModelSerializer):
+    kind = PhaseKindField(read_only=True)
+
+    class Meta:
+        model = Phase
+        fields = [
+            "id",
+            "worksite",
+            "position",
+            "kind",
+            "name",
+            "planned_start",
+            "planned_end",
+            "actual_start",
+            "actual_end",
+            "status",
+            "requires_acceptance",
+            "accepted_at",
+            "accepted_name",
+            "notes",
+        ]
+        read_only_fields = fields
+
+
+class PhaseStartSerializer(serializers.Serializer):
+    on = serializers.DateField(required=False, help_text="The day work started; today if left out.")
+
+
+class PhaseCompleteSerializer(serializers.Serializer):
+    on = serializers.DateField(required=False, help_text="The day work finished; today if left out.")
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PhaseAcceptSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, help_text="Who signed the stage off, as they signed.")
+
+
+class PhaseRescheduleSerializer(serializers.Serializer):
+    planned_start = serializers.DateField()
+    planned_end = serializers.DateField()
+
+
+class PhaseViewSet(FirmReadOnlyViewSet):
+    """The phases of every worksite: start, complete, stage acceptance, reschedule."""
+
+    model = Phase
+    permission_group = "worksites"
+    serializer_class = PhaseSerializer
+    filterset_fields = {"worksite": ["exact"], "status": ["exact"], "kind": ["exact"], "planned_end": ["gte", "lte"]}
+
+    @extend_schema(request=PhaseStartSerializer, responses=PhaseSerializer)
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        phase = self.get_object()
+        data = _valid(PhaseStartSerializer, request)
+        return Response(PhaseSerializer(call_service(services.phase_start, phase=phase, **data)).data)
+
+    @extend_schema(request=PhaseCompleteSerializer, responses=PhaseSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        phase = self.get_object()
+        data = _valid(PhaseCompleteSerializer, request)
+        return Response(PhaseSerializer(call_service(services.phase_complete, phase=phase, **data)).data)
+
+    @extend_schema(request=PhaseAcceptSerializer, responses=PhaseSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        phase = self.get_object()
+        data = _valid(PhaseAcceptSerializer, request)
+        return Response(PhaseSerializer(call_service(services.phase_accept, phase=phase, **data)).data)
+
+    @extend_schema(request=PhaseRescheduleSerializer, responses=PhaseSerializer)
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request, pk=None):
+        phase = self.get_object()
+        data = _valid(PhaseRescheduleSerializer, request)
+        return Response(PhaseSerializer(call_service(services.phase_reschedule, phase=phase, **data)).data)
+
+
+# Worksites ------------------------------------------------------------------------------------------------
+
+
+class WorksiteSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="project.customer.name", read_only=True)
+    status = WorksiteStatusField(read_only=True)
+    # Annotated by the viewset: the first phase not yet finished, in schedule order.
+    current_phase = serializers.CharField(read_only=True, allow_null=True)
+    current_phase_kind = PhaseKindField(source="current_kind", read_only=True, allow_null=True)
+    current_phase_planned_end = serializers.DateField(source="current_planned_end", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Worksite
+        fields = [
+            "id",
+            "project",
+            "contract",
+            "customer_name",
+            "designer",
+            "project_manager",
+            "qc_inspector",
+            "status",
+            "created_at",
+            "current_phase",
+            "current_phase_kind",
+            "current_phase_planned_end",
+        ]
+        read_only_fields = fields
+
+
+class WorksiteDetailSerializer(WorksiteSerializer):
+    phases = PhaseSerializer(many=True, read_only=True)
+
+    class Meta(WorksiteSerializer.Meta):
+        fields = [*WorksiteSerializer.Meta.fields, "phases"]
+        read_only_fields = fields
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class FirmMemberField(serializers.PrimaryKeyRelatedField):
+    """A user id resolved among the current firm's members only: anyone else "does not exist" (400)."""
+
+    def get_queryset(self):
+        return User.objects.filter(memberships__tenant=require_current_tenant())
+
+
+class CrewSerializer(serializers.Serializer):
+    designer = FirmMemberField(allow_null=True)
+    project_manager = FirmMemberField(allow_null=True)
+    qc_inspector = FirmMemberField(allow_null=True)
+
+
+class WorksiteViewSet(FirmReadOnlyViewSet):
+    """Worksites open when a contract is signed; list with the current phase, retrieve with the phases."""
+
+    model = Worksite
+    permission_group = "worksites"
+    serializer_class = WorksiteSerializer
+    filterset_fields = ["status", "project", "contract"]
+
+    def scope_queryset(self, queryset):
+        current = selectors._current_phase()
+        queryset = queryset.select_related("project__customer").annotate(
+            current_phase=Subquery(current.values("name")[:1]),
+            current_kind=Subquery(current.values("kind")[:1]),
+            current_planned_end=Subquery(current.values("planned_end")[:1]),
+        )
+        return queryset.prefetch_related("phases") if self.action in ("retrieve", "assign_crew") else queryset
+
+    def get_serializer_class(self):
+        return WorksiteDetailSerializer if self.action == "retrieve" else WorksiteSerializer
+
+    @extend_schema(request=CrewSerializer, responses=WorksiteDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="assign-crew")
+    def assign_crew(self, request, pk=None):
+        worksite = self.get_object()
+        data = _valid(CrewSerializer, request)
+        call_service(services.worksite_assign_crew, worksite=worksite, **data)
+        return Response(WorksiteDetailSerializer(self.get_object()).data)  # again, with its current phase
+
+
+# The firm's schedule template --------------------------------------------------------------------------------
+
+
+class PhaseTemplateSerializer(serializers.ModelSerializer):
+    kind = PhaseKindField()
+
+    class Meta:
+        model = PhaseTemplate
+        fields = ["id", "position", "kind", "name", "duration_days", "requires_acceptance"]
+        read_only_fields = ["id", "position"]
+
+
+class TemplateReplaceSerializer(serializers.Serializer):
+    phases = PhaseTemplateSerializer(many=True, allow_empty=False)
+
+
+class SchedulePagination(IdCursorPagination):
+    # A template reads in schedule order; position is unique within the firm, so it can carry the cursor.
+    ordering = ("position",)
+
+
+class PhaseTemplateViewSet(FirmScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The firm's standard schedule, copied into each new worksite; a firm without one gets the default."""
+
+    model = PhaseTemplate
+    permission_group = "worksites"
+    serializer_class = PhaseTemplateSerializer
+    pagination_class = SchedulePagination
+
+    def list(self, request, *args, **kwargs):
+        services.phase_templates_get()  # seeds the default the first time
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=TemplateReplaceSerializer, responses=PhaseTemplateSerializer(many=True))
+    @action(detail=False, methods=["post"])
+    def replace(self, request):
+        data = _valid(TemplateReplaceSerializer, request)
+        rows = call_service(services.phase_templates_replace, rows=data["phases"])
+        return Response(PhaseTemplateSerializer(rows, many=True).data)
+
+
+# Technical handover ------------------------------------------------------------------------------------------
+
+
+class TechnicalHandoverSerializer(serializers.ModelSerializer):
+    worksite = FirmRelatedField(model=Worksite)
+
+    class Meta:
+        model = TechnicalHandover
+        fields = [
+            "id",
+            "worksite",
+            "held_on",
+            "homeowner_present",
+            "designer_present",
+            "foreman_present",
+            "site_manager_present",
+            "other_attendees",
+            "existing_facilities",
+            "drawings_given",
+            "quotation_given",
+            "recorded_by",
+            "created_at",
+        ]
+        read_only_fields = ["id", "recorded_by", "created_at"]
+
+
+class TechnicalHandoverViewSet(FirmListCreateRetrieveViewSet):
+    """The on-site briefing before work starts, recorded once per worksite."""
+
+    model = TechnicalHandover
+    permission_group = "worksites"
+    serializer_class = TechnicalHandoverSerializer
+    filterset_fields = ["worksite"]
+
+    def perform_create(self, serializer):
+        serializer.instance = call_service(
+            services.technical_handover_record, by=acting_user(self.request), **serializer.validated_data
+        )
+
+
+def _valid(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -1,0 +1,66 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from renocrm.accounts.models import Membership
+from renocrm.forms import DATE, RowFormSet, blank_first
+from renocrm.tenancy.context import require_current_tenant
+
+from .models import PhaseKind, Worksite
+from .services import CREW_ROLES
+
+
+class WorksiteFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All")), *Worksite.Status.choices])
+    phase = forms.ChoiceField(label=_("Current phase"), required=False, choices=[("", _("All")), *PhaseKind.choices])
+    mine = forms.BooleanField(label=_("Only my worksites"), required=False)
+
+
+def _members(roles):
+    members = Membership.objects.filter(tenant=require_current_tenant(), is_active=True, role__in=roles)
+    return get_user_model().objects.filter(pk__in=members.values("user_id")).order_by("username")
+
+
+class CrewForm(forms.Form):
+    designer = forms.ModelChoiceField(label=_("Designer"), queryset=None, required=False)
+    project_manager = forms.ModelChoiceField(label=_("Project manager / foreman"), queryset=None, required=False)
+    qc_inspector = forms.ModelChoiceField(label=_("QC inspector"), queryset=None, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, roles in CREW_ROLES.items():
+            self.fields[name].queryset = _members(roles)
+
+
+class PhaseDateForm(forms.Form):
+    on = forms.DateField(label=_("Date"), widget=DATE)
+
+
+class PhaseAcceptForm(forms.Form):
+    name = forms.CharField(label=_("Signed off by (homeowner)"), max_length=100)
+
+
+class TechnicalHandoverForm(forms.Form):
+    held_on = forms.DateField(label=_("Date"), widget=DATE)
+    homeowner_present = forms.BooleanField(label=_("Homeowner present"), required=False, initial=True)
+    designer_present = forms.BooleanField(label=_("Designer present"), required=False, initial=True)
+    foreman_present = forms.BooleanField(label=_("Foreman present"), required=False, initial=True)
+    site_manager_present = forms.BooleanField(label=_("Site manager present"), required=False, initial=True)
+    other_attendees = forms.CharField(label=_("Other attendees"), max_length=300, required=False)
+    existing_facilities = forms.CharField(
+        label=_("Check of existing facilities"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Walls, floors, doors and windows, pipes, wiring, meters …"),
+    )
+    drawings_given = forms.BooleanField(label=_("Drawings given to the homeowner"), required=False)
+    quotation_given = forms.BooleanField(label=_("Quotation given to the homeowner"), required=False)
+
+
+class TemplateRowForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=blank_first(PhaseKind.choices))
+    name = forms.CharField(label=_("Name"), max_length=100)
+    duration_days = forms.IntegerField(label=_("Days"), min_value=1, max_value=365)
+    requires_acceptance = forms.BooleanField(label=_("Homeowner signs off"), required=False)
+
+
+TemplateRowFormSet = forms.formset_factory(TemplateRowForm, formset=RowFormSet, extra=2, can_delete=True)

@@ -1,0 +1,112 @@
+"""Reads for worksites: the board by current phase and the planned-against-actual timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import OuterRef, Subquery
+
+from .models import Phase, Worksite
+
+PAGE_SIZE = 50
+
+
+def _current_phase():
+    """The first phase not yet finished, in schedule order."""
+    return Phase.objects.filter(
+        worksite=OuterRef("pk"), status__in=[Phase.Status.PLANNED, Phase.Status.IN_PROGRESS]
+    ).order_by("position")
+
+
+def worksite_page(*, status: str = "", phase: str = "", mine=None, before: int | None = None):
+    """Worksites newest first with their current phase and its planned end, keyset-paged by id."""
+    current = _current_phase()
+    worksites = Worksite.objects.select_related("project__customer", "project_manager").annotate(
+        current_phase=Subquery(current.values("name")[:1]),
+        current_kind=Subquery(current.values("kind")[:1]),
+        current_planned_end=Subquery(current.values("planned_end")[:1]),
+    )
+    if status:
+        worksites = worksites.filter(status=status)
+    if phase:
+        worksites = worksites.filter(current_kind=phase)
+    if mine is not None:
+        from django.db.models import Q
+
+        worksites = worksites.filter(Q(project_manager=mine) | Q(designer=mine) | Q(qc_inspector=mine))
+    if before:
+        worksites = worksites.filter(id__lt=before)
+    rows = list(worksites.order_by("-id")[: PAGE_SIZE + 1])
+    return rows[:PAGE_SIZE], (rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None)
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    width: float
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    phase: Phase
+    y: float
+    planned: Bar
+    actual: Bar | None
+    late: bool
+
+    # Where the template draws the label and the two bars of this row.
+    @property
+    def label_y(self) -> float:
+        return self.y + 14
+
+    @property
+    def planned_y(self) -> float:
+        return self.y + 3
+
+    @property
+    def actual_y(self) -> float:
+        return self.y + 13
+
+
+@dataclass(frozen=True)
+class Timeline:
+    rows: list[TimelineRow]
+    width: float
+    height: float
+    label_width: float
+    today_x: float | None
+    months: list[tuple[float, date]]  # x of each month's first day, and the day
+
+
+def worksite_timeline(*, phases: list[Phase], today: date, day_width: float = 8.0) -> Timeline:
+    """Geometry for a Gantt chart drawn as SVG in the template: a planned bar and, once started, an actual
+    bar per phase (an unfinished phase's actual bar runs to today)."""
+    label_width, row_height, top = 150.0, 28.0, 24.0
+    if not phases:
+        return Timeline([], label_width, top, label_width, None, [])
+    first = min(min(p.planned_start, p.actual_start or p.planned_start) for p in phases)
+    last = max(max(p.planned_end, p.actual_end or today if p.actual_start else p.planned_end) for p in phases)
+    last = max(last, today) if first <= today else last
+
+    def x(day: date) -> float:
+        return label_width + (day - first).days * day_width
+
+    rows = []
+    for n, phase in enumerate(phases):
+        planned = Bar(x(phase.planned_start), (phase.planned_end - phase.planned_start).days * day_width + day_width)
+        actual = None
+        if phase.actual_start:
+            end = phase.actual_end or today
+            actual = Bar(x(phase.actual_start), max((end - phase.actual_start).days + 1, 1) * day_width)
+        late = (phase.actual_end or today) > phase.planned_end and phase.status != Phase.Status.PLANNED
+        late = late or (phase.status == Phase.Status.PLANNED and today > phase.planned_start)
+        rows.append(TimelineRow(phase, top + n * row_height, planned, actual, late))
+    months, day = [], first.replace(day=1)
+    while day <= last:
+        if day >= first:
+            months.append((x(day), day))
+        day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    width = x(last) + day_width + 10
+    today_x = x(today) if first <= today <= last else None
+    return Timeline(rows, width, top + len(phases) * row_height + 8, label_width, today_x, months)

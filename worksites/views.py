@@ -1,0 +1,154 @@
+"""Staff pages for worksites: the list by current phase, the worksite with its timeline and phase actions
+(usable one-handed on a phone), the crew, the technical handover and the firm's schedule template."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from renocrm.accounts.access import permission_required
+from renocrm.forms import apply_service_errors
+from renocrm.tenancy.time import firm_today
+
+from . import selectors, services
+from .forms import (
+    CrewForm,
+    PhaseAcceptForm,
+    PhaseDateForm,
+    TechnicalHandoverForm,
+    TemplateRowFormSet,
+    WorksiteFilterForm,
+)
+from .models import Phase, Worksite
+
+VIEW, MANAGE = "worksites.view", "worksites.manage"
+
+
+def _before(request) -> int | None:
+    before = request.GET.get("before", "")
+    return int(before) if before.isdigit() else None
+
+
+@permission_required(VIEW)
+def worksite_list(request):
+    form = WorksiteFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    worksites, older = selectors.worksite_page(
+        status=filters.get("status", ""),
+        phase=filters.get("phase", ""),
+        mine=request.user if filters.get("mine") else None,
+        before=_before(request),
+    )
+    context = {"form": form, "worksites": worksites, "older": older, "today": firm_today()}
+    return render(request, "worksites/worksite_list.html", context)
+
+
+def _worksite(pk):
+    return get_object_or_404(
+        Worksite.objects.select_related(
+            "project__customer", "project__property", "contract", "designer", "project_manager", "qc_inspector"
+        ),
+        pk=pk,
+    )
+
+
+def _worksite_form_page(request, form, worksite, title):
+    back = reverse("worksites:detail", args=[worksite.pk])
+    context = {"form": form, "title": title, "back_url": back, "back_label": worksite.project.name, "cancel_url": back}
+    return render(request, "form_page.html", context)
+
+
+@permission_required(VIEW)
+def worksite_detail(request, pk):
+    worksite = _worksite(pk)
+    phases = list(worksite.phases.all())
+    today = firm_today()
+    context = {
+        "worksite": worksite,
+        "phases": phases,
+        "timeline": selectors.worksite_timeline(phases=phases, today=today),
+        "today": today,
+        "handover": worksite.technical_handovers.first(),
+        "may_manage": request.membership.has_perm(MANAGE),
+    }
+    return render(request, "worksites/worksite_detail.html", context)
+
+
+@require_POST
+@permission_required(MANAGE)
+def phase_action(request, pk, action):
+    """Start, finish or record the homeowner's sign-off of a phase; a refusal comes back as a message."""
+    phase = get_object_or_404(Phase, pk=pk)
+    try:
+        if action == "accept":
+            form = PhaseAcceptForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError(_("Give the name of the person signing off."))
+            services.phase_accept(phase=phase, name=form.cleaned_data["name"])
+        else:
+            form = PhaseDateForm(request.POST)
+            on = form.cleaned_data["on"] if form.is_valid() else None
+            service = services.phase_start if action == "start" else services.phase_complete
+            service(phase=phase, on=on)
+    except ValidationError as error:
+        messages.error(request, f"{phase.name}: {' '.join(error.messages)}")
+    else:
+        messages.success(request, _("%(phase)s updated.") % {"phase": phase.name})
+    return redirect("worksites:detail", pk=phase.worksite_id)
+
+
+@permission_required(MANAGE)
+def crew_edit(request, pk):
+    worksite = _worksite(pk)
+    initial = {
+        "designer": worksite.designer,
+        "project_manager": worksite.project_manager,
+        "qc_inspector": worksite.qc_inspector,
+    }
+    form = CrewForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.worksite_assign_crew(worksite=worksite, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            return redirect("worksites:detail", pk=worksite.pk)
+    return _worksite_form_page(request, form, worksite, _("Crew"))
+
+
+@permission_required(MANAGE)
+def technical_handover_create(request, pk):
+    worksite = _worksite(pk)
+    form = TechnicalHandoverForm(request.POST or None, initial={"held_on": firm_today()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.technical_handover_record(worksite=worksite, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            return redirect("worksites:detail", pk=worksite.pk)
+    return _worksite_form_page(request, form, worksite, _("Technical handover"))
+
+
+@permission_required(VIEW)
+def template_edit(request):
+    """The firm's schedule template; editing needs the firm admin's permission."""
+    may_edit = request.membership.has_perm("firm.manage")
+    if request.method == "POST" and not may_edit:
+        raise PermissionDenied
+    initial = [
+        {"kind": t.kind, "name": t.name, "duration_days": t.duration_days, "requires_acceptance": t.requires_acceptance}
+        for t in services.phase_templates_get()
+    ]
+    formset = TemplateRowFormSet(request.POST or None, initial=initial, prefix="phases")
+    if request.method == "POST" and formset.is_valid():
+        try:
+            services.phase_templates_replace(rows=formset.rows())
+        except ValidationError as error:
+            formset._non_form_errors = formset.error_class(error.messages)
+        else:
+            messages.success(request, _("The schedule template is saved; new worksites will follow it."))
+            return redirect("worksites:template")
+    return render(request, "worksites/template.html", {"formset": formset, "may_edit": may_edit})
