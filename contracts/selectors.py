@@ -8,6 +8,7 @@ from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from leads.validators import normalize_mobile
+from renocrm.paging import keyset_page
 
 from .models import (
     ChangeOrder,
@@ -74,17 +75,6 @@ def instalments_outstanding_total(*, contract) -> Decimal:
 
 # Pages ------------------------------------------------------------------------------------------------
 
-PAGE_SIZE = 50
-
-
-def _keyset(queryset, before: int | None):
-    """A page newest first by id, without a COUNT over the firm's table; the extra row says whether an older
-    page exists."""
-    if before:
-        queryset = queryset.filter(id__lt=before)
-    rows = list(queryset.order_by("-id")[: PAGE_SIZE + 1])
-    return rows[:PAGE_SIZE], (rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None)
-
 
 def _customer_match(q: str, prefix: str) -> Q:
     """The customer's name, or part of their mobile number, through the ``prefix`` path."""
@@ -120,7 +110,7 @@ def contract_page(
         contracts = contracts.filter(signed_on__gte=signed_from)
     if signed_to:
         contracts = contracts.filter(signed_on__lte=signed_to)
-    return _keyset(contracts, before)
+    return keyset_page(contracts, before=before)
 
 
 def quotation_page(*, q: str = "", status: str = "", before: int | None = None):
@@ -140,7 +130,7 @@ def quotation_page(*, q: str = "", status: str = "", before: int | None = None):
         quotations = quotations.filter(_customer_match(q, "lead__") | Q(title__icontains=q))
     if status:
         quotations = quotations.filter(latest_status=status)
-    return _keyset(quotations, before)
+    return keyset_page(quotations, before=before)
 
 
 def change_orders_with_totals(queryset=None):
@@ -164,7 +154,7 @@ def change_order_page(*, q: str = "", status: str = "", before: int | None = Non
         orders = orders.filter(_customer_match(q, "contract__project__") | Q(contract__number__icontains=q))
     if status:
         orders = orders.filter(status=status)
-    return _keyset(orders, before)
+    return keyset_page(orders, before=before)
 
 
 def lead_documents(*, lead) -> dict:

@@ -2,7 +2,6 @@
 signed link for accepting a quotation version. Thin: forms validate, services decide, selectors read."""
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponseNotAllowed
@@ -13,11 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from leads.models import Lead
+from leads.selectors import DESIGNER_ROLES
 from renocrm.accounts.access import permission_required
-from renocrm.accounts.models import Membership
-from renocrm.accounts.roles import Role
+from renocrm.accounts.staff import staff_choices
 from renocrm.forms import apply_service_errors
-from renocrm.tenancy.context import require_current_tenant
+from renocrm.paging import before_param
 from renocrm.tenancy.time import firm_today
 
 from . import homeowner_links, selectors, services
@@ -41,11 +40,6 @@ from .forms import (
 from .models import ChangeOrder, Contract, DesignAgreement, Instalment, QuotationItem, QuotationVersion
 
 VIEW, MANAGE = "contracts.view", "contracts.manage"
-
-
-def _before(request) -> int | None:
-    before = request.GET.get("before", "")
-    return int(before) if before.isdigit() else None
 
 
 def _may_manage(request) -> bool:
@@ -110,18 +104,10 @@ def design_agreement_paid(request, pk):
     return redirect("leads:detail", pk=agreement.lead_id)
 
 
-def _designers():
-    return (
-        Membership.objects.filter(tenant=require_current_tenant(), is_active=True, role__in=[Role.DESIGNER, Role.ADMIN])
-        .select_related("user")
-        .order_by("user__username")
-    )
-
-
 @permission_required(MANAGE)
 def measurement_create(request, lead_pk):
     lead = get_object_or_404(Lead.objects.select_related("customer"), pk=lead_pk)
-    designers = get_user_model().objects.filter(pk__in=_designers().values("user_id"))
+    designers = staff_choices(roles=DESIGNER_ROLES)
     form = MeasurementForm(request.POST or None, designers=designers, initial={"designer": lead.designer_id})
     if (
         request.method == "POST"
@@ -139,7 +125,7 @@ def measurement_create(request, lead_pk):
 def quotation_list(request):
     form = QuotationFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    quotations, older = selectors.quotation_page(**filters, before=_before(request))
+    quotations, older = selectors.quotation_page(**filters, before=before_param(request))
     labels = dict(QuotationVersion.Status.choices)
     for quotation in quotations:
         quotation.latest_status_label = labels.get(quotation.latest_status, "")
@@ -288,7 +274,7 @@ def homeowner_accept(request, token):
 def contract_list(request):
     form = ContractFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    contracts, older = selectors.contract_page(**filters, before=_before(request))
+    contracts, older = selectors.contract_page(**filters, before=before_param(request))
     return render(request, "contracts/contract_list.html", {"form": form, "contracts": contracts, "older": older})
 
 
@@ -363,7 +349,7 @@ def instalment_pay(request, pk):
 def change_order_list(request):
     form = ChangeOrderFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    orders, older = selectors.change_order_page(**filters, before=_before(request))
+    orders, older = selectors.change_order_page(**filters, before=before_param(request))
     threshold = services.contract_settings_get().change_order_threshold_percent
     for order in orders:
         order.needs_requote = order.status == ChangeOrder.Status.DRAFT and services.change_order_needs_requote(

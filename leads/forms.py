@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from renocrm.accounts.staff import staff_choices
 from renocrm.forms import DATE
 
 from . import selectors
@@ -95,5 +96,5 @@ class LeadEditForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Choices from the lead's own customer and the current firm's staff; the service checks again.
         self.fields["property"].queryset = selectors.customer_properties(customer=lead.customer)
-        self.fields["assigned_to"].queryset = selectors.staff_choices(roles=selectors.CUSTOMER_MANAGER_ROLES)
-        self.fields["designer"].queryset = selectors.staff_choices(roles=selectors.DESIGNER_ROLES)
+        self.fields["assigned_to"].queryset = staff_choices(roles=selectors.CUSTOMER_MANAGER_ROLES)
+        self.fields["designer"].queryset = staff_choices(roles=selectors.DESIGNER_ROLES)

@@ -3,13 +3,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, Case, Count, F, Q, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from renocrm.accounts.roles import Role
-from renocrm.tenancy.context import require_current_tenant
+from renocrm.paging import keyset_page
 from renocrm.tenancy.time import firm_today
 
 from .models import Customer, FollowUp, Lead, Property, ReferralReward
@@ -33,9 +32,6 @@ def pipeline_counts() -> dict[str, int]:
     return {status: counts.get(status, 0) for status in Lead.Status.values}
 
 
-PAGE_SIZE = 50
-
-
 def lead_page(*, status: str = "", channel: str = "", q: str = "", before: int | None = None):
     """A page of leads, newest first, by id keyset (no COUNT over the firm's table); the extra row fetched
     says whether there is an older page."""
@@ -50,29 +46,12 @@ def lead_page(*, status: str = "", channel: str = "", q: str = "", before: int |
         leads = leads.filter(channel=channel)
     if q:
         leads = leads.filter(Q(customer__name__icontains=q) | Q(customer__mobile__contains=normalize_mobile(q)))
-    if before:
-        leads = leads.filter(id__lt=before)
-    rows = list(leads[: PAGE_SIZE + 1])
-    return rows[:PAGE_SIZE], (rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None)
+    return keyset_page(leads, before=before)
 
 
-# Who may be picked as a lead's customer manager / designer; services._check_staff refuses anyone else.
+# Who may be picked as a lead's customer manager / designer; the services refuse anyone else.
 CUSTOMER_MANAGER_ROLES = frozenset({Role.SALES, Role.ADMIN})
 DESIGNER_ROLES = frozenset({Role.DESIGNER, Role.ADMIN})
-
-
-def staff_choices(*, roles):
-    """Active users with an active membership of the current firm in one of ``roles``."""
-    return (
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            memberships__tenant=require_current_tenant(),
-            memberships__is_active=True,
-            memberships__role__in=roles,
-        )
-        .order_by("name", "username")
-    )
 
 
 BOARD_CARDS = 50
@@ -140,14 +119,6 @@ def pipeline_board(
     ]
 
 
-def _keyset_page(rows, before: int | None):
-    """Newest first by id; the extra row fetched says whether there is an older page (as in lead_page)."""
-    if before:
-        rows = rows.filter(id__lt=before)
-    rows = list(rows.order_by("-id")[: PAGE_SIZE + 1])
-    return rows[:PAGE_SIZE], (rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None)
-
-
 def follow_up_page(*, kind: str = "", by=None, before: int | None = None):
     """A page of the firm's follow-up log, newest first; returns the rows and the id to page on (or None)."""
     follow_ups = FollowUp.objects.select_related("lead__customer", "by")
@@ -155,7 +126,7 @@ def follow_up_page(*, kind: str = "", by=None, before: int | None = None):
         follow_ups = follow_ups.filter(kind=kind)
     if by is not None:
         follow_ups = follow_ups.filter(by=by)
-    return _keyset_page(follow_ups, before)
+    return keyset_page(follow_ups, before=before)
 
 
 def customer_page(*, q: str = "", before: int | None = None):
@@ -165,7 +136,7 @@ def customer_page(*, q: str = "", before: int | None = None):
     customers = Customer.objects.annotate(lead_count=Count("leads"))
     if q:
         customers = customers.filter(Q(name__icontains=q) | Q(mobile__contains=normalize_mobile(q)))
-    return _keyset_page(customers, before)
+    return keyset_page(customers, before=before)
 
 
 def customer_properties(*, customer: Customer):

@@ -10,12 +10,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from renocrm.accounts.models import Membership
-from renocrm.accounts.roles import Role
+from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit
-from renocrm.tenancy.context import require_current_tenant
 
 from .models import Customer, FollowUp, Lead, LeadSettings, LeadStatusChange, Property, ReferralReward
+from .selectors import CUSTOMER_MANAGER_ROLES, DESIGNER_ROLES
 from .validators import normalize_mobile, validate_mobile
 
 S = Lead.Status
@@ -80,14 +79,6 @@ def property_create(
     )
 
 
-def _check_staff(user, roles: set[str], field: str) -> None:
-    if user is None:
-        return
-    tenant = require_current_tenant()
-    if not Membership.objects.filter(user=user, tenant=tenant, is_active=True, role__in=roles).exists():
-        raise ValidationError({field: _("%(user)s is not a member of this firm in a fitting role.") % {"user": user}})
-
-
 def _find_or_create_customer(*, name: str, mobile: str) -> tuple[Customer, bool]:
     """The duplicate guard: a known mobile links the existing customer instead of creating a second one."""
     mobile = _clean_mobile(mobile)
@@ -138,8 +129,8 @@ def lead_create(
         raise ValidationError({"referrer": _("A customer cannot refer themselves.")})
     if budget_min is not None and budget_max is not None and budget_min > budget_max:
         raise ValidationError({"budget_max": _("The budget's upper end is below its lower end.")})
-    _check_staff(assigned_to, {Role.SALES, Role.ADMIN}, "assigned_to")
-    _check_staff(designer, {Role.DESIGNER, Role.ADMIN}, "designer")
+    require_staff_role(assigned_to, roles=CUSTOMER_MANAGER_ROLES, field="assigned_to")
+    require_staff_role(designer, roles=DESIGNER_ROLES, field="designer")
     lead = Lead.objects.create(
         customer=customer,
         property=property,
@@ -243,8 +234,8 @@ def lead_mark_won(*, lead: Lead, by=None) -> Lead:
 
 @transaction.atomic
 def lead_assign(*, lead: Lead, assigned_to=None, designer=None) -> Lead:
-    _check_staff(assigned_to, {Role.SALES, Role.ADMIN}, "assigned_to")
-    _check_staff(designer, {Role.DESIGNER, Role.ADMIN}, "designer")
+    require_staff_role(assigned_to, roles=CUSTOMER_MANAGER_ROLES, field="assigned_to")
+    require_staff_role(designer, roles=DESIGNER_ROLES, field="designer")
     lead.assigned_to, lead.designer = assigned_to, designer
     lead.save(update_fields=["assigned_to", "designer", "updated_at"])
     return lead

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
 from renocrm.forms import apply_service_errors
+from renocrm.paging import before_param
 
 from . import panels, selectors, services
 from .forms import (
@@ -29,21 +30,15 @@ def _can_manage(request) -> bool:
     return request.membership.has_perm("leads.manage")
 
 
-def _before(request) -> int | None:
-    before = request.GET.get("before", "")
-    return int(before) if before.isdigit() else None
-
-
 @permission_required("leads.view")
 def lead_list(request):
     form = LeadFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    before = request.GET.get("before", "")
     leads, older = selectors.lead_page(
         status=filters.get("status", ""),
         channel=filters.get("channel", ""),
         q=filters.get("q", ""),
-        before=int(before) if before.isdigit() else None,
+        before=before_param(request),
     )
     return render(request, "leads/lead_list.html", {"form": form, "leads": leads, "older": older})
 
@@ -157,7 +152,7 @@ def follow_ups(request):
     log, older = selectors.follow_up_page(
         kind=filters.get("kind", ""),
         by=request.user if filters.get("by") == "me" else None,
-        before=_before(request),
+        before=before_param(request),
     )
     context = {
         "due": due[:MY_FOLLOW_UPS_SHOWN],
@@ -175,7 +170,7 @@ def follow_ups(request):
 def customer_list(request):
     form = CustomerFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    customers, older = selectors.customer_page(q=filters.get("q", ""), before=_before(request))
+    customers, older = selectors.customer_page(q=filters.get("q", ""), before=before_param(request))
     context = {"form": form, "customers": customers, "older": older, "can_manage": _can_manage(request)}
     return render(request, "leads/customer_list.html", context)
 

@@ -1,10 +1,8 @@
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from renocrm.accounts.models import Membership
+from renocrm.accounts.staff import staff_choices
 from renocrm.forms import DATE, RowFormSet, blank_first
-from renocrm.tenancy.context import require_current_tenant
 
 from .models import PhaseKind, Worksite
 from .services import CREW_ROLES
@@ -16,11 +14,6 @@ class WorksiteFilterForm(forms.Form):
     mine = forms.BooleanField(label=_("Only my worksites"), required=False)
 
 
-def _members(roles):
-    members = Membership.objects.filter(tenant=require_current_tenant(), is_active=True, role__in=roles)
-    return get_user_model().objects.filter(pk__in=members.values("user_id")).order_by("username")
-
-
 class CrewForm(forms.Form):
     designer = forms.ModelChoiceField(label=_("Designer"), queryset=None, required=False)
     project_manager = forms.ModelChoiceField(label=_("Project manager / foreman"), queryset=None, required=False)
@@ -29,7 +22,7 @@ class CrewForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name, roles in CREW_ROLES.items():
-            self.fields[name].queryset = _members(roles)
+            self.fields[name].queryset = staff_choices(roles=roles)
 
 
 class PhaseDateForm(forms.Form):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
+
+from renocrm.paging import keyset_page
 
 from .models import Phase, Worksite
-
-PAGE_SIZE = 50
 
 
 def _current_phase():
@@ -32,13 +32,8 @@ def worksite_page(*, status: str = "", phase: str = "", mine=None, before: int |
     if phase:
         worksites = worksites.filter(current_kind=phase)
     if mine is not None:
-        from django.db.models import Q
-
         worksites = worksites.filter(Q(project_manager=mine) | Q(designer=mine) | Q(qc_inspector=mine))
-    if before:
-        worksites = worksites.filter(id__lt=before)
-    rows = list(worksites.order_by("-id")[: PAGE_SIZE + 1])
-    return rows[:PAGE_SIZE], (rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None)
+    return keyset_page(worksites, before=before)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from contracts.models import Contract, Instalment, Project
 from contracts.services import instalments_fall_due
-from renocrm.accounts.models import Membership
 from renocrm.accounts.roles import Role
+from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit
 from renocrm.tenancy.context import require_current_tenant
 from renocrm.tenancy.time import firm_today
@@ -139,18 +139,9 @@ CREW_ROLES = {
 
 @transaction.atomic
 def worksite_assign_crew(*, worksite: Worksite, designer=None, project_manager=None, qc_inspector=None) -> Worksite:
-    tenant = require_current_tenant()
     crew = {"designer": designer, "project_manager": project_manager, "qc_inspector": qc_inspector}
     for field, user in crew.items():
-        if (
-            user is not None
-            and not Membership.objects.filter(
-                user=user, tenant=tenant, is_active=True, role__in=CREW_ROLES[field]
-            ).exists()
-        ):
-            raise ValidationError(
-                {field: _("%(user)s is not a member of this firm in a fitting role.") % {"user": user}}
-            )
+        require_staff_role(user, roles=CREW_ROLES[field], field=field)
     for field, user in crew.items():
         setattr(worksite, field, user)
     worksite.save(update_fields=list(crew))

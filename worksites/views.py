@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
 from renocrm.forms import apply_service_errors
+from renocrm.paging import before_param
 from renocrm.tenancy.time import firm_today
 
 from . import selectors, services
@@ -26,11 +27,6 @@ from .models import Phase, Worksite
 VIEW, MANAGE = "worksites.view", "worksites.manage"
 
 
-def _before(request) -> int | None:
-    before = request.GET.get("before", "")
-    return int(before) if before.isdigit() else None
-
-
 @permission_required(VIEW)
 def worksite_list(request):
     form = WorksiteFilterForm(request.GET or None)
@@ -39,7 +35,7 @@ def worksite_list(request):
         status=filters.get("status", ""),
         phase=filters.get("phase", ""),
         mine=request.user if filters.get("mine") else None,
-        before=_before(request),
+        before=before_param(request),
     )
     context = {"form": form, "worksites": worksites, "older": older, "today": firm_today()}
     return render(request, "worksites/worksite_list.html", context)
