@@ -1,20 +1,20 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from renocrm import health
+from renocrm import health, media
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("media/<str:token>", media.media_file, name="media"),
     path("accounts/", include("renocrm.accounts.urls")),
     path("audit/", include("renocrm.audit.urls")),
     path("leads/", include("leads.urls")),
     path("contracts/", include("contracts.urls")),
     path("worksites/", include("worksites.urls")),
+    path("portal/", include("worksites.portal_urls")),
     path("api/v1/", include("renocrm.api.urls")),
     path("api/v1/", include("leads.api_urls")),
     path("api/v1/", include("contracts.api_urls")),
@@ -24,9 +24,6 @@ urlpatterns = [
     path("platform-admin/", admin.site.urls),
     path("", include("renocrm.dashboard.urls")),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler404 = "renocrm.views.not_found"
 handler500 = "renocrm.views.server_error"

@@ -8,7 +8,6 @@ class WorksitesConfig(AppConfig):
 
     def ready(self):
         from renocrm.outbox.services import register_handler
-
-        from .services import on_contract_signed
+        from worksites.services.schedule import on_contract_signed
 
         register_handler("contract.signed", on_contract_signed)

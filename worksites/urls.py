@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views
+from worksites.views import handover, inspections, portal, progress
+from worksites.views import schedule as views
 
 app_name = "worksites"
 
@@ -13,4 +14,8 @@ urlpatterns = [
     path("phases/<int:pk>/start/", views.phase_action, {"action": "start"}, name="phase-start"),
     path("phases/<int:pk>/complete/", views.phase_action, {"action": "complete"}, name="phase-complete"),
     path("phases/<int:pk>/accept/", views.phase_action, {"action": "accept"}, name="phase-accept"),
+    *progress.urlpatterns,
+    *inspections.urlpatterns,
+    *handover.urlpatterns,
+    *portal.urlpatterns,
 ]

@@ -96,7 +96,7 @@ def seed_worksites(tenant, users) -> None:
     """The signed demo contract's worksite under way: crew assigned, the briefing held, demolition started."""
     from contracts.models import Contract
     from renocrm.tenancy.time import firm_today
-    from worksites import services as worksites
+    from worksites.services import schedule as worksites
 
     contract = Contract.objects.select_related("project__lead").get()
     worksite = worksites.worksite_open(contract=contract)

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from .env import celery_broker_url, env_bool, env_database, env_int, env_list, env_redis_url, env_str
@@ -135,8 +136,31 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# Uploads: local disk by default; STORAGE_BACKEND=s3 puts them on S3-compatible storage (MinIO, OSS,
+# COS …) with pre-signed, expiring URLs. Needs the "s3" extra (django-storages[s3]).
+STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local")
+if STORAGE_BACKEND not in ("local", "s3"):
+    raise ImproperlyConfigured("STORAGE_BACKEND must be 'local' or 's3'.")
+MEDIA_STORAGE = (
+    {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if STORAGE_BACKEND == "local"
+    else {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("S3_BUCKET"),
+            "endpoint_url": env_str("S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("S3_REGION", "") or None,
+            "access_key": env_str("S3_ACCESS_KEY_ID"),
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": env_int("MEDIA_URL_MAX_AGE_SECONDS", 6 * 3600),
+            "file_overwrite": False,
+        },
+    }
+)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     # Compressed, fingerprinted static files served by the app itself (no CDN, no separate web server).
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
@@ -207,6 +231,12 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-dispatch": {"task": "renocrm.outbox.tasks.sweep_outbox", "schedule": timedelta(minutes=1)},
     "webhook-redelivery": {"task": "renocrm.outbox.tasks.sweep_webhook_deliveries", "schedule": timedelta(minutes=1)},
     "notification-resend": {"task": "renocrm.outbox.tasks.sweep_notifications", "schedule": timedelta(minutes=2)},
+    # Hourly, so each firm's Monday morning and each deadline are met in the firm's own time zone.
+    "worksite-weekly-digests": {"task": "worksites.tasks.portal.sweep_weekly_digests", "schedule": crontab(minute=5)},
+    "overdue-rectification-items": {
+        "task": "worksites.tasks.handover.sweep_overdue_rectifications",
+        "schedule": crontab(minute=35),
+    },
     "purge-idempotency-records": {
         "task": "renocrm.api.tasks.purge_idempotency_records",
         "schedule": crontab(minute=17, hour=19),
@@ -243,3 +273,12 @@ TENANT_RESOLVERS = [
     "renocrm.api.authentication.resolve_api_key_firm",
     "renocrm.accounts.firms.resolve_session_firm",
 ]
+
+# Upload limits per kind of file (renocrm.uploads); a phone photo is 3–8 MB, a short video far more.
+UPLOAD_MAX_BYTES = {
+    "image": env_int("UPLOAD_MAX_IMAGE_MB", 15) * 1024 * 1024,
+    "video": env_int("UPLOAD_MAX_VIDEO_MB", 100) * 1024 * 1024,
+    "pdf": env_int("UPLOAD_MAX_PDF_MB", 30) * 1024 * 1024,
+}
+# Signed media URLs (renocrm.media) stop working after this long.
+MEDIA_URL_MAX_AGE_SECONDS = env_int("MEDIA_URL_MAX_AGE_SECONDS", 6 * 3600)

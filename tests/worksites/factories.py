@@ -1,11 +1,36 @@
 """Worksites factories; create inside tenant_context(firm)."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from tests.contracts.factories import ContractFactory
-from worksites.models import Phase, PhaseKind, PhaseTemplate, TechnicalHandover, Worksite
+from tests.factories import UserFactory
+from worksites.models import (
+    AcceptanceItem,
+    AcceptanceItemTemplate,
+    Handover,
+    HandoverDocument,
+    Inspection,
+    MaterialArrival,
+    Phase,
+    PhaseKind,
+    PhaseTemplate,
+    PortalAction,
+    PortalLink,
+    ProblemSolution,
+    ProgressMedia,
+    ProgressUpdate,
+    RectificationItem,
+    Signoff,
+    SignoffRole,
+    SitePatrol,
+    SiteProblem,
+    TechnicalHandover,
+    Worksite,
+)
 
 
 class PhaseTemplateFactory(factory.django.DjangoModelFactory):
@@ -45,3 +70,153 @@ class TechnicalHandoverFactory(factory.django.DjangoModelFactory):
     worksite = factory.SubFactory(WorksiteFactory)
     held_on = factory.LazyFunction(date.today)
     existing_facilities = "Walls sound; old wiring to be replaced"
+
+
+def _png(name="photo.png"):
+    from io import BytesIO
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (8, 8), "orange").save(out, format="PNG")
+    return ContentFile(out.getvalue(), name=name)
+
+
+class ProgressUpdateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProgressUpdate
+
+    worksite = factory.SubFactory(WorksiteFactory)
+    note = "Tiling in the bathroom finished"
+
+
+class ProgressMediaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProgressMedia
+
+    update = factory.SubFactory(ProgressUpdateFactory)
+    kind = ProgressMedia.Kind.IMAGE
+    file = factory.LazyFunction(_png)
+    content_type = "image/png"
+    size = 100
+
+
+class InspectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Inspection
+
+    worksite = factory.SubFactory(WorksiteFactory)
+    kind = Inspection.Kind.MID_TERM
+    scheduled_on = factory.LazyFunction(date.today)
+
+
+class MaterialArrivalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MaterialArrival
+
+    worksite = factory.SubFactory(WorksiteFactory)
+    material = "Floor tiles 800×800"
+    brand_model = "Marco Polo"
+    quantity = Decimal("42.00")
+    unit = "m²"
+    arrived_on = factory.LazyFunction(date.today)
+
+
+class SignoffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Signoff
+
+    inspection = factory.SubFactory(InspectionFactory)
+    role = SignoffRole.QC_INSPECTOR
+    signed_name = "Wang QC"
+
+
+class SitePatrolFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SitePatrol
+
+    worksite = factory.SubFactory(WorksiteFactory)
+    patrolled_on = factory.LazyFunction(date.today)
+    role = SitePatrol.Role.FOREMAN
+    findings = "Site tidy, materials covered"
+
+
+class SiteProblemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SiteProblem
+
+    worksite = factory.SubFactory(WorksiteFactory)
+    title = "Load-bearing pillar where the wardrobe goes"
+
+
+class ProblemSolutionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProblemSolution
+
+    problem = factory.SubFactory(SiteProblemFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    description = "Build the wardrobe around the pillar"
+
+
+class AcceptanceItemTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AcceptanceItemTemplate
+
+    position = factory.Sequence(lambda n: n + 1)
+    area = "Walls"
+    item = "Paint even, no cracks"
+
+
+class HandoverFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Handover
+
+    worksite = factory.SubFactory(WorksiteFactory)
+
+
+class AcceptanceItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AcceptanceItem
+
+    handover = factory.SubFactory(HandoverFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    area = "Floors"
+    item = "Tiles level, no hollow sound"
+
+
+class RectificationItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RectificationItem
+
+    handover = factory.SubFactory(HandoverFactory)
+    description = "Re-seal the bathroom window"
+    owner = factory.SubFactory(UserFactory)
+    deadline = factory.LazyFunction(lambda: date.today() + timedelta(days=7))
+
+
+class HandoverDocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HandoverDocument
+
+    handover = factory.SubFactory(HandoverFactory)
+    kind = HandoverDocument.Kind.WARRANTY_CARD
+    file = factory.LazyFunction(lambda: _png("warranty.png"))
+    content_type = "image/png"
+    size = 100
+
+
+class PortalLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PortalLink
+
+    worksite = factory.SubFactory(WorksiteFactory)
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
+
+
+class PortalActionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PortalAction
+
+    link = factory.SubFactory(PortalLinkFactory)
+    action = PortalAction.Action.OPENED

@@ -7,8 +7,8 @@ from renocrm.tenancy.context import tenant_context
 from tests.contracts.test_services import signed_contract
 from tests.factories import ApiKeyFactory, MembershipFactory
 from tests.worksites.factories import PhaseFactory
-from worksites import services
 from worksites.models import Phase, PhaseKind, PhaseTemplate, TechnicalHandover, Worksite
+from worksites.services import schedule as services
 
 
 @pytest.fixture

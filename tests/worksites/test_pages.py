@@ -8,8 +8,8 @@ from contracts.models import Instalment
 from renocrm.tenancy.context import tenant_context
 from tests.contracts.test_services import PAINT, TILES, WIRING, signed_contract
 from tests.factories import MembershipFactory
-from worksites import services
 from worksites.models import PhaseKind, PhaseTemplate, TechnicalHandover
+from worksites.services import schedule as services
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from renocrm.outbox.models import OutboxEvent
 from renocrm.tenancy.context import tenant_context
 from tests.contracts.test_services import PAINT, TILES, WIRING, signed_contract
 from tests.factories import MembershipFactory
-from worksites import services
 from worksites.models import Phase, PhaseKind, PhaseTemplate, Worksite
+from worksites.services import schedule as services
 
 START = date(2026, 12, 1)  # signed_contract plans the work from 1 December 2026
 

@@ -17,8 +17,7 @@ from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit
 from renocrm.tenancy.context import require_current_tenant
 from renocrm.tenancy.time import firm_today
-
-from .models import Phase, PhaseKind, PhaseTemplate, TechnicalHandover, Worksite
+from worksites.models import Phase, PhaseKind, PhaseTemplate, TechnicalHandover, Worksite
 
 K = PhaseKind
 # The schedule a firm starts with: (kind, days, the homeowner signs off). Firms edit their own copy.

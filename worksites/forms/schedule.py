@@ -3,9 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from renocrm.accounts.staff import staff_choices
 from renocrm.forms import DATE, RowFormSet, blank_first
-
-from .models import PhaseKind, Worksite
-from .services import CREW_ROLES
+from worksites.models import PhaseKind, Worksite
+from worksites.services.schedule import CREW_ROLES
 
 
 class WorksiteFilterForm(forms.Form):

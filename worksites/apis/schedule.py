@@ -16,9 +16,9 @@ from renocrm.api.views import (
     call_service,
 )
 from renocrm.tenancy.context import require_current_tenant
-
-from . import selectors, services
-from .models import Phase, PhaseKind, PhaseTemplate, TechnicalHandover, Worksite
+from worksites.models import Phase, PhaseKind, PhaseTemplate, TechnicalHandover, Worksite
+from worksites.selectors import schedule as selectors
+from worksites.services import schedule as services
 
 
 def _named_enum(choices, component_name):

@@ -12,9 +12,7 @@ from renocrm.accounts.access import permission_required
 from renocrm.forms import apply_service_errors
 from renocrm.paging import before_param
 from renocrm.tenancy.time import firm_today
-
-from . import selectors, services
-from .forms import (
+from worksites.forms.schedule import (
     CrewForm,
     PhaseAcceptForm,
     PhaseDateForm,
@@ -22,7 +20,9 @@ from .forms import (
     TemplateRowFormSet,
     WorksiteFilterForm,
 )
-from .models import Phase, Worksite
+from worksites.models import Phase, Worksite
+from worksites.selectors import schedule as selectors
+from worksites.services import schedule as services
 
 VIEW, MANAGE = "worksites.view", "worksites.manage"
 

@@ -8,8 +8,7 @@ from datetime import date, timedelta
 from django.db.models import OuterRef, Q, Subquery
 
 from renocrm.paging import keyset_page
-
-from .models import Phase, Worksite
+from worksites.models import Phase, Worksite
 
 
 def _current_phase():

@@ -1,0 +1,31 @@
+"""Construction and handover data, one module per part of the stage."""
+
+from .handover import AcceptanceItem, AcceptanceItemTemplate, Handover, HandoverDocument, RectificationItem
+from .inspections import Inspection, MaterialArrival, ProblemSolution, Signoff, SignoffRole, SitePatrol, SiteProblem
+from .portal import PortalAction, PortalLink
+from .progress import ProgressMedia, ProgressUpdate
+from .schedule import Phase, PhaseKind, PhaseTemplate, TechnicalHandover, Worksite
+
+__all__ = [
+    "AcceptanceItem",
+    "AcceptanceItemTemplate",
+    "Handover",
+    "HandoverDocument",
+    "Inspection",
+    "MaterialArrival",
+    "Phase",
+    "PhaseKind",
+    "PhaseTemplate",
+    "PortalAction",
+    "PortalLink",
+    "ProblemSolution",
+    "ProgressMedia",
+    "ProgressUpdate",
+    "RectificationItem",
+    "Signoff",
+    "SignoffRole",
+    "SitePatrol",
+    "SiteProblem",
+    "TechnicalHandover",
+    "Worksite",
+]
