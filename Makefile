@@ -29,6 +29,10 @@ test: $(TEST_STAMP)
 	@bash scripts/ensure-chromium.sh
 	$(BIN)/pytest
 
+## Response times and query counts of every list endpoint and the busiest pages with a few hundred rows.
+bench: $(TEST_STAMP)
+	RENOCRM_BENCH=1 $(BIN)/pytest tests/bench -q -s
+
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
