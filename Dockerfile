@@ -9,11 +9,12 @@ COPY worksites ./worksites
 COPY aftercare ./aftercare
 COPY callbacks ./callbacks
 COPY complaints ./complaints
-RUN pip install --no-cache-dir .
+# The "s3" extra lets STORAGE_BACKEND=s3 keep uploads on S3-compatible storage.
+RUN pip install --no-cache-dir ".[s3]"
 COPY . .
 # Static files are fingerprinted and served by the app (WhiteNoise).
 RUN SECRET_KEY=build DATABASE_URL=postgres://x@localhost/x DATABASE_OWNER_URL=postgres://x@localhost/x \
-    REDIS_URL=redis://localhost:6379/0 DJANGO_SETTINGS_MODULE=renocrm.settings.production \
+    REDIS_URL=redis://localhost:6379/0 SITE_URL=http://localhost DJANGO_SETTINGS_MODULE=renocrm.settings.production \
     python manage.py collectstatic --noinput
 RUN useradd --create-home renocrm && mkdir -p /data/media && chown renocrm /data/media
 USER renocrm

@@ -7,6 +7,7 @@ app_name = "worksites"
 
 urlpatterns = [
     path("", views.worksite_list, name="list"),
+    path("board/", views.worksite_board, name="board"),
     path("template/", views.template_edit, name="template"),
     path("<int:pk>/", views.worksite_detail, name="detail"),
     path("<int:pk>/crew/", views.crew_edit, name="crew"),

@@ -31,6 +31,26 @@ def _principal(request) -> str | None:
     return None
 
 
+def _fingerprint(request) -> str:
+    """What makes two requests "the same". An upload is hashed from its parsed fields and files, read in
+    chunks: ``request.body`` would hold a whole photo or video in memory and is refused above
+    DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    digest = hashlib.sha256(request.method.encode() + request.path.encode() + b"\n")
+    if request.content_type != "multipart/form-data":
+        digest.update(request.body)
+        return digest.hexdigest()
+    for name, values in sorted(request.POST.lists()):
+        for value in values:
+            digest.update(f"{name}={value}\n".encode())
+    for name, files in sorted(request.FILES.lists()):
+        for upload in files:
+            digest.update(f"{name}:{upload.name}:{upload.size}\n".encode())
+            for chunk in upload.chunks():
+                digest.update(chunk)
+            upload.seek(0)
+    return digest.hexdigest()
+
+
 class IdempotencyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -45,7 +65,7 @@ class IdempotencyMiddleware:
             return self.get_response(request)
         if len(key) > 255:
             return error_response(400, code="invalid", message=_("Idempotency-Key is longer than 255 characters."))
-        digest = hashlib.sha256(request.method.encode() + request.path.encode() + b"\n" + request.body).hexdigest()
+        digest = _fingerprint(request)
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO api_idempotencyrecord (tenant_id, principal, key, request_hash, body, content_type,"

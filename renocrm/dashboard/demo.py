@@ -118,8 +118,69 @@ def seed_worksites(tenant, users) -> None:
     worksites.phase_start(phase=second, on=today)
 
 
+def _demo_photo(name: str, colour: str):
+    from io import BytesIO
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (960, 720), colour)
+    draw = ImageDraw.Draw(image)
+    for x in range(0, 960, 80):  # a tiled wall, roughly
+        draw.line([(x, 0), (x, 720)], fill="white", width=3)
+    for y in range(0, 720, 80):
+        draw.line([(0, y), (960, y)], fill="white", width=3)
+    out = BytesIO()
+    image.save(out, format="JPEG", quality=85)
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
+
+
+def seed_site_activity(tenant, users) -> None:
+    """What a homeowner and the office see on a site under way: progress with photos, a concealed-works
+    inspection waiting for signatures, tiles delivered for acceptance, a problem with two solutions, and
+    a portal link for the homeowner."""
+    from decimal import Decimal
+
+    from renocrm.tenancy.time import firm_today
+    from worksites.models import Inspection, Worksite
+    from worksites.services import inspections, portal, progress
+
+    worksite = Worksite.objects.get()
+    demolition = worksite.phases.get(kind="demolition")
+    today = firm_today()
+    progress.progress_post(
+        worksite=worksite,
+        note="拆除完成，垃圾已清运；明天开始水电开槽。",
+        files=[_demo_photo("demolition.jpg", "#8a7f72")],
+        posted_by=users["pm"],
+        phase=demolition,
+    )
+    inspections.inspection_schedule(
+        worksite=worksite, kind=Inspection.Kind.CONCEALED_WORKS, created_by=users["pm"], scheduled_on=today
+    )
+    inspections.material_arrival_record(
+        worksite=worksite,
+        material="客厅地砖 800×800",
+        brand_model="马可波罗 CH8853",
+        quantity=Decimal("46"),
+        unit="㎡",
+        arrived_on=today,
+        recorded_by=users["pm"],
+    )
+    inspections.site_problem_raise(
+        worksite=worksite,
+        title="主卧衣柜位置有承重柱",
+        raised_by=users["designer"],
+        solutions=[
+            {"description": "衣柜绕柱定制，柱子包进柜体", "cost_change": Decimal("1200"), "extra_days": 2},
+            {"description": "衣柜缩短 40 cm，柱旁做开放格", "cost_change": Decimal("0"), "extra_days": 0},
+        ],
+    )
+    portal.portal_link_create(worksite=worksite, created_by=users["designer"], days=30, sent_to="")
+
+
 # Callables taking (tenant, users_by_username), run in order inside the demo firm.
-SEEDERS: list = [seed_leads_and_contracts, seed_worksites]
+SEEDERS: list = [seed_leads_and_contracts, seed_worksites, seed_site_activity]
 
 
 @transaction.atomic

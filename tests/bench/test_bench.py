@@ -63,6 +63,8 @@ def test_list_endpoint(name, cls, firm_a, staff_client):
         ("leads:customer-list", "leads.Customer"),
         ("contracts:list", "contracts.Contract"),
         ("worksites:list", "worksites.Worksite"),
+        ("worksites:board", "worksites.Worksite"),
+        ("worksites:rectification-items", "worksites.RectificationItem"),
     ],
 )
 def test_staff_page(url_name, model_label, firm_a, staff_client):

@@ -82,6 +82,10 @@ def test_seed_demo_seeds_once(client, db):
         assert Contract.objects.count() == 1 and ReferralReward.objects.count() == 1
         worksite = Worksite.objects.get()
         assert worksite.project_manager.username == "pm" and worksite.status == "in_progress"
+        photo = worksite.progress_updates.get().media.get()
+        assert photo.kind == "image" and photo.file.name.startswith(f"firms/{tenant.pk}/")
+        assert worksite.problems.get().solutions.count() == 2
+        assert worksite.portal_links.get().is_usable
     signed_in = client.post("/accounts/login/", {"username": "admin", "password": DEMO_PASSWORD}, follow=True)
     assert signed_in.status_code == 200
     assert signed_in.context["request"].membership.role == "admin"
@@ -96,6 +100,7 @@ def manage(*args, env_overrides):
             "REDIS_URL": "redis://127.0.0.1:6379/0",
             "DATABASE_URL": "postgres://a@127.0.0.1/b",
             "DATABASE_OWNER_URL": "postgres://a@127.0.0.1/b",
+            "SITE_URL": "https://crm.example.com",
             **env_overrides,
         }
     )
@@ -112,6 +117,7 @@ def manage(*args, env_overrides):
         ({"DEBUG": "maybe"}, "DEBUG"),
         ({"REDIS_URL": "http://nope"}, "REDIS_URL"),
         ({"SECRET_KEY": None}, "SECRET_KEY"),
+        ({"SITE_URL": None}, "SITE_URL"),
     ],
 )
 def test_a_bad_setting_stops_the_start_with_one_clear_line(overrides, named):

@@ -116,3 +116,25 @@ def test_list_filters_by_current_phase_and_keeps_its_query_count(foreman, firm_a
     filtered = foreman.get("/worksites/", {"phase": "demolition"}).context["worksites"]
     assert [w.pk for w in filtered] == [first.pk]
     assert filtered[0].current_kind == PhaseKind.DEMOLITION
+
+
+def test_board_puts_each_worksite_in_its_current_phase_column_with_constant_queries(
+    foreman, firm_a, django_assert_max_num_queries
+):
+    with tenant_context(firm_a):
+        first = open_worksite(number="HT-0")
+        services.phase_complete(phase=first.phases.get(position=1), on=date(2026, 12, 1))
+        name = first.project.name
+    with django_assert_max_num_queries(30) as counted:
+        foreman.get("/worksites/board/")
+    with tenant_context(firm_a):
+        for n in range(1, 6):
+            open_worksite(number=f"HT-{n}")
+    with django_assert_max_num_queries(len(counted.captured_queries)):
+        page = foreman.get("/worksites/board/", HTTP_ACCEPT_LANGUAGE="en")
+    columns = {column.kind: column for column in page.context["columns"]}
+    assert [column.kind for column in page.context["columns"]][:2] == ["technical_handover", "demolition"]
+    assert [w.pk for w in columns["demolition"].worksites] == [first.pk]
+    assert columns["technical_handover"].count == 5
+    assert name in page.content.decode()
+    assert foreman.get("/worksites/board/?mine=1").context["columns"][0].count == 0

@@ -1,2 +1,390 @@
+from decimal import Decimal
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from renocrm.api.views import FirmListCreateRetrieveViewSet, FirmRelatedField, acting_user, call_service
+from renocrm.media import media_url
+from worksites.apis.schedule import _named_enum
+from worksites.models import (
+    Inspection,
+    MaterialArrival,
+    Phase,
+    ProblemSolution,
+    Signoff,
+    SignoffRole,
+    SitePatrol,
+    SiteProblem,
+    Worksite,
+)
+from worksites.services import inspections as services
+
+SignoffRoleField = _named_enum(SignoffRole, "SignoffRoleEnum")
+InspectionKindField = _named_enum(Inspection.Kind, "InspectionKindEnum")
+InspectionResultField = _named_enum(Inspection.Result, "InspectionResultEnum")
+MaterialArrivalStatusField = _named_enum(MaterialArrival.Status, "MaterialArrivalStatusEnum")
+SitePatrolRoleField = _named_enum(SitePatrol.Role, "SitePatrolRoleEnum")
+SiteProblemStatusField = _named_enum(SiteProblem.Status, "SiteProblemStatusEnum")
+
+
+class SignoffSerializer(serializers.ModelSerializer):
+    role = SignoffRoleField(read_only=True)
+    via_portal = serializers.SerializerMethodField(help_text="Signed by the homeowner through their portal link.")
+
+    class Meta:
+        model = Signoff
+        fields = ["id", "role", "signed_by", "signed_name", "signed_at", "via_portal", "note"]
+        read_only_fields = fields
+
+    def get_via_portal(self, signoff) -> bool:
+        return signoff.portal_link_id is not None
+
+
+# The schema of a method field listing parties: an array of the sign-off role enum.
+_roles = extend_schema_field(serializers.ListField(child=SignoffRoleField()))
+
+
+def _valid(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# Inspections -----------------------------------------------------------------------------------------------
+
+
+class InspectionSerializer(serializers.ModelSerializer):
+    worksite = FirmRelatedField(model=Worksite)
+    phase = FirmRelatedField(model=Phase, required=False, allow_null=True)
+    kind = InspectionKindField()
+    result = InspectionResultField(read_only=True)
+    required_signoffs = serializers.SerializerMethodField()
+    missing_signoffs = serializers.SerializerMethodField()
+    circuit_diagram_url = serializers.SerializerMethodField(help_text="A time-limited link to the diagram.")
+    signoffs = SignoffSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Inspection
+        fields = [
+            "id",
+            "worksite",
+            "phase",
+            "kind",
+            "scheduled_on",
+            "result",
+            "findings",
+            "required_signoffs",
+            "missing_signoffs",
+            "signoffs",
+            "circuit_diagram_url",
+            "decided_at",
+            "decided_by",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = ["id", "result", "findings", "decided_at", "decided_by", "created_by", "created_at"]
+
+    @_roles
+    def get_required_signoffs(self, inspection) -> list[str]:
+        return [str(role) for role in inspection.required_roles]
+
+    @_roles
+    def get_missing_signoffs(self, inspection) -> list[str]:
+        return services.missing_signoffs(inspection, [s.role for s in inspection.signoffs.all()])
+
+    def get_circuit_diagram_url(self, inspection) -> str | None:
+        if not inspection.circuit_diagram:
+            return None
+        url, request = media_url(inspection.circuit_diagram), self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class SignSerializer(serializers.Serializer):
+    role = SignoffRoleField()
+    signed_name = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The homeowner's name as they signed; staff signing for themselves may leave it out.",
+    )
+
+
+class InspectionSignSerializer(SignSerializer):
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class InspectionResultSerializer(serializers.Serializer):
+    passed = serializers.BooleanField()
+    findings = serializers.CharField(required=False, allow_blank=True, default="", help_text="Required to fail.")
+
+
+class CircuitDiagramSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A photo (JPEG, PNG, WebP) or a PDF.")
+
+
+class InspectionViewSet(FirmListCreateRetrieveViewSet):
+    """Inspections with the sign-offs their kind needs; the result is recorded once everyone has signed."""
+
+    model = Inspection
+    permission_group = "worksites"
+    serializer_class = InspectionSerializer
+    filterset_fields = ["worksite", "kind", "result"]
+
+    def scope_queryset(self, queryset):
+        return queryset.prefetch_related("signoffs")
+
+    def perform_create(self, serializer):
+        serializer.instance = call_service(
+            services.inspection_schedule, created_by=acting_user(self.request), **serializer.validated_data
+        )
+
+    def _answer(self, inspection):
+        fresh = self.scope_queryset(Inspection.objects.all()).get(pk=inspection.pk)
+        return Response(InspectionSerializer(fresh, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=InspectionSignSerializer, responses=InspectionSerializer)
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        inspection = self.get_object()
+        data = _valid(InspectionSignSerializer, request)
+        call_service(services.inspection_sign, inspection=inspection, user=acting_user(request), **data)
+        return self._answer(inspection)
+
+    @extend_schema(request=InspectionResultSerializer, responses=InspectionSerializer)
+    @action(detail=True, methods=["post"])
+    def result(self, request, pk=None):
+        inspection = self.get_object()
+        data = _valid(InspectionResultSerializer, request)
+        call_service(services.inspection_record_result, inspection=inspection, decided_by=acting_user(request), **data)
+        return self._answer(inspection)
+
+    @extend_schema(request={"multipart/form-data": CircuitDiagramSerializer}, responses=InspectionSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="circuit-diagram",
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def circuit_diagram(self, request, pk=None):
+        inspection = self.get_object()
+        data = _valid(CircuitDiagramSerializer, request)
+        call_service(services.inspection_attach_circuit_diagram, inspection=inspection, upload=data["file"])
+        return self._answer(inspection)
+
+
+# Material arrivals ------------------------------------------------------------------------------------------
+
+
+class MaterialArrivalSerializer(serializers.ModelSerializer):
+    worksite = FirmRelatedField(model=Worksite)
+    quantity = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
+    status = MaterialArrivalStatusField(read_only=True)
+    signoffs = SignoffSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = MaterialArrival
+        fields = [
+            "id",
+            "worksite",
+            "material",
+            "brand_model",
+            "quantity",
+            "unit",
+            "arrived_on",
+            "status",
+            "notes",
+            "accepted_at",
+            "signoffs",
+            "recorded_by",
+            "created_at",
+        ]
+        read_only_fields = ["id", "status", "notes", "accepted_at", "recorded_by", "created_at"]
+
+
+class MaterialRejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
+    signed_name = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Who rejected it, when it was the homeowner; the acting staff member's name otherwise.",
+    )
+
+
+class MaterialArrivalViewSet(FirmListCreateRetrieveViewSet):
+    """Deliveries to the site, accepted by the homeowner and the QC inspector before use, or rejected."""
+
+    model = MaterialArrival
+    permission_group = "worksites"
+    serializer_class = MaterialArrivalSerializer
+    filterset_fields = ["worksite", "status"]
+
+    def scope_queryset(self, queryset):
+        return queryset.prefetch_related("signoffs")
+
+    def perform_create(self, serializer):
+        serializer.instance = call_service(
+            services.material_arrival_record, recorded_by=acting_user(self.request), **serializer.validated_data
+        )
+
+    def _answer(self, arrival):
+        fresh = self.scope_queryset(MaterialArrival.objects.all()).get(pk=arrival.pk)
+        return Response(MaterialArrivalSerializer(fresh).data)
+
+    @extend_schema(request=SignSerializer, responses=MaterialArrivalSerializer)
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        arrival = self.get_object()
+        data = _valid(SignSerializer, request)
+        call_service(services.material_arrival_sign, arrival=arrival, user=acting_user(request), **data)
+        return self._answer(arrival)
+
+    @extend_schema(request=MaterialRejectSerializer, responses=MaterialArrivalSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        arrival = self.get_object()
+        data = _valid(MaterialRejectSerializer, request)
+        call_service(services.material_arrival_reject, arrival=arrival, user=acting_user(request), **data)
+        return self._answer(arrival)
+
+
+# Site patrols ------------------------------------------------------------------------------------------------
+
+
+class SitePatrolSerializer(serializers.ModelSerializer):
+    worksite = FirmRelatedField(model=Worksite)
+    role = SitePatrolRoleField()
+
+    class Meta:
+        model = SitePatrol
+        fields = ["id", "worksite", "role", "patrolled_on", "findings", "issues_found", "patrolled_by", "created_at"]
+        read_only_fields = ["id", "patrolled_by", "created_at"]
+
+
+class SitePatrolViewSet(FirmListCreateRetrieveViewSet):
+    """Patrols by the designer, the foreman or the QC inspector, recorded by the person who walked the site."""
+
+    model = SitePatrol
+    permission_group = "worksites"
+    serializer_class = SitePatrolSerializer
+    filterset_fields = ["worksite", "role", "issues_found"]
+
+    def perform_create(self, serializer):
+        serializer.instance = call_service(
+            services.site_patrol_record, patrolled_by=acting_user(self.request), **serializer.validated_data
+        )
+
+
+# Site problems ---------------------------------------------------------------------------------------------
+
+
+class ProblemSolutionSerializer(serializers.ModelSerializer):
+    cost_change = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, default=Decimal("0"))
+    extra_days = serializers.IntegerField(min_value=-999, max_value=999, required=False, default=0)
+
+    class Meta:
+        model = ProblemSolution
+        fields = ["id", "position", "description", "cost_change", "extra_days"]
+        read_only_fields = ["id", "position"]
+
+
+class SiteProblemSerializer(serializers.ModelSerializer):
+    worksite = FirmRelatedField(model=Worksite)
+    phase = FirmRelatedField(model=Phase, required=False, allow_null=True)
+    status = SiteProblemStatusField(read_only=True)
+    solutions = ProblemSolutionSerializer(many=True, help_text="At least two proposed solutions.")
+    chosen_via_portal = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SiteProblem
+        fields = [
+            "id",
+            "worksite",
+            "phase",
+            "title",
+            "description",
+            "status",
+            "solutions",
+            "raised_by",
+            "raised_at",
+            "chosen_solution",
+            "chosen_name",
+            "chosen_at",
+            "chosen_via_portal",
+            "resolved_at",
+        ]
+        read_only_fields = [
+            "id",
+            "status",
+            "raised_by",
+            "raised_at",
+            "chosen_solution",
+            "chosen_name",
+            "chosen_at",
+            "resolved_at",
+        ]
+
+    def get_chosen_via_portal(self, problem) -> bool:
+        return problem.chosen_via_id is not None
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class SolutionField(FirmRelatedField):
+    """A solution id of this firm; one of another problem is refused by the service."""
+
+    def __init__(self, **kwargs):
+        super().__init__(model=ProblemSolution, **kwargs)
+
+
+class ProblemChooseSerializer(serializers.Serializer):
+    solution = SolutionField(help_text="The id of one of this problem's solutions.")
+    chosen_name = serializers.CharField(max_length=100, help_text="The homeowner who chose, as they signed.")
+
+
+class SiteProblemViewSet(FirmListCreateRetrieveViewSet):
+    """Problems found on site with at least two proposed solutions, the homeowner's choice, and resolution."""
+
+    model = SiteProblem
+    permission_group = "worksites"
+    serializer_class = SiteProblemSerializer
+    filterset_fields = ["worksite", "status"]
+
+    def scope_queryset(self, queryset):
+        return queryset.prefetch_related("solutions")
+
+    def perform_create(self, serializer):
+        serializer.instance = call_service(
+            services.site_problem_raise, raised_by=acting_user(self.request), **serializer.validated_data
+        )
+
+    def _answer(self, problem):
+        return Response(SiteProblemSerializer(self.scope_queryset(SiteProblem.objects.all()).get(pk=problem.pk)).data)
+
+    @extend_schema(request=ProblemChooseSerializer, responses=SiteProblemSerializer)
+    @action(detail=True, methods=["post"])
+    def choose(self, request, pk=None):
+        problem = self.get_object()
+        data = _valid(ProblemChooseSerializer, request)
+        call_service(services.site_problem_choose, problem=problem, user=acting_user(request), **data)
+        return self._answer(problem)
+
+    @extend_schema(request=None, responses=SiteProblemSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        problem = call_service(services.site_problem_resolve, problem=self.get_object())
+        return self._answer(problem)
+
+
 # (router prefix, viewset, basename) of this part's API routes; api_urls.py registers them.
-ROUTES = []
+ROUTES = [
+    ("inspections", InspectionViewSet, "inspection"),
+    ("material-arrivals", MaterialArrivalViewSet, "material-arrival"),
+    ("site-patrols", SitePatrolViewSet, "site-patrol"),
+    ("site-problems", SiteProblemViewSet, "site-problem"),
+]

@@ -1,2 +1,132 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from renocrm.api.views import FirmListCreateRetrieveViewSet, FirmRelatedField, acting_user, call_service
+from renocrm.media import media_url
+from worksites.apis.schedule import PhaseKindField, _named_enum
+from worksites.models import Phase, ProgressMedia, ProgressUpdate, Worksite
+from worksites.services import progress as services
+from worksites.services.progress import MAX_FILES
+
+ProgressMediaKindField = _named_enum(ProgressMedia.Kind, "ProgressMediaKindEnum")
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class FirmIdField(FirmRelatedField):
+    """An id of the current firm's row (typed for the schema: the input serializer has no model)."""
+
+
+class ProgressMediaSerializer(serializers.ModelSerializer):
+    kind = ProgressMediaKindField(read_only=True)
+    url = serializers.SerializerMethodField(help_text="Signed link to the file; it stops working after a few hours.")
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text="Signed link to a 480-pixel JPEG of a photo; null for a video or while it is being made."
+    )
+
+    class Meta:
+        model = ProgressMedia
+        fields = [
+            "id",
+            "position",
+            "kind",
+            "content_type",
+            "size",
+            "width",
+            "height",
+            "original_name",
+            "url",
+            "thumbnail_url",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_url(self, media) -> str:
+        return media_url(media.file)
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_thumbnail_url(self, media):
+        return media_url(media.thumbnail) or None
+
+
+class ProgressUpdateSerializer(serializers.ModelSerializer):
+    phase_kind = PhaseKindField(source="phase.kind", read_only=True, allow_null=True)
+    media = ProgressMediaSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ProgressUpdate
+        fields = [
+            "id",
+            "worksite",
+            "phase",
+            "phase_kind",
+            "note",
+            "visible_to_homeowner",
+            "posted_by",
+            "posted_at",
+            "media",
+        ]
+        read_only_fields = fields
+
+
+class ProgressPostSerializer(serializers.Serializer):
+    worksite = FirmIdField(model=Worksite)
+    phase = FirmIdField(model=Phase, required=False, allow_null=True, default=None)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    visible_to_homeowner = serializers.BooleanField(required=False, default=True)
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False),
+        required=False,
+        default=list,
+        max_length=MAX_FILES,
+        help_text=(
+            f"Up to {MAX_FILES} photos (JPEG, PNG, WebP) or videos (MP4, MOV, WebM), one `files` part each. "
+            "Photos are re-encoded upright without EXIF (no GPS position)."
+        ),
+    )
+
+
+class ProgressVisibilitySerializer(serializers.Serializer):
+    visible = serializers.BooleanField(help_text="Whether the homeowner sees the update in the portal.")
+
+
+class ProgressUpdateViewSet(FirmListCreateRetrieveViewSet):
+    """Progress updates posted from the site, newest first, with their photos and videos as signed links."""
+
+    model = ProgressUpdate
+    permission_group = "worksites"
+    serializer_class = ProgressUpdateSerializer
+    parser_classes = [MultiPartParser, FormParser]
+    filterset_fields = {"worksite": ["exact"], "phase": ["exact"], "posted_at": ["gte", "lte"]}
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("phase").prefetch_related("media")
+
+    @extend_schema(
+        request={"multipart/form-data": ProgressPostSerializer},
+        responses={201: ProgressUpdateSerializer},
+        description="Post an update with its files in one multipart request. One file that is not a photo or "
+        "video, or is too large, refuses the whole post (400 on `files`, naming the file); nothing is stored.",
+    )
+    def create(self, request, *args, **kwargs):
+        data = ProgressPostSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        update = call_service(services.progress_post, posted_by=acting_user(request), **data.validated_data)
+        update = self.get_queryset().get(pk=update.pk)
+        return Response(ProgressUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ProgressVisibilitySerializer, responses=ProgressUpdateSerializer)
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser])
+    def visibility(self, request, pk=None):
+        update = self.get_object()
+        data = ProgressVisibilitySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        call_service(services.progress_update_set_visibility, update=update, visible=data.validated_data["visible"])
+        return Response(ProgressUpdateSerializer(self.get_object()).data)
+
+
 # (router prefix, viewset, basename) of this part's API routes; api_urls.py registers them.
-ROUTES = []
+ROUTES = [("progress-updates", ProgressUpdateViewSet, "progress-update")]

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renocrm.tenancy.models import TenantModel
 from renocrm.uploads import upload_to
@@ -55,7 +56,7 @@ class AcceptanceItem(TenantModel):
     class Result(models.TextChoices):
         PENDING = "pending", _("Not checked")
         PASSED = "passed", _("Passed")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("check result", "Failed")
 
     handover = models.ForeignKey(Handover, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveSmallIntegerField(_("order"))
@@ -78,7 +79,7 @@ class AcceptanceItem(TenantModel):
 
 class RectificationItem(TenantModel):
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("rectification item status", "Open")
         FIXED = "fixed", _("Fixed, awaiting re-check")
         CLOSED = "closed", _("Re-checked and closed")
 

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renocrm.accounts.models import staff_member_field
 from renocrm.tenancy.models import TenantModel
@@ -31,7 +32,7 @@ class Inspection(TenantModel):
     class Result(models.TextChoices):
         PENDING = "pending", _("Awaiting sign-off")
         PASSED = "passed", _("Passed")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("check result", "Failed")
 
     # Who must sign before an inspection may pass.
     REQUIRED_SIGNOFFS = {
@@ -71,8 +72,8 @@ class Inspection(TenantModel):
 class MaterialArrival(TenantModel):
     class Status(models.TextChoices):
         AWAITING = "awaiting", _("Awaiting acceptance")
-        ACCEPTED = "accepted", _("Accepted")
-        REJECTED = "rejected", _("Rejected")
+        ACCEPTED = "accepted", pgettext_lazy("material arrival status", "Accepted")
+        REJECTED = "rejected", pgettext_lazy("material arrival status", "Rejected")
 
     REQUIRED_SIGNOFFS = (SignoffRole.HOMEOWNER, SignoffRole.QC_INSPECTOR)
 

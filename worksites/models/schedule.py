@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renocrm.accounts.models import staff_member_field
 from renocrm.tenancy.models import TenantModel
@@ -74,10 +75,10 @@ class Worksite(TenantModel):
 
 class Phase(TenantModel):
     class Status(models.TextChoices):
-        PLANNED = "planned", _("Planned")
+        PLANNED = "planned", pgettext_lazy("phase status", "Planned")
         IN_PROGRESS = "in_progress", _("In progress")
         DONE = "done", _("Done")
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", pgettext_lazy("phase status", "Accepted")
 
     worksite = models.ForeignKey(Worksite, on_delete=models.CASCADE, related_name="phases")
     position = models.PositiveSmallIntegerField(_("order"))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 
 from renocrm.paging import keyset_page
-from worksites.models import Phase, Worksite
+from worksites.models import Phase, PhaseKind, Worksite
 
 
 def _current_phase():
@@ -33,6 +33,44 @@ def worksite_page(*, status: str = "", phase: str = "", mine=None, before: int |
     if mine is not None:
         worksites = worksites.filter(Q(project_manager=mine) | Q(designer=mine) | Q(qc_inspector=mine))
     return keyset_page(worksites, before=before)
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    kind: str
+    label: str
+    worksites: list
+    count: int
+
+
+BOARD_CARDS_PER_COLUMN = 50
+
+
+def worksite_board(*, today: date, mine=None) -> list[BoardColumn]:
+    """Worksites not yet handed over, in one column per current phase (schedule order of the phase kinds),
+    the most pressing planned end first. One query however many worksites there are."""
+    current = _current_phase()
+    worksites = (
+        Worksite.objects.exclude(status=Worksite.Status.HANDED_OVER)
+        .select_related("project__customer", "project_manager")
+        .annotate(
+            current_phase=Subquery(current.values("name")[:1]),
+            current_kind=Subquery(current.values("kind")[:1]),
+            current_planned_end=Subquery(current.values("planned_end")[:1]),
+        )
+        .order_by(F("current_planned_end").asc(nulls_last=True), "id")
+    )
+    if mine is not None:
+        worksites = worksites.filter(Q(project_manager=mine) | Q(designer=mine) | Q(qc_inspector=mine))
+    by_kind: dict[str, list] = {}
+    for worksite in worksites:
+        worksite.is_late = worksite.current_planned_end is not None and worksite.current_planned_end < today
+        by_kind.setdefault(worksite.current_kind or PhaseKind.COMPLETION_ACCEPTANCE, []).append(worksite)
+    return [
+        BoardColumn(kind=kind, label=str(label), worksites=rows[:BOARD_CARDS_PER_COLUMN], count=len(rows))
+        for kind, label in PhaseKind.choices
+        for rows in [by_kind.get(kind, [])]
+    ]
 
 
 @dataclass(frozen=True)

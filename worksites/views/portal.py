@@ -1,16 +1,320 @@
-"""Staff side of the homeowner portal: the worksite's links (create, send, revoke)."""
+"""The homeowner portal's pages (no account: a signed link) and the staff page of a worksite's links.
 
-from django.urls import path
+Portal pages run inside ``open_link``: the firm comes from the signed token, the row decides whether the
+link still works, and every change is audited under ``portal-link:<id>``. A tampered or unknown link
+answers 404, an expired or revoked one 410 — both with a page that says why and shows no project data.
+Objects named in a portal URL are looked up within the link's worksite, so any other id is a 404.
+"""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
-from worksites.views import schedule
+from renocrm.forms import apply_service_errors
+from renocrm.paging import before_param
+from worksites.forms.portal import HomeownerNameForm, MaterialRejectForm, PortalLinkForm, SolutionChoiceForm
+from worksites.models import Inspection, MaterialArrival, Phase, PortalLink, ProblemSolution, SiteProblem, Worksite
+from worksites.selectors import handover as handover_selectors
+from worksites.selectors import portal as selectors
+from worksites.selectors import progress as progress_selectors
+from worksites.services import portal as services
 
 VIEW, MANAGE = "worksites.view", "worksites.manage"
+NAME_KEY = "portal_name"
+PROGRESS_PAGE_SIZE = 20
+
+
+# Staff: the worksite's links ---------------------------------------------------------------------------------
+
+
+def _masked(value: str) -> str:
+    """A recipient shown to staff who may not see contact details."""
+    if "@" in value:
+        local, _at, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}"
+    return f"{value[:3]}****{value[-4:]}" if len(value) >= 8 else "****"
 
 
 @permission_required(VIEW)
 def worksite_portal_links(request, pk):
-    return schedule.worksite_detail(request, pk)  # until this part has its own page
+    worksite = get_object_or_404(Worksite.objects.select_related("project__customer", "contract"), pk=pk)
+    may_manage = request.membership.has_perm(MANAGE)
+    sees_contacts = request.membership.has_perm("contacts.view")
+    customer = worksite.project.customer
+    initial = {"channel": "sms", "recipient": customer.mobile if sees_contacts else "", "days": 30}
+    form = PortalLinkForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not may_manage:
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            recipient = data["recipient"].strip()
+            if data["channel"] == "sms" and not recipient:
+                recipient = customer.mobile
+            try:
+                link = services.portal_link_issue(
+                    worksite=worksite,
+                    created_by=request.user,
+                    days=data["days"],
+                    channel=data["channel"],
+                    recipient=recipient,
+                    base_url=request.build_absolute_uri("/"),
+                )
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                if data["channel"]:
+                    messages.success(request, _("Link %(number)s created and sent.") % {"number": link.pk})
+                else:
+                    messages.success(request, _("Link %(number)s created; copy it below.") % {"number": link.pk})
+                return redirect("worksites:portal-links", pk=worksite.pk)
+    links = selectors.portal_links(worksite=worksite)
+    for link in links:
+        link.url = request.build_absolute_uri(services.portal_link_url(link)) if link.is_usable else ""
+        link.sent_to_display = link.sent_to if sees_contacts or not link.sent_to else _masked(link.sent_to)
+    actions, older = selectors.portal_action_page(worksite=worksite, before=before_param(request))
+    context = {
+        "worksite": worksite,
+        "form": form,
+        "links": links,
+        "actions": actions,
+        "older": older,
+        "may_manage": may_manage,
+    }
+    return render(request, "worksites/portal_links.html", context)
 
 
-urlpatterns = [path("<int:pk>/portal-links/", worksite_portal_links, name="portal-links")]
+@require_POST
+@permission_required(MANAGE)
+def portal_link_revoke(request, pk):
+    link = get_object_or_404(PortalLink, pk=pk)
+    services.portal_link_revoke(link=link, revoked_by=request.user)
+    messages.success(request, _("Link %(number)s revoked; it stops working at once.") % {"number": link.pk})
+    return redirect("worksites:portal-links", pk=link.worksite_id)
+
+
+urlpatterns = [
+    path("<int:pk>/portal-links/", worksite_portal_links, name="portal-links"),
+    path("portal-links/<int:pk>/revoke/", portal_link_revoke, name="portal-link-revoke"),
+]
+
+
+# The homeowner's portal ------------------------------------------------------------------------------------------
+
+
+def _client(request) -> dict:
+    return {
+        "ip_address": request.META.get("REMOTE_ADDR") or None,
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
+    }
+
+
+def _use_language(request, firm) -> str:
+    """``?lang=`` if given, else the visitor's earlier choice (the language cookie), else the firm's own
+    language. Returns the code chosen through ``?lang=`` (to remember in the cookie), or ""."""
+    codes = dict(settings.LANGUAGES)
+    chosen = request.GET.get("lang", "")
+    chosen = chosen if chosen in codes else ""
+    remembered = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    fallback = firm.language if firm is not None else translation.get_language()
+    language = chosen or (remembered if remembered in codes else "") or fallback
+    if language not in codes:
+        language = settings.LANGUAGE_CODE
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    return chosen
+
+
+def _finish(response, chosen: str):
+    if chosen:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            chosen,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        )
+    # Personal data behind a bearer link: not cached by anyone, not indexed.
+    patch_cache_control(response, private=True, no_store=True)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def portal_page(*methods):
+    """Open the link named by ``token`` for the view, which receives the link instead of the token."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, token, **kwargs):
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
+            with services.open_link(token, **_client(request)) as (link, problem):
+                if problem:
+                    chosen = _use_language(request, None)
+                    status = 410 if problem in services.GONE else 404
+                    response = render(request, "portal/link_invalid.html", {"problem": problem}, status=status)
+                    return _finish(response, chosen)
+                chosen = _use_language(request, link.tenant)
+                # Dates and times on the pages in the firm's zone.
+                timezone.activate(link.tenant.zone)
+                try:
+                    return _finish(view(request, link, **kwargs), chosen)
+                finally:
+                    timezone.deactivate()
+
+        return wrapped
+
+    return decorator
+
+
+def _page(request, link, template, tab, **context):
+    base = {
+        "link": link,
+        "token": services.portal_link_token(link),
+        "firm": link.tenant,
+        "project": link.worksite.project,
+        "tab": tab,
+    }
+    return render(request, template, {**base, **context})
+
+
+def _homeowner_name(request, link) -> str:
+    return request.session.get(NAME_KEY) or link.worksite.project.customer.name
+
+
+@portal_page("GET", "HEAD")
+def portal_home(request, link):
+    home = selectors.portal_home(worksite=link.worksite)
+    return _page(request, link, "portal/home.html", "home", home=home, name=_homeowner_name(request, link))
+
+
+@portal_page("GET", "HEAD")
+def portal_progress(request, link):
+    updates, older = progress_selectors.progress_feed(
+        worksite=link.worksite, homeowner_view=True, before=before_param(request), size=PROGRESS_PAGE_SIZE
+    )
+    return _page(request, link, "portal/progress.html", "progress", updates=updates, older=older)
+
+
+@portal_page("GET", "HEAD")
+def portal_documents(request, link):
+    documents = handover_selectors.handover_documents(worksite=link.worksite)
+    return _page(request, link, "portal/documents.html", "documents", documents=documents)
+
+
+def _act(request, link, form, done: str, act):
+    """Run one homeowner action from a valid form; the outcome comes back as a message on the home page."""
+    if form.is_valid():
+        try:
+            act(form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            request.session[NAME_KEY] = form.cleaned_data["name"]
+            messages.success(request, done)
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(reverse("portal:home", args=[services.portal_link_token(link)]) + "#waiting")
+
+
+def _named(request, link, model):
+    """The object a portal form names (its ``object`` field), looked up within the link's worksite."""
+    pk = request.POST.get("object", "")
+    if not pk.isdigit():
+        raise Http404
+    return get_object_or_404(model, pk=int(pk), worksite_id=link.worksite_id)
+
+
+@portal_page("POST")
+def portal_phase_accept(request, link):
+    phase = _named(request, link, Phase)
+    return _act(
+        request,
+        link,
+        HomeownerNameForm(request.POST),
+        _("Thank you — %(phase)s is accepted.") % {"phase": phase.name},
+        lambda data: services.portal_phase_accept(link=link, phase=phase, name=data["name"], **_client(request)),
+    )
+
+
+@portal_page("POST")
+def portal_inspection_sign(request, link):
+    inspection = _named(request, link, Inspection)
+    return _act(
+        request,
+        link,
+        HomeownerNameForm(request.POST),
+        _("Thank you — your signature on the %(inspection)s is recorded.") % {"inspection": inspection},
+        lambda data: services.portal_inspection_sign(
+            link=link, inspection=inspection, name=data["name"], **_client(request)
+        ),
+    )
+
+
+@portal_page("POST")
+def portal_material_accept(request, link):
+    arrival = _named(request, link, MaterialArrival)
+    return _act(
+        request,
+        link,
+        HomeownerNameForm(request.POST),
+        _("Thank you — you accepted %(material)s.") % {"material": arrival.material},
+        lambda data: services.portal_material_accept(link=link, arrival=arrival, name=data["name"], **_client(request)),
+    )
+
+
+@portal_page("POST")
+def portal_material_reject(request, link):
+    arrival = _named(request, link, MaterialArrival)
+    return _act(
+        request,
+        link,
+        MaterialRejectForm(request.POST),
+        _("Your rejection of %(material)s is sent to the crew.") % {"material": arrival.material},
+        lambda data: services.portal_material_reject(
+            link=link, arrival=arrival, name=data["name"], reason=data["reason"], **_client(request)
+        ),
+    )
+
+
+@portal_page("POST")
+def portal_problem_choose(request, link):
+    problem = _named(request, link, SiteProblem)
+    form = SolutionChoiceForm(request.POST)
+    solution = None
+    if form.is_valid():
+        solution = get_object_or_404(ProblemSolution, pk=form.cleaned_data["solution"], problem=problem)
+    return _act(
+        request,
+        link,
+        form,
+        _("Thank you — your choice for “%(problem)s” is recorded.") % {"problem": problem.title},
+        lambda data: services.portal_solution_choose(
+            link=link, problem=problem, solution=solution, name=data["name"], **_client(request)
+        ),
+    )
+
+
+portal_urlpatterns = [
+    path("<str:token>/", portal_home, name="home"),
+    path("<str:token>/progress/", portal_progress, name="progress"),
+    path("<str:token>/documents/", portal_documents, name="documents"),
+    # The object acted on travels in the form (``object``), checked against the link's worksite.
+    path("<str:token>/phases/accept/", portal_phase_accept, name="phase-accept"),
+    path("<str:token>/inspections/sign/", portal_inspection_sign, name="inspection-sign"),
+    path("<str:token>/materials/accept/", portal_material_accept, name="material-accept"),
+    path("<str:token>/materials/reject/", portal_material_reject, name="material-reject"),
+    path("<str:token>/problems/choose/", portal_problem_choose, name="problem-choose"),
+]

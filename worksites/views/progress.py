@@ -1,14 +1,79 @@
-from django.urls import path
+"""The worksite's progress feed, with the phone form a foreman posts photos and videos from."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
-from worksites.views import schedule
+from renocrm.forms import apply_service_errors
+from renocrm.paging import before_param
+from worksites.forms.progress import ProgressForm
+from worksites.models import ProgressUpdate, Worksite
+from worksites.selectors import progress as selectors
+from worksites.services import progress as services
 
 VIEW, MANAGE = "worksites.view", "worksites.manage"
 
 
+def _progress_form(request, worksite):
+    return ProgressForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+        phases=worksite.phases.all(),
+        current=selectors.progress_current_phase(worksite=worksite),
+    )
+
+
 @permission_required(VIEW)
 def worksite_progress(request, pk):
-    return schedule.worksite_detail(request, pk)  # until this part has its own page
+    worksite = get_object_or_404(Worksite.objects.select_related("project__customer"), pk=pk)
+    may_manage = request.membership.has_perm(MANAGE)
+    if request.method == "POST" and not may_manage:
+        raise PermissionDenied
+    form = _progress_form(request, worksite) if may_manage else None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.progress_post(worksite=worksite, posted_by=request.user, **form.service_arguments())
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, _("Progress update posted."))
+            return redirect("worksites:progress", pk=worksite.pk)
+    before = before_param(request)
+    updates, older = selectors.progress_feed(worksite=worksite, homeowner_view=False, before=before)
+    context = {
+        "worksite": worksite,
+        "form": form,
+        "updates": updates,
+        "older": older,
+        "before": before,
+        "may_manage": may_manage,
+        "handed_over": worksite.status == Worksite.Status.HANDED_OVER,
+        "firm_zone": request.tenant.zone,
+    }
+    return render(request, "worksites/progress.html", context)
 
 
-urlpatterns = [path("<int:pk>/progress/", worksite_progress, name="progress")]
+@require_POST
+@permission_required(MANAGE)
+def progress_visibility(request, pk):
+    """Show an update to the homeowner or hide it; back to the same page of the feed."""
+    update = get_object_or_404(ProgressUpdate, pk=pk)
+    visible = request.POST.get("visible") == "1"
+    services.progress_update_set_visibility(update=update, visible=visible)
+    if visible:
+        messages.success(request, _("The homeowner can see this update again."))
+    else:
+        messages.success(request, _("This update is hidden from the homeowner."))
+    url = reverse("worksites:progress", args=[update.worksite_id])
+    before = request.POST.get("before", "")
+    return redirect(f"{url}{'?before=' + before if before.isdigit() else ''}#update-{update.pk}")
+
+
+urlpatterns = [
+    path("<int:pk>/progress/", worksite_progress, name="progress"),
+    path("progress-updates/<int:pk>/visibility/", progress_visibility, name="progress-visibility"),
+]

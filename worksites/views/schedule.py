@@ -41,6 +41,13 @@ def worksite_list(request):
     return render(request, "worksites/worksite_list.html", context)
 
 
+@permission_required(VIEW)
+def worksite_board(request):
+    mine = request.GET.get("mine") == "1"
+    columns = selectors.worksite_board(today=firm_today(), mine=request.user if mine else None)
+    return render(request, "worksites/board.html", {"columns": columns, "mine": mine})
+
+
 def _worksite(pk):
     return get_object_or_404(
         Worksite.objects.select_related(
