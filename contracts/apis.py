@@ -12,6 +12,8 @@ from renocrm.api.views import (
     FirmRelatedField,
     acting_user,
     call_service,
+    service_response,
+    validated_data,
 )
 
 from . import selectors, services
@@ -119,36 +121,33 @@ class QuotationVersionViewSet(FirmReadOnlyViewSet):
     @extend_schema(request=SetItemsSerializer, responses=VersionSerializer)
     @action(detail=True, methods=["post"], url_path="set-items")
     def set_items(self, request, pk=None):
-        version = self.get_object()
-        data = _valid(SetItemsSerializer, request)
-        version = call_service(services.quotation_version_set_items, version=version, items=data["items"])
-        return Response(VersionSerializer(self.model.objects.prefetch_related("items").get(pk=version.pk)).data)
+        return service_response(
+            self, services.quotation_version_set_items, input=SetItemsSerializer, reload=True, version=self.get_object()
+        )
 
     @extend_schema(request=None, responses=VersionSerializer)
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
-        version = call_service(services.quotation_version_send, version=self.get_object())
-        return Response(VersionSerializer(version).data)
+        return service_response(self, services.quotation_version_send, version=self.get_object())
 
     @extend_schema(request=None, responses={201: VersionSerializer})
     @action(detail=True, methods=["post"])
     def copy(self, request, pk=None):
-        version = call_service(services.quotation_version_copy, version=self.get_object())
-        return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
+        return service_response(
+            self, services.quotation_version_copy, status=status.HTTP_201_CREATED, version=self.get_object()
+        )
 
     @extend_schema(request=AcceptSerializer, responses=VersionSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        version = self.get_object()
-        data = _valid(AcceptSerializer, request)
-        version = call_service(
+        return service_response(
+            self,
             services.quotation_version_accept,
-            version=version,
+            input=AcceptSerializer,
+            version=self.get_object(),
             via=QuotationVersion.AcceptedVia.STAFF,
             by=acting_user(request),
-            name=data["name"],
         )
-        return Response(VersionSerializer(version).data)
 
     @extend_schema(
         parameters=[OpenApiParameter("with", int, required=True, description="The other version's id.")], responses=dict
@@ -260,10 +259,9 @@ class InstalmentViewSet(FirmReadOnlyViewSet):
     @extend_schema(request=PaymentSerializer, responses=InstalmentSerializer)
     @action(detail=True, methods=["post"], url_path="record-payment")
     def record_payment(self, request, pk=None):
-        instalment = self.get_object()
-        data = _valid(PaymentSerializer, request)
-        instalment = call_service(services.instalment_record_payment, instalment=instalment, **data)
-        return Response(InstalmentSerializer(instalment).data)
+        return service_response(
+            self, services.instalment_record_payment, input=PaymentSerializer, instalment=self.get_object()
+        )
 
 
 # Change orders -------------------------------------------------------------------------------------------
@@ -342,14 +340,12 @@ class ChangeOrderViewSet(FirmListCreateRetrieveViewSet):
     @extend_schema(request=None, responses=ChangeOrderSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        order = call_service(services.change_order_approve, order=self.get_object(), by=acting_user(request))
-        return Response(ChangeOrderSerializer(order).data)
+        return service_response(self, services.change_order_approve, order=self.get_object(), by=acting_user(request))
 
     @extend_schema(request=None, responses=ChangeOrderSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        order = call_service(services.change_order_reject, order=self.get_object(), by=acting_user(request))
-        return Response(ChangeOrderSerializer(order).data)
+        return service_response(self, services.change_order_reject, order=self.get_object(), by=acting_user(request))
 
 
 # Design agreements and measurement -------------------------------------------------------------------------
@@ -378,9 +374,8 @@ class DesignAgreementViewSet(FirmListCreateRetrieveViewSet):
     @action(detail=True, methods=["post"], url_path="record-payment")
     def record_payment(self, request, pk=None):
         agreement = self.get_object()
-        data = _valid(PaymentSerializer, request)
-        agreement = call_service(services.design_agreement_mark_paid, agreement=agreement, paid_on=data["paid_on"])
-        return Response(DesignAgreementSerializer(agreement).data)
+        paid_on = validated_data(PaymentSerializer, request)["paid_on"]  # an agreement is paid in full
+        return service_response(self, services.design_agreement_mark_paid, agreement=agreement, paid_on=paid_on)
 
 
 class MeasurementAppointmentSerializer(serializers.ModelSerializer):
@@ -400,9 +395,3 @@ class MeasurementAppointmentViewSet(FirmListCreateRetrieveViewSet):
 
     def perform_create(self, serializer):
         serializer.instance = call_service(services.measurement_appointment_schedule, **serializer.validated_data)
-
-
-def _valid(serializer_class, request):
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data

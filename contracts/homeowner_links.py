@@ -1,8 +1,8 @@
 """The signed link a homeowner opens on their phone to accept a quotation version, without an account.
 
-The token names the firm and the version, signed with the site's secret and time-stamped: a changed
-character or an old link is refused. The link works only while the version is open for acceptance — once
-accepted, superseded or replaced by a later version it opens no form, which is how staff withdraw it.
+The token names the firm and the version (``renocrm.links``) and is time-stamped: a changed character or
+an old link is refused. The link works only while the version is open for acceptance — once accepted,
+superseded or replaced by a later version it opens no form, which is how staff withdraw it.
 """
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django.core import signing
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from renocrm import links
 from renocrm.tenancy.context import tenant_context
-from renocrm.tenancy.models import Tenant
 
 from .models import QuotationVersion
 
@@ -25,10 +24,12 @@ MAX_AGE = timedelta(days=14)
 EXPIRED = _("This link has expired. Please ask your designer for a new one.")
 INVALID = _("This link is not valid. Please check that you opened the whole link, or ask your designer for a new one.")
 CLOSED = _("This quotation version is no longer open for acceptance. Please ask your designer for the current one.")
+# An inactive firm's link reads as not valid.
+REFUSED = {links.EXPIRED: EXPIRED, links.INVALID: INVALID, links.INACTIVE: INVALID}
 
 
 def token_for(version: QuotationVersion) -> str:
-    return signing.dumps([version.tenant_id, version.pk], salt=SALT, compress=True)
+    return links.make_token(version, salt=SALT)
 
 
 def url_for(version: QuotationVersion) -> str:
@@ -38,19 +39,11 @@ def url_for(version: QuotationVersion) -> str:
 @contextmanager
 def open_version(token: str):
     """Yields (version, None) inside the firm's context, or (None, the reason shown to the homeowner)."""
-    try:
-        tenant_id, version_id = signing.loads(token, salt=SALT, max_age=MAX_AGE)
-    except signing.SignatureExpired:
-        yield None, EXPIRED
+    firm, version_id, refused = links.read_token(token, salt=SALT, max_age=MAX_AGE)
+    if refused:
+        yield None, REFUSED[refused]
         return
-    except (signing.BadSignature, ValueError, TypeError):
-        yield None, INVALID
-        return
-    tenant = Tenant.objects.filter(pk=tenant_id, is_active=True).first()
-    if tenant is None:
-        yield None, INVALID
-        return
-    with tenant_context(tenant):
+    with tenant_context(firm):
         version = (
             QuotationVersion.objects.select_related("quotation__lead__customer", "tenant")
             .filter(pk=version_id, status__in=[QuotationVersion.Status.SENT, QuotationVersion.Status.ACCEPTED])

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from leads.validators import normalize_mobile
+from leads.selectors import customer_match
 from renocrm.paging import keyset_page
 
 from .models import (
@@ -76,15 +76,6 @@ def instalments_outstanding_total(*, contract) -> Decimal:
 # Pages ------------------------------------------------------------------------------------------------
 
 
-def _customer_match(q: str, prefix: str) -> Q:
-    """The customer's name, or part of their mobile number, through the ``prefix`` path."""
-    digits = normalize_mobile(q)
-    match = Q(**{f"{prefix}customer__name__icontains": q})
-    if digits.isdigit():
-        match |= Q(**{f"{prefix}customer__mobile__contains": digits})
-    return match
-
-
 def contract_page(
     *,
     q: str = "",
@@ -103,7 +94,7 @@ def contract_page(
         outstanding=Coalesce(Subquery(unpaid), Value(Decimal("0")), output_field=DecimalField())
     )
     if q:
-        contracts = contracts.filter(_customer_match(q, "project__") | Q(number__icontains=q))
+        contracts = contracts.filter(customer_match(q, "project__customer__") | Q(number__icontains=q))
     if package_type:
         contracts = contracts.filter(package_type=package_type)
     if signed_from:
@@ -127,7 +118,7 @@ def quotation_page(*, q: str = "", status: str = "", before: int | None = None):
         ),
     )
     if q:
-        quotations = quotations.filter(_customer_match(q, "lead__") | Q(title__icontains=q))
+        quotations = quotations.filter(customer_match(q, "lead__customer__") | Q(title__icontains=q))
     if status:
         quotations = quotations.filter(latest_status=status)
     return keyset_page(quotations, before=before)
@@ -151,7 +142,7 @@ def change_orders_with_totals(queryset=None):
 def change_order_page(*, q: str = "", status: str = "", before: int | None = None):
     orders = change_orders_with_totals().select_related("contract__project__customer")
     if q:
-        orders = orders.filter(_customer_match(q, "contract__project__") | Q(contract__number__icontains=q))
+        orders = orders.filter(customer_match(q, "contract__project__customer__") | Q(contract__number__icontains=q))
     if status:
         orders = orders.filter(status=status)
     return keyset_page(orders, before=before)

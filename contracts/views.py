@@ -2,7 +2,7 @@
 signed link for accepting a quotation version. Thin: forms validate, services decide, selectors read."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +15,7 @@ from leads.models import Lead
 from leads.selectors import DESIGNER_ROLES
 from renocrm.accounts.access import permission_required
 from renocrm.accounts.staff import staff_choices
-from renocrm.forms import apply_service_errors
+from renocrm.forms import refusal_as_message, submit
 from renocrm.paging import before_param
 from renocrm.tenancy.time import firm_today
 
@@ -57,15 +57,6 @@ def _lead_form_page(request, form, lead, title):
     return render(request, "form_page.html", context)
 
 
-def _run(form, service, **kwargs):
-    """Call a service; its refusal lands on the form and None comes back."""
-    try:
-        return service(**kwargs)
-    except ValidationError as error:
-        apply_service_errors(form, error)
-        return None
-
-
 # The lead page's panel ----------------------------------------------------------------------------------
 
 
@@ -83,11 +74,7 @@ def lead_panel(request, lead):
 def design_agreement_create(request, lead_pk):
     lead = get_object_or_404(Lead.objects.select_related("customer"), pk=lead_pk)
     form = DesignAgreementForm(request.POST or None, initial={"signed_on": firm_today()})
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _run(form, services.design_agreement_create, lead=lead, **form.cleaned_data)
-    ):
+    if submit(request, form, lambda data: services.design_agreement_create(lead=lead, **data)):
         return redirect("leads:detail", pk=lead.pk)
     return _lead_form_page(request, form, lead, _("Design agreement"))
 
@@ -95,7 +82,7 @@ def design_agreement_create(request, lead_pk):
 @require_POST
 @permission_required(MANAGE)
 def design_agreement_paid(request, pk):
-    agreement = get_object_or_404(DesignAgreement, pk=pk)
+    agreement = get_object_or_404(DesignAgreement.objects, pk=pk)
     form = PaidOnForm(request.POST)
     if form.is_valid():
         services.design_agreement_mark_paid(agreement=agreement, paid_on=form.cleaned_data["paid_on"])
@@ -109,11 +96,7 @@ def measurement_create(request, lead_pk):
     lead = get_object_or_404(Lead.objects.select_related("customer"), pk=lead_pk)
     designers = staff_choices(roles=DESIGNER_ROLES)
     form = MeasurementForm(request.POST or None, designers=designers, initial={"designer": lead.designer_id})
-    if (
-        request.method == "POST"
-        and form.is_valid()
-        and _run(form, services.measurement_appointment_schedule, lead=lead, **form.cleaned_data)
-    ):
+    if submit(request, form, lambda data: services.measurement_appointment_schedule(lead=lead, **data)):
         return redirect("leads:detail", pk=lead.pk)
     return _lead_form_page(request, form, lead, _("Measurement appointment"))
 
@@ -137,10 +120,8 @@ def quotation_create(request, lead_pk):
     lead = get_object_or_404(Lead.objects.select_related("customer"), pk=lead_pk)
     title = _("Quotation for %(name)s") % {"name": lead.customer.name}
     form = QuotationCreateForm(request.POST or None, initial={"title": title})
-    if request.method == "POST" and form.is_valid():
-        quotation = _run(form, services.quotation_create, lead=lead, by=request.user, **form.cleaned_data)
-        if quotation:
-            return redirect("contracts:version", pk=quotation.versions.get().pk)
+    if quotation := submit(request, form, lambda data: services.quotation_create(lead=lead, by=request.user, **data)):
+        return redirect("contracts:version", pk=quotation.versions.get().pk)
     return _lead_form_page(request, form, lead, _("New quotation"))
 
 
@@ -164,26 +145,24 @@ def version_detail(request, pk):
         _manage_or_403(request)
         if "accept" in request.POST:
             accept_form = AcceptForm(request.POST, prefix="accept")
-            if accept_form.is_valid() and _run(
+            if submit(
+                request,
                 accept_form,
-                services.quotation_version_accept,
-                version=version,
-                via=QuotationVersion.AcceptedVia.STAFF,
-                by=request.user,
-                name=accept_form.cleaned_data["name"],
+                lambda data: services.quotation_version_accept(
+                    version=version, via=QuotationVersion.AcceptedVia.STAFF, by=request.user, name=data["name"]
+                ),
             ):
                 messages.success(request, _("Acceptance recorded."))
                 return redirect("contracts:version", pk=version.pk)
         else:
             items_formset = ItemFormSet(request.POST, initial=initial, prefix="items")
-            if items_formset.is_valid():
-                try:
-                    services.quotation_version_set_items(version=version, items=items_formset.rows())
-                except ValidationError as error:
-                    items_formset._non_form_errors = items_formset.error_class(error.messages)
-                else:
-                    messages.success(request, _("Line items saved."))
-                    return redirect("contracts:version", pk=version.pk)
+            if submit(
+                request,
+                items_formset,
+                lambda _rows: services.quotation_version_set_items(version=version, items=items_formset.rows()),
+            ):
+                messages.success(request, _("Line items saved."))
+                return redirect("contracts:version", pk=version.pk)
     siblings = list(version.quotation.versions.exclude(pk=version.pk).order_by("number"))
     context = {
         "version": version,
@@ -208,11 +187,7 @@ def version_detail(request, pk):
 @permission_required(MANAGE)
 def version_send(request, pk):
     version = _version(pk)
-    try:
-        services.quotation_version_send(version=version)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+    if refusal_as_message(request, services.quotation_version_send, version=version):
         sent = _("Version %(number)s is sent and can no longer change.") % {"number": version.number}
         messages.success(request, sent)
     return redirect("contracts:version", pk=version.pk)
@@ -251,18 +226,19 @@ def homeowner_accept(request, token):
         if version.status == QuotationVersion.Status.ACCEPTED:
             return render(request, "contracts/homeowner_accepted.html", {"version": version})
         form = HomeownerAcceptForm(request.POST or None, initial={"name": version.quotation.lead.customer.name})
-        if request.method == "POST" and form.is_valid():
-            accepted = _run(
-                form,
-                services.quotation_version_accept,
+        accepted = submit(
+            request,
+            form,
+            lambda data: services.quotation_version_accept(
                 version=version,
                 via=QuotationVersion.AcceptedVia.HOMEOWNER_LINK,
-                name=form.cleaned_data["name"],
+                name=data["name"],
                 ip=request.META.get("REMOTE_ADDR"),
-                signature=form.cleaned_data["signature"],
-            )
-            if accepted:
-                return render(request, "contracts/homeowner_accepted.html", {"version": accepted, "just_now": True})
+                signature=data["signature"],
+            ),
+        )
+        if accepted:
+            return render(request, "contracts/homeowner_accepted.html", {"version": accepted, "just_now": True})
         context = {"version": version, "items": version.items.all(), "form": form, "firm": version.tenant}
         return render(request, "contracts/homeowner_accept.html", context)
 
@@ -290,19 +266,17 @@ def contract_sign(request, version_pk):
     schedule = services.default_instalments(amount=version.total, signed_on=today)
     instalments = InstalmentFormSet(request.POST or None, initial=schedule, prefix="instalments")
     materials = MainMaterialFormSet(request.POST or None, prefix="materials")
-    if request.method == "POST" and all([form.is_valid(), instalments.is_valid(), materials.is_valid()]):
-        contract = _run(
-            form,
-            services.contract_sign,
-            version=version,
-            by=request.user,
-            instalments=instalments.rows(),
-            main_materials=materials.rows(),
-            **form.cleaned_data,
+
+    def sign(data):
+        return services.contract_sign(
+            version=version, by=request.user, instalments=instalments.rows(), main_materials=materials.rows(), **data
         )
-        if contract:
-            messages.success(request, _("Contract %(number)s signed.") % {"number": contract.number})
-            return redirect("contracts:detail", pk=contract.pk)
+
+    # Unbound on a GET, so not valid: only a POST gets as far as the service.
+    contract = instalments.is_valid() and materials.is_valid() and submit(request, form, sign)
+    if contract:
+        messages.success(request, _("Contract %(number)s signed.") % {"number": contract.number})
+        return redirect("contracts:detail", pk=contract.pk)
     context = {"version": version, "lead": lead, "form": form, "instalments": instalments, "materials": materials}
     return render(request, "contracts/contract_sign.html", context)
 
@@ -328,17 +302,14 @@ def contract_detail(request, pk):
 @require_POST
 @permission_required(MANAGE)
 def instalment_pay(request, pk):
-    instalment = get_object_or_404(Instalment, pk=pk)
+    instalment = get_object_or_404(Instalment.objects, pk=pk)
     form = PaidOnForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the date the payment was received."))
-    else:
-        try:
-            services.instalment_record_payment(instalment=instalment, paid_on=form.cleaned_data["paid_on"])
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Payment recorded."))
+    elif refusal_as_message(
+        request, services.instalment_record_payment, instalment=instalment, paid_on=form.cleaned_data["paid_on"]
+    ):
+        messages.success(request, _("Payment recorded."))
     return redirect("contracts:detail", pk=instalment.contract_id)
 
 
@@ -363,17 +334,13 @@ def change_order_create(request, contract_pk):
     contract = get_object_or_404(Contract.objects.select_related("project__customer"), pk=contract_pk)
     form = ChangeOrderForm(request.POST or None)
     lines = ChangeLineFormSet(request.POST or None, prefix="lines")
-    if request.method == "POST" and form.is_valid() and lines.is_valid():
-        order = _run(
-            form,
-            services.change_order_create,
-            contract=contract,
-            reason=form.cleaned_data["reason"],
-            lines=lines.rows(),
-            by=request.user,
-        )
-        if order:
-            return redirect("contracts:change-order", pk=order.pk)
+    order = lines.is_valid() and submit(
+        request,
+        form,
+        lambda data: services.change_order_create(contract=contract, lines=lines.rows(), by=request.user, **data),
+    )
+    if order:
+        return redirect("contracts:change-order", pk=order.pk)
     return render(request, "contracts/change_order_form.html", {"contract": contract, "form": form, "lines": lines})
 
 
@@ -388,10 +355,7 @@ def change_order_detail(request, pk):
     if request.method == "POST":
         _manage_or_403(request)
         service = services.change_order_approve if "approve" in request.POST else services.change_order_reject
-        try:
-            service(order=order, by=request.user)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+        refusal_as_message(request, service, order=order, by=request.user)
         return redirect("contracts:change-order", pk=order.pk)
     needs_requote = order.status == ChangeOrder.Status.DRAFT and services.change_order_needs_requote(
         order=order, approved_changes=order.approved_changes

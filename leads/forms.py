@@ -14,17 +14,27 @@ class LeadFilterForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), required=False, choices=[("", _("All")), *Lead.Channel.choices])
 
 
-class LeadCreateForm(forms.Form):
+class LeadNeedsForm(forms.Form):
+    """The needs profile shared by the new-lead and edit-lead forms, within the lead's column limits."""
+
+    household = forms.CharField(label=_("Household members"), max_length=200, required=False)
+    style_preferences = forms.CharField(label=_("Style preferences"), max_length=200, required=False)
+    budget_min = forms.DecimalField(
+        label=_("Budget from"), required=False, min_value=0, max_digits=14, decimal_places=2
+    )
+    budget_max = forms.DecimalField(
+        label=_("Budget up to"), required=False, min_value=0, max_digits=14, decimal_places=2
+    )
+    core_needs = forms.CharField(label=_("Core needs"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    next_follow_up_on = forms.DateField(label=_("Next follow-up"), required=False, widget=DATE)
+
+
+class LeadCreateForm(LeadNeedsForm):
     name = forms.CharField(label=_("Customer name"), max_length=100)
     mobile = forms.CharField(label=_("Mobile"), max_length=30)
     channel = forms.ChoiceField(label=_("Channel"), choices=Lead.Channel.choices)
     referrer = forms.ModelChoiceField(label=_("Referrer"), queryset=Customer.objects.all(), required=False)
-    household = forms.CharField(label=_("Household members"), required=False)
-    style_preferences = forms.CharField(label=_("Style preferences"), required=False)
-    budget_min = forms.DecimalField(label=_("Budget from"), required=False, min_value=0, decimal_places=2)
-    budget_max = forms.DecimalField(label=_("Budget up to"), required=False, min_value=0, decimal_places=2)
-    core_needs = forms.CharField(label=_("Core needs"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    next_follow_up_on = forms.DateField(label=_("Next follow-up"), required=False, widget=DATE)
+    field_order = ["name", "mobile", "channel", "referrer"]  # then the needs
 
 
 class FollowUpForm(forms.Form):
@@ -75,21 +85,23 @@ class PropertyForm(forms.Form):
     kind = forms.ChoiceField(label=_("Property type"), choices=Property.Kind.choices)
 
 
-class LeadEditForm(forms.Form):
-    household = forms.CharField(label=_("Household members"), max_length=200, required=False)
+class LeadEditForm(LeadNeedsForm):
     living_habits = forms.CharField(label=_("Living habits"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    style_preferences = forms.CharField(label=_("Style preferences"), max_length=200, required=False)
-    budget_min = forms.DecimalField(
-        label=_("Budget from"), required=False, min_value=0, max_digits=14, decimal_places=2
-    )
-    budget_max = forms.DecimalField(
-        label=_("Budget up to"), required=False, min_value=0, max_digits=14, decimal_places=2
-    )
-    core_needs = forms.CharField(label=_("Core needs"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     property = forms.ModelChoiceField(label=_("Property"), queryset=Property.objects.none(), required=False)
-    next_follow_up_on = forms.DateField(label=_("Next follow-up"), required=False, widget=DATE)
     assigned_to = forms.ModelChoiceField(label=_("Customer manager"), queryset=None, required=False)
     designer = forms.ModelChoiceField(label=_("Designer"), queryset=None, required=False)
+    field_order = [
+        "household",
+        "living_habits",
+        "style_preferences",
+        "budget_min",
+        "budget_max",
+        "core_needs",
+        "property",
+        "next_follow_up_on",
+        "assigned_to",
+        "designer",
+    ]
 
     def __init__(self, *args, lead: Lead, **kwargs):
         kwargs.setdefault("initial", {name: getattr(lead, name) for name in self.base_fields})

@@ -12,6 +12,17 @@ from renocrm.paging import keyset_page
 from renocrm.tenancy.time import firm_today
 
 from .models import Customer, FollowUp, Lead, Property, ReferralReward
+from .validators import normalize_mobile
+
+
+def customer_match(q: str, prefix: str = "") -> Q:
+    """The search of every list that names customers: their name, or part of their mobile number (typed
+    with spaces, dashes or +86), through the ``prefix`` path (e.g. ``"lead__"``)."""
+    digits = normalize_mobile(q)
+    match = Q(**{f"{prefix}name__icontains": q})
+    if digits.isdigit():
+        match |= Q(**{f"{prefix}mobile__contains": digits})
+    return match
 
 
 def _my_open_leads(user):
@@ -35,17 +46,13 @@ def pipeline_counts() -> dict[str, int]:
 def lead_page(*, status: str = "", channel: str = "", q: str = "", before: int | None = None):
     """A page of leads, newest first, by id keyset (no COUNT over the firm's table); the extra row fetched
     says whether there is an older page."""
-    from django.db.models import Q
-
-    from .validators import normalize_mobile
-
     leads = Lead.objects.select_related("customer", "assigned_to").order_by("-id")
     if status:
         leads = leads.filter(status=status)
     if channel:
         leads = leads.filter(channel=channel)
     if q:
-        leads = leads.filter(Q(customer__name__icontains=q) | Q(customer__mobile__contains=normalize_mobile(q)))
+        leads = leads.filter(customer_match(q, "customer__"))
     return keyset_page(leads, before=before)
 
 
@@ -131,11 +138,9 @@ def follow_up_page(*, kind: str = "", by=None, before: int | None = None):
 
 def customer_page(*, q: str = "", before: int | None = None):
     """A page of customers, newest first, searched by name or mobile, each with its number of leads."""
-    from .validators import normalize_mobile
-
     customers = Customer.objects.annotate(lead_count=Count("leads"))
     if q:
-        customers = customers.filter(Q(name__icontains=q) | Q(mobile__contains=normalize_mobile(q)))
+        customers = customers.filter(customer_match(q))
     return keyset_page(customers, before=before)
 
 

@@ -1,14 +1,14 @@
 """Staff pages for leads: thin views over the forms, services and selectors."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
-from renocrm.forms import apply_service_errors
+from renocrm.forms import submit
 from renocrm.paging import before_param
 
 from . import panels, selectors, services
@@ -26,8 +26,14 @@ from .forms import (
 from .models import Customer, Lead, ReferralReward
 
 
-def _can_manage(request) -> bool:
+def _may_manage(request) -> bool:
     return request.membership.has_perm("leads.manage")
+
+
+def _form_page(request, form, title, *, tab, **context):
+    """A leads form on the shared form page, under the leads tabs."""
+    context = {"form": form, "title": title, "tabs": "leads/_tabs.html", "tab": tab, **context}
+    return render(request, "form_page.html", context)
 
 
 @permission_required("leads.view")
@@ -46,22 +52,18 @@ def lead_list(request):
 @permission_required("leads.manage")
 def lead_create(request):
     form = LeadCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            # A customer manager's new lead is theirs to follow up.
-            assignee = request.user if request.membership.role == "sales" else None
-            lead, linked = services.lead_create(by=request.user, assigned_to=assignee, **form.cleaned_data)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            if linked:
-                messages.info(
-                    request,
-                    _("This mobile number belongs to %(name)s: the lead is linked to them.")
-                    % {"name": lead.customer.name},
-                )
-            return redirect("leads:detail", pk=lead.pk)
-    return render(request, "leads/lead_form.html", {"form": form})
+    # A customer manager's new lead is theirs to follow up.
+    assignee = request.user if request.membership.role == "sales" else None
+    created = submit(request, form, lambda data: services.lead_create(by=request.user, assigned_to=assignee, **data))
+    if created:
+        lead, linked = created
+        if linked:
+            messages.info(
+                request,
+                _("This mobile number belongs to %(name)s: the lead is linked to them.") % {"name": lead.customer.name},
+            )
+        return redirect("leads:detail", pk=lead.pk)
+    return _form_page(request, form, _("New lead"), tab="leads")
 
 
 @permission_required("leads.view")
@@ -69,38 +71,26 @@ def lead_detail(request, pk):
     lead = get_object_or_404(
         Lead.objects.select_related("customer", "property", "referrer", "assigned_to", "designer"), pk=pk
     )
-    follow_up_form, status_form = FollowUpForm(prefix="fu"), StatusForm(prefix="st")
-    if request.method == "POST":
-        if not request.membership.has_perm("leads.manage"):
-            raise PermissionDenied
-        form = (
-            FollowUpForm(request.POST, prefix="fu")
-            if "follow_up" in request.POST
-            else StatusForm(request.POST, prefix="st")
-        )
-        if form.is_valid():
-            try:
-                if isinstance(form, FollowUpForm):
-                    services.follow_up_record(lead=lead, by=request.user, **form.cleaned_data)
-                else:
-                    services.lead_change_status(lead=lead, by=request.user, **form.cleaned_data)
-            except ValidationError as error:
-                apply_service_errors(form, error)
-            else:
-                return redirect("leads:detail", pk=lead.pk)
-        if isinstance(form, FollowUpForm):
-            follow_up_form = form
-        else:
-            status_form = form
+    posted = request.POST if request.method == "POST" else None
+    if posted is not None and not _may_manage(request):
+        raise PermissionDenied
+    # The page has two forms; the follow-up form says so with a hidden field.
+    is_follow_up = "follow_up" in request.POST
+    follow_up_form = FollowUpForm(posted if is_follow_up else None, prefix="fu")
+    status_form = StatusForm(None if is_follow_up else posted, prefix="st")
+    form, service = (
+        (follow_up_form, services.follow_up_record) if is_follow_up else (status_form, services.lead_change_status)
+    )
+    if submit(request, form, lambda data: service(lead=lead, by=request.user, **data)):
+        return redirect("leads:detail", pk=lead.pk)
     context = {
         "lead": lead,
         "follow_ups": lead.follow_ups.select_related("by"),
         "history": lead.status_changes.select_related("by"),
         "follow_up_form": follow_up_form,
         "status_form": status_form,
-        "may_manage": _can_manage(request),
+        "may_manage": _may_manage(request),
         "panels": panels.render(request, lead),
-        "can_manage": _can_manage(request),
     }
     return render(request, "leads/lead_detail.html", context)
 
@@ -109,21 +99,16 @@ def lead_detail(request, pk):
 def lead_edit(request, pk):
     lead = get_object_or_404(Lead.objects.select_related("customer", "property", "assigned_to", "designer"), pk=pk)
     form = LeadEditForm(request.POST or None, lead=lead)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.lead_update(lead=lead, **form.cleaned_data)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            return redirect("leads:detail", pk=lead.pk)
-    context = {
-        "form": form,
-        "title": _("Edit lead: %(name)s") % {"name": lead.customer.name},
-        "tab": "leads",
-        "cancel_url": reverse("leads:detail", args=[lead.pk]),
-        "extra_link": (reverse("leads:property-create", args=[lead.customer_id]), _("Add a property")),
-    }
-    return render(request, "form_page.html", {**context, "tabs": "leads/_tabs.html"})
+    if submit(request, form, lambda data: services.lead_update(lead=lead, **data)):
+        return redirect("leads:detail", pk=lead.pk)
+    return _form_page(
+        request,
+        form,
+        _("Edit lead: %(name)s") % {"name": lead.customer.name},
+        tab="leads",
+        cancel_url=reverse("leads:detail", args=[lead.pk]),
+        extra_link=(reverse("leads:property-create", args=[lead.customer_id]), _("Add a property")),
+    )
 
 
 @permission_required("leads.view")
@@ -171,7 +156,7 @@ def customer_list(request):
     form = CustomerFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     customers, older = selectors.customer_page(q=filters.get("q", ""), before=before_param(request))
-    context = {"form": form, "customers": customers, "older": older, "can_manage": _can_manage(request)}
+    context = {"form": form, "customers": customers, "older": older, "may_manage": _may_manage(request)}
     return render(request, "leads/customer_list.html", context)
 
 
@@ -183,7 +168,7 @@ def customer_detail(request, pk):
         "properties": selectors.customer_properties(customer=customer),
         "leads": selectors.customer_leads(customer=customer),
         "rewards": selectors.referral_rewards_earned(referrer=customer),
-        "can_manage": _can_manage(request),
+        "may_manage": _may_manage(request),
     }
     return render(request, "leads/customer_detail.html", context)
 
@@ -191,60 +176,33 @@ def customer_detail(request, pk):
 @permission_required("leads.manage")
 def customer_create(request):
     form = CustomerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            customer = services.customer_create(**form.cleaned_data)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            return redirect("leads:customer-detail", pk=customer.pk)
-    context = {
-        "form": form,
-        "title": _("New customer"),
-        "tab": "customers",
-        "cancel_url": reverse("leads:customer-list"),
-    }
-    return render(request, "form_page.html", {**context, "tabs": "leads/_tabs.html"})
+    if customer := submit(request, form, lambda data: services.customer_create(**data)):
+        return redirect("leads:customer-detail", pk=customer.pk)
+    return _form_page(request, form, _("New customer"), tab="customers", cancel_url=reverse("leads:customer-list"))
 
 
 @permission_required("leads.manage")
 def customer_edit(request, pk):
     customer = get_object_or_404(Customer.objects, pk=pk)
     form = CustomerForm(request.POST or None, initial=CustomerForm.initial_for(customer))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.customer_update(customer=customer, **form.cleaned_data)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            return redirect("leads:customer-detail", pk=customer.pk)
-    context = {
-        "form": form,
-        "title": _("Edit customer: %(name)s") % {"name": customer.name},
-        "tab": "customers",
-        "cancel_url": reverse("leads:customer-detail", args=[customer.pk]),
-    }
-    return render(request, "form_page.html", {**context, "tabs": "leads/_tabs.html"})
+    if submit(request, form, lambda data: services.customer_update(customer=customer, **data)):
+        return redirect("leads:customer-detail", pk=customer.pk)
+    title = _("Edit customer: %(name)s") % {"name": customer.name}
+    return _form_page(
+        request, form, title, tab="customers", cancel_url=reverse("leads:customer-detail", args=[customer.pk])
+    )
 
 
 @permission_required("leads.manage")
 def property_create(request, pk):
     customer = get_object_or_404(Customer.objects, pk=pk)
     form = PropertyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.property_create(customer=customer, **form.cleaned_data)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            return redirect("leads:customer-detail", pk=customer.pk)
-    context = {
-        "form": form,
-        "title": _("New property for %(name)s") % {"name": customer.name},
-        "tab": "customers",
-        "cancel_url": reverse("leads:customer-detail", args=[customer.pk]),
-    }
-    return render(request, "form_page.html", {**context, "tabs": "leads/_tabs.html"})
+    if submit(request, form, lambda data: services.property_create(customer=customer, **data)):
+        return redirect("leads:customer-detail", pk=customer.pk)
+    title = _("New property for %(name)s") % {"name": customer.name}
+    return _form_page(
+        request, form, title, tab="customers", cancel_url=reverse("leads:customer-detail", args=[customer.pk])
+    )
 
 
 @permission_required("leads.manage")

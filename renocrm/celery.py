@@ -42,6 +42,15 @@ class FirmTask(Task):
             return super().__call__(*args, **kwargs)
 
 
+def each_active_firm(task) -> None:
+    """A beat sweeper's fan-out: enqueue the FirmTask ``task`` once per active firm, so each firm's work
+    runs in its own context (and its own transaction)."""
+    from renocrm.tenancy.models import Tenant
+
+    for tenant_id in Tenant.objects.filter(is_active=True).values_list("pk", flat=True):
+        task.delay(tenant_id=tenant_id)
+
+
 app = Celery("renocrm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

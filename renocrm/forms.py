@@ -1,17 +1,50 @@
 """Helpers shared by the staff pages of every app."""
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's refusal shown on the form: on its field where the form has one, else above the form."""
+def apply_service_errors(form: forms.Form | forms.BaseFormSet, error: ValidationError) -> None:
+    """A service's refusal shown on the form: on its field where the form has one, else above the form.
+    On a formset (an editable table) the refusal goes above the table."""
+    if isinstance(form, forms.BaseFormSet):
+        # Django has no public way to add a formset-wide error after validation; this is the one place
+        # that sets it.
+        form._non_form_errors = form.error_class([*form.non_form_errors(), *error.messages])
+        return
     pairs = error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]
-    for field, messages in pairs:
-        for message in messages:
+    for field, texts in pairs:
+        for message in texts:
             form.add_error(field if field in form.fields else None, message)
+
+
+def submit(request, form: forms.Form | forms.BaseFormSet, save):
+    """The POST half of a form page: for a valid submitted form, run ``save(form.cleaned_data)`` (one
+    service call) and return what it returns — or True when it returns nothing — so the view redirects.
+    Returns None when nothing was submitted, the form is invalid, or the service refused; the refusal is
+    then on the form, next to the field it names."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        result = save(form.cleaned_data)
+    except ValidationError as error:
+        apply_service_errors(form, error)
+        return None
+    return True if result is None else result
+
+
+def refusal_as_message(request, service, *, about: str = "", **kwargs):
+    """A button's one service call: returns what the service returns, or None when it refused, the refusal
+    then shown as an error message (after ``about``, what it concerns) on the page the button returns to."""
+    try:
+        return service(**kwargs)
+    except ValidationError as error:
+        text = " ".join(error.messages)
+        messages.error(request, f"{about}: {text}" if about else text)
+        return None
 
 
 def blank_first(choices):

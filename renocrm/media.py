@@ -75,10 +75,11 @@ def media_file(request, token):
     """Serve a file named by a valid signed token; anything else (unsigned, altered, expired) is a 404
     that says nothing about whether the file exists."""
     name = _name_from(token)
-    if not default_storage.exists(name):
-        raise Http404
+    try:
+        size = default_storage.size(name)
+    except FileNotFoundError:
+        raise Http404 from None
     content_type = CONTENT_TYPES.get(PurePosixPath(name).suffix.lower())
-    size = default_storage.size(name)
     requested = _byte_range(request.META.get("HTTP_RANGE", ""), size)
     if requested is not None and (requested[0] > requested[1] or requested[0] >= size):
         response = HttpResponse(status=416)

@@ -145,18 +145,19 @@ def _clean_image(data: bytes, original_name: str) -> CleanUpload | None:
         out = BytesIO()
         # Saved without exif=/xmp=/pnginfo=: GPS position, camera serial and the rest stay behind.
         image.save(out, format=write_format, **options)
+        size = out.tell()
+        out.seek(0)
     except ValidationError:
         raise
     except Image.DecompressionBombError:
         raise _too_many_pixels(original_name) from None
     except Exception:  # Pillow raises many kinds of error on malformed input: all of them mean "no photo"
         return None
-    payload = out.getvalue()
     return CleanUpload(
-        content=File(BytesIO(payload), name=_random_name(extension)),
+        content=File(out, name=_random_name(extension)),
         kind=IMAGE,
         content_type=CONTENT_TYPES[extension],
-        size=len(payload),
+        size=size,
         original_name=original_name,
         width=image.width,
         height=image.height,
@@ -240,9 +241,9 @@ def clean_upload(upload, *, accept: frozenset[str] | set[str]) -> CleanUpload:
     accept = frozenset(accept)
     raw_name = PurePosixPath(str(getattr(upload, "name", "") or "upload")).name
     original_name = "".join(ch for ch in raw_name if ch.isprintable())[:255] or "upload"
-    declared = getattr(upload, "size", None)
-    if declared is not None and declared > max(max_bytes(kind) for kind in accept):
-        raise _too_large(original_name, declared, max(max_bytes(kind) for kind in accept))
+    declared, limit = getattr(upload, "size", None), max(max_bytes(kind) for kind in accept)
+    if declared is not None and declared > limit:
+        raise _too_large(original_name, declared, limit)
     upload.seek(0)
     head = upload.read(64)
     upload.seek(0)

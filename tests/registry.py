@@ -27,19 +27,21 @@ def factories_by_model() -> dict:
     return found
 
 
-def _walk(patterns, prefix=""):
+def _walk(patterns, prefix="", namespace=""):
+    """(route, url name with its namespace, pattern) of every URL pattern."""
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
-            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
         elif isinstance(pattern, URLPattern):
-            yield prefix + str(pattern.pattern), pattern
+            yield prefix + str(pattern.pattern), namespace + (pattern.name or ""), pattern
 
 
 @cache
 def firm_api_routes() -> list[tuple[str, type, dict, bool]]:
     """(url name, view class, {http method: action}, takes a pk) of every firm-scoped API route."""
     routes, seen = [], set()
-    for route, pattern in _walk(get_resolver().url_patterns):
+    for route, _, pattern in _walk(get_resolver().url_patterns):
         if "format" in route or (pattern.name, route) in seen:
             continue  # the router's format-suffix twins add nothing
         seen.add((pattern.name, route))
@@ -54,16 +56,7 @@ def firm_api_routes() -> list[tuple[str, type, dict, bool]]:
 def firm_page_routes() -> list[tuple[str, str, tuple[str, ...]]]:
     """(url name with namespace, route, int parameters) of every staff page that takes a record's id."""
     routes = []
-
-    def walk(patterns, prefix="", namespace=""):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
-            elif isinstance(pattern, URLPattern):
-                yield prefix + str(pattern.pattern), namespace + (pattern.name or ""), pattern
-
-    for route, name, pattern in walk(get_resolver().url_patterns):
+    for route, name, pattern in _walk(get_resolver().url_patterns):
         if route.startswith(("api/", "platform-admin/")) or not pattern.name:
             continue
         params = tuple(

@@ -4,8 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from renocrm.celery import FirmTask
-from renocrm.tenancy.models import Tenant
+from renocrm.celery import FirmTask, each_active_firm
 
 from .models import IdempotencyRecord
 
@@ -13,8 +12,7 @@ from .models import IdempotencyRecord
 @shared_task
 def purge_idempotency_records():
     """Beat: fan out per firm; each firm's records are only visible inside its own scope."""
-    for tenant_id in Tenant.objects.filter(is_active=True).values_list("pk", flat=True):
-        purge_firm_idempotency_records.delay(tenant_id=tenant_id)
+    each_active_firm(purge_firm_idempotency_records)
 
 
 @shared_task(base=FirmTask)

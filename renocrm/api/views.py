@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.relations import PrimaryKeyRelatedField
+from rest_framework.response import Response
 
 
 class FirmScopedMixin:
@@ -71,6 +72,27 @@ def call_service(service, **kwargs):
         raise serializers.ValidationError(
             error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
         ) from error
+
+
+def validated_data(serializer_class, request) -> dict:
+    """An action's input, checked by its serializer: 400 with field errors when it does not validate."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def service_response(view, service, *, input=None, output=None, reload=False, status=200, **arguments):
+    """The body of a POST action: the request checked by the ``input`` serializer and passed to ``service``
+    with ``arguments``; the answer is the service's result in the ``output`` serializer (the view's unless
+    named). With ``reload``, the answer is instead the action's row (or, for a create, the row made) read
+    again through the view's queryset, with the related rows and annotations it adds."""
+    data = validated_data(input, view.request) if input is not None else {}
+    result = call_service(service, **arguments, **data)
+    if reload:
+        pk = view.kwargs[view.lookup_url_kwarg or view.lookup_field] if view.detail else result.pk
+        result = view.get_queryset().get(pk=pk)
+    serializer = (output or view.get_serializer_class())(result, context=view.get_serializer_context())
+    return Response(serializer.data, status=status)
 
 
 def acting_user(request):

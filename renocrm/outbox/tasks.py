@@ -7,8 +7,7 @@ from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
-from renocrm.celery import FirmTask
-from renocrm.tenancy.models import Tenant
+from renocrm.celery import FirmTask, each_active_firm
 
 from . import services
 from .models import Notification, OutboxEvent, WebhookDelivery
@@ -32,24 +31,19 @@ def deliver_notification(notification_id):
     services.notification_deliver(notification_id=notification_id)
 
 
-def _each_firm(task):
-    for tenant_id in Tenant.objects.filter(is_active=True).values_list("pk", flat=True):
-        task.delay(tenant_id=tenant_id)
-
-
 @shared_task
 def sweep_outbox():
-    _each_firm(sweep_firm_outbox)
+    each_active_firm(sweep_firm_outbox)
 
 
 @shared_task
 def sweep_webhook_deliveries():
-    _each_firm(sweep_firm_webhook_deliveries)
+    each_active_firm(sweep_firm_webhook_deliveries)
 
 
 @shared_task
 def sweep_notifications():
-    _each_firm(sweep_firm_notifications)
+    each_active_firm(sweep_firm_notifications)
 
 
 @shared_task(base=FirmTask)

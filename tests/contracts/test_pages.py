@@ -258,6 +258,42 @@ def test_lists_filter_and_keep_their_query_count(designer, firm_a, django_assert
     assert len(designer.get("/contracts/change-orders/", {"status": "draft"}).context["orders"]) == 6
 
 
+def test_lead_panel_keeps_its_query_count_as_quotations_grow(designer, firm_a, django_assert_max_num_queries):
+    with tenant_context(firm_a):
+        lead = LeadFactory()
+        sent_version(lead=lead)
+    url = f"/leads/{lead.pk}/"
+    with django_assert_max_num_queries(30) as few:
+        designer.get(url)
+    with tenant_context(firm_a):
+        for _ in range(3):
+            version = sent_version(lead=lead)
+            services.quotation_version_copy(version=version)
+            services.design_agreement_create(lead=lead, fee=Decimal("3000"), signed_on=date(2026, 11, 20))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = designer.get(url)
+    assert page.content.decode().count("/contracts/versions/") == 7
+
+
+def test_contract_page_keeps_its_query_count_as_change_orders_grow(designer, firm_a, django_assert_max_num_queries):
+    with tenant_context(firm_a):
+        contract = signed_contract()
+    url = f"/contracts/{contract.pk}/"
+    with django_assert_max_num_queries(30) as few:
+        designer.get(url)
+    with tenant_context(firm_a):
+        for _ in range(4):
+            services.change_order_create(
+                contract=contract, reason="x", lines=[{**TILES, "kind": "addition", "quantity": "1"}]
+            )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = designer.get(url)
+    with tenant_context(firm_a):
+        orders = list(ChangeOrder.objects.filter(contract=contract))
+    html = page.content.decode()
+    assert len(orders) == 4 and all(f'href="/contracts/change-orders/{order.pk}/"' in html for order in orders)
+
+
 def test_another_firms_records_are_404(designer, firm_b):
     with tenant_context(firm_b):
         contract = signed_contract()

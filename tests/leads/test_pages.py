@@ -14,6 +14,7 @@ from tests.leads.factories import (
     CustomerFactory,
     FollowUpFactory,
     LeadFactory,
+    LeadStatusChangeFactory,
     PropertyFactory,
     ReferralRewardFactory,
 )
@@ -54,6 +55,17 @@ def test_bad_mobile_shows_the_error_and_writes_nothing(sales, firm_a):
         assert not Lead.objects.exists()
 
 
+def test_needs_beyond_the_leads_limits_are_field_errors(sales, firm_a):
+    response = sales.post(
+        "/leads/new/",
+        {"name": "王", "mobile": "13800138000", "channel": "online", "household": "x" * 201, "budget_max": "1" * 13},
+    )
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) == {"household", "budget_max"}
+    with tenant_context(firm_a):
+        assert not Lead.objects.exists()
+
+
 def test_follow_up_and_status_forms_on_the_detail_page(sales, firm_a):
     with tenant_context(firm_a):
         lead = LeadFactory()
@@ -66,6 +78,33 @@ def test_follow_up_and_status_forms_on_the_detail_page(sales, firm_a):
         lead.refresh_from_db()
     assert (lead.status, str(lead.next_follow_up_on)) == ("measured", "2026-12-01")
     assert "约量房" in sales.get(url).content.decode()
+
+
+def test_a_read_only_role_cannot_post_on_the_lead_page(client, firm_a, lead_a):
+    client.force_login(MembershipFactory(tenant=firm_a, role="customer_service").user)
+    url = f"/leads/{lead_a.pk}/"
+    assert 'name="follow_up"' not in client.get(url).content.decode()
+    assert client.post(url, {"follow_up": "1", "fu-kind": "call", "fu-outcome": "x"}).status_code == 403
+    assert client.post(url, {"st-status": "contacted"}).status_code == 403
+    with tenant_context(firm_a):
+        lead_a.refresh_from_db()
+        assert (lead_a.status, lead_a.follow_ups.count()) == ("new", 0)
+
+
+def test_lead_page_keeps_its_query_count_as_its_log_grows(sales, firm_a, lead_a, django_assert_max_num_queries):
+    by = MembershipFactory(tenant=firm_a, role="sales").user
+    url = f"/leads/{lead_a.pk}/"
+    with tenant_context(firm_a):
+        FollowUpFactory(lead=lead_a, by=by)
+        LeadStatusChangeFactory(lead=lead_a, by=by)
+    with django_assert_max_num_queries(20) as few:
+        sales.get(url)
+    with tenant_context(firm_a):
+        FollowUpFactory.create_batch(5, lead=lead_a, by=by)
+        LeadStatusChangeFactory.create_batch(5, lead=lead_a, by=by)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = sales.get(url)
+    assert page.content.decode().count(str(by)) == 12
 
 
 def test_another_firms_lead_is_404(sales, firm_b):
@@ -248,6 +287,24 @@ def test_my_follow_ups_shows_only_my_due_and_overdue_leads(client, firm_a):
     assert f'href="/leads/{due.pk}/"' in html and f'href="/leads/{late.pk}/"' in html
 
 
+def test_my_follow_ups_keeps_its_query_count_as_my_leads_grow(client, firm_a, django_assert_max_num_queries):
+    me = MembershipFactory(tenant=firm_a, role="sales").user
+    client.force_login(me)
+    with tenant_context(firm_a):
+        today = firm_today()
+        LeadFactory(assigned_to=me, next_follow_up_on=today)
+        LeadFactory(assigned_to=me, next_follow_up_on=today - timedelta(days=1))
+    with django_assert_max_num_queries(14) as few:
+        client.get("/leads/follow-ups/")
+    with tenant_context(firm_a):
+        for n in range(10):
+            LeadFactory(assigned_to=me, next_follow_up_on=today)
+            LeadFactory(assigned_to=me, next_follow_up_on=today - timedelta(days=n + 2))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get("/leads/follow-ups/")
+    assert (len(page.context["due"]), len(page.context["overdue"])) == (11, 11)
+
+
 def test_follow_up_log_filters_by_kind_and_pages_with_few_queries(sales, firm_a, django_assert_max_num_queries):
     with tenant_context(firm_a):
         FollowUpFactory(kind="visit", outcome="看了样板间")
@@ -278,6 +335,29 @@ def test_customer_list_searches_and_keeps_its_query_count(sales, firm_a, django_
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = sales.get("/leads/customers/")
     assert len(page.context["customers"]) == 31 and page.context["customers"][-1].lead_count == 1
+
+
+def test_customer_page_keeps_its_query_count_as_its_lists_grow(sales, firm_a, django_assert_max_num_queries):
+    manager = MembershipFactory(tenant=firm_a, role="sales").user
+    designer = MembershipFactory(tenant=firm_a, role="designer").user
+    with tenant_context(firm_a):
+        customer = CustomerFactory()
+
+    def grow():
+        with tenant_context(firm_a):
+            place = PropertyFactory(customer=customer)
+            LeadFactory(customer=customer, property=place, assigned_to=manager, designer=designer)
+            ReferralRewardFactory(referrer=customer)
+
+    grow()
+    url = f"/leads/customers/{customer.pk}/"
+    with django_assert_max_num_queries(14) as few:
+        sales.get(url)
+    for _ in range(5):
+        grow()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = sales.get(url).content.decode()
+    assert html.count(str(designer)) == 6 and html.count("/fulfil/") == 6
 
 
 def test_create_a_customer_and_a_known_mobile_is_a_field_error(sales, firm_a):

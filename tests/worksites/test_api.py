@@ -12,13 +12,6 @@ from worksites.services import schedule as services
 
 
 @pytest.fixture
-def api(client, partner):
-    """A client that sends firm A's all-scope partner key with every request."""
-    client.defaults.update(partner.headers)
-    return client
-
-
-@pytest.fixture
 def worksite(firm_a):
     """A signed contract's worksite with the default schedule, planned from 1 December 2026."""
     with tenant_context(firm_a):

@@ -21,14 +21,6 @@ from worksites.services import handover as services
 
 
 @pytest.fixture
-def api(client, partner):
-    """Firm A's all-scope partner key on every request, English messages."""
-    client.defaults.update(partner.headers)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    return client
-
-
-@pytest.fixture
 def foreman(firm_a):
     return MembershipFactory(tenant=firm_a, role="project_manager").user
 

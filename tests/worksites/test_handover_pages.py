@@ -13,6 +13,7 @@ from tests.ui.conftest import browser  # noqa: F401  (the phone test's chromium)
 from tests.worksites.test_handover_services import (
     PDF_BYTES,
     add_required_documents,
+    fail_check,
     open_worksite,
     pass_all,
     pdf,
@@ -120,12 +121,7 @@ def test_fix_and_recheck_from_the_page(foreman, handover, firm_a):
     today = local_today(firm_a)
     with tenant_context(firm_a):
         item = handover.items.first()
-        services.acceptance_item_check(
-            item=item,
-            passed=False,
-            checked_by=foreman.user,
-            rectification={"description": "Seal the window", "owner": foreman.user, "deadline": today},
-        )
+        fail_check(item, foreman.user, "Seal the window", deadline=today)
         rectification = RectificationItem.objects.get()
         RectificationItem.objects.filter(pk=rectification.pk).update(deadline=today - timedelta(days=1))
     page = foreman.get(page_url(handover.worksite)).content.decode()
@@ -255,6 +251,11 @@ def test_the_checklist_is_edited_by_the_admin_only(client, foreman, firm_a):
     client.force_login(MembershipFactory(tenant=firm_a, role="admin").user)
     bad = client.post("/worksites/acceptance-template/", post)
     assert bad.status_code == 200 and bad.context["formset"].forms[1].errors["item"]
+    refused = client.post(
+        "/worksites/acceptance-template/", {**post, "checks-TOTAL_FORMS": "0"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert refused.status_code == 200
+    assert refused.context["formset"].non_form_errors() == ["A checklist needs at least one check."]
     post["checks-1-item"] = "Seals tight, no draught"
     assert client.post("/worksites/acceptance-template/", post).status_code == 302
     with tenant_context(firm_a):
@@ -295,18 +296,14 @@ def test_rectification_list_filters_overdue_and_mine(foreman, handover, firm_a):
     assert listed(status="nonsense") == [theirs.pk, mine_later.pk, mine_late.pk]  # a bad filter is ignored
     html = foreman.get("/worksites/rectification-items/").content.decode()
     assert 'class="badge badge--overdue"' in html and page_url(handover.worksite) in html
+    assert 'data-testid="rectification-list"' in html and f'<tr data-testid="rectification-{mine_late.pk}">' in html
 
 
 def _fill(handover, firm, by, n):
     """n more failed checks, each with a rectification item, and n more documents."""
     with tenant_context(firm):
         for item in handover.items.filter(result="pending").order_by("position")[:n]:
-            services.acceptance_item_check(
-                item=item,
-                passed=False,
-                checked_by=by,
-                rectification={"description": f"Fix {item.item}", "owner": by, "deadline": local_today(firm)},
-            )
+            fail_check(item, by, f"Fix {item.item}")
         for _ in range(n):
             services.handover_document_add(handover=handover, kind="other", upload=pdf(), uploaded_by=by)
 

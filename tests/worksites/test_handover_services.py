@@ -3,6 +3,7 @@ completion."""
 
 from datetime import date, timedelta
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -55,6 +56,15 @@ def pass_all(handover, by):
         services.acceptance_item_check(item=item, passed=True, checked_by=by)
 
 
+def fail_check(item, by, description, *, owner=None, deadline=None, note=""):
+    """``by`` fails the check with its rectification item, owned by ``owner`` (else ``by``) and due by
+    ``deadline`` (else today)."""
+    rectification = {"description": description, "owner": owner or by, "deadline": deadline or firm_today()}
+    return services.acceptance_item_check(
+        item=item, passed=False, checked_by=by, note=note, rectification=rectification
+    )
+
+
 def add_required_documents(handover, by):
     for kind in HandoverDocument.REQUIRED_KINDS:
         services.handover_document_add(handover=handover, kind=kind, upload=pdf(), uploaded_by=by)
@@ -88,6 +98,16 @@ def test_the_default_checklist_is_written_in_the_firms_language_and_seeded_once(
         assert any("seals" in t.item for t in checklist)
         services.acceptance_template_get()
         assert AcceptanceItemTemplate.objects.count() == len(checklist)
+
+
+def test_a_checklist_another_request_seeded_a_moment_ago_is_read_not_doubled(firm):
+    theirs = services.acceptance_template_get()
+    manager = AcceptanceItemTemplate.objects
+    # This request read no checklist just before the other one saved its copy.
+    with mock.patch.object(manager, "all", side_effect=[manager.none(), manager.all()]) as reads:
+        ours = services.acceptance_template_get()
+    assert reads.call_count == 2 and ours == theirs
+    assert AcceptanceItemTemplate.objects.count() == len(services.DEFAULT_CHECKLIST)
 
 
 def test_an_edited_checklist_shapes_the_next_handover_only(firm, foreman):
@@ -152,13 +172,7 @@ def test_the_owner_must_be_staff_who_can_fix_and_the_deadline_not_past(firm, fir
             )
         assert field in refused.value.message_dict
     assert not RectificationItem.objects.exists()
-    services.acceptance_item_check(
-        item=item,
-        passed=False,
-        checked_by=foreman,
-        note="Draught at the bathroom window",
-        rectification={"description": "Re-seal the window", "owner": foreman, "deadline": today},
-    )
+    fail_check(item, foreman, "Re-seal the window", deadline=today, note="Draught at the bathroom window")
     rectification = RectificationItem.objects.get()
     assert (rectification.acceptance_item, rectification.owner, rectification.deadline) == (item, foreman, today)
     item.refresh_from_db()
@@ -170,12 +184,7 @@ def test_rectification_fix_and_recheck(firm, foreman):
     handover = services.handover_start(worksite=open_worksite(), started_by=foreman)
     item = handover.items.first()
     today = firm_today()
-    services.acceptance_item_check(
-        item=item,
-        passed=False,
-        checked_by=qc,
-        rectification={"description": "Tiles hollow by the door", "owner": foreman, "deadline": today},
-    )
+    fail_check(item, qc, "Tiles hollow by the door", owner=foreman, deadline=today)
     rectification = RectificationItem.objects.get()
     with pytest.raises(ValidationError):
         services.acceptance_item_check(item=item, passed=True, checked_by=qc)  # passes through the re-check
@@ -213,12 +222,7 @@ def test_a_check_passes_only_when_all_its_rectification_items_close(firm, forema
     handover = services.handover_start(worksite=open_worksite(), started_by=foreman)
     item = handover.items.first()
     today = firm_today()
-    services.acceptance_item_check(
-        item=item,
-        passed=False,
-        checked_by=foreman,
-        rectification={"description": "Crack by the window", "owner": foreman, "deadline": today},
-    )
+    fail_check(item, foreman, "Crack by the window", deadline=today)
     second = services.rectification_item_create(
         handover=handover, description="Crack over the door", owner=foreman, deadline=today, acceptance_item=item
     )
@@ -291,12 +295,7 @@ def test_completion_is_refused_with_every_reason(firm, foreman):
     items = list(handover.items.order_by("position"))
     for item in items[1:]:
         services.acceptance_item_check(item=item, passed=True, checked_by=foreman)
-    services.acceptance_item_check(
-        item=items[0],
-        passed=False,
-        checked_by=foreman,
-        rectification={"description": "Re-paint the hall ceiling", "owner": foreman, "deadline": firm_today()},
-    )
+    fail_check(items[0], foreman, "Re-paint the hall ceiling")
     add_required_documents(handover, foreman)
     with translation.override("en"), pytest.raises(ValidationError) as refused:
         services.handover_complete(handover=handover, completed_by=foreman)

@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from renocrm.outbox.models import Notification
 from renocrm.tenancy.context import tenant_context
@@ -80,6 +82,15 @@ def test_the_owner_who_is_also_the_project_manager_gets_one_message(firm_a):
     assert [n[2] for n in notifications(firm_a)] == ["foreman@example.com"]
 
 
+def test_the_raised_items_are_marked_in_one_update_however_many(firm_a):
+    for day in (1, 2, 3):
+        overdue_item(firm_a, deadline=date(2027, 3, day))
+    with CaptureQueriesContext(connection) as queries:
+        assert sweep(firm_a, date(2027, 3, 10)) == 3
+    marks = [q for q in queries.captured_queries if q["sql"].startswith('UPDATE "worksites_rectificationitem"')]
+    assert len(marks) == 1
+
+
 def test_a_failed_recheck_sets_a_new_deadline_that_is_raised_again(firm_a):
     owner = member(firm_a, email="owner@example.com")
     qc = member(firm_a, role="qc")
@@ -141,8 +152,10 @@ def test_the_message_is_in_the_firms_language(firm_a, language):
     firm_a.language = language
     firm_a.save()
     overdue_item(firm_a, deadline=date(2027, 3, 1))
+    overdue_item(firm_a, deadline=date(2027, 3, 9))
     sweep(firm_a, date(2027, 3, 10))
     with tenant_context(firm_a):
-        message = Notification.objects.get()
+        message, yesterdays = Notification.objects.order_by("id")
     assert message.subject.startswith("Rectification item overdue")
     assert "9 days late" in message.body and "2027-03-01" in message.body
+    assert "(1 day late)" in yesterdays.body

@@ -41,12 +41,6 @@ def foreman(firm_a):
 
 
 @pytest.fixture
-def api(client, partner):
-    client.defaults.update(partner.headers, HTTP_ACCEPT_LANGUAGE="en")
-    return client
-
-
-@pytest.fixture
 def worksite(firm_a):
     with tenant_context(firm_a):
         return schedule.worksite_open(contract=signed_contract())

@@ -15,6 +15,7 @@ from renocrm.tenancy.context import tenant_context
 from renocrm.tenancy.time import firm_today
 from tests.contracts.test_services import signed_contract
 from tests.factories import MembershipFactory
+from tests.worksites.factories import PortalLinkFactory
 from worksites.models import Inspection, MaterialArrival, Signoff, SitePatrol, SiteProblem
 from worksites.services import inspections as services
 from worksites.services import schedule
@@ -259,41 +260,57 @@ def test_another_firms_records_are_404_on_every_action(worksite, firm_a, firm_b)
 
 
 def fill(worksite, qc_user, n):
+    """n of everything the site page lists, in each of its states: inspections on a phase with the QC's
+    sign-off (all but the last failed), deliveries signed by QC and every other one by the homeowner through
+    the portal, patrols, and problems on a phase awaiting the choice, chosen or resolved in turn."""
     with tenant_context(worksite.tenant):
-        for n_kind in range(n):
-            kind = list(Inspection.Kind)[n_kind % len(Inspection.Kind)]
-            inspection = services.inspection_schedule(worksite=worksite, kind=kind, created_by=qc_user)
+        phase = worksite.phases.first()
+        link = PortalLinkFactory(worksite=worksite)
+        kinds = list(Inspection.Kind)
+        for i in range(n):
+            inspection = services.inspection_schedule(
+                worksite=worksite, kind=kinds[i % len(kinds)], created_by=qc_user, phase=phase
+            )
             services.inspection_sign(inspection=inspection, role="qc_inspector", signed_name="", user=qc_user)
-            # Failed, so the next round may schedule the same kind again.
-            services.inspection_record_result(inspection=inspection, passed=False, findings="x", decided_by=qc_user)
-        for _ in range(n):
+            if i < n - 1:  # failed, so a later one may be of the same kind
+                services.inspection_record_result(inspection=inspection, passed=False, findings="x", decided_by=qc_user)
             arrival = services.material_arrival_record(
                 worksite=worksite, material="Tiles", quantity=1, unit="m²", arrived_on=firm_today(), recorded_by=None
             )
             services.material_arrival_sign(arrival=arrival, role="qc_inspector", signed_name="", user=qc_user)
+            if i % 2:
+                services.material_arrival_sign(arrival=arrival, role="homeowner", signed_name="王芳", portal_link=link)
             services.site_patrol_record(
                 worksite=worksite, role="qc_inspector", patrolled_on=firm_today(), findings="ok", patrolled_by=qc_user
             )
             problem = services.site_problem_raise(
-                worksite=worksite, title="Pillar", raised_by=qc_user, solutions=SOLUTIONS
+                worksite=worksite, title="Pillar", raised_by=qc_user, solutions=SOLUTIONS, phase=phase
             )
-            services.site_problem_choose(
-                problem=problem, solution=problem.solutions.first(), chosen_name="王芳", user=qc_user
-            )
+            if i % 3:
+                services.site_problem_choose(
+                    problem=problem, solution=problem.solutions.first(), chosen_name="王芳", user=qc_user
+                )
+            if i % 3 == 2:
+                services.site_problem_resolve(problem=problem)
 
 
 def test_the_site_page_query_count_does_not_grow_with_rows(qc, worksite, firm_a):
-    url = f"/worksites/{worksite.pk}/site/"
+    with tenant_context(firm_a):
+        larger = schedule.worksite_open(contract=signed_contract(number="HT-002"))
 
-    def queries():
+    def queries(site):
         with CaptureQueriesContext(connection) as captured:
-            response = qc.get(url)
+            response = qc.get(f"/worksites/{site.pk}/site/")
         assert response.status_code == 200
         return len(captured.captured_queries), response
 
     fill(worksite, qc.user, 1)
-    few, _ = queries()
-    fill(worksite, qc.user, 4)
-    many, response = queries()
+    fill(larger, qc.user, 5)
+    few, _ = queries(worksite)
+    many, response = queries(larger)
     assert len(response.context["inspections"]) == 5 and len(response.context["problems"]) == 5
+    assert len(response.context["material_arrivals"]) == 5 and len(response.context["patrols"]) == 5
+    assert {i.result for i in response.context["inspections"]} == {"failed", "pending"}
+    assert {a.status for a in response.context["material_arrivals"]} == {"awaiting", "accepted"}
+    assert {p.status for p in response.context["problems"]} == {"awaiting_choice", "chosen", "resolved"}
     assert many == few, f"{few} queries with one row of each, {many} with five"

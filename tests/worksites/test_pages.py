@@ -95,23 +95,34 @@ def test_template_is_edited_by_the_admin_only(client, foreman, firm_a):
     client.force_login(MembershipFactory(tenant=firm_a, role="admin").user)
     bad = client.post("/worksites/template/", post)
     assert bad.context["formset"].forms[1].errors["duration_days"]
+    emptied = {**post, "phases-TOTAL_FORMS": "0"}
+    refused = client.post("/worksites/template/", emptied, HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 200
+    assert refused.context["formset"].non_form_errors() == ["A schedule needs at least one phase."]
     post["phases-1-duration_days"] = "6"
     assert client.post("/worksites/template/", post).status_code == 302
     with tenant_context(firm_a):
         assert [(t.name, t.duration_days) for t in PhaseTemplate.objects.all()] == [("拆改", 4), ("油漆", 6)]
 
 
-def test_list_filters_by_current_phase_and_keeps_its_query_count(foreman, firm_a, django_assert_max_num_queries):
-    with tenant_context(firm_a):
+def get_with_one_then_six_worksites(client, path, firm, django_assert_max_num_queries, **headers):
+    """GET ``path`` with one worksite (its first phase done), then with five more: the second GET may not
+    take more queries than the first. Returns the first worksite and the second answer."""
+    with tenant_context(firm):
         first = open_worksite(number="HT-0")
         services.phase_complete(phase=first.phases.get(position=1), on=date(2026, 12, 1))
     with django_assert_max_num_queries(30) as counted:
-        foreman.get("/worksites/")
-    with tenant_context(firm_a):
+        client.get(path)
+    with tenant_context(firm):
         for n in range(1, 6):
             open_worksite(number=f"HT-{n}")
     with django_assert_max_num_queries(len(counted.captured_queries)):
-        page = foreman.get("/worksites/")
+        page = client.get(path, **headers)
+    return first, page
+
+
+def test_list_filters_by_current_phase_and_keeps_its_query_count(foreman, firm_a, django_assert_max_num_queries):
+    first, page = get_with_one_then_six_worksites(foreman, "/worksites/", firm_a, django_assert_max_num_queries)
     assert len(page.context["worksites"]) == 6
     filtered = foreman.get("/worksites/", {"phase": "demolition"}).context["worksites"]
     assert [w.pk for w in filtered] == [first.pk]
@@ -121,17 +132,11 @@ def test_list_filters_by_current_phase_and_keeps_its_query_count(foreman, firm_a
 def test_board_puts_each_worksite_in_its_current_phase_column_with_constant_queries(
     foreman, firm_a, django_assert_max_num_queries
 ):
+    first, page = get_with_one_then_six_worksites(
+        foreman, "/worksites/board/", firm_a, django_assert_max_num_queries, HTTP_ACCEPT_LANGUAGE="en"
+    )
     with tenant_context(firm_a):
-        first = open_worksite(number="HT-0")
-        services.phase_complete(phase=first.phases.get(position=1), on=date(2026, 12, 1))
         name = first.project.name
-    with django_assert_max_num_queries(30) as counted:
-        foreman.get("/worksites/board/")
-    with tenant_context(firm_a):
-        for n in range(1, 6):
-            open_worksite(number=f"HT-{n}")
-    with django_assert_max_num_queries(len(counted.captured_queries)):
-        page = foreman.get("/worksites/board/", HTTP_ACCEPT_LANGUAGE="en")
     columns = {column.kind: column for column in page.context["columns"]}
     assert [column.kind for column in page.context["columns"]][:2] == ["technical_handover", "demolition"]
     assert [w.pk for w in columns["demolition"].worksites] == [first.pk]

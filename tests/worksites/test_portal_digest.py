@@ -3,6 +3,7 @@
 import re
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 import time_machine
 from django.core import signing
 from django.utils import timezone
@@ -12,7 +13,7 @@ from renocrm.outbox.models import Notification
 from renocrm.tenancy.context import tenant_context
 from tests.factories import TenantFactory
 from tests.worksites.factories import PortalLinkFactory, ProgressUpdateFactory
-from tests.worksites.test_portal_services import portal_worksite
+from tests.worksites.test_portal_services import portal_worksite, still_clock  # noqa: F401 — the fixture
 from worksites.models import PortalLink, Worksite
 from worksites.services import portal as services
 from worksites.tasks import portal as tasks
@@ -73,6 +74,7 @@ def test_only_worksites_in_progress_get_a_digest(firm_a):
         assert [d.idempotency_key for d in digests()] == [f"weekly-digest:{running.pk}:2026-W50"]
 
 
+@pytest.mark.usefixtures("still_clock")
 def test_the_digest_tells_the_week_and_carries_a_portal_link(firm_a, django_capture_on_commit_callbacks):
     firm_a.language = "en"
     firm_a.save()

@@ -22,7 +22,12 @@ from tests.worksites.factories import (
     ProgressUpdateFactory,
     SiteProblemFactory,
 )
-from tests.worksites.test_portal_services import CUSTOMER, PROJECT, portal_worksite
+from tests.worksites.test_portal_services import (
+    CUSTOMER,
+    PROJECT,
+    portal_worksite,
+    still_clock,  # noqa: F401 — the fixture
+)
 from worksites.models import Inspection, MaterialArrival, Phase, PortalAction, PortalLink, Signoff, SiteProblem
 from worksites.services import portal as services
 
@@ -316,6 +321,22 @@ def test_the_progress_page_keeps_its_query_count(homeowner, site, firm_a, django
     assert len(page.context["updates"]) == 7
 
 
+def test_the_documents_page_keeps_its_query_count(homeowner, site, firm_a, django_assert_max_num_queries):
+    worksite, link = site
+    with tenant_context(firm_a):
+        handover = HandoverFactory(worksite=worksite)
+        HandoverDocumentFactory(handover=handover)
+    homeowner.get(portal_url(link, "documents"))
+    with django_assert_max_num_queries(40) as small:
+        homeowner.get(portal_url(link, "documents"))
+    with tenant_context(firm_a):
+        for _ in range(5):
+            HandoverDocumentFactory(handover=handover)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        page = homeowner.get(portal_url(link, "documents"))
+    assert len(page.context["documents"]) == 6
+
+
 # Staff ----------------------------------------------------------------------------------------------------------
 
 
@@ -325,6 +346,7 @@ def designer(client, firm_a):
     return client
 
 
+@pytest.mark.usefixtures("still_clock")
 def test_staff_create_and_send_by_sms_then_revoke_and_the_link_stops_at_once(
     designer, homeowner, site, firm_a, django_capture_on_commit_callbacks
 ):

@@ -6,6 +6,8 @@ import pytest
 import time_machine
 from django.core import mail, signing
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from renocrm.audit.models import AuditEvent
@@ -70,14 +72,28 @@ def portal_worksite(*, project=PROJECT, customer=CUSTOMER, mobile="13800138000",
     return worksite
 
 
+@pytest.fixture
+def still_clock():
+    """A token is time-stamped to the second, so a URL built after a link was sent matches the one sent only
+    while the clock stands still."""
+    with time_machine.travel(timezone.now(), tick=False):
+        yield
+
+
+@pytest.mark.usefixtures("still_clock")
 def test_a_link_opens_in_its_firm_and_records_the_opening_once_an_hour(firm_a):
     with tenant_context(firm_a):
         link = services.portal_link_create(worksite=portal_worksite(), created_by=None)
         token = services.portal_link_token(link)
     assert services.portal_link_url(link) == f"/portal/{token}/"
-    for _ in range(3):
-        with services.open_link(token, ip_address="203.0.113.9", user_agent="Phone") as (opened, problem):
+    for opening in range(3):
+        with (
+            CaptureQueriesContext(connection) as queries,
+            services.open_link(token, ip_address="203.0.113.9", user_agent="Phone") as (opened, problem),
+        ):
             assert problem is None and opened.pk == link.pk and opened.tenant == firm_a
+        writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(("UPDATE", "INSERT"))]
+        assert writes if opening == 0 else not writes  # within the hour, opening again writes nothing
     with tenant_context(firm_a):
         opened = PortalAction.objects.get()
         assert (opened.action, opened.ip_address, opened.user_agent) == ("opened", "203.0.113.9", "Phone")
@@ -135,6 +151,7 @@ def test_a_link_lasts_one_to_365_days(firm_a):
         assert timedelta(days=6, hours=23) < link.expires_at - timezone.now() <= timedelta(days=7)
 
 
+@pytest.mark.usefixtures("still_clock")
 def test_sending_by_sms_once_per_recipient_in_the_firms_language(firm_a, django_capture_on_commit_callbacks):
     sms.outbox.clear()
     with tenant_context(firm_a):
@@ -157,6 +174,7 @@ def test_sending_by_sms_once_per_recipient_in_the_firms_language(firm_a, django_
     assert "有效期至" in message.body or "valid until" in message.body
 
 
+@pytest.mark.usefixtures("still_clock")
 def test_sending_by_email_in_english_for_an_english_firm(firm_a, django_capture_on_commit_callbacks):
     firm_a.language = "en"
     firm_a.save()

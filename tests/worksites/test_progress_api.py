@@ -20,19 +20,6 @@ from worksites.models import PhaseKind, ProgressMedia, ProgressUpdate, Worksite
 URL = "/api/v1/progress-updates/"
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def api(client, partner):
-    """Firm A's all-scope partner key."""
-    client.defaults.update(partner.headers)
-    return client
-
-
 @pytest.fixture
 def reader(firm_a):
     """A partner key of firm A that may only read worksites."""

@@ -15,12 +15,6 @@ from tests.worksites.test_progress_services import gps_photo, not_a_photo, store
 from worksites.models import PhaseKind, ProgressMedia, ProgressUpdate, Worksite
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
 @pytest.fixture
 def foreman(client, firm_a):
     membership = MembershipFactory(tenant=firm_a, role="project_manager")

@@ -20,12 +20,6 @@ from worksites.selectors.progress import progress_current_phase, progress_feed, 
 from worksites.services import progress as services
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
 def stored_files(root: Path) -> list[Path]:
     return [path for path in root.rglob("*") if path.is_file()]
 

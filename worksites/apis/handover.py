@@ -3,12 +3,10 @@ checking an item, fixing and re-checking rectification items, uploading document
 
 import django_filters
 from django.db.models import Prefetch
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.response import Response
 
 from renocrm.api.views import (
     FirmListCreateRetrieveViewSet,
@@ -16,18 +14,15 @@ from renocrm.api.views import (
     FirmRelatedField,
     acting_user,
     call_service,
+    service_response,
+    validated_data,
 )
 from renocrm.media import media_url
 from renocrm.tenancy.time import firm_today
-from worksites.apis.schedule import FirmMemberField, _named_enum, _valid
+from worksites.apis.schedule import FirmIdField, FirmMemberField
 from worksites.models import AcceptanceItem, Handover, HandoverDocument, RectificationItem, Worksite
 from worksites.selectors import handover as selectors
 from worksites.services import handover as services
-
-HandoverStatusField = _named_enum(Handover.Status, "HandoverStatusEnum")
-AcceptanceResultField = _named_enum(AcceptanceItem.Result, "AcceptanceItemResultEnum")
-RectificationStatusField = _named_enum(RectificationItem.Status, "RectificationItemStatusEnum")
-DocumentKindField = _named_enum(HandoverDocument.Kind, "HandoverDocumentKindEnum")
 
 
 def _today(context) -> object:
@@ -41,8 +36,6 @@ def _today(context) -> object:
 
 
 class AcceptanceItemSerializer(serializers.ModelSerializer):
-    result = AcceptanceResultField(read_only=True)
-
     class Meta:
         model = AcceptanceItem
         fields = ["id", "handover", "position", "area", "item", "result", "note", "checked_at", "checked_by"]
@@ -55,7 +48,6 @@ class RectificationItemSerializer(serializers.ModelSerializer):
     owner = FirmMemberField(help_text="User id of the staff member who puts it right.")
     worksite = serializers.IntegerField(source="handover.worksite_id", read_only=True)
     owner_name = serializers.CharField(source="owner", read_only=True)
-    status = RectificationStatusField(read_only=True)
     overdue = serializers.SerializerMethodField(help_text="Open and past its deadline in the firm's time zone.")
 
     class Meta:
@@ -97,7 +89,6 @@ class RectificationItemSerializer(serializers.ModelSerializer):
 
 
 class HandoverDocumentSerializer(serializers.ModelSerializer):
-    kind = DocumentKindField(read_only=True)
     file_url = serializers.SerializerMethodField(help_text="A signed link, valid for a few hours.")
 
     class Meta:
@@ -123,7 +114,6 @@ class HandoverDocumentSerializer(serializers.ModelSerializer):
 
 
 class HandoverSerializer(serializers.ModelSerializer):
-    status = HandoverStatusField(read_only=True)
     items = AcceptanceItemSerializer(many=True, read_only=True)
     rectification_items = RectificationItemSerializer(many=True, read_only=True)
     documents = HandoverDocumentSerializer(many=True, read_only=True)
@@ -147,18 +137,13 @@ class HandoverSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.ListField(child=DocumentKindField()))
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=HandoverDocument.Kind.choices)))
     def get_missing_documents(self, handover) -> list[str]:
         kinds = selectors.handover_documents_missing(handover=handover, documents=list(handover.documents.all()))
         return [str(kind) for kind in kinds]
 
 
 # Input -------------------------------------------------------------------------------------------------------
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class FirmIdField(FirmRelatedField):
-    """A firm-owned row's id in a serializer without a model (typed for the schema)."""
 
 
 class HandoverStartSerializer(serializers.Serializer):
@@ -172,9 +157,9 @@ class HandoverCompleteSerializer(serializers.Serializer):
 
 
 class HandoverDocumentUploadSerializer(serializers.Serializer):
-    kind = DocumentKindField()
+    kind = serializers.ChoiceField(choices=HandoverDocument.Kind.choices)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    file = serializers.FileField(help_text="A PDF or a photo (JPEG, PNG, WebP).")
+    file = serializers.FileField(source="upload", help_text="A PDF or a photo (JPEG, PNG, WebP).")
 
 
 class FailedCheckRectificationSerializer(serializers.Serializer):
@@ -200,14 +185,6 @@ class RectificationRecheckSerializer(serializers.Serializer):
 # Viewsets ----------------------------------------------------------------------------------------------------
 
 
-def _with_contents(queryset):
-    return queryset.prefetch_related(
-        Prefetch("items", queryset=AcceptanceItem.objects.order_by("position")),
-        Prefetch("rectification_items", queryset=RectificationItem.objects.select_related("owner").order_by("id")),
-        Prefetch("documents", queryset=HandoverDocument.objects.order_by("kind", "id")),
-    )
-
-
 class HandoverViewSet(FirmListCreateRetrieveViewSet):
     """One handover per worksite. Creating one starts the acceptance with the firm's checklist (starting it
     again returns the one there is, 200)."""
@@ -218,48 +195,50 @@ class HandoverViewSet(FirmListCreateRetrieveViewSet):
     filterset_fields = {"worksite": ["exact"], "status": ["exact"], "handed_over_on": ["gte", "lte"]}
 
     def scope_queryset(self, queryset):
-        return _with_contents(queryset)
-
-    def _fresh(self, handover):
-        return HandoverSerializer(
-            _with_contents(Handover.objects.all()).get(pk=handover.pk), context=self.get_serializer_context()
+        return queryset.prefetch_related(
+            Prefetch("items", queryset=AcceptanceItem.objects.order_by("position")),
+            Prefetch("rectification_items", queryset=RectificationItem.objects.select_related("owner").order_by("id")),
+            Prefetch("documents", queryset=HandoverDocument.objects.order_by("kind", "id")),
         )
 
     @extend_schema(request=HandoverStartSerializer, responses={200: HandoverSerializer, 201: HandoverSerializer})
     def create(self, request, *args, **kwargs):
-        data = _valid(HandoverStartSerializer, request)
+        data = validated_data(HandoverStartSerializer, request)
         existed = Handover.objects.filter(worksite=data["worksite"]).exists()
-        handover = call_service(services.handover_start, worksite=data["worksite"], started_by=acting_user(request))
-        return Response(self._fresh(handover).data, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+        return service_response(
+            self,
+            services.handover_start,
+            reload=True,
+            status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
+            worksite=data["worksite"],
+            started_by=acting_user(request),
+        )
 
     @extend_schema(request=HandoverCompleteSerializer, responses=HandoverSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        handover = self.get_object()
-        data = _valid(HandoverCompleteSerializer, request)
-        handover = call_service(
-            services.handover_complete, handover=handover, completed_by=acting_user(request), on=data.get("on")
+        return service_response(
+            self,
+            services.handover_complete,
+            input=HandoverCompleteSerializer,
+            reload=True,
+            handover=self.get_object(),
+            completed_by=acting_user(request),
         )
-        return Response(self._fresh(handover).data)
 
     @extend_schema(
         request={"multipart/form-data": HandoverDocumentUploadSerializer}, responses={201: HandoverDocumentSerializer}
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def documents(self, request, pk=None):
-        handover = self.get_object()
-        data = _valid(HandoverDocumentUploadSerializer, request)
-        document = call_service(
+        return service_response(
+            self,
             services.handover_document_add,
-            handover=handover,
-            kind=data["kind"],
-            upload=data["file"],
-            uploaded_by=acting_user(request),
-            title=data["title"],
-        )
-        return Response(
-            HandoverDocumentSerializer(document, context=self.get_serializer_context()).data,
+            input=HandoverDocumentUploadSerializer,
+            output=HandoverDocumentSerializer,
             status=status.HTTP_201_CREATED,
+            handover=self.get_object(),
+            uploaded_by=acting_user(request),
         )
 
 
@@ -296,31 +275,22 @@ class RectificationItemViewSet(FirmListCreateRetrieveViewSet):
     def perform_create(self, serializer):
         serializer.instance = call_service(services.rectification_item_create, **serializer.validated_data)
 
-    def _out(self, item):
-        return Response(
-            RectificationItemSerializer(self.get_queryset().get(pk=item.pk), context=self.get_serializer_context()).data
-        )
-
     @extend_schema(request=None, responses=RectificationItemSerializer)
     @action(detail=True, methods=["post"])
     def fixed(self, request, pk=None):
-        item = self.get_object()
-        return self._out(call_service(services.rectification_item_mark_fixed, item=item))
+        return service_response(self, services.rectification_item_mark_fixed, reload=True, item=self.get_object())
 
     @extend_schema(request=RectificationRecheckSerializer, responses=RectificationItemSerializer)
     @action(detail=True, methods=["post"])
     def recheck(self, request, pk=None):
-        item = self.get_object()
-        data = _valid(RectificationRecheckSerializer, request)
-        item = call_service(
+        return service_response(
+            self,
             services.rectification_item_recheck,
-            item=item,
-            passed=data["passed"],
+            input=RectificationRecheckSerializer,
+            reload=True,
+            item=self.get_object(),
             rechecked_by=acting_user(request),
-            note=data["note"],
-            new_deadline=data.get("new_deadline"),
         )
-        return self._out(item)
 
 
 class AcceptanceItemFilter(django_filters.FilterSet):
@@ -342,22 +312,10 @@ class AcceptanceItemViewSet(FirmReadOnlyViewSet):
     @extend_schema(request=AcceptanceCheckSerializer, responses=AcceptanceItemSerializer)
     @action(detail=True, methods=["post"])
     def check(self, request, pk=None):
-        item = self.get_object()
-        data = _valid(AcceptanceCheckSerializer, request)
-        item = call_service(
+        return service_response(
+            self,
             services.acceptance_item_check,
-            item=item,
-            passed=data["passed"],
+            input=AcceptanceCheckSerializer,
+            item=self.get_object(),
             checked_by=acting_user(request),
-            note=data["note"],
-            rectification=data.get("rectification"),
         )
-        return Response(AcceptanceItemSerializer(item, context=self.get_serializer_context()).data)
-
-
-# (router prefix, viewset, basename) of this part's API routes; api_urls.py registers them.
-ROUTES = [
-    ("handovers", HandoverViewSet, "handover"),
-    ("rectification-items", RectificationItemViewSet, "rectification-item"),
-    ("acceptance-items", AcceptanceItemViewSet, "acceptance-item"),
-]

@@ -1,15 +1,19 @@
 from decimal import Decimal
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.response import Response
 
-from renocrm.api.views import FirmListCreateRetrieveViewSet, FirmRelatedField, acting_user, call_service
+from renocrm.api.views import (
+    FirmListCreateRetrieveViewSet,
+    FirmRelatedField,
+    acting_user,
+    call_service,
+    service_response,
+)
 from renocrm.media import media_url
-from worksites.apis.schedule import _named_enum
+from worksites.apis.schedule import FirmIdField
 from worksites.models import (
     Inspection,
     MaterialArrival,
@@ -23,16 +27,8 @@ from worksites.models import (
 )
 from worksites.services import inspections as services
 
-SignoffRoleField = _named_enum(SignoffRole, "SignoffRoleEnum")
-InspectionKindField = _named_enum(Inspection.Kind, "InspectionKindEnum")
-InspectionResultField = _named_enum(Inspection.Result, "InspectionResultEnum")
-MaterialArrivalStatusField = _named_enum(MaterialArrival.Status, "MaterialArrivalStatusEnum")
-SitePatrolRoleField = _named_enum(SitePatrol.Role, "SitePatrolRoleEnum")
-SiteProblemStatusField = _named_enum(SiteProblem.Status, "SiteProblemStatusEnum")
-
 
 class SignoffSerializer(serializers.ModelSerializer):
-    role = SignoffRoleField(read_only=True)
     via_portal = serializers.SerializerMethodField(help_text="Signed by the homeowner through their portal link.")
 
     class Meta:
@@ -45,13 +41,7 @@ class SignoffSerializer(serializers.ModelSerializer):
 
 
 # The schema of a method field listing parties: an array of the sign-off role enum.
-_roles = extend_schema_field(serializers.ListField(child=SignoffRoleField()))
-
-
-def _valid(serializer_class, request):
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+_roles = extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=SignoffRole.choices)))
 
 
 # Inspections -----------------------------------------------------------------------------------------------
@@ -60,8 +50,6 @@ def _valid(serializer_class, request):
 class InspectionSerializer(serializers.ModelSerializer):
     worksite = FirmRelatedField(model=Worksite)
     phase = FirmRelatedField(model=Phase, required=False, allow_null=True)
-    kind = InspectionKindField()
-    result = InspectionResultField(read_only=True)
     required_signoffs = serializers.SerializerMethodField()
     missing_signoffs = serializers.SerializerMethodField()
     circuit_diagram_url = serializers.SerializerMethodField(help_text="A time-limited link to the diagram.")
@@ -104,7 +92,7 @@ class InspectionSerializer(serializers.ModelSerializer):
 
 
 class SignSerializer(serializers.Serializer):
-    role = SignoffRoleField()
+    role = serializers.ChoiceField(choices=SignoffRole.choices)
     signed_name = serializers.CharField(
         max_length=100,
         required=False,
@@ -124,7 +112,7 @@ class InspectionResultSerializer(serializers.Serializer):
 
 
 class CircuitDiagramSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="A photo (JPEG, PNG, WebP) or a PDF.")
+    file = serializers.FileField(source="upload", help_text="A photo (JPEG, PNG, WebP) or a PDF.")
 
 
 class InspectionViewSet(FirmListCreateRetrieveViewSet):
@@ -143,25 +131,29 @@ class InspectionViewSet(FirmListCreateRetrieveViewSet):
             services.inspection_schedule, created_by=acting_user(self.request), **serializer.validated_data
         )
 
-    def _answer(self, inspection):
-        fresh = self.scope_queryset(Inspection.objects.all()).get(pk=inspection.pk)
-        return Response(InspectionSerializer(fresh, context=self.get_serializer_context()).data)
-
     @extend_schema(request=InspectionSignSerializer, responses=InspectionSerializer)
     @action(detail=True, methods=["post"])
     def sign(self, request, pk=None):
-        inspection = self.get_object()
-        data = _valid(InspectionSignSerializer, request)
-        call_service(services.inspection_sign, inspection=inspection, user=acting_user(request), **data)
-        return self._answer(inspection)
+        return service_response(
+            self,
+            services.inspection_sign,
+            input=InspectionSignSerializer,
+            reload=True,
+            inspection=self.get_object(),
+            user=acting_user(request),
+        )
 
     @extend_schema(request=InspectionResultSerializer, responses=InspectionSerializer)
     @action(detail=True, methods=["post"])
     def result(self, request, pk=None):
-        inspection = self.get_object()
-        data = _valid(InspectionResultSerializer, request)
-        call_service(services.inspection_record_result, inspection=inspection, decided_by=acting_user(request), **data)
-        return self._answer(inspection)
+        return service_response(
+            self,
+            services.inspection_record_result,
+            input=InspectionResultSerializer,
+            reload=True,
+            inspection=self.get_object(),
+            decided_by=acting_user(request),
+        )
 
     @extend_schema(request={"multipart/form-data": CircuitDiagramSerializer}, responses=InspectionSerializer)
     @action(
@@ -171,10 +163,13 @@ class InspectionViewSet(FirmListCreateRetrieveViewSet):
         parser_classes=[MultiPartParser, FormParser],
     )
     def circuit_diagram(self, request, pk=None):
-        inspection = self.get_object()
-        data = _valid(CircuitDiagramSerializer, request)
-        call_service(services.inspection_attach_circuit_diagram, inspection=inspection, upload=data["file"])
-        return self._answer(inspection)
+        return service_response(
+            self,
+            services.inspection_attach_circuit_diagram,
+            input=CircuitDiagramSerializer,
+            reload=True,
+            inspection=self.get_object(),
+        )
 
 
 # Material arrivals ------------------------------------------------------------------------------------------
@@ -183,7 +178,6 @@ class InspectionViewSet(FirmListCreateRetrieveViewSet):
 class MaterialArrivalSerializer(serializers.ModelSerializer):
     worksite = FirmRelatedField(model=Worksite)
     quantity = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
-    status = MaterialArrivalStatusField(read_only=True)
     signoffs = SignoffSerializer(many=True, read_only=True)
 
     class Meta:
@@ -233,25 +227,29 @@ class MaterialArrivalViewSet(FirmListCreateRetrieveViewSet):
             services.material_arrival_record, recorded_by=acting_user(self.request), **serializer.validated_data
         )
 
-    def _answer(self, arrival):
-        fresh = self.scope_queryset(MaterialArrival.objects.all()).get(pk=arrival.pk)
-        return Response(MaterialArrivalSerializer(fresh).data)
-
     @extend_schema(request=SignSerializer, responses=MaterialArrivalSerializer)
     @action(detail=True, methods=["post"])
     def sign(self, request, pk=None):
-        arrival = self.get_object()
-        data = _valid(SignSerializer, request)
-        call_service(services.material_arrival_sign, arrival=arrival, user=acting_user(request), **data)
-        return self._answer(arrival)
+        return service_response(
+            self,
+            services.material_arrival_sign,
+            input=SignSerializer,
+            reload=True,
+            arrival=self.get_object(),
+            user=acting_user(request),
+        )
 
     @extend_schema(request=MaterialRejectSerializer, responses=MaterialArrivalSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        arrival = self.get_object()
-        data = _valid(MaterialRejectSerializer, request)
-        call_service(services.material_arrival_reject, arrival=arrival, user=acting_user(request), **data)
-        return self._answer(arrival)
+        return service_response(
+            self,
+            services.material_arrival_reject,
+            input=MaterialRejectSerializer,
+            reload=True,
+            arrival=self.get_object(),
+            user=acting_user(request),
+        )
 
 
 # Site patrols ------------------------------------------------------------------------------------------------
@@ -259,7 +257,6 @@ class MaterialArrivalViewSet(FirmListCreateRetrieveViewSet):
 
 class SitePatrolSerializer(serializers.ModelSerializer):
     worksite = FirmRelatedField(model=Worksite)
-    role = SitePatrolRoleField()
 
     class Meta:
         model = SitePatrol
@@ -297,7 +294,6 @@ class ProblemSolutionSerializer(serializers.ModelSerializer):
 class SiteProblemSerializer(serializers.ModelSerializer):
     worksite = FirmRelatedField(model=Worksite)
     phase = FirmRelatedField(model=Phase, required=False, allow_null=True)
-    status = SiteProblemStatusField(read_only=True)
     solutions = ProblemSolutionSerializer(many=True, help_text="At least two proposed solutions.")
     chosen_via_portal = serializers.SerializerMethodField()
 
@@ -334,16 +330,9 @@ class SiteProblemSerializer(serializers.ModelSerializer):
         return problem.chosen_via_id is not None
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class SolutionField(FirmRelatedField):
-    """A solution id of this firm; one of another problem is refused by the service."""
-
-    def __init__(self, **kwargs):
-        super().__init__(model=ProblemSolution, **kwargs)
-
-
 class ProblemChooseSerializer(serializers.Serializer):
-    solution = SolutionField(help_text="The id of one of this problem's solutions.")
+    # Any solution of this firm; one of another problem is refused by the service.
+    solution = FirmIdField(model=ProblemSolution, help_text="The id of one of this problem's solutions.")
     chosen_name = serializers.CharField(max_length=100, help_text="The homeowner who chose, as they signed.")
 
 
@@ -363,28 +352,19 @@ class SiteProblemViewSet(FirmListCreateRetrieveViewSet):
             services.site_problem_raise, raised_by=acting_user(self.request), **serializer.validated_data
         )
 
-    def _answer(self, problem):
-        return Response(SiteProblemSerializer(self.scope_queryset(SiteProblem.objects.all()).get(pk=problem.pk)).data)
-
     @extend_schema(request=ProblemChooseSerializer, responses=SiteProblemSerializer)
     @action(detail=True, methods=["post"])
     def choose(self, request, pk=None):
-        problem = self.get_object()
-        data = _valid(ProblemChooseSerializer, request)
-        call_service(services.site_problem_choose, problem=problem, user=acting_user(request), **data)
-        return self._answer(problem)
+        return service_response(
+            self,
+            services.site_problem_choose,
+            input=ProblemChooseSerializer,
+            reload=True,
+            problem=self.get_object(),
+            user=acting_user(request),
+        )
 
     @extend_schema(request=None, responses=SiteProblemSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        problem = call_service(services.site_problem_resolve, problem=self.get_object())
-        return self._answer(problem)
-
-
-# (router prefix, viewset, basename) of this part's API routes; api_urls.py registers them.
-ROUTES = [
-    ("inspections", InspectionViewSet, "inspection"),
-    ("material-arrivals", MaterialArrivalViewSet, "material-arrival"),
-    ("site-patrols", SitePatrolViewSet, "site-patrol"),
-    ("site-problems", SiteProblemViewSet, "site-problem"),
-]
+        return service_response(self, services.site_problem_resolve, reload=True, problem=self.get_object())

@@ -3,25 +3,16 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.response import Response
 
-from renocrm.api.views import FirmListCreateRetrieveViewSet, FirmRelatedField, acting_user, call_service
+from renocrm.api.views import FirmListCreateRetrieveViewSet, acting_user, service_response
 from renocrm.media import media_url
-from worksites.apis.schedule import PhaseKindField, _named_enum
-from worksites.models import Phase, ProgressMedia, ProgressUpdate, Worksite
+from worksites.apis.schedule import FirmIdField
+from worksites.models import Phase, PhaseKind, ProgressMedia, ProgressUpdate, Worksite
 from worksites.services import progress as services
 from worksites.services.progress import MAX_FILES
 
-ProgressMediaKindField = _named_enum(ProgressMedia.Kind, "ProgressMediaKindEnum")
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class FirmIdField(FirmRelatedField):
-    """An id of the current firm's row (typed for the schema: the input serializer has no model)."""
-
 
 class ProgressMediaSerializer(serializers.ModelSerializer):
-    kind = ProgressMediaKindField(read_only=True)
     url = serializers.SerializerMethodField(help_text="Signed link to the file; it stops working after a few hours.")
     thumbnail_url = serializers.SerializerMethodField(
         help_text="Signed link to a 480-pixel JPEG of a photo; null for a video or while it is being made."
@@ -53,7 +44,9 @@ class ProgressMediaSerializer(serializers.ModelSerializer):
 
 
 class ProgressUpdateSerializer(serializers.ModelSerializer):
-    phase_kind = PhaseKindField(source="phase.kind", read_only=True, allow_null=True)
+    phase_kind = serializers.ChoiceField(
+        choices=PhaseKind.choices, source="phase.kind", read_only=True, allow_null=True
+    )
     media = ProgressMediaSerializer(many=True, read_only=True)
 
     class Meta:
@@ -112,21 +105,22 @@ class ProgressUpdateViewSet(FirmListCreateRetrieveViewSet):
         "video, or is too large, refuses the whole post (400 on `files`, naming the file); nothing is stored.",
     )
     def create(self, request, *args, **kwargs):
-        data = ProgressPostSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        update = call_service(services.progress_post, posted_by=acting_user(request), **data.validated_data)
-        update = self.get_queryset().get(pk=update.pk)
-        return Response(ProgressUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
+        return service_response(
+            self,
+            services.progress_post,
+            input=ProgressPostSerializer,
+            reload=True,
+            status=status.HTTP_201_CREATED,
+            posted_by=acting_user(request),
+        )
 
     @extend_schema(request=ProgressVisibilitySerializer, responses=ProgressUpdateSerializer)
     @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser])
     def visibility(self, request, pk=None):
-        update = self.get_object()
-        data = ProgressVisibilitySerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        call_service(services.progress_update_set_visibility, update=update, visible=data.validated_data["visible"])
-        return Response(ProgressUpdateSerializer(self.get_object()).data)
-
-
-# (router prefix, viewset, basename) of this part's API routes; api_urls.py registers them.
-ROUTES = [("progress-updates", ProgressUpdateViewSet, "progress-update")]
+        return service_response(
+            self,
+            services.progress_update_set_visibility,
+            input=ProgressVisibilitySerializer,
+            reload=True,
+            update=self.get_object(),
+        )

@@ -1,4 +1,3 @@
-from django.db.models import Subquery
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
@@ -14,36 +13,34 @@ from renocrm.api.views import (
     FirmScopedMixin,
     acting_user,
     call_service,
+    service_response,
+    validated_data,
 )
 from renocrm.tenancy.context import require_current_tenant
 from worksites.models import Phase, PhaseKind, PhaseTemplate, TechnicalHandover, Worksite
 from worksites.selectors import schedule as selectors
 from worksites.services import schedule as services
 
-
-def _named_enum(choices, component_name):
-    """A choice field whose schema enum is its own component. "kind" and "status" name other choice sets in
-    other apps too, and the schema fails its warning check on the collision. (ENUM_NAME_OVERRIDES in the
-    settings would do the same; if these move there, plain fields will do.)"""
-
-    @extend_schema_field({"type": "string", "enum": list(choices.values)}, component_name=component_name)
-    class NamedChoiceField(serializers.ChoiceField):
-        def __init__(self, **kwargs):
-            super().__init__(choices=choices.choices, **kwargs)
-
-    return NamedChoiceField
+# Input fields the other parts' APIs share ------------------------------------------------------------------
 
 
-PhaseKindField = _named_enum(PhaseKind, "PhaseKindEnum")
-WorksiteStatusField = _named_enum(Worksite.Status, "WorksiteStatusEnum")
+@extend_schema_field(OpenApiTypes.INT)
+class FirmIdField(FirmRelatedField):
+    """An id of the current firm's row in an input serializer (typed for the schema: it has no model)."""
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class FirmMemberField(serializers.PrimaryKeyRelatedField):
+    """A user id resolved among the current firm's members only: anyone else "does not exist" (400)."""
+
+    def get_queryset(self):
+        return User.objects.filter(memberships__tenant=require_current_tenant())
 
 
 # Phases ---------------------------------------------------------------------------------------------------
 
 
 class PhaseSerializer(serializers.ModelSerializer):
-    kind = PhaseKindField(read_only=True)
-
     class Meta:
         model = Phase
         fields = [
@@ -94,30 +91,24 @@ class PhaseViewSet(FirmReadOnlyViewSet):
     @extend_schema(request=PhaseStartSerializer, responses=PhaseSerializer)
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
-        phase = self.get_object()
-        data = _valid(PhaseStartSerializer, request)
-        return Response(PhaseSerializer(call_service(services.phase_start, phase=phase, **data)).data)
+        return service_response(self, services.phase_start, input=PhaseStartSerializer, phase=self.get_object())
 
     @extend_schema(request=PhaseCompleteSerializer, responses=PhaseSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        phase = self.get_object()
-        data = _valid(PhaseCompleteSerializer, request)
-        return Response(PhaseSerializer(call_service(services.phase_complete, phase=phase, **data)).data)
+        return service_response(self, services.phase_complete, input=PhaseCompleteSerializer, phase=self.get_object())
 
     @extend_schema(request=PhaseAcceptSerializer, responses=PhaseSerializer)
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        phase = self.get_object()
-        data = _valid(PhaseAcceptSerializer, request)
-        return Response(PhaseSerializer(call_service(services.phase_accept, phase=phase, **data)).data)
+        return service_response(self, services.phase_accept, input=PhaseAcceptSerializer, phase=self.get_object())
 
     @extend_schema(request=PhaseRescheduleSerializer, responses=PhaseSerializer)
     @action(detail=True, methods=["post"])
     def reschedule(self, request, pk=None):
-        phase = self.get_object()
-        data = _valid(PhaseRescheduleSerializer, request)
-        return Response(PhaseSerializer(call_service(services.phase_reschedule, phase=phase, **data)).data)
+        return service_response(
+            self, services.phase_reschedule, input=PhaseRescheduleSerializer, phase=self.get_object()
+        )
 
 
 # Worksites ------------------------------------------------------------------------------------------------
@@ -125,10 +116,11 @@ class PhaseViewSet(FirmReadOnlyViewSet):
 
 class WorksiteSerializer(serializers.ModelSerializer):
     customer_name = serializers.CharField(source="project.customer.name", read_only=True)
-    status = WorksiteStatusField(read_only=True)
     # Annotated by the viewset: the first phase not yet finished, in schedule order.
     current_phase = serializers.CharField(read_only=True, allow_null=True)
-    current_phase_kind = PhaseKindField(source="current_kind", read_only=True, allow_null=True)
+    current_phase_kind = serializers.ChoiceField(
+        choices=PhaseKind.choices, source="current_kind", read_only=True, allow_null=True
+    )
     current_phase_planned_end = serializers.DateField(source="current_planned_end", read_only=True, allow_null=True)
 
     class Meta:
@@ -158,14 +150,6 @@ class WorksiteDetailSerializer(WorksiteSerializer):
         read_only_fields = fields
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class FirmMemberField(serializers.PrimaryKeyRelatedField):
-    """A user id resolved among the current firm's members only: anyone else "does not exist" (400)."""
-
-    def get_queryset(self):
-        return User.objects.filter(memberships__tenant=require_current_tenant())
-
-
 class CrewSerializer(serializers.Serializer):
     designer = FirmMemberField(allow_null=True)
     project_manager = FirmMemberField(allow_null=True)
@@ -181,12 +165,7 @@ class WorksiteViewSet(FirmReadOnlyViewSet):
     filterset_fields = ["status", "project", "contract"]
 
     def scope_queryset(self, queryset):
-        current = selectors._current_phase()
-        queryset = queryset.select_related("project__customer").annotate(
-            current_phase=Subquery(current.values("name")[:1]),
-            current_kind=Subquery(current.values("kind")[:1]),
-            current_planned_end=Subquery(current.values("planned_end")[:1]),
-        )
+        queryset = selectors.worksites_with_current_phase(queryset.select_related("project__customer"))
         return queryset.prefetch_related("phases") if self.action in ("retrieve", "assign_crew") else queryset
 
     def get_serializer_class(self):
@@ -195,18 +174,21 @@ class WorksiteViewSet(FirmReadOnlyViewSet):
     @extend_schema(request=CrewSerializer, responses=WorksiteDetailSerializer)
     @action(detail=True, methods=["post"], url_path="assign-crew")
     def assign_crew(self, request, pk=None):
-        worksite = self.get_object()
-        data = _valid(CrewSerializer, request)
-        call_service(services.worksite_assign_crew, worksite=worksite, **data)
-        return Response(WorksiteDetailSerializer(self.get_object()).data)  # again, with its current phase
+        # Read again after the change, with its current phase and schedule.
+        return service_response(
+            self,
+            services.worksite_assign_crew,
+            input=CrewSerializer,
+            output=WorksiteDetailSerializer,
+            reload=True,
+            worksite=self.get_object(),
+        )
 
 
 # The firm's schedule template --------------------------------------------------------------------------------
 
 
 class PhaseTemplateSerializer(serializers.ModelSerializer):
-    kind = PhaseKindField()
-
     class Meta:
         model = PhaseTemplate
         fields = ["id", "position", "kind", "name", "duration_days", "requires_acceptance"]
@@ -237,7 +219,7 @@ class PhaseTemplateViewSet(FirmScopedMixin, mixins.ListModelMixin, viewsets.Gene
     @extend_schema(request=TemplateReplaceSerializer, responses=PhaseTemplateSerializer(many=True))
     @action(detail=False, methods=["post"])
     def replace(self, request):
-        data = _valid(TemplateReplaceSerializer, request)
+        data = validated_data(TemplateReplaceSerializer, request)
         rows = call_service(services.phase_templates_replace, rows=data["phases"])
         return Response(PhaseTemplateSerializer(rows, many=True).data)
 
@@ -280,9 +262,3 @@ class TechnicalHandoverViewSet(FirmListCreateRetrieveViewSet):
         serializer.instance = call_service(
             services.technical_handover_record, by=acting_user(self.request), **serializer.validated_data
         )
-
-
-def _valid(serializer_class, request):
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data

@@ -2,24 +2,23 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from renocrm.forms import DATE, RowFormSet, blank_first
-from worksites.models import Inspection, MaterialArrival, ProblemSolution, SignoffRole, SitePatrol
+from worksites.models import Inspection, ProblemSolution, SignoffRole, SitePatrol
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
 
-class _PhaseChoiceMixin:
-    def limit_phases(self, worksite):
-        self.fields["phase"].queryset = worksite.phases.all()
-
-
-class InspectionScheduleForm(_PhaseChoiceMixin, forms.Form):
-    kind = forms.ChoiceField(label=_("Inspection"), choices=blank_first(Inspection.Kind.choices))
-    scheduled_on = forms.DateField(label=_("Date"), widget=DATE, required=False)
-    phase = forms.ModelChoiceField(label=_("Phase"), queryset=None, required=False)
+class _WorksiteForm(forms.Form):
+    """A form with a ``phase`` field offering the worksite's own phases."""
 
     def __init__(self, *args, worksite, **kwargs):
         super().__init__(*args, **kwargs)
-        self.limit_phases(worksite)
+        self.fields["phase"].queryset = worksite.phases.all()
+
+
+class InspectionScheduleForm(_WorksiteForm):
+    kind = forms.ChoiceField(label=_("Inspection"), choices=blank_first(Inspection.Kind.choices))
+    scheduled_on = forms.DateField(label=_("Date"), widget=DATE, required=False)
+    phase = forms.ModelChoiceField(label=_("Phase"), queryset=None, required=False)
 
 
 class SignForm(forms.Form):
@@ -83,14 +82,10 @@ class SitePatrolForm(forms.Form):
     issues_found = forms.BooleanField(label=_("Issues found"), required=False)
 
 
-class SiteProblemForm(_PhaseChoiceMixin, forms.Form):
+class SiteProblemForm(_WorksiteForm):
     title = forms.CharField(label=_("Problem"), max_length=200)
     description = forms.CharField(label=_("Description"), widget=TEXTAREA, required=False)
     phase = forms.ModelChoiceField(label=_("Phase"), queryset=None, required=False)
-
-    def __init__(self, *args, worksite, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.limit_phases(worksite)
 
 
 class SolutionForm(forms.Form):
@@ -122,6 +117,3 @@ class ProblemChooseForm(forms.Form):
     def __init__(self, *args, problem, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["solution"].queryset = problem.solutions.all()
-
-
-MATERIAL_SIGN_ROLES = MaterialArrival.REQUIRED_SIGNOFFS

@@ -25,13 +25,7 @@ class MultipleFileField(forms.FileField):
 
 
 class ProgressForm(forms.Form):
-    note = forms.CharField(
-        label=_("What was done today"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "enterkeyhint": "done"}),
-    )
-    phase = forms.ModelChoiceField(label=_("Phase"), queryset=None, required=False, empty_label="—")
-    # The camera opens straight away on a phone; the gallery input below the form picks photos taken earlier.
+    # The camera first: it opens straight away on a phone; the gallery input below it picks earlier photos.
     files = MultipleFileField(
         label=_("Take photos or a video"),
         required=False,
@@ -42,6 +36,12 @@ class ProgressForm(forms.Form):
         required=False,
         widget=MultipleFileInput(attrs={"accept": MEDIA_ACCEPT, "multiple": True}),
     )
+    note = forms.CharField(
+        label=_("What was done today"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "enterkeyhint": "done"}),
+    )
+    phase = forms.ModelChoiceField(label=_("Phase"), queryset=None, required=False, empty_label="—")
     visible_to_homeowner = forms.BooleanField(label=_("The homeowner can see it"), required=False, initial=True)
 
     def __init__(self, *args, phases, current=None, **kwargs):
@@ -51,11 +51,8 @@ class ProgressForm(forms.Form):
         if current is not None:
             self.fields["phase"].initial = current.pk
 
-    def service_arguments(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "note": data["note"],
-            "phase": data["phase"],
-            "files": [*data["files"], *data["gallery"]],
-            "visible_to_homeowner": data["visible_to_homeowner"],
-        }
+    def clean(self):
+        # The two inputs are one list of files for the service (which names a bad one under "files").
+        data = super().clean()
+        data["files"] = [*data.get("files", []), *data.pop("gallery", [])]
+        return data

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
-
 from renocrm.paging import keyset_page
 from renocrm.tenancy.time import firm_today
 from worksites.models import AcceptanceItem, Handover, HandoverDocument, RectificationItem, Worksite
@@ -91,7 +89,7 @@ def rectification_item_page(*, overdue: bool, owner=None, before: int | None = N
     if status:
         items = items.filter(status=status)
     else:
-        items = items.filter(Q(status=RectificationItem.Status.OPEN) | Q(status=RectificationItem.Status.FIXED))
+        items = items.filter(status__in=[RectificationItem.Status.OPEN, RectificationItem.Status.FIXED])
     if overdue:
         items = rectification_items_overdue(items, today=firm_today())
     if owner is not None:

@@ -19,46 +19,41 @@ class SignoffRow:
     signoff: Signoff | None
 
 
-def _signoff_rows(required, signoffs) -> list[SignoffRow]:
+def signoff_rows(required, signoffs) -> list[SignoffRow]:
+    """A row per party in ``required``, in that order, with their signature from ``signoffs`` if given."""
     by_role = {signoff.role: signoff for signoff in signoffs}
     return [SignoffRow(role, SignoffRole(role).label, by_role.get(role)) for role in required]
 
 
 def _signoffs():
-    return Prefetch("signoffs", queryset=Signoff.objects.select_related("signed_by").order_by("signed_at", "id"))
-
-
-def inspections_for(worksite: Worksite):
-    return (
-        Inspection.objects.filter(worksite=worksite)
-        .select_related("phase", "decided_by")
-        .prefetch_related(_signoffs())
-        .order_by("-id")
-    )
+    return Prefetch("signoffs", queryset=Signoff.objects.order_by("signed_at", "id"))
 
 
 def site_log(*, worksite: Worksite) -> dict:
     """Everything the worksite's inspections & site page shows, in a fixed number of queries: inspections
     and material arrivals with a row per party that must sign, patrols newest first, problems with their
     proposed solutions."""
-    inspections = list(inspections_for(worksite))
-    for inspection in inspections:
-        inspection.signoff_rows = _signoff_rows(inspection.required_roles, inspection.signoffs.all())
-        inspection.missing_roles = [row.role for row in inspection.signoff_rows if row.signoff is None]
-    arrivals = list(
-        MaterialArrival.objects.filter(worksite=worksite)
-        .select_related("recorded_by")
+    inspections = list(
+        Inspection.objects.filter(worksite=worksite)
+        .select_related("phase", "decided_by")
         .prefetch_related(_signoffs())
-        .order_by("-arrived_on", "-id")
+        .order_by("-id")
+    )
+    for inspection in inspections:
+        inspection.is_open = inspection.result == Inspection.Result.PENDING
+        inspection.signoff_rows = signoff_rows(inspection.required_roles, inspection.signoffs.all())
+    arrivals = list(
+        MaterialArrival.objects.filter(worksite=worksite).prefetch_related(_signoffs()).order_by("-arrived_on", "-id")
     )
     for arrival in arrivals:
-        arrival.signoff_rows = _signoff_rows(MaterialArrival.REQUIRED_SIGNOFFS, arrival.signoffs.all())
+        arrival.is_open = arrival.status == MaterialArrival.Status.AWAITING
+        arrival.signoff_rows = signoff_rows(MaterialArrival.REQUIRED_SIGNOFFS, arrival.signoffs.all())
     patrols = list(
         SitePatrol.objects.filter(worksite=worksite).select_related("patrolled_by").order_by("-patrolled_on", "-id")
     )
     problems = list(
         SiteProblem.objects.filter(worksite=worksite)
-        .select_related("phase", "raised_by", "chosen_solution")
+        .select_related("phase", "raised_by")
         .prefetch_related("solutions")
         .order_by("-id")
     )
@@ -72,14 +67,11 @@ def open_items_for_homeowner(*, worksite: Worksite) -> dict:
     inspections = (
         Inspection.objects.filter(worksite=worksite, result=Inspection.Result.PENDING, kind__in=kinds)
         .exclude(signoffs__role=SignoffRole.HOMEOWNER)
-        .select_related("phase")
-        .prefetch_related(_signoffs())
         .order_by("scheduled_on", "id")
     )
     arrivals = (
         MaterialArrival.objects.filter(worksite=worksite, status=MaterialArrival.Status.AWAITING)
         .exclude(signoffs__role=SignoffRole.HOMEOWNER)
-        .prefetch_related(_signoffs())
         .order_by("arrived_on", "id")
     )
     problems = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from renocrm.paging import keyset_page
@@ -23,20 +22,6 @@ def _awaiting_acceptance(phases: list[Phase]) -> list[Phase]:
     return [p for p in phases if p.status == Phase.Status.DONE and p.requires_acceptance]
 
 
-def homeowner_open_items(*, worksite: Worksite) -> dict:
-    """What waits for the homeowner: phases to accept, and the inspections, material arrivals and site
-    problems the inspections part lists as open for them."""
-    items = inspection_selectors.open_items_for_homeowner(worksite=worksite)
-    problems = list(items.get("problems", []))
-    # The portal lists each problem's solutions; one query for all of them (a no-op if already prefetched).
-    prefetch_related_objects(problems, "solutions")
-    return {
-        "inspections": list(items.get("inspections", [])),
-        "material_arrivals": list(items.get("material_arrivals", [])),
-        "problems": problems,
-    }
-
-
 def portal_home(*, worksite: Worksite, today=None) -> dict:
     """Everything the portal's home page shows, in a fixed number of queries whatever the worksite's size."""
     worksite = Worksite.objects.select_related(
@@ -45,7 +30,10 @@ def portal_home(*, worksite: Worksite, today=None) -> dict:
     today = today or timezone.localtime(timezone.now(), require_current_tenant().zone).date()
     phases = list(worksite.phases.all())
     awaiting = _awaiting_acceptance(phases)
-    open_items = homeowner_open_items(worksite=worksite)
+    # Inspections, material arrivals and site problems (with their solutions) waiting for the homeowner.
+    open_items = {
+        key: list(rows) for key, rows in inspection_selectors.open_items_for_homeowner(worksite=worksite).items()
+    }
     photos = list(
         ProgressMedia.objects.filter(
             update__worksite=worksite, update__visible_to_homeowner=True, kind=ProgressMedia.Kind.IMAGE
@@ -89,11 +77,12 @@ def weekly_digest(*, worksite: Worksite, now: datetime) -> dict:
     ).count()
     phases = list(worksite.phases.all())
     finished = [p for p in phases if p.actual_end and week_ago < p.actual_end <= today]
-    open_items = homeowner_open_items(worksite=worksite)
+    # Only how many: a count per kind, without loading the rows and what they prefetch.
+    open_items = inspection_selectors.open_items_for_homeowner(worksite=worksite)
     return {
         "updates": updates,
         "finished": finished,
-        "awaiting": len(_awaiting_acceptance(phases)) + sum(len(rows) for rows in open_items.values()),
+        "awaiting": len(_awaiting_acceptance(phases)) + sum(rows.count() for rows in open_items.values()),
         "next": next((p for p in phases if p.status in UNFINISHED), None),
     }
 
@@ -104,5 +93,4 @@ def portal_links(*, worksite: Worksite) -> list[PortalLink]:
 
 def portal_action_page(*, worksite: Worksite, before: int | None = None, size: int = 50):
     """The trail of what homeowners did through this worksite's links, newest first, keyset-paged."""
-    actions = PortalAction.objects.filter(link__worksite=worksite).select_related("link")
-    return keyset_page(actions, before=before, size=size)
+    return keyset_page(PortalAction.objects.filter(link__worksite=worksite), before=before, size=size)

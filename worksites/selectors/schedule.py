@@ -11,27 +11,35 @@ from renocrm.paging import keyset_page
 from worksites.models import Phase, PhaseKind, Worksite
 
 
-def _current_phase():
-    """The first phase not yet finished, in schedule order."""
-    return Phase.objects.filter(
+def worksites_with_current_phase(worksites=None):
+    """Worksites annotated with their current phase — the first not yet finished, in schedule order — as
+    ``current_phase`` (its name), ``current_kind`` and ``current_planned_end``; None once all are done."""
+    current = Phase.objects.filter(
         worksite=OuterRef("pk"), status__in=[Phase.Status.PLANNED, Phase.Status.IN_PROGRESS]
     ).order_by("position")
-
-
-def worksite_page(*, status: str = "", phase: str = "", mine=None, before: int | None = None):
-    """Worksites newest first with their current phase and its planned end, keyset-paged by id."""
-    current = _current_phase()
-    worksites = Worksite.objects.select_related("project__customer", "project_manager").annotate(
+    return (Worksite.objects.all() if worksites is None else worksites).annotate(
         current_phase=Subquery(current.values("name")[:1]),
         current_kind=Subquery(current.values("kind")[:1]),
         current_planned_end=Subquery(current.values("planned_end")[:1]),
     )
+
+
+def _listed(*, mine=None):
+    """The worksites of the list and the board: with their current phase, customer and foreman, narrowed
+    to those ``mine`` works on when given."""
+    worksites = worksites_with_current_phase().select_related("project__customer", "project_manager")
+    if mine is not None:
+        worksites = worksites.filter(Q(project_manager=mine) | Q(designer=mine) | Q(qc_inspector=mine))
+    return worksites
+
+
+def worksite_page(*, status: str = "", phase: str = "", mine=None, before: int | None = None):
+    """Worksites newest first with their current phase and its planned end, keyset-paged by id."""
+    worksites = _listed(mine=mine)
     if status:
         worksites = worksites.filter(status=status)
     if phase:
         worksites = worksites.filter(current_kind=phase)
-    if mine is not None:
-        worksites = worksites.filter(Q(project_manager=mine) | Q(designer=mine) | Q(qc_inspector=mine))
     return keyset_page(worksites, before=before)
 
 
@@ -49,19 +57,11 @@ BOARD_CARDS_PER_COLUMN = 50
 def worksite_board(*, today: date, mine=None) -> list[BoardColumn]:
     """Worksites not yet handed over, in one column per current phase (schedule order of the phase kinds),
     the most pressing planned end first. One query however many worksites there are."""
-    current = _current_phase()
     worksites = (
-        Worksite.objects.exclude(status=Worksite.Status.HANDED_OVER)
-        .select_related("project__customer", "project_manager")
-        .annotate(
-            current_phase=Subquery(current.values("name")[:1]),
-            current_kind=Subquery(current.values("kind")[:1]),
-            current_planned_end=Subquery(current.values("planned_end")[:1]),
-        )
+        _listed(mine=mine)
+        .exclude(status=Worksite.Status.HANDED_OVER)
         .order_by(F("current_planned_end").asc(nulls_last=True), "id")
     )
-    if mine is not None:
-        worksites = worksites.filter(Q(project_manager=mine) | Q(designer=mine) | Q(qc_inspector=mine))
     by_kind: dict[str, list] = {}
     for worksite in worksites:
         worksite.is_late = worksite.current_planned_end is not None and worksite.current_planned_end < today

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 
 from contracts.models import Contract, Instalment, Project
 from contracts.services import instalments_fall_due
@@ -31,6 +31,7 @@ from worksites.models import (
     Worksite,
 )
 from worksites.selectors.handover import handover_documents_missing
+from worksites.services.firm_defaults import firm_copy_get
 
 # The checklist a firm starts with: (area, check). Firms edit their own copy.
 DEFAULT_CHECKLIST = [
@@ -78,21 +79,13 @@ DOCUMENT_TYPES = frozenset({PDF, IMAGE})
 
 def acceptance_template_get() -> list[AcceptanceItemTemplate]:
     """The firm's checklist, created from the default the first time it is needed."""
-    rows = list(AcceptanceItemTemplate.objects.all())
-    if rows:
-        return rows
-    # The checks are the firm's own words from here on, so they are written in the firm's language.
-    try:
-        with transaction.atomic(), translation.override(require_current_tenant().language):
-            AcceptanceItemTemplate.objects.bulk_create(
-                [
-                    AcceptanceItemTemplate(position=n, area=str(area), item=str(item))
-                    for n, (area, item) in enumerate(DEFAULT_CHECKLIST, start=1)
-                ]
-            )
-    except IntegrityError:
-        pass  # another request seeded it a moment ago
-    return list(AcceptanceItemTemplate.objects.all())
+    return firm_copy_get(
+        AcceptanceItemTemplate,
+        default=lambda: [
+            AcceptanceItemTemplate(position=n, area=str(area), item=str(item))
+            for n, (area, item) in enumerate(DEFAULT_CHECKLIST, start=1)
+        ],
+    )
 
 
 @transaction.atomic
@@ -308,49 +301,43 @@ def handover_document_add(*, handover: Handover, kind: str, upload, uploaded_by,
 # Completion ----------------------------------------------------------------------------------------------------
 
 
-def _names(names: list[str], limit: int = 5) -> str:
+# Why a handover cannot complete yet: the count, and the first few by name.
+NOT_DONE = ngettext_lazy(
+    "%(count)d check is not done yet: %(items)s.", "%(count)d checks are not done yet: %(items)s.", "count"
+)
+NOT_RECHECKED = ngettext_lazy(
+    "%(count)d check failed and has not passed its re-check: %(items)s.",
+    "%(count)d checks failed and have not passed their re-check: %(items)s.",
+    "count",
+)
+NOT_CLOSED = ngettext_lazy(
+    "%(count)d rectification item is not closed: %(items)s.",
+    "%(count)d rectification items are not closed: %(items)s.",
+    "count",
+)
+
+
+def _reason(message, names: list[str], code: str, limit: int = 5) -> ValidationError:
     shown = "; ".join(names[:limit])
-    if len(names) <= limit:
-        return shown
-    return _("%(names)s and %(count)d more") % {"names": shown, "count": len(names) - limit}
+    if len(names) > limit:
+        shown = _("%(names)s and %(count)d more") % {"names": shown, "count": len(names) - limit}
+    return ValidationError(message % {"count": len(names), "items": shown}, code=code)
 
 
 def handover_blockers(*, handover: Handover) -> list[ValidationError]:
     """Every reason the handover cannot complete yet, each something staff can act on (an empty list
     when it can)."""
-    reasons = []
-    items = list(handover.items.exclude(result=AcceptanceItem.Result.PASSED).order_by("position"))
-    unchecked = [i for i in items if i.result == AcceptanceItem.Result.PENDING]
-    failed = [i for i in items if i.result == AcceptanceItem.Result.FAILED]
-    if unchecked:
-        message = ngettext(
-            "%(count)d check is not done yet: %(items)s.",
-            "%(count)d checks are not done yet: %(items)s.",
-            len(unchecked),
-        )
-        names = _names([f"{i.area} — {i.item}" for i in unchecked])
-        reasons.append(ValidationError(message % {"count": len(unchecked), "items": names}, code="unchecked"))
-    if failed:
-        message = ngettext(
-            "%(count)d check failed and has not passed its re-check: %(items)s.",
-            "%(count)d checks failed and have not passed their re-check: %(items)s.",
-            len(failed),
-        )
-        names = _names([f"{i.area} — {i.item}" for i in failed])
-        reasons.append(ValidationError(message % {"count": len(failed), "items": names}, code="failed"))
-    outstanding = list(
-        handover.rectification_items.exclude(status=RectificationItem.Status.CLOSED).order_by("deadline", "id")
-    )
-    if outstanding:
-        message = ngettext(
-            "%(count)d rectification item is not closed: %(items)s.",
-            "%(count)d rectification items are not closed: %(items)s.",
-            len(outstanding),
-        )
-        names = _names([str(i) for i in outstanding])
-        reasons.append(
-            ValidationError(message % {"count": len(outstanding), "items": names}, code="rectification_open")
-        )
+    Result = AcceptanceItem.Result
+    checks = {Result.PENDING: [], Result.FAILED: []}
+    for item in handover.items.exclude(result=Result.PASSED).order_by("position"):
+        checks[item.result].append(f"{item.area} — {item.item}")
+    outstanding = handover.rectification_items.exclude(status=RectificationItem.Status.CLOSED)
+    groups = [
+        (NOT_DONE, checks[Result.PENDING], "unchecked"),
+        (NOT_RECHECKED, checks[Result.FAILED], "failed"),
+        (NOT_CLOSED, [str(i) for i in outstanding.order_by("deadline", "id")], "rectification_open"),
+    ]
+    reasons = [_reason(message, names, code) for message, names, code in groups if names]
     missing = handover_documents_missing(handover=handover)
     if missing:
         reasons.append(
@@ -435,7 +422,7 @@ def rectification_items_raise_overdue(*, today: date | None = None) -> int:
         .filter(Q(overdue_raised_on__isnull=True) | Q(overdue_raised_on__lt=F("deadline")))
         .order_by("deadline", "id")
     )
-    raised = 0
+    raised = []
     with translation.override(tenant.language):
         for item in due:
             worksite = item.handover.worksite
@@ -450,9 +437,12 @@ def rectification_items_raise_overdue(*, today: date | None = None) -> int:
                 "days": (today - item.deadline).days,
             }
             subject = _("Rectification item overdue: %(worksite)s") % context
-            body = _(
+            body = ngettext(
                 "The rectification item “%(description)s” at %(worksite)s was due on %(deadline)s and is still "
-                "open (%(days)d days late). Owner: %(owner)s. — %(firm)s"
+                "open (%(days)d day late). Owner: %(owner)s. — %(firm)s",
+                "The rectification item “%(description)s” at %(worksite)s was due on %(deadline)s and is still "
+                "open (%(days)d days late). Owner: %(owner)s. — %(firm)s",
+                context["days"],
             ) % {**context, "firm": tenant.name}
             for user_id, user in recipients.items():
                 reach = _reach(user)
@@ -466,7 +456,6 @@ def rectification_items_raise_overdue(*, today: date | None = None) -> int:
                     body=body,
                     idempotency_key=f"rectification-overdue:{item.pk}:{item.deadline.isoformat()}:{user_id}",
                 )
-            item.overdue_raised_on = today
-            item.save(update_fields=["overdue_raised_on"])
-            raised += 1
-    return raised
+            raised.append(item.pk)
+    RectificationItem.objects.filter(pk__in=raised).update(overdue_raised_on=today)
+    return len(raised)

@@ -99,22 +99,33 @@ def _signer_name(*, role: str, signed_name: str, user, portal_link, worksite_id:
     return name[:100]
 
 
-def _already_signed(signoff: Signoff) -> ValidationError:
-    when = timezone.localtime(signoff.signed_at, firm_now().tzinfo).strftime("%Y-%m-%d %H:%M")
-    return ValidationError(
-        {
-            "role": _("%(role)s has already signed (%(name)s, %(at)s).")
-            % {"role": SignoffRole(signoff.role).label, "name": signoff.signed_name, "at": when}
-        }
+def _signoff_create(subject, *, role: str, signed_name: str, user, portal_link, ip_address, note: str = ""):
+    """The one sign-off routine of inspections and material arrivals. The caller has locked ``subject``,
+    checked it still awaits signatures and that it needs ``role``."""
+    name = _signer_name(
+        role=role, signed_name=signed_name, user=user, portal_link=portal_link, worksite_id=subject.worksite_id
     )
-
-
-def _create_signoff(*, existing, **fields) -> Signoff:
+    existing = subject.signoffs.filter(role=role).first()
     if existing is not None:
-        raise _already_signed(existing)
+        when = timezone.localtime(existing.signed_at, firm_now().tzinfo).strftime("%Y-%m-%d %H:%M")
+        raise ValidationError(
+            {
+                "role": _("%(role)s has already signed (%(name)s, %(at)s).")
+                % {"role": SignoffRole(role).label, "name": existing.signed_name, "at": when}
+            }
+        )
+    subject_field = "inspection" if isinstance(subject, Inspection) else "material_arrival"
     try:
         with transaction.atomic():
-            return Signoff.objects.create(**fields)
+            return Signoff.objects.create(
+                **{subject_field: subject},
+                role=role,
+                signed_by=user,
+                signed_name=name,
+                portal_link=portal_link,
+                ip_address=ip_address,
+                note=(note or "").strip()[:300],
+            )
     except IntegrityError:  # the subject row is locked, so only a signature made outside these services
         raise ValidationError({"role": _("This party has already signed.")}) from None
 
@@ -184,18 +195,14 @@ def inspection_sign(
             }
         )
     _require_pending(inspection)
-    name = _signer_name(
-        role=role, signed_name=signed_name, user=user, portal_link=portal_link, worksite_id=inspection.worksite_id
-    )
-    return _create_signoff(
-        existing=inspection.signoffs.filter(role=role).first(),
-        inspection=inspection,
+    return _signoff_create(
+        inspection,
         role=role,
-        signed_by=user,
-        signed_name=name,
+        signed_name=signed_name,
+        user=user,
         portal_link=portal_link,
         ip_address=ip_address,
-        note=(note or "").strip()[:300],
+        note=note,
     )
 
 
@@ -305,21 +312,11 @@ def material_arrival_sign(
             }
         )
     arrival = _locked_arrival(arrival)
-    name = _signer_name(
-        role=role, signed_name=signed_name, user=user, portal_link=portal_link, worksite_id=arrival.worksite_id
+    signoff = _signoff_create(
+        arrival, role=role, signed_name=signed_name, user=user, portal_link=portal_link, ip_address=ip_address
     )
-    signed = {s.role: s for s in arrival.signoffs.all()}
-    signoff = _create_signoff(
-        existing=signed.get(role),
-        material_arrival=arrival,
-        role=role,
-        signed_by=user,
-        signed_name=name,
-        portal_link=portal_link,
-        ip_address=ip_address,
-    )
-    signed[role] = signoff
-    if all(required in signed for required in MaterialArrival.REQUIRED_SIGNOFFS):
+    signed = set(arrival.signoffs.values_list("role", flat=True))
+    if signed.issuperset(MaterialArrival.REQUIRED_SIGNOFFS):
         arrival.status, arrival.accepted_at = MaterialArrival.Status.ACCEPTED, timezone.now()
         arrival.save(update_fields=["status", "accepted_at"])
     return signoff

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -25,10 +24,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from leads.validators import normalize_mobile, validate_mobile
+from renocrm import links
 from renocrm.outbox.models import Notification
 from renocrm.outbox.services import notification_send
 from renocrm.tenancy.context import require_current_tenant, tenant_context
-from renocrm.tenancy.models import Tenant
 from worksites.models import PortalAction, PortalLink, SignoffRole, Worksite
 from worksites.selectors import portal as selectors
 from worksites.services import inspections as inspection_services
@@ -52,29 +51,20 @@ INVALID = gettext_lazy(
 UNAVAILABLE = gettext_lazy("This portal is no longer available. Please contact your renovation firm.")
 # Reasons for which the link did exist (the page answers 410 Gone rather than 404).
 GONE = (EXPIRED, REVOKED)
-
-CHANNELS = (Notification.Channel.SMS, Notification.Channel.EMAIL)
-
-
-def request_id_for(link: PortalLink | int) -> str:
-    return f"portal-link:{getattr(link, 'pk', link)}"
+# The token itself carries no age limit (the row's expires_at does), so only these come from reading it.
+REFUSED = {links.INVALID: INVALID, links.INACTIVE: UNAVAILABLE}
 
 
 # Links -----------------------------------------------------------------------------------------------------
 
 
 def portal_link_token(link: PortalLink) -> str:
-    return signing.dumps([link.tenant_id, link.pk], salt=SALT, compress=True)
+    return links.make_token(link, salt=SALT)
 
 
 def portal_link_url(link: PortalLink) -> str:
     """The portal's path for this link (make it absolute with the site's base URL)."""
     return reverse("portal:home", args=[portal_link_token(link)])
-
-
-def site_base_url() -> str:
-    """The site's own address for links sent without a request (the digest)."""
-    return settings.SITE_URL
 
 
 def portal_link_absolute_url(link: PortalLink, *, base_url: str) -> str:
@@ -158,6 +148,18 @@ def portal_link_revoke(*, link: PortalLink, revoked_by) -> PortalLink:
     return link
 
 
+@transaction.atomic
+def portal_link_issue(
+    *, worksite: Worksite, created_by, days: int = 30, channel: str = "", recipient: str = "", base_url: str = ""
+) -> PortalLink:
+    """Create a link and, when a channel is given, send it: both happen or neither."""
+    link = portal_link_create(worksite=worksite, created_by=created_by, days=days)
+    if channel:
+        portal_link_send(link=link, channel=channel, recipient=recipient, base_url=base_url)
+        link.refresh_from_db()
+    return link
+
+
 # Opening a link and recording what is done through it ---------------------------------------------------------
 
 
@@ -172,6 +174,8 @@ def portal_action_record(
 
 def _note_opened(link: PortalLink, *, ip_address: str | None, user_agent: str) -> None:
     now = timezone.now()
+    if link.last_opened_at is not None and link.last_opened_at > now - OPENED_EVERY:
+        return  # already recorded this hour, as the row just read says: no write on every page
     # A conditional update claims the hour, so two pages opened at once record one OPENED row.
     claimed = PortalLink.objects.filter(
         Q(last_opened_at__isnull=True) | Q(last_opened_at__lte=now - OPENED_EVERY), pk=link.pk
@@ -185,20 +189,11 @@ def _note_opened(link: PortalLink, *, ip_address: str | None, user_agent: str) -
 def open_link(token: str, *, ip_address: str | None = None, user_agent: str = ""):
     """Yields (link, None) inside the link's firm context — audited as ``portal-link:<id>`` — or (None, the
     reason shown to the homeowner) for a tampered, unknown, expired or revoked link or an inactive firm."""
-    try:
-        tenant_id, link_id = signing.loads(token, salt=SALT)
-        tenant_id, link_id = int(tenant_id), int(link_id)
-    except (signing.BadSignature, ValueError, TypeError):
-        yield None, INVALID
+    firm, link_id, refused = links.read_token(token, salt=SALT)
+    if refused:
+        yield None, REFUSED[refused]
         return
-    tenant = Tenant.objects.filter(pk=tenant_id).first()
-    if tenant is None:
-        yield None, INVALID
-        return
-    if not tenant.is_active:
-        yield None, UNAVAILABLE
-        return
-    with tenant_context(tenant, request_id=request_id_for(link_id)):
+    with tenant_context(firm, request_id=f"portal-link:{link_id}"):
         link = PortalLink.objects.select_related("tenant", "worksite__project__customer").filter(pk=link_id).first()
         if link is None:
             yield None, INVALID
@@ -272,7 +267,7 @@ def weekly_digests_send(*, now: datetime | None = None, base_url: str | None = N
     week = digest_week(now)
     if week is None:
         return 0
-    base_url = base_url or site_base_url()
+    base_url = base_url or settings.SITE_URL  # no request to take the site's address from
     key = "weekly-digest:{pk}:{year}-W{week:02d}"
     worksites = list(
         Worksite.objects.filter(status=Worksite.Status.IN_PROGRESS).select_related("project__customer").order_by("pk")
@@ -306,106 +301,55 @@ def weekly_digests_send(*, now: datetime | None = None, base_url: str | None = N
 # What the homeowner does through a link: the other parts' service and the trail row, in one transaction ----------
 
 
-def _same_worksite(link: PortalLink, obj) -> None:
+@contextmanager
+def _through_link(link: PortalLink, obj, action: str, ip_address: str | None, user_agent: str):
+    """One homeowner action on ``obj``, refused unless ``obj`` is at the link's worksite: the block runs the
+    other part's service, and the trail row is written with it, in one transaction."""
     if obj.worksite_id != link.worksite_id:
         raise ValidationError(_("This item does not belong to your worksite."))
+    with transaction.atomic():
+        yield
+        portal_action_record(link=link, action=action, object_id=obj.pk, ip_address=ip_address, user_agent=user_agent)
 
 
-@transaction.atomic
 def portal_phase_accept(*, link: PortalLink, phase, name: str, ip_address: str | None = None, user_agent: str = ""):
-    _same_worksite(link, phase)
-    phase = schedule_services.phase_accept(phase=phase, name=name)
-    portal_action_record(
-        link=link,
-        action=PortalAction.Action.PHASE_ACCEPTED,
-        object_id=phase.pk,
-        ip_address=ip_address,
-        user_agent=user_agent,
-    )
-    return phase
+    with _through_link(link, phase, PortalAction.Action.PHASE_ACCEPTED, ip_address, user_agent):
+        return schedule_services.phase_accept(phase=phase, name=name)
 
 
-@transaction.atomic
 def portal_inspection_sign(
     *, link: PortalLink, inspection, name: str, ip_address: str | None = None, user_agent: str = ""
 ):
-    _same_worksite(link, inspection)
-    signoff = inspection_services.inspection_sign(
-        inspection=inspection, role=SignoffRole.HOMEOWNER, signed_name=name, portal_link=link, ip_address=ip_address
-    )
-    portal_action_record(
-        link=link,
-        action=PortalAction.Action.INSPECTION_SIGNED,
-        object_id=inspection.pk,
-        ip_address=ip_address,
-        user_agent=user_agent,
-    )
-    return signoff
+    with _through_link(link, inspection, PortalAction.Action.INSPECTION_SIGNED, ip_address, user_agent):
+        return inspection_services.inspection_sign(
+            inspection=inspection, role=SignoffRole.HOMEOWNER, signed_name=name, portal_link=link, ip_address=ip_address
+        )
 
 
-@transaction.atomic
 def portal_material_accept(
     *, link: PortalLink, arrival, name: str, ip_address: str | None = None, user_agent: str = ""
 ):
-    _same_worksite(link, arrival)
-    signoff = inspection_services.material_arrival_sign(
-        arrival=arrival, role=SignoffRole.HOMEOWNER, signed_name=name, portal_link=link, ip_address=ip_address
-    )
-    portal_action_record(
-        link=link,
-        action=PortalAction.Action.MATERIAL_SIGNED,
-        object_id=arrival.pk,
-        ip_address=ip_address,
-        user_agent=user_agent,
-    )
-    return signoff
+    with _through_link(link, arrival, PortalAction.Action.MATERIAL_SIGNED, ip_address, user_agent):
+        return inspection_services.material_arrival_sign(
+            arrival=arrival, role=SignoffRole.HOMEOWNER, signed_name=name, portal_link=link, ip_address=ip_address
+        )
 
 
-@transaction.atomic
 def portal_material_reject(
     *, link: PortalLink, arrival, name: str, reason: str, ip_address: str | None = None, user_agent: str = ""
 ):
-    _same_worksite(link, arrival)
-    result = inspection_services.material_arrival_reject(
-        arrival=arrival, reason=reason, signed_name=name, portal_link=link
-    )
-    portal_action_record(
-        link=link,
-        action=PortalAction.Action.MATERIAL_REJECTED,
-        object_id=arrival.pk,
-        ip_address=ip_address,
-        user_agent=user_agent,
-    )
-    return result
+    with _through_link(link, arrival, PortalAction.Action.MATERIAL_REJECTED, ip_address, user_agent):
+        return inspection_services.material_arrival_reject(
+            arrival=arrival, reason=reason, signed_name=name, portal_link=link
+        )
 
 
-@transaction.atomic
 def portal_solution_choose(
     *, link: PortalLink, problem, solution, name: str, ip_address: str | None = None, user_agent: str = ""
 ):
-    _same_worksite(link, problem)
-    if solution.problem_id != problem.pk:
-        raise ValidationError({"solution": _("Choose one of the solutions proposed for this problem.")})
-    problem = inspection_services.site_problem_choose(
-        problem=problem, solution=solution, chosen_name=name, portal_link=link
-    )
-    portal_action_record(
-        link=link,
-        action=PortalAction.Action.SOLUTION_CHOSEN,
-        object_id=problem.pk,
-        ip_address=ip_address,
-        user_agent=user_agent,
-    )
-    return problem
-
-
-@transaction.atomic
-def portal_link_issue(
-    *, worksite: Worksite, created_by, days: int = 30, channel: str = "", recipient: str = "", base_url: str = ""
-) -> PortalLink:
-    """Create a link and, when a channel is given, send it: both happen or neither."""
-    link = portal_link_create(worksite=worksite, created_by=created_by, days=days)
-    if channel:
-        portal_link_send(link=link, channel=channel, recipient=recipient, base_url=base_url)
-        link.refresh_from_db()
-    return link
+    with _through_link(link, problem, PortalAction.Action.SOLUTION_CHOSEN, ip_address, user_agent):
+        if solution.problem_id != problem.pk:
+            raise ValidationError({"solution": _("Choose one of the solutions proposed for this problem.")})
+        return inspection_services.site_problem_choose(
+            problem=problem, solution=solution, chosen_name=name, portal_link=link
+        )

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts.models import Contract, Instalment, Project
@@ -15,9 +15,9 @@ from contracts.services import instalments_fall_due
 from renocrm.accounts.roles import Role
 from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit
-from renocrm.tenancy.context import require_current_tenant
 from renocrm.tenancy.time import firm_today
 from worksites.models import Phase, PhaseKind, PhaseTemplate, TechnicalHandover, Worksite
+from worksites.services.firm_defaults import firm_copy_get
 
 K = PhaseKind
 # The schedule a firm starts with: (kind, days, the homeowner signs off). Firms edit their own copy.
@@ -38,23 +38,13 @@ DEFAULT_TEMPLATE = [
 
 def phase_templates_get() -> list[PhaseTemplate]:
     """The firm's template, created from the default the first time it is needed."""
-    rows = list(PhaseTemplate.objects.all())
-    if rows:
-        return rows
-    # The phase names are the firm's own words from here on, so they are written in the firm's language.
-    try:
-        with transaction.atomic(), translation.override(require_current_tenant().language):
-            PhaseTemplate.objects.bulk_create(
-                [
-                    PhaseTemplate(
-                        position=n, kind=kind, name=str(K(kind).label), duration_days=days, requires_acceptance=sign
-                    )
-                    for n, (kind, days, sign) in enumerate(DEFAULT_TEMPLATE, start=1)
-                ]
-            )
-    except IntegrityError:
-        pass  # another request seeded it a moment ago
-    return list(PhaseTemplate.objects.all())
+    return firm_copy_get(
+        PhaseTemplate,
+        default=lambda: [
+            PhaseTemplate(position=n, kind=kind, name=str(K(kind).label), duration_days=days, requires_acceptance=sign)
+            for n, (kind, days, sign) in enumerate(DEFAULT_TEMPLATE, start=1)
+        ],
+    )
 
 
 @transaction.atomic

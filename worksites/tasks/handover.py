@@ -3,15 +3,13 @@ firm's own time zone."""
 
 from celery import shared_task
 
-from renocrm.celery import FirmTask
-from renocrm.tenancy.models import Tenant
+from renocrm.celery import FirmTask, each_active_firm
 from worksites.services import handover as services
 
 
 @shared_task
 def sweep_overdue_rectifications():
-    for tenant_id in Tenant.objects.filter(is_active=True).values_list("pk", flat=True):
-        raise_overdue_rectifications.delay(tenant_id=tenant_id)
+    each_active_firm(raise_overdue_rectifications)
 
 
 @shared_task(base=FirmTask)

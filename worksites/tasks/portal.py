@@ -3,15 +3,13 @@ digests whose Monday 09:00 (firm time) has come. Safe to repeat: one notificatio
 
 from celery import shared_task
 
-from renocrm.celery import FirmTask
-from renocrm.tenancy.models import Tenant
+from renocrm.celery import FirmTask, each_active_firm
 from worksites.services import portal as services
 
 
 @shared_task
 def sweep_weekly_digests():
-    for tenant_id in Tenant.objects.filter(is_active=True).values_list("pk", flat=True):
-        send_firm_weekly_digests.delay(tenant_id=tenant_id)
+    each_active_firm(send_firm_weekly_digests)
 
 
 @shared_task(base=FirmTask)

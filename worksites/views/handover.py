@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
+from renocrm.forms import submit
 from renocrm.paging import before_param
 from renocrm.tenancy.time import firm_today
 from worksites.forms.handover import (
@@ -241,14 +242,9 @@ def acceptance_template_edit(request):
         raise PermissionDenied
     initial = [{"area": t.area, "item": t.item} for t in services.acceptance_template_get()]
     formset = ChecklistRowFormSet(request.POST or None, initial=initial, prefix="checks")
-    if request.method == "POST" and formset.is_valid():
-        try:
-            services.acceptance_template_replace(rows=formset.rows())
-        except ValidationError as error:
-            formset._non_form_errors = formset.error_class(error.messages)
-        else:
-            messages.success(request, _("The checklist is saved; handovers started from now on use it."))
-            return redirect("worksites:acceptance-template")
+    if submit(request, formset, lambda _rows: services.acceptance_template_replace(rows=formset.rows())):
+        messages.success(request, _("The checklist is saved; handovers started from now on use it."))
+        return redirect("worksites:acceptance-template")
     return render(request, "worksites/acceptance_template.html", {"formset": formset, "may_edit": may_edit})
 
 

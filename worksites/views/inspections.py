@@ -2,6 +2,8 @@
 problems: one page listing them all, and a one-column form per action (usable one-handed on a phone).
 Every action's URL names the record it acts on; a refusal comes back on its form."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
-from renocrm.forms import apply_service_errors
+from renocrm.forms import apply_service_errors, refusal_as_message, submit
 from renocrm.tenancy.time import firm_today
 from worksites.forms.inspections import (
     CircuitDiagramForm,
@@ -39,7 +41,14 @@ PATROL_ROLE_OF = {
 
 
 def _worksite(pk):
-    return get_object_or_404(Worksite.objects.select_related("project__customer", "contract"), pk=pk)
+    return get_object_or_404(Worksite.objects.select_related("project__customer"), pk=pk)
+
+
+def _on_site(model, pk, related):
+    """An inspection, a delivery or a problem, with its worksite for the page header and ``related``."""
+    return get_object_or_404(
+        model.objects.select_related("worksite__project__customer").prefetch_related(related), pk=pk
+    )
 
 
 def _site_url(worksite_id, anchor=""):
@@ -52,14 +61,14 @@ def _signable_roles(membership) -> set[str]:
     return {role for role, roles in services.SIGNER_ROLES.items() if membership.role in roles}
 
 
-def _form_page(request, worksite, title, form, *, formset=None, facts=(), submit=None, anchor=""):
+def _form_page(request, worksite, title, form, *, formset=None, facts=(), button=None, anchor=""):
     context = {
         "worksite": worksite,
         "title": title,
         "form": form,
         "formset": formset,
         "facts": facts,
-        "submit": submit or _("Save"),
+        "submit": button or _("Save"),
         "back_url": _site_url(worksite.pk, anchor),
     }
     return render(request, "worksites/site_form.html", context)
@@ -70,17 +79,28 @@ def _data(request):
     return request.POST if request.method == "POST" else None
 
 
-def _files(request):
-    return request.FILES if request.method == "POST" else None
+def _signoff_facts(required, signoffs):
+    return [
+        (row.label, row.signoff.signed_name if row.signoff else _("not signed yet"))
+        for row in selectors.signoff_rows(required, signoffs)
+    ]
 
 
-def _run(form, service, **kwargs):
-    """Call a service; its refusal lands on the form and None comes back."""
-    try:
-        return service(**kwargs)
-    except ValidationError as error:
-        apply_service_errors(form, error)
-        return None
+def _sign_page(request, subject, *, sign, roles, title, facts, anchor, with_note=True):
+    """The sign-off form of an inspection or a material arrival. It preselects the party asked for (?role=),
+    else the first still unsigned one this person signs for; the homeowner's name is offered for them."""
+    worksite = subject.worksite
+    signed = {s.role for s in subject.signoffs.all()}
+    asked, mine = request.GET.get("role"), _signable_roles(request.membership)
+    role = asked if asked in roles else next((r for r in roles if r not in signed and r in mine), None)
+    initial = {"role": role}
+    if role == SignoffRole.HOMEOWNER:
+        initial["signed_name"] = worksite.project.customer.name
+    form = SignForm(_data(request), roles=roles, with_note=with_note, initial=initial)
+    if signoff := submit(request, form, lambda data: sign(user=request.user, **data)):
+        messages.success(request, _("Signed as %(role)s.") % {"role": signoff.get_role_display()})
+        return redirect(_site_url(worksite.pk, anchor))
+    return _form_page(request, worksite, title, form, facts=facts, button=_("Sign"), anchor=anchor)
 
 
 @permission_required(VIEW)
@@ -103,88 +123,53 @@ def site_log(request, pk):
 def inspection_create(request, pk):
     worksite = _worksite(pk)
     form = InspectionScheduleForm(_data(request), worksite=worksite, initial={"scheduled_on": firm_today()})
-    if request.method == "POST" and form.is_valid():
-        inspection = _run(
-            form, services.inspection_schedule, worksite=worksite, created_by=request.user, **form.cleaned_data
-        )
-        if inspection:
-            return redirect(_site_url(worksite.pk, f"inspection-{inspection.pk}"))
+    inspection = submit(
+        request, form, lambda data: services.inspection_schedule(worksite=worksite, created_by=request.user, **data)
+    )
+    if inspection:
+        return redirect(_site_url(worksite.pk, f"inspection-{inspection.pk}"))
     return _form_page(request, worksite, _("Schedule an inspection"), form)
 
 
-def _inspection(pk):
-    return get_object_or_404(
-        Inspection.objects.select_related("worksite__project__customer", "worksite__contract").prefetch_related(
-            "signoffs"
-        ),
-        pk=pk,
-    )
-
-
 def _inspection_facts(inspection):
-    signed = {s.role: s for s in inspection.signoffs.all()}
     facts = [(_("Inspection"), inspection.get_kind_display())]
     if inspection.scheduled_on:
         facts.append((_("Date"), inspection.scheduled_on.isoformat()))
-    for role in inspection.required_roles:
-        signoff = signed.get(role)
-        facts.append((SignoffRole(role).label, signoff.signed_name if signoff else _("not signed yet")))
-    return facts
-
-
-def _sign_initial(request, roles, signed, customer_name):
-    """Preselect the party asked for (?role=), else the first still unsigned one this person signs for."""
-    asked = request.GET.get("role")
-    mine = _signable_roles(request.membership)
-    role = asked if asked in roles else next((r for r in roles if r not in signed and r in mine), None)
-    initial = {"role": role}
-    if role == SignoffRole.HOMEOWNER:
-        initial["signed_name"] = customer_name
-    return initial
+    return facts + _signoff_facts(inspection.required_roles, inspection.signoffs.all())
 
 
 @permission_required(MANAGE)
 def inspection_sign(request, pk):
-    inspection = _inspection(pk)
-    worksite = inspection.worksite
-    signed = {s.role for s in inspection.signoffs.all()}
-    initial = _sign_initial(request, inspection.required_roles, signed, worksite.project.customer.name)
-    form = SignForm(_data(request), roles=inspection.required_roles, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        signoff = _run(form, services.inspection_sign, inspection=inspection, user=request.user, **form.cleaned_data)
-        if signoff:
-            messages.success(request, _("Signed as %(role)s.") % {"role": signoff.get_role_display()})
-            return redirect(_site_url(worksite.pk, f"inspection-{inspection.pk}"))
-    return _form_page(
+    inspection = _on_site(Inspection, pk, "signoffs")
+    return _sign_page(
         request,
-        worksite,
-        _("Sign the inspection"),
-        form,
+        inspection,
+        sign=partial(services.inspection_sign, inspection=inspection),
+        roles=inspection.required_roles,
+        title=_("Sign the inspection"),
         facts=_inspection_facts(inspection),
-        submit=_("Sign"),
         anchor=f"inspection-{inspection.pk}",
     )
 
 
 @permission_required(MANAGE)
 def inspection_result(request, pk):
-    inspection = _inspection(pk)
+    inspection = _on_site(Inspection, pk, "signoffs")
     form = InspectionResultForm(_data(request))
-    if request.method == "POST" and form.is_valid():
-        done = _run(
-            form,
-            services.inspection_record_result,
+
+    def record(data):
+        return services.inspection_record_result(
             inspection=inspection,
-            passed=form.cleaned_data["outcome"] == "passed",
-            findings=form.cleaned_data["findings"],
+            passed=data["outcome"] == "passed",
+            findings=data["findings"],
             decided_by=request.user,
         )
-        if done:
-            messages.success(
-                request,
-                _("%(kind)s: %(result)s.") % {"kind": done.get_kind_display(), "result": done.get_result_display()},
-            )
-            return redirect(_site_url(inspection.worksite_id, f"inspection-{inspection.pk}"))
+
+    if done := submit(request, form, record):
+        messages.success(
+            request, _("%(kind)s: %(result)s.") % {"kind": done.get_kind_display(), "result": done.get_result_display()}
+        )
+        return redirect(_site_url(inspection.worksite_id, f"inspection-{inspection.pk}"))
     return _form_page(
         request,
         inspection.worksite,
@@ -197,22 +182,23 @@ def inspection_result(request, pk):
 
 @permission_required(MANAGE)
 def inspection_circuit_diagram(request, pk):
-    inspection = _inspection(pk)
-    form = CircuitDiagramForm(_data(request), _files(request))
-    if request.method == "POST" and form.is_valid():
-        done = _run(
-            form, services.inspection_attach_circuit_diagram, inspection=inspection, upload=form.cleaned_data["file"]
-        )
-        if done:
-            messages.success(request, _("The circuit diagram is attached."))
-            return redirect(_site_url(inspection.worksite_id, f"inspection-{inspection.pk}"))
+    inspection = _on_site(Inspection, pk, "signoffs")
+    form = CircuitDiagramForm(_data(request), request.FILES if request.method == "POST" else None)
+    attached = submit(
+        request,
+        form,
+        lambda data: services.inspection_attach_circuit_diagram(inspection=inspection, upload=data["file"]),
+    )
+    if attached:
+        messages.success(request, _("The circuit diagram is attached."))
+        return redirect(_site_url(inspection.worksite_id, f"inspection-{inspection.pk}"))
     return _form_page(
         request,
         inspection.worksite,
         _("Attach the circuit diagram"),
         form,
         facts=_inspection_facts(inspection),
-        submit=_("Upload"),
+        button=_("Upload"),
         anchor=f"inspection-{inspection.pk}",
     )
 
@@ -224,77 +210,54 @@ def inspection_circuit_diagram(request, pk):
 def material_create(request, pk):
     worksite = _worksite(pk)
     form = MaterialArrivalForm(_data(request), initial={"arrived_on": firm_today()})
-    if request.method == "POST" and form.is_valid():
-        arrival = _run(
-            form, services.material_arrival_record, worksite=worksite, recorded_by=request.user, **form.cleaned_data
-        )
-        if arrival:
-            return redirect(_site_url(worksite.pk, f"material-{arrival.pk}"))
+    arrival = submit(
+        request,
+        form,
+        lambda data: services.material_arrival_record(worksite=worksite, recorded_by=request.user, **data),
+    )
+    if arrival:
+        return redirect(_site_url(worksite.pk, f"material-{arrival.pk}"))
     return _form_page(request, worksite, _("Record a material delivery"), form)
 
 
-def _arrival(pk):
-    return get_object_or_404(
-        MaterialArrival.objects.select_related("worksite__project__customer", "worksite__contract").prefetch_related(
-            "signoffs"
-        ),
-        pk=pk,
-    )
-
-
 def _arrival_facts(arrival):
-    signed = {s.role: s for s in arrival.signoffs.all()}
-    facts = [
+    return [
         (_("Material"), f"{arrival.material} {arrival.brand_model}".strip()),
         (_("Quantity"), f"{arrival.quantity} {arrival.unit}"),
         (_("Arrived on"), arrival.arrived_on.isoformat()),
+        *_signoff_facts(MaterialArrival.REQUIRED_SIGNOFFS, arrival.signoffs.all()),
     ]
-    for role in MaterialArrival.REQUIRED_SIGNOFFS:
-        signoff = signed.get(role)
-        facts.append((SignoffRole(role).label, signoff.signed_name if signoff else _("not signed yet")))
-    return facts
 
 
 @permission_required(MANAGE)
 def material_sign(request, pk):
-    arrival = _arrival(pk)
-    worksite = arrival.worksite
-    roles = MaterialArrival.REQUIRED_SIGNOFFS
-    signed = {s.role for s in arrival.signoffs.all()}
-    initial = _sign_initial(request, roles, signed, worksite.project.customer.name)
-    form = SignForm(_data(request), roles=roles, with_note=False, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        signoff = _run(form, services.material_arrival_sign, arrival=arrival, user=request.user, **form.cleaned_data)
-        if signoff:
-            messages.success(request, _("Signed as %(role)s.") % {"role": signoff.get_role_display()})
-            return redirect(_site_url(worksite.pk, f"material-{arrival.pk}"))
-    return _form_page(
+    arrival = _on_site(MaterialArrival, pk, "signoffs")
+    return _sign_page(
         request,
-        worksite,
-        _("Accept the delivery"),
-        form,
+        arrival,
+        sign=partial(services.material_arrival_sign, arrival=arrival),
+        roles=MaterialArrival.REQUIRED_SIGNOFFS,
+        with_note=False,
+        title=_("Accept the delivery"),
         facts=_arrival_facts(arrival),
-        submit=_("Sign"),
         anchor=f"material-{arrival.pk}",
     )
 
 
 @permission_required(MANAGE)
 def material_reject(request, pk):
-    arrival = _arrival(pk)
+    arrival = _on_site(MaterialArrival, pk, "signoffs")
     form = MaterialRejectForm(_data(request))
-    if request.method == "POST" and form.is_valid():
-        done = _run(form, services.material_arrival_reject, arrival=arrival, user=request.user, **form.cleaned_data)
-        if done:
-            messages.success(request, _("The delivery is rejected."))
-            return redirect(_site_url(arrival.worksite_id, f"material-{arrival.pk}"))
+    if submit(request, form, lambda data: services.material_arrival_reject(arrival=arrival, user=request.user, **data)):
+        messages.success(request, _("The delivery is rejected."))
+        return redirect(_site_url(arrival.worksite_id, f"material-{arrival.pk}"))
     return _form_page(
         request,
         arrival.worksite,
         _("Reject the delivery"),
         form,
         facts=_arrival_facts(arrival),
-        submit=_("Reject"),
+        button=_("Reject"),
         anchor=f"material-{arrival.pk}",
     )
 
@@ -307,12 +270,11 @@ def patrol_create(request, pk):
     worksite = _worksite(pk)
     initial = {"patrolled_on": firm_today(), "role": PATROL_ROLE_OF.get(request.membership.role)}
     form = SitePatrolForm(_data(request), initial=initial)
-    if request.method == "POST" and form.is_valid():
-        patrol = _run(
-            form, services.site_patrol_record, worksite=worksite, patrolled_by=request.user, **form.cleaned_data
-        )
-        if patrol:
-            return redirect(_site_url(worksite.pk, f"patrol-{patrol.pk}"))
+    patrol = submit(
+        request, form, lambda data: services.site_patrol_record(worksite=worksite, patrolled_by=request.user, **data)
+    )
+    if patrol:
+        return redirect(_site_url(worksite.pk, f"patrol-{patrol.pk}"))
     return _form_page(request, worksite, _("Record a site patrol"), form)
 
 
@@ -324,6 +286,7 @@ def problem_create(request, pk):
     worksite = _worksite(pk)
     form = SiteProblemForm(_data(request), worksite=worksite)
     solutions = SolutionFormSet(_data(request), prefix="solutions")
+    # Not ``submit``: a refusal about the solutions belongs above the solutions table, not the form.
     if request.method == "POST" and form.is_valid() and solutions.is_valid():
         try:
             problem = services.site_problem_raise(
@@ -331,7 +294,7 @@ def problem_create(request, pk):
             )
         except ValidationError as error:
             if hasattr(error, "error_dict") and "solutions" in error.error_dict:
-                solutions._non_form_errors = solutions.error_class(error.message_dict["solutions"])
+                apply_service_errors(solutions, ValidationError(error.message_dict["solutions"]))
             else:
                 apply_service_errors(form, error)
         else:
@@ -339,25 +302,14 @@ def problem_create(request, pk):
     return _form_page(request, worksite, _("Raise a site problem"), form, formset=solutions)
 
 
-def _problem(pk):
-    return get_object_or_404(
-        SiteProblem.objects.select_related("worksite__project__customer", "worksite__contract").prefetch_related(
-            "solutions"
-        ),
-        pk=pk,
-    )
-
-
 @permission_required(MANAGE)
 def problem_choose(request, pk):
-    problem = _problem(pk)
+    problem = _on_site(SiteProblem, pk, "solutions")
     worksite = problem.worksite
     form = ProblemChooseForm(_data(request), problem=problem, initial={"chosen_name": worksite.project.customer.name})
-    if request.method == "POST" and form.is_valid():
-        done = _run(form, services.site_problem_choose, problem=problem, user=request.user, **form.cleaned_data)
-        if done:
-            messages.success(request, _("The homeowner's choice is recorded."))
-            return redirect(_site_url(worksite.pk, f"problem-{problem.pk}"))
+    if submit(request, form, lambda data: services.site_problem_choose(problem=problem, user=request.user, **data)):
+        messages.success(request, _("The homeowner's choice is recorded."))
+        return redirect(_site_url(worksite.pk, f"problem-{problem.pk}"))
     facts = [(_("Problem"), problem.title)]
     if problem.description:
         facts.append((_("Description"), problem.description))
@@ -370,11 +322,7 @@ def problem_choose(request, pk):
 @permission_required(MANAGE)
 def problem_resolve(request, pk):
     problem = get_object_or_404(SiteProblem, pk=pk)
-    try:
-        services.site_problem_resolve(problem=problem)
-    except ValidationError as error:
-        messages.error(request, f"{problem.title}: {' '.join(error.messages)}")
-    else:
+    if refusal_as_message(request, services.site_problem_resolve, about=problem.title, problem=problem):
         messages.success(request, _("%(problem)s is resolved.") % {"problem": problem.title})
     return redirect(_site_url(problem.worksite_id, f"problem-{problem.pk}"))
 

@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
-from renocrm.forms import apply_service_errors
+from renocrm.forms import submit
+from renocrm.outbox.models import Notification
 from renocrm.paging import before_param
 from worksites.forms.portal import HomeownerNameForm, MaterialRejectForm, PortalLinkForm, SolutionChoiceForm
 from worksites.models import Inspection, MaterialArrival, Phase, PortalLink, ProblemSolution, SiteProblem, Worksite
@@ -47,37 +48,34 @@ def _masked(value: str) -> str:
 
 @permission_required(VIEW)
 def worksite_portal_links(request, pk):
-    worksite = get_object_or_404(Worksite.objects.select_related("project__customer", "contract"), pk=pk)
+    worksite = get_object_or_404(Worksite.objects.select_related("project__customer"), pk=pk)
     may_manage = request.membership.has_perm(MANAGE)
     sees_contacts = request.membership.has_perm("contacts.view")
     customer = worksite.project.customer
-    initial = {"channel": "sms", "recipient": customer.mobile if sees_contacts else "", "days": 30}
+    initial = {"channel": Notification.Channel.SMS, "recipient": customer.mobile if sees_contacts else "", "days": 30}
     form = PortalLinkForm(request.POST or None, initial=initial)
-    if request.method == "POST":
-        if not may_manage:
-            raise PermissionDenied
-        if form.is_valid():
-            data = form.cleaned_data
-            recipient = data["recipient"].strip()
-            if data["channel"] == "sms" and not recipient:
-                recipient = customer.mobile
-            try:
-                link = services.portal_link_issue(
-                    worksite=worksite,
-                    created_by=request.user,
-                    days=data["days"],
-                    channel=data["channel"],
-                    recipient=recipient,
-                    base_url=request.build_absolute_uri("/"),
-                )
-            except ValidationError as error:
-                apply_service_errors(form, error)
-            else:
-                if data["channel"]:
-                    messages.success(request, _("Link %(number)s created and sent.") % {"number": link.pk})
-                else:
-                    messages.success(request, _("Link %(number)s created; copy it below.") % {"number": link.pk})
-                return redirect("worksites:portal-links", pk=worksite.pk)
+    if request.method == "POST" and not may_manage:
+        raise PermissionDenied
+
+    def issue(data):
+        recipient = data["recipient"].strip()
+        if data["channel"] == Notification.Channel.SMS and not recipient:
+            recipient = customer.mobile
+        return services.portal_link_issue(
+            worksite=worksite,
+            created_by=request.user,
+            days=data["days"],
+            channel=data["channel"],
+            recipient=recipient,
+            base_url=request.build_absolute_uri("/"),
+        )
+
+    if link := submit(request, form, issue):
+        if form.cleaned_data["channel"]:
+            messages.success(request, _("Link %(number)s created and sent.") % {"number": link.pk})
+        else:
+            messages.success(request, _("Link %(number)s created; copy it below.") % {"number": link.pk})
+        return redirect("worksites:portal-links", pk=worksite.pk)
     links = selectors.portal_links(worksite=worksite)
     for link in links:
         link.url = request.build_absolute_uri(services.portal_link_url(link)) if link.is_usable else ""
@@ -153,7 +151,9 @@ def _finish(response, chosen: str):
 
 
 def portal_page(*methods):
-    """Open the link named by ``token`` for the view, which receives the link instead of the token."""
+    """Open the link named by ``token`` for the view, which receives the link instead of the token. The
+    page's own links and redirects reuse the token it was opened with (``link.token``): a token signed
+    again would differ from second to second, for nothing."""
 
     def decorator(view):
         @wraps(view)
@@ -166,6 +166,7 @@ def portal_page(*methods):
                     status = 410 if problem in services.GONE else 404
                     response = render(request, "portal/link_invalid.html", {"problem": problem}, status=status)
                     return _finish(response, chosen)
+                link.token = token
                 chosen = _use_language(request, link.tenant)
                 # Dates and times on the pages in the firm's zone.
                 timezone.activate(link.tenant.zone)
@@ -182,7 +183,7 @@ def portal_page(*methods):
 def _page(request, link, template, tab, **context):
     base = {
         "link": link,
-        "token": services.portal_link_token(link),
+        "token": link.token,
         "firm": link.tenant,
         "project": link.worksite.project,
         "tab": tab,
@@ -226,7 +227,7 @@ def _act(request, link, form, done: str, act):
             messages.success(request, done)
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-    return redirect(reverse("portal:home", args=[services.portal_link_token(link)]) + "#waiting")
+    return redirect(reverse("portal:home", args=[link.token]) + "#waiting")
 
 
 def _named(request, link, model):

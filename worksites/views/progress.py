@@ -1,14 +1,14 @@
 """The worksite's progress feed, with the phone form a foreman posts photos and videos from."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
-from renocrm.forms import apply_service_errors
+from renocrm.forms import submit
 from renocrm.paging import before_param
 from worksites.forms.progress import ProgressForm
 from worksites.models import ProgressUpdate, Worksite
@@ -34,14 +34,11 @@ def worksite_progress(request, pk):
     if request.method == "POST" and not may_manage:
         raise PermissionDenied
     form = _progress_form(request, worksite) if may_manage else None
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.progress_post(worksite=worksite, posted_by=request.user, **form.service_arguments())
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("Progress update posted."))
-            return redirect("worksites:progress", pk=worksite.pk)
+    if form is not None and submit(
+        request, form, lambda data: services.progress_post(worksite=worksite, posted_by=request.user, **data)
+    ):
+        messages.success(request, _("Progress update posted."))
+        return redirect("worksites:progress", pk=worksite.pk)
     before = before_param(request)
     updates, older = selectors.progress_feed(worksite=worksite, homeowner_view=False, before=before)
     context = {

@@ -2,14 +2,14 @@
 (usable one-handed on a phone), the crew, the technical handover and the firm's schedule template."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
-from renocrm.forms import apply_service_errors
+from renocrm.forms import refusal_as_message, submit
 from renocrm.paging import before_param
 from renocrm.tenancy.time import firm_today
 from worksites.forms.schedule import (
@@ -84,22 +84,22 @@ def worksite_detail(request, pk):
 def phase_action(request, pk, action):
     """Start, finish or record the homeowner's sign-off of a phase; a refusal comes back as a message."""
     phase = get_object_or_404(Phase, pk=pk)
-    try:
-        if action == "accept":
-            form = PhaseAcceptForm(request.POST)
-            if not form.is_valid():
-                raise ValidationError(_("Give the name of the person signing off."))
-            services.phase_accept(phase=phase, name=form.cleaned_data["name"])
-        else:
-            form = PhaseDateForm(request.POST)
-            on = form.cleaned_data["on"] if form.is_valid() else None
-            service = services.phase_start if action == "start" else services.phase_complete
-            service(phase=phase, on=on)
-    except ValidationError as error:
-        messages.error(request, f"{phase.name}: {' '.join(error.messages)}")
+    back = redirect("worksites:detail", pk=phase.worksite_id)
+    if action == "accept":
+        form = PhaseAcceptForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, f"{phase.name}: {_('Give the name of the person signing off.')}")
+            return back
+        name = form.cleaned_data["name"]
+        done = refusal_as_message(request, services.phase_accept, about=phase.name, phase=phase, name=name)
     else:
+        form = PhaseDateForm(request.POST)
+        service = services.phase_start if action == "start" else services.phase_complete
+        on = form.cleaned_data["on"] if form.is_valid() else None
+        done = refusal_as_message(request, service, about=phase.name, phase=phase, on=on)
+    if done:
         messages.success(request, _("%(phase)s updated.") % {"phase": phase.name})
-    return redirect("worksites:detail", pk=phase.worksite_id)
+    return back
 
 
 @permission_required(MANAGE)
@@ -111,13 +111,8 @@ def crew_edit(request, pk):
         "qc_inspector": worksite.qc_inspector,
     }
     form = CrewForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.worksite_assign_crew(worksite=worksite, **form.cleaned_data)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            return redirect("worksites:detail", pk=worksite.pk)
+    if submit(request, form, lambda data: services.worksite_assign_crew(worksite=worksite, **data)):
+        return redirect("worksites:detail", pk=worksite.pk)
     return _worksite_form_page(request, form, worksite, _("Crew"))
 
 
@@ -125,13 +120,10 @@ def crew_edit(request, pk):
 def technical_handover_create(request, pk):
     worksite = _worksite(pk)
     form = TechnicalHandoverForm(request.POST or None, initial={"held_on": firm_today()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.technical_handover_record(worksite=worksite, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            return redirect("worksites:detail", pk=worksite.pk)
+    if submit(
+        request, form, lambda data: services.technical_handover_record(worksite=worksite, by=request.user, **data)
+    ):
+        return redirect("worksites:detail", pk=worksite.pk)
     return _worksite_form_page(request, form, worksite, _("Technical handover"))
 
 
@@ -146,12 +138,7 @@ def template_edit(request):
         for t in services.phase_templates_get()
     ]
     formset = TemplateRowFormSet(request.POST or None, initial=initial, prefix="phases")
-    if request.method == "POST" and formset.is_valid():
-        try:
-            services.phase_templates_replace(rows=formset.rows())
-        except ValidationError as error:
-            formset._non_form_errors = formset.error_class(error.messages)
-        else:
-            messages.success(request, _("The schedule template is saved; new worksites will follow it."))
-            return redirect("worksites:template")
+    if submit(request, formset, lambda _rows: services.phase_templates_replace(rows=formset.rows())):
+        messages.success(request, _("The schedule template is saved; new worksites will follow it."))
+        return redirect("worksites:template")
     return render(request, "worksites/template.html", {"formset": formset, "may_edit": may_edit})
