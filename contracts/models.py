@@ -18,6 +18,7 @@ class TradeCategory(models.TextChoices):
     DEMOLITION = "demolition", _("Demolition")
     PLUMBING_ELECTRICAL = "plumbing_electrical", _("Plumbing & electrical")
     MASONRY = "masonry", _("Masonry / tiling")
+    WATERPROOFING = "waterproofing", _("Waterproofing")
     CARPENTRY = "carpentry", _("Carpentry")
     PAINTING = "painting", _("Painting")
     INSTALLATION = "installation", _("Installation")

@@ -72,6 +72,7 @@ class Lead(TenantModel):
         PARTNER = "partner", _("Partner")
         PHONE = "phone", _("Phone")
         EVENT = "event", _("Event")
+        AFTERCARE = "aftercare", _("Existing customer (aftercare)")
         OTHER = "other", _("Other")
 
     class Status(models.TextChoices):

@@ -26,14 +26,23 @@ from .sms import SmsMessage, get_sms_backend
 logger = logging.getLogger(__name__)
 
 _handlers: dict[str, list[Callable[[OutboxEvent], None]]] = defaultdict(list)
+_same_transaction_handlers: dict[str, list[Callable[[OutboxEvent], None]]] = defaultdict(list)
 
 
-def register_handler(event_type: str, handler: Callable[[OutboxEvent], None]) -> None:
+def register_handler(
+    event_type: str, handler: Callable[[OutboxEvent], None], *, same_transaction: bool = False
+) -> None:
     """Later lifecycle apps react to earlier ones' events through handlers registered in their
     ``AppConfig.ready``. A handler runs in the firm's context and must be idempotent (an event may be
-    dispatched again after a crash): use notification idempotency keys and unique constraints."""
-    if handler not in _handlers[event_type]:
-        _handlers[event_type].append(handler)
+    dispatched again after a crash): use notification idempotency keys and unique constraints.
+
+    By default a handler runs when the event is dispatched, after the emitting transaction committed. With
+    ``same_transaction=True`` it runs inside ``event_emit``, in the emitting transaction: what it writes
+    commits or rolls back together with the change the event reports (a handover and its callback plan),
+    and an error in it refuses that change."""
+    handlers = _same_transaction_handlers if same_transaction else _handlers
+    if handler not in handlers[event_type]:
+        handlers[event_type].append(handler)
 
 
 # Events ---------------------------------------------------------------------------------------------------
@@ -45,6 +54,8 @@ def event_emit(*, event_type: str, payload: dict) -> OutboxEvent:
 
     tenant = require_current_tenant()
     event = OutboxEvent.objects.create(event_type=event_type, payload=payload)
+    for handler in _same_transaction_handlers.get(event_type, []):
+        handler(event)
     transaction.on_commit(lambda: dispatch_event.delay(event_id=event.pk, tenant_id=tenant.pk))
     return event
 

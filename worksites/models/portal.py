@@ -42,6 +42,11 @@ class PortalAction(TenantModel):
         MATERIAL_SIGNED = "material_signed", _("Accepted a material arrival")
         MATERIAL_REJECTED = "material_rejected", _("Rejected a material arrival")
         SOLUTION_CHOSEN = "solution_chosen", _("Chose a solution")
+        # Aftercare pages added to the portal by later stages.
+        REPAIR_REQUESTED = "repair_requested", _("Reported a repair")
+        REPAIR_CONFIRMED = "repair_confirmed", _("Confirmed a repair")
+        COMPLAINT_FILED = "complaint_filed", _("Filed a complaint")
+        COMPLAINT_VERDICT = "complaint_verdict", _("Gave a verdict on a complaint")
 
     link = models.ForeignKey(PortalLink, on_delete=models.PROTECT, related_name="actions")
     action = models.CharField(_("action"), max_length=30, choices=Action.choices)

@@ -61,6 +61,7 @@ class Worksite(TenantModel):
     designer = staff_member_field(_("designer"))
     project_manager = staff_member_field(_("project manager / foreman"))
     qc_inspector = staff_member_field(_("QC inspector"))
+    customer_service = staff_member_field(_("customer service agent"))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NOT_STARTED)
     created_at = models.DateTimeField(auto_now_add=True)
 

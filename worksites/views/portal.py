@@ -23,6 +23,7 @@ from renocrm.accounts.access import permission_required
 from renocrm.forms import submit
 from renocrm.outbox.models import Notification
 from renocrm.paging import before_param
+from worksites import portal_tabs
 from worksites.forms.portal import HomeownerNameForm, MaterialRejectForm, PortalLinkForm, SolutionChoiceForm
 from worksites.models import Inspection, MaterialArrival, Phase, PortalLink, ProblemSolution, SiteProblem, Worksite
 from worksites.selectors import handover as handover_selectors
@@ -180,8 +181,10 @@ def portal_page(*methods):
     return decorator
 
 
-def _page(request, link, template, tab, **context):
+def portal_render(request, link, template, tab, **context):
+    """Render a portal page: the link, its firm and project, and the tabs (the portal's and later stages')."""
     base = {
+        "more_tabs": [(t.key, t.label, reverse(t.url_name, args=[link.token])) for t in portal_tabs.tabs()],
         "link": link,
         "token": link.token,
         "firm": link.tenant,
@@ -198,7 +201,7 @@ def _homeowner_name(request, link) -> str:
 @portal_page("GET", "HEAD")
 def portal_home(request, link):
     home = selectors.portal_home(worksite=link.worksite)
-    return _page(request, link, "portal/home.html", "home", home=home, name=_homeowner_name(request, link))
+    return portal_render(request, link, "portal/home.html", "home", home=home, name=_homeowner_name(request, link))
 
 
 @portal_page("GET", "HEAD")
@@ -206,13 +209,13 @@ def portal_progress(request, link):
     updates, older = progress_selectors.progress_feed(
         worksite=link.worksite, homeowner_view=True, before=before_param(request), size=PROGRESS_PAGE_SIZE
     )
-    return _page(request, link, "portal/progress.html", "progress", updates=updates, older=older)
+    return portal_render(request, link, "portal/progress.html", "progress", updates=updates, older=older)
 
 
 @portal_page("GET", "HEAD")
 def portal_documents(request, link):
     documents = handover_selectors.handover_documents(worksite=link.worksite)
-    return _page(request, link, "portal/documents.html", "documents", documents=documents)
+    return portal_render(request, link, "portal/documents.html", "documents", documents=documents)
 
 
 def _act(request, link, form, done: str, act):
