@@ -185,6 +185,30 @@ def test_handlers_run_once_per_event(firm):
     assert seen == [event.pk]
 
 
+def test_same_transaction_handlers_commit_and_roll_back_with_the_event(firm, django_capture_on_commit_callbacks):
+    def write_note(event):
+        Notification.objects.create(
+            channel=Notification.Channel.SMS, recipient="13800000000", body="x", idempotency_key=f"note:{event.pk}"
+        )
+
+    services.register_handler("test.written", write_note, same_transaction=True)
+    with (
+        django_capture_on_commit_callbacks(execute=False) as queued,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.event_emit(event_type="test.written", payload={})
+        assert Notification.objects.filter(idempotency_key__startswith="note:").count() == 1
+        raise RuntimeError("the change is refused after the event")
+    assert not OutboxEvent.objects.filter(event_type="test.written").exists()
+    assert not Notification.objects.filter(idempotency_key__startswith="note:").exists()
+    assert queued == [], "nothing was queued for the broker"
+
+    with transaction.atomic():
+        event = services.event_emit(event_type="test.written", payload={})
+    assert Notification.objects.filter(idempotency_key=f"note:{event.pk}").exists()
+
+
 def test_the_outbox_sweeper_dispatches_what_the_worker_missed(firm, receiver, django_capture_on_commit_callbacks):
     hook = receiver()
     services.webhook_endpoint_create(url=hook.url)
