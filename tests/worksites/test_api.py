@@ -136,9 +136,10 @@ def test_reschedule(api, worksite, firm_a):
 def test_assign_crew_takes_members_of_this_firm_only(staff_client, worksite, firm_a, firm_b):
     foreman = MembershipFactory(tenant=firm_a, role="project_manager").user
     qc = MembershipFactory(tenant=firm_a, role="qc").user
+    agent = MembershipFactory(tenant=firm_a, role="customer_service").user
     outsider = MembershipFactory(tenant=firm_b, role="project_manager").user
     url = f"/api/v1/worksites/{worksite.pk}/assign-crew/"
-    crew = {"designer": None, "project_manager": foreman.pk, "qc_inspector": qc.pk}
+    crew = {"designer": None, "project_manager": foreman.pk, "qc_inspector": qc.pk, "customer_service": agent.pk}
 
     refused = post(staff_client, url, {**crew, "project_manager": outsider.pk})
     assert refused.status_code == 400
@@ -146,6 +147,9 @@ def test_assign_crew_takes_members_of_this_firm_only(staff_client, worksite, fir
     wrong_role = post(staff_client, url, {**crew, "qc_inspector": foreman.pk})
     assert wrong_role.status_code == 400
     assert "qc_inspector" in wrong_role.json()["error"]["fields"]
+    not_an_agent = post(staff_client, url, {**crew, "customer_service": foreman.pk})
+    assert not_an_agent.status_code == 400
+    assert "customer_service" in not_an_agent.json()["error"]["fields"]
     with tenant_context(firm_a):
         assert Worksite.objects.get(pk=worksite.pk).project_manager_id is None
 
@@ -153,6 +157,7 @@ def test_assign_crew_takes_members_of_this_firm_only(staff_client, worksite, fir
     assert assigned.status_code == 200, assigned.content
     body = assigned.json()
     assert (body["designer"], body["project_manager"], body["qc_inspector"]) == (None, foreman.pk, qc.pk)
+    assert body["customer_service"] == agent.pk
     assert len(body["phases"]) == len(services.DEFAULT_TEMPLATE)
 
 
@@ -220,7 +225,7 @@ def test_another_firms_worksite_and_phase_are_404_and_stay_unchanged(api, foreig
         ("reschedule", {"planned_start": "2027-01-01", "planned_end": "2027-01-02"}),
     ]:
         assert post(api, f"/api/v1/phases/{foreign_phase.pk}/{action}/", body).status_code == 404
-    crew = {"designer": None, "project_manager": None, "qc_inspector": None}
+    crew = {"designer": None, "project_manager": None, "qc_inspector": None, "customer_service": None}
     url = f"/api/v1/worksites/{foreign_phase.worksite_id}/assign-crew/"
     assert post(api, url, crew).status_code == 404
     with tenant_context(firm_b):
@@ -241,7 +246,7 @@ def test_a_key_without_worksites_write_reads_but_cannot_act(client, worksite, fi
     assert post(client, f"/api/v1/phases/{phase.pk}/start/", {}).status_code == 403
     template = {"phases": [{"kind": "other", "name": "x", "duration_days": 1}]}
     assert post(client, "/api/v1/phase-templates/replace/", template).status_code == 403
-    crew = {"designer": None, "project_manager": None, "qc_inspector": None}
+    crew = {"designer": None, "project_manager": None, "qc_inspector": None, "customer_service": None}
     assert post(client, f"/api/v1/worksites/{worksite.pk}/assign-crew/", crew).status_code == 403
     with tenant_context(firm_a):
         assert Phase.objects.get(pk=phase.pk).status == "planned"

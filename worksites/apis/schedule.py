@@ -133,6 +133,7 @@ class WorksiteSerializer(serializers.ModelSerializer):
             "designer",
             "project_manager",
             "qc_inspector",
+            "customer_service",
             "status",
             "created_at",
             "current_phase",
@@ -154,6 +155,7 @@ class CrewSerializer(serializers.Serializer):
     designer = FirmMemberField(allow_null=True)
     project_manager = FirmMemberField(allow_null=True)
     qc_inspector = FirmMemberField(allow_null=True)
+    customer_service = FirmMemberField(allow_null=True)
 
 
 class WorksiteViewSet(FirmReadOnlyViewSet):

@@ -17,6 +17,7 @@ class CrewForm(forms.Form):
     designer = forms.ModelChoiceField(label=_("Designer"), queryset=None, required=False)
     project_manager = forms.ModelChoiceField(label=_("Project manager / foreman"), queryset=None, required=False)
     qc_inspector = forms.ModelChoiceField(label=_("QC inspector"), queryset=None, required=False)
+    customer_service = forms.ModelChoiceField(label=_("Customer service agent"), queryset=None, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -123,12 +123,21 @@ CREW_ROLES = {
     "designer": {Role.DESIGNER, Role.ADMIN},
     "project_manager": {Role.PROJECT_MANAGER, Role.ADMIN},
     "qc_inspector": {Role.QC, Role.ADMIN},
+    "customer_service": {Role.CUSTOMER_SERVICE, Role.ADMIN},
 }
 
 
 @transaction.atomic
-def worksite_assign_crew(*, worksite: Worksite, designer=None, project_manager=None, qc_inspector=None) -> Worksite:
-    crew = {"designer": designer, "project_manager": project_manager, "qc_inspector": qc_inspector}
+def worksite_assign_crew(
+    *, worksite: Worksite, designer=None, project_manager=None, qc_inspector=None, customer_service=None
+) -> Worksite:
+    """The project's team. The customer-service agent is who aftercare (callbacks, repairs, complaints) goes to."""
+    crew = {
+        "designer": designer,
+        "project_manager": project_manager,
+        "qc_inspector": qc_inspector,
+        "customer_service": customer_service,
+    }
     for field, user in crew.items():
         require_staff_role(user, roles=CREW_ROLES[field], field=field)
     for field, user in crew.items():

@@ -51,7 +51,13 @@ def worksite_board(request):
 def _worksite(pk):
     return get_object_or_404(
         Worksite.objects.select_related(
-            "project__customer", "project__property", "contract", "designer", "project_manager", "qc_inspector"
+            "project__customer",
+            "project__property",
+            "contract",
+            "designer",
+            "project_manager",
+            "qc_inspector",
+            "customer_service",
         ),
         pk=pk,
     )
@@ -109,6 +115,7 @@ def crew_edit(request, pk):
         "designer": worksite.designer,
         "project_manager": worksite.project_manager,
         "qc_inspector": worksite.qc_inspector,
+        "customer_service": worksite.customer_service,
     }
     form = CrewForm(request.POST or None, initial=initial)
     if submit(request, form, lambda data: services.worksite_assign_crew(worksite=worksite, **data)):
