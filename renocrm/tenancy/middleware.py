@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from .context import tenant_context
@@ -23,7 +24,8 @@ class TenantMiddleware:
     Resolvers (``settings.TENANT_RESOLVERS``) are tried in order: an API key names its firm; a signed-in
     user works in the firm chosen in the firm switcher. The firm never comes from the request body.
     The rest of the request then runs in one transaction with the firm's RLS setting, rolled back on a
-    server error so nothing is half-written.
+    server error so nothing is half-written, and with the firm's time zone active, so pages and forms show
+    and read times as the firm's staff live them.
     """
 
     def __init__(self, get_response):
@@ -40,8 +42,11 @@ class TenantMiddleware:
         if resolution is None:
             return self.get_response(request)
         request.tenant = resolution.tenant
-        with tenant_context(
-            resolution.tenant, user_id=resolution.user_id, request_id=getattr(request, "request_id", "")
+        with (
+            tenant_context(
+                resolution.tenant, user_id=resolution.user_id, request_id=getattr(request, "request_id", "")
+            ),
+            timezone.override(resolution.tenant.zone),
         ):
             response = self.get_response(request)
             if response.status_code >= 500:

@@ -507,3 +507,19 @@ def test_lead_update_checks_the_property_and_takes_only_known_fields(firm_a):
             services.lead_update(lead=lead, budget_min=Decimal("200"))  # above the stored upper end
         lead.refresh_from_db()
         assert (lead.budget_min, lead.budget_max, lead.status) == (None, Decimal("100"), "new")
+
+
+@pytest.mark.parametrize(
+    ("zone", "shown"), [("Asia/Shanghai", "2026-03-02 01:30"), ("Europe/London", "2026-03-01 17:30")]
+)
+def test_pages_show_times_in_the_firms_time_zone(sales, firm_a, lead_a, zone, shown):
+    from datetime import UTC, datetime
+
+    firm_a.time_zone = zone
+    firm_a.save()
+    with tenant_context(firm_a):
+        FollowUpFactory(lead=lead_a, at=datetime(2026, 3, 1, 17, 30, tzinfo=UTC))
+
+    page = sales.get(f"/leads/{lead_a.pk}/").content.decode()
+
+    assert shown in page
