@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class AftercareConfig(AppConfig):
     name = "aftercare"
     verbose_name = _("Aftercare")
+
+    def ready(self):
+        from aftercare.services import on_project_handed_over
+        from renocrm.outbox.services import register_handler
+        from worksites import portal_tabs
+
+        # In the handover's transaction: a project is never handed over without its warranties.
+        register_handler("project.handed_over", on_project_handed_over, same_transaction=True)
+        portal_tabs.register(portal_tabs.PortalTab("repairs", _("Repairs"), "aftercare_portal:repairs"))

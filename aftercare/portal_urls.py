@@ -1,7 +1,13 @@
 """Homeowner portal pages of aftercare, reached only through a signed link."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from aftercare import views
 
 app_name = "aftercare_portal"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("<str:token>/repairs/", views.portal_repairs, name="repairs"),
+    # The repair confirmed travels in the form (``object``), looked up within the link's project.
+    path("<str:token>/repairs/confirm/", views.portal_repair_confirm, name="repair-confirm"),
+]

@@ -1,7 +1,30 @@
-from django.urls import path  # noqa: F401
+"""Staff pages."""
 
-from aftercare import views  # noqa: F401
+from django.urls import path
+
+from aftercare import views
 
 app_name = "aftercare"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.repair_list, name="list"),
+    path("repairs/new/", views.repair_create, name="repair-new"),
+    path("repairs/<int:pk>/", views.repair_detail, name="repair"),
+    path("repairs/<int:pk>/assign/", views.repair_assign, name="repair-assign"),
+    path("repairs/<int:pk>/respond/", views.repair_respond, name="repair-respond"),
+    path("repairs/<int:pk>/visit/", views.repair_visit, name="repair-visit"),
+    path("repairs/<int:pk>/resolve/", views.repair_resolve, name="repair-resolve"),
+    path("repairs/<int:pk>/confirm/", views.repair_confirm, name="repair-confirm"),
+    path("repairs/<int:pk>/cancel/", views.repair_cancel, name="repair-cancel"),
+    path("projects/<int:pk>/", views.project_aftercare, name="project"),
+    path("projects/<int:pk>/warranty-card/", views.warranty_card, name="warranty-card"),
+    path("projects/<int:pk>/coverages/new/", views.coverage_create, name="coverage-new"),
+    path("coverages/<int:pk>/edit/", views.coverage_edit, name="coverage-edit"),
+    path("coverages/expiring/", views.coverages_expiring, name="expiring"),
+    path("customers/<int:pk>/opt-out/", views.care_opt_out, name="opt-out"),
+    path("customers/<int:pk>/opt-in/", views.care_opt_in, name="opt-in"),
+    path("rules/", views.coverage_rules, name="rules"),
+    path("settings/", views.aftercare_settings, name="settings"),
+    path("referral-rewards/", views.referral_rewards, name="referral-rewards"),
+    path("referral-rewards/<int:pk>/fulfil/", views.referral_reward_fulfilled, name="referral-reward-fulfil"),
+]

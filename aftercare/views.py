@@ -1,1 +1,484 @@
-"""Staff pages."""
+"""Staff pages of aftercare: the repair list, a repair with its log and actions, a new repair, a project's
+aftercare page (warranty card, repairs, care, referral rewards), the coverage rules, the settings, the
+referral rewards and the coverages ending soon."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from aftercare import selectors, services
+from aftercare.forms import (
+    NO,
+    OPEN_ALL,
+    YES,
+    AssignForm,
+    CancelForm,
+    ConfirmForm,
+    CoverageForm,
+    CoverageRuleFormSet,
+    ExpiringFilterForm,
+    OptOutForm,
+    PortalConfirmForm,
+    PortalRepairForm,
+    ReferralRewardFilterForm,
+    RepairFilterForm,
+    RepairRequestForm,
+    ResolveForm,
+    RespondForm,
+    SettingsForm,
+    VisitForm,
+)
+from aftercare.models import Coverage, RepairRequest
+from contracts.models import Project
+from leads.models import Customer, ReferralReward
+from leads.services import referral_reward_fulfil
+from renocrm.accounts.access import permission_required
+from renocrm.forms import submit
+from renocrm.paging import before_param
+from renocrm.tenancy.time import firm_today
+from worksites.views.portal import NAME_KEY as PORTAL_NAME_KEY
+from worksites.views.portal import portal_page, portal_render
+
+VIEW, MANAGE = "aftercare.view", "aftercare.manage"
+
+
+def _may_manage(request) -> bool:
+    return request.membership.has_perm(MANAGE)
+
+
+def _deny_post_without_manage(request):
+    if request.method == "POST" and not _may_manage(request):
+        raise PermissionDenied
+
+
+# Repairs -----------------------------------------------------------------------------------------------------
+
+
+@permission_required(VIEW)
+def repair_list(request):
+    form = RepairFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    status = filters.get("status", "")
+    covered = {YES: True, NO: False}.get(filters.get("covered", ""))
+    assigned = filters.get("assigned", "")
+    repairs, older = selectors.repair_request_page(
+        statuses=RepairRequest.OPEN_STATUSES if status == OPEN_ALL else (status,) if status else (),
+        covered=covered,
+        assigned_to=request.user if assigned == "me" else None,
+        unassigned=assigned == "none",
+        overdue=bool(filters.get("overdue")),
+        search=filters.get("q", ""),
+        before=before_param(request),
+    )
+    context = {
+        "form": form,
+        "repairs": repairs,
+        "older": older,
+        "now": timezone.now(),
+        "may_manage": _may_manage(request),
+    }
+    return render(request, "aftercare/repair_list.html", context)
+
+
+@permission_required(MANAGE)
+def repair_create(request):
+    project_id = request.GET.get("project", "")
+    initial = {"project": int(project_id)} if project_id.isdigit() else {}
+    form = RepairRequestForm(request.POST or None, request.FILES or None, initial=initial)
+
+    def save(data):
+        return services.repair_request_open(
+            project=data["project"],
+            area=data["area"],
+            trade=data["trade"],
+            description=data["description"],
+            source=data["source"],
+            created_by=request.user,
+            photos=data["photos"],
+        )
+
+    if repair := submit(request, form, save):
+        if repair.is_covered:
+            messages.success(request, _("Repair #%(number)s recorded, under warranty.") % {"number": repair.pk})
+        else:
+            messages.warning(
+                request, _("Repair #%(number)s recorded — out of warranty, chargeable.") % {"number": repair.pk}
+            )
+        return redirect("aftercare:repair", pk=repair.pk)
+    return render(request, "aftercare/repair_form.html", {"form": form})
+
+
+@permission_required(VIEW)
+def repair_detail(request, pk):
+    try:
+        repair = selectors.repair_request_detail(pk=pk)
+    except RepairRequest.DoesNotExist:
+        raise Http404 from None
+    is_open = repair.status in RepairRequest.OPEN_STATUSES
+    context = {
+        "repair": repair,
+        "may_manage": _may_manage(request),
+        "is_open": is_open,
+        "now": timezone.now(),
+        "assign_form": AssignForm(initial={"agent": repair.assigned_to_id}),
+        "respond_form": RespondForm(),
+        "visit_form": VisitForm(),
+        "resolve_form": ResolveForm(),
+        "confirm_form": ConfirmForm(),
+        "cancel_form": CancelForm(),
+    }
+    return render(request, "aftercare/repair_detail.html", context)
+
+
+def _act(request, repair, form, run, done: str):
+    """Validate the action's form, run one service, back to the repair; a refusal comes back as messages."""
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+    else:
+        try:
+            run(form.cleaned_data)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, done)
+    return redirect("aftercare:repair", pk=repair.pk)
+
+
+@require_POST
+@permission_required(MANAGE)
+def repair_assign(request, pk):
+    repair = get_object_or_404(RepairRequest, pk=pk)
+    return _act(
+        request,
+        repair,
+        AssignForm(request.POST),
+        lambda data: services.repair_request_assign(repair=repair, agent=data["agent"], by=request.user),
+        _("Assignment saved."),
+    )
+
+
+@require_POST
+@permission_required(MANAGE)
+def repair_respond(request, pk):
+    repair = get_object_or_404(RepairRequest, pk=pk)
+    return _act(
+        request,
+        repair,
+        RespondForm(request.POST),
+        lambda data: services.repair_request_respond(repair=repair, note=data["note"], by=request.user),
+        _("Response recorded."),
+    )
+
+
+@require_POST
+@permission_required(MANAGE)
+def repair_visit(request, pk):
+    repair = get_object_or_404(RepairRequest, pk=pk)
+    return _act(
+        request,
+        repair,
+        VisitForm(request.POST),
+        lambda data: services.repair_visit_log(repair=repair, kind=data["kind"], note=data["note"], by=request.user),
+        _("Log entry added."),
+    )
+
+
+@require_POST
+@permission_required(MANAGE)
+def repair_resolve(request, pk):
+    repair = get_object_or_404(RepairRequest, pk=pk)
+    return _act(
+        request,
+        repair,
+        ResolveForm(request.POST),
+        lambda data: services.repair_request_resolve(
+            repair=repair, resolution=data["resolution"], charge=data["charge"], by=request.user
+        ),
+        _("Repair resolved; ask the homeowner to confirm."),
+    )
+
+
+@require_POST
+@permission_required(MANAGE)
+def repair_confirm(request, pk):
+    repair = get_object_or_404(RepairRequest, pk=pk)
+    return _act(
+        request,
+        repair,
+        ConfirmForm(request.POST),
+        lambda data: services.repair_request_confirm(
+            repair=repair, satisfied=data["satisfied"] == YES, comment=data["comment"], by=request.user
+        ),
+        _("The homeowner's answer is recorded."),
+    )
+
+
+@require_POST
+@permission_required(MANAGE)
+def repair_cancel(request, pk):
+    repair = get_object_or_404(RepairRequest, pk=pk)
+    return _act(
+        request,
+        repair,
+        CancelForm(request.POST),
+        lambda data: services.repair_request_cancel(repair=repair, reason=data["reason"], by=request.user),
+        _("Repair cancelled."),
+    )
+
+
+# A project's aftercare ---------------------------------------------------------------------------------------
+
+
+@permission_required(VIEW)
+def project_aftercare(request, pk):
+    project = get_object_or_404(Project.objects.select_related("customer"), pk=pk)
+    page = selectors.project_aftercare(project=project)
+    context = {"project": project, "page": page, "may_manage": _may_manage(request), "opt_out_form": OptOutForm()}
+    return render(request, "aftercare/project.html", context)
+
+
+@permission_required(VIEW)
+def warranty_card(request, pk):
+    project = get_object_or_404(Project.objects.select_related("customer", "property"), pk=pk)
+    context = {"project": project, "coverages": selectors.project_coverages(project=project), "today": firm_today()}
+    return render(request, "aftercare/warranty_card.html", context)
+
+
+@permission_required(MANAGE)
+def coverage_create(request, pk):
+    project = get_object_or_404(Project, pk=pk)
+    start = project.handed_over_on or firm_today()
+    form = CoverageForm(request.POST or None, initial={"starts_on": start})
+    if submit(request, form, lambda data: services.coverage_create(project=project, **data)):
+        messages.success(request, _("Coverage added."))
+        return redirect("aftercare:project", pk=project.pk)
+    context = {
+        "form": form,
+        "title": _("Add a coverage — %(project)s") % {"project": project.name},
+        "back_url": reverse("aftercare:project", args=[project.pk]),
+        "back_label": _("Back to the project"),
+        "cancel_url": reverse("aftercare:project", args=[project.pk]),
+    }
+    return render(request, "form_page.html", context)
+
+
+@permission_required(MANAGE)
+def coverage_edit(request, pk):
+    coverage = get_object_or_404(Coverage.objects.select_related("project"), pk=pk)
+    initial = {f: getattr(coverage, f) for f in ("name", "area", "trade", "starts_on", "ends_on", "notes")}
+    form = CoverageForm(request.POST or None, initial=initial)
+    if submit(request, form, lambda data: services.coverage_update(coverage=coverage, **data)):
+        messages.success(request, _("Coverage saved."))
+        return redirect("aftercare:project", pk=coverage.project_id)
+    context = {
+        "form": form,
+        "title": _("Edit coverage — %(coverage)s") % {"coverage": coverage.name},
+        "back_url": reverse("aftercare:project", args=[coverage.project_id]),
+        "back_label": _("Back to the project"),
+        "cancel_url": reverse("aftercare:project", args=[coverage.project_id]),
+    }
+    return render(request, "form_page.html", context)
+
+
+def _back_to_customer(request):
+    target = request.POST.get("next", "")
+    if target.startswith("/aftercare/"):
+        return redirect(target)
+    return redirect("aftercare:list")
+
+
+@require_POST
+@permission_required(MANAGE)
+def care_opt_out(request, pk):
+    customer = get_object_or_404(Customer, pk=pk)
+    form = OptOutForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    services.care_opt_out_record(customer=customer, reason=reason)
+    messages.success(request, _("%(name)s gets no more greetings or offers.") % {"name": customer.name})
+    return _back_to_customer(request)
+
+
+@require_POST
+@permission_required(MANAGE)
+def care_opt_in(request, pk):
+    customer = get_object_or_404(Customer, pk=pk)
+    services.care_opt_out_undo(customer=customer)
+    messages.success(request, _("%(name)s gets greetings and offers again.") % {"name": customer.name})
+    return _back_to_customer(request)
+
+
+# The firm's policy and settings ------------------------------------------------------------------------------
+
+
+@permission_required(VIEW)
+def coverage_rules(request):
+    _deny_post_without_manage(request)
+    rules = services.coverage_rules_get()
+    initial = [
+        {
+            "id": r.pk,
+            "name": r.name,
+            "area": r.area,
+            "trade": r.trade,
+            "keywords": r.keywords,
+            "months": r.months,
+            "is_active": r.is_active,
+        }
+        for r in rules
+    ]
+    formset = CoverageRuleFormSet(request.POST or None, initial=initial, prefix="rules")
+    if submit(request, formset, lambda _rows: services.coverage_rules_save(rows=formset.rows())):
+        messages.success(request, _("The warranty policy is saved; handovers from now on use it."))
+        return redirect("aftercare:rules")
+    return render(request, "aftercare/rules.html", {"formset": formset, "may_manage": _may_manage(request)})
+
+
+@permission_required(VIEW)
+def aftercare_settings(request):
+    _deny_post_without_manage(request)
+    current = services.aftercare_settings_get()
+    initial = {
+        "repair_response_hours": current.repair_response_hours,
+        "repair_on_site_hours": current.repair_on_site_hours,
+        "warranty_reminder_days": ", ".join(str(d) for d in current.warranty_reminder_days),
+        "birthday_greetings": current.birthday_greetings,
+        "holiday_greetings": current.holiday_greetings,
+        "free_inspection_offer_days": current.free_inspection_offer_days,
+    }
+    form = SettingsForm(request.POST or None, initial=initial)
+    if submit(request, form, lambda data: services.aftercare_settings_update(**data)):
+        messages.success(request, _("Aftercare settings saved."))
+        return redirect("aftercare:settings")
+    context = {"form": form, "may_manage": _may_manage(request)}
+    return render(request, "aftercare/settings.html", context)
+
+
+# Referral rewards and expiring coverages ---------------------------------------------------------------------
+
+
+@permission_required(VIEW)
+def referral_rewards(request):
+    form = ReferralRewardFilterForm(request.GET or None)
+    status = form.cleaned_data.get("status", "") if form.is_valid() else ""
+    rewards, older = selectors.referral_reward_page(status=status, before=before_param(request))
+    context = {"form": form, "rewards": rewards, "older": older, "may_manage": _may_manage(request)}
+    return render(request, "aftercare/referral_rewards.html", context)
+
+
+@require_POST
+@permission_required(MANAGE)
+def referral_reward_fulfilled(request, pk):
+    reward = get_object_or_404(ReferralReward.objects.select_related("referrer"), pk=pk)
+    referral_reward_fulfil(reward=reward)
+    messages.success(request, _("Reward for %(name)s marked fulfilled.") % {"name": reward.referrer.name})
+    target = request.POST.get("next", "")
+    return redirect(target if target.startswith("/aftercare/") else reverse("aftercare:referral-rewards"))
+
+
+@permission_required(VIEW)
+def coverages_expiring(request):
+    form = ExpiringFilterForm(request.GET or None)
+    within = (form.cleaned_data.get("within") if form.is_valid() else None) or 30
+    today = firm_today()
+    context = {
+        "form": form,
+        "within": within,
+        "coverages": selectors.coverages_expiring_list(within_days=within, today=today),
+        "count": selectors.coverages_expiring_count(within_days=within, today=today),
+        "today": today,
+    }
+    return render(request, "aftercare/expiring.html", context)
+
+
+# The homeowner portal ----------------------------------------------------------------------------------------
+
+
+def _portal_client(request) -> dict:
+    return {
+        "ip_address": request.META.get("REMOTE_ADDR") or None,
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
+    }
+
+
+def _portal_name(request, link) -> str:
+    return request.session.get(PORTAL_NAME_KEY) or link.worksite.project.customer.name
+
+
+def _portal_repairs_page(request, link, form=None, status=200):
+    project = link.worksite.project
+    today = firm_today()
+    context = {
+        "coverages": selectors.project_coverages(project=project, today=today),
+        "repairs": selectors.project_repairs(project=project),
+        "form": form or PortalRepairForm(initial={"name": _portal_name(request, link)}),
+        "name": _portal_name(request, link),
+        "today": today,
+    }
+    response = portal_render(request, link, "portal/aftercare_repairs.html", "repairs", **context)
+    response.status_code = status
+    return response
+
+
+@portal_page("GET", "HEAD", "POST")
+def portal_repairs(request, link):
+    """The homeowner's repairs and warranty card, with the form to report a repair (photos straight from the
+    phone's camera). A refused report comes back on the form with nothing stored."""
+    if request.method != "POST":
+        return _portal_repairs_page(request, link)
+    form = PortalRepairForm(request.POST, request.FILES)
+
+    def report(data):
+        return services.portal_repair_report(
+            link=link,
+            area=data["area"],
+            trade=data["trade"],
+            description=data["description"],
+            photos=data["photos"],
+            name=data["name"],
+            **_portal_client(request),
+        )
+
+    if repair := submit(request, form, report):
+        request.session[PORTAL_NAME_KEY] = form.cleaned_data["name"]
+        thanks = _("Thank you — your repair request #%(number)s is sent to our service team.")
+        messages.success(request, thanks % {"number": repair.pk})
+        return redirect(reverse("aftercare_portal:repairs", args=[link.token]) + f"#repair-{repair.pk}")
+    return _portal_repairs_page(request, link, form=form, status=400)
+
+
+@portal_page("POST")
+def portal_repair_confirm(request, link):
+    pk = request.POST.get("object", "")
+    if not pk.isdigit():
+        raise Http404
+    repair = get_object_or_404(RepairRequest, pk=int(pk), project_id=link.worksite.project_id)
+    form = PortalConfirmForm(request.POST)
+    if form.is_valid():
+        try:
+            services.portal_repair_confirm(
+                link=link,
+                repair=repair,
+                satisfied=form.cleaned_data["satisfied"] == YES,
+                comment=form.cleaned_data["comment"],
+                **_portal_client(request),
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            request.session[PORTAL_NAME_KEY] = form.cleaned_data["name"]
+            if form.cleaned_data["satisfied"] == YES:
+                messages.success(request, _("Thank you for confirming the repair."))
+            else:
+                messages.success(request, _("We are sorry — the repair is reopened and our team will contact you."))
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(reverse("aftercare_portal:repairs", args=[link.token]) + f"#repair-{repair.pk}")

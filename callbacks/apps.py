@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class CallbacksConfig(AppConfig):
     name = "callbacks"
     verbose_name = _("Callbacks")
+
+    def ready(self):
+        from callbacks.services import on_phase_completed, on_project_handed_over
+        from renocrm.outbox.services import register_handler
+
+        # In the emitting transaction: a handover that rolls back leaves no callbacks behind.
+        register_handler("project.handed_over", on_project_handed_over, same_transaction=True)
+        register_handler("worksite.phase_completed", on_phase_completed, same_transaction=True)

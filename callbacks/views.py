@@ -1,1 +1,337 @@
-"""Staff pages."""
+"""Staff pages of callbacks: the customer-service work queue, the callback with its actions and the survey
+filled in during the call, the firm's plan and settings; and the homeowner's survey page behind the SMS link
+(public, no account: the signed token names the firm and the callback)."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from callbacks import selectors, services
+from callbacks.forms import (
+    ALL,
+    ATTEMPT_BUTTONS,
+    BUCKETS,
+    MINE,
+    SMS_PLACEHOLDERS,
+    AssignForm,
+    AttemptForm,
+    CallbackSettingsForm,
+    CancelForm,
+    PlanFormSet,
+    QueueFilterForm,
+    SurveyForm,
+    VisitForm,
+    sms_preview,
+)
+from callbacks.models import Callback, Survey
+from renocrm.accounts.access import permission_required
+from renocrm.accounts.roles import Role
+from renocrm.forms import refusal_as_message, submit
+from renocrm.paging import before_param
+from renocrm.tenancy.context import get_current_tenant, require_current_tenant
+from renocrm.tenancy.time import firm_today
+from worksites.views.portal import _finish, _use_language
+
+VIEW, MANAGE = "callbacks.view", "callbacks.manage"
+PAGE_SIZE = 50
+
+
+# The work queue ----------------------------------------------------------------------------------------------
+
+
+@permission_required(VIEW)
+def callback_list(request):
+    bucket = request.GET.get("bucket", "")
+    bucket = bucket if bucket in dict(BUCKETS) else BUCKETS[0][0]
+    data = request.GET.copy()
+    if not data.get("agent"):
+        # An agent starts with their own calls; an admin with everybody's.
+        data["agent"] = MINE if request.membership.role == Role.CUSTOMER_SERVICE else ALL
+    form = QueueFilterForm(data)
+    agent = form.agent_filter(request.user)
+    method = form.cleaned_data.get("method", "") if form.is_valid() else ""
+    rows, older = selectors.work_queue(
+        bucket=bucket, agent=agent, method=method or None, before=before_param(request), size=PAGE_SIZE
+    )
+    today = firm_today()
+    for row in rows:
+        row.days_overdue = (today - row.due_on).days if row.status in Callback.ACTIVE_STATUSES else 0
+    counts = selectors.queue_counts(agent=agent)
+    tabs = [(key, label, counts.get(key, 0)) for key, label in BUCKETS]
+    context = {
+        "form": form,
+        "rows": rows,
+        "older": older,
+        "bucket": bucket,
+        "tabs": tabs,
+        "today": today,
+        "may_manage": request.membership.has_perm(MANAGE),
+    }
+    return render(request, "callbacks/callback_list.html", context)
+
+
+# One callback --------------------------------------------------------------------------------------------------
+
+
+def _survey_links(survey: Survey) -> list[tuple[str, str, str]]:
+    """What the survey started, one click away: (test id, label, url)."""
+    links = []
+    if survey.lead_id:
+        links.append(("survey-lead", _("New lead for sales"), reverse("leads:detail", args=[survey.lead_id])))
+    if survey.repair_request_id:
+        links.append(
+            ("survey-repair", _("Repair request"), reverse("aftercare:repair", args=[survey.repair_request_id]))
+        )
+    if survey.complaint_id:
+        links.append(("survey-complaint", _("Complaint"), reverse("complaints:detail", args=[survey.complaint_id])))
+    return links
+
+
+def _survey_submit(request, form, save):
+    """Like ``renocrm.forms.submit``, with the survey service's refusals put next to the question they concern."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return save()
+    except ValidationError as error:
+        form.add_service_error(error)
+        return None
+
+
+def _may_survey(callback, survey) -> bool:
+    return survey is None and callback.status not in (Callback.Status.COMPLETED, Callback.Status.CANCELLED)
+
+
+@permission_required(VIEW)
+def callback_detail(request, pk):
+    """The callback with its actions, and the survey form the agent fills in during the call (POST)."""
+    callback = selectors.callback_detail(pk)
+    may_manage = request.membership.has_perm(MANAGE)
+    survey = next(iter(callback.surveys.all()), None)
+    form = None
+    if may_manage and _may_survey(callback, survey):
+        form = SurveyForm(request.POST or None)
+        done = _survey_submit(
+            request,
+            form,
+            lambda: services.survey_submit(
+                callback=callback, via=Survey.Via.STAFF, by=request.user, **form.submission()
+            ),
+        )
+        if done:
+            messages.success(request, _("Survey saved; the callback is completed."))
+            return redirect(reverse("callbacks:detail", args=[callback.pk]) + "#survey")
+    elif request.method == "POST":
+        if not may_manage:
+            raise PermissionDenied
+        messages.error(request, _("This callback takes no survey any more."))
+        return redirect("callbacks:detail", pk=callback.pk)
+    worksite = callback.worksite
+    context = {
+        "callback": callback,
+        "worksite": worksite,
+        "survey": survey,
+        "survey_links": _survey_links(survey) if survey else [],
+        "form": form,
+        "may_manage": may_manage,
+        # Planned or open: it can be reassigned or called off; open: it can be worked.
+        "is_pending": callback.status in (Callback.Status.SCHEDULED, *Callback.ACTIVE_STATUSES),
+        "is_open": callback.status in Callback.ACTIVE_STATUSES,
+        "attempt_buttons": ATTEMPT_BUTTONS,
+        "assign_form": AssignForm(initial={"agent": callback.assigned_to_id}) if may_manage else None,
+        "visit_form": VisitForm(),
+        "cancel_form": CancelForm(),
+        "today": firm_today(),
+    }
+    return render(request, "callbacks/callback_detail.html", context)
+
+
+def _act(request, callback, form, run, done: str):
+    """One action button of the callback page: validate, call the service, back to the page with a message."""
+    if not form.is_valid():
+        errors = [
+            f"{form.fields[f].label}: {' '.join(e)}" if f in form.fields else " ".join(e)
+            for f, e in form.errors.items()
+        ]
+        messages.error(request, " ".join(errors))
+    elif refusal_as_message(request, run, data=form.cleaned_data) is not None:
+        messages.success(request, done)
+    return redirect("callbacks:detail", pk=callback.pk)
+
+
+def _callback_for_action(pk):
+    return get_object_or_404(Callback.objects.select_related("customer"), pk=pk)
+
+
+@require_POST
+@permission_required(MANAGE)
+def callback_assign(request, pk):
+    callback = _callback_for_action(pk)
+    return _act(
+        request,
+        callback,
+        AssignForm(request.POST),
+        lambda data: services.callback_assign(callback=callback, agent=data["agent"], by=request.user),
+        _("Agent assigned."),
+    )
+
+
+@require_POST
+@permission_required(MANAGE)
+def callback_attempt(request, pk):
+    callback = _callback_for_action(pk)
+    return _act(
+        request,
+        callback,
+        AttemptForm(request.POST),
+        lambda data: services.callback_attempt_record(
+            callback=callback, outcome=data["outcome"], note=data["note"], by=request.user
+        ),
+        _("Attempt recorded."),
+    )
+
+
+@require_POST
+@permission_required(MANAGE)
+def callback_sms(request, pk):
+    callback = _callback_for_action(pk)
+    base_url = request.build_absolute_uri("/")
+    done = refusal_as_message(
+        request, services.callback_sms_send, callback=callback, by=request.user, base_url=base_url
+    )
+    if done is not None:
+        messages.success(request, _("Survey link sent by SMS."))
+    return redirect("callbacks:detail", pk=callback.pk)
+
+
+@require_POST
+@permission_required(MANAGE)
+def callback_visit(request, pk):
+    callback = _callback_for_action(pk)
+    # The agent types the visit time as the firm's clock shows it.
+    with timezone.override(require_current_tenant().zone):
+        form = VisitForm(request.POST)
+        form.is_valid()
+    return _act(
+        request,
+        callback,
+        form,
+        lambda data: services.callback_visit_schedule(callback=callback, at=data["at"], by=request.user),
+        _("Visit scheduled."),
+    )
+
+
+@require_POST
+@permission_required(MANAGE)
+def callback_cancel(request, pk):
+    callback = _callback_for_action(pk)
+    return _act(
+        request,
+        callback,
+        CancelForm(request.POST),
+        lambda data: services.callback_cancel(callback=callback, reason=data["reason"], by=request.user),
+        _("Callback cancelled."),
+    )
+
+
+# The plan and the settings -------------------------------------------------------------------------------------
+
+
+def _step_row(step) -> dict:
+    return {
+        "id": step.pk,
+        "position": step.position,
+        "name": step.name,
+        "anchor": step.anchor,
+        "phase_kind": step.phase_kind,
+        "offset": step.offset,
+        "unit": step.unit,
+        "method": step.method,
+        "is_active": step.is_active,
+    }
+
+
+@permission_required(MANAGE)
+def plan_edit(request):
+    initial = [_step_row(step) for step in services.plan_steps()]
+    formset = PlanFormSet(request.POST or None, initial=initial, prefix="steps")
+    if submit(request, formset, lambda _rows: services.plan_save(rows=formset.rows())):
+        messages.success(request, _("The callback plan is saved; projects handed over from now on follow it."))
+        return redirect("callbacks:plan")
+    return render(request, "callbacks/plan.html", {"formset": formset})
+
+
+def _preview_values(request) -> dict:
+    firm = require_current_tenant()
+    return {
+        "customer_name": _("Ms Wang"),
+        "firm_name": firm.name,
+        "agent_name": request.user.get_full_name() or str(request.user),
+        "firm_phone": firm.phone,
+        "survey_link": request.build_absolute_uri("/portal/survey/example/"),
+    }
+
+
+@permission_required(MANAGE)
+def settings_edit(request):
+    current = services.callback_settings_get()
+    form = CallbackSettingsForm(request.POST or None, instance=current)
+    previewing = "preview" in request.POST
+    if not previewing and submit(request, form, lambda data: services.callback_settings_save(**data)):
+        messages.success(request, _("Callback settings saved."))
+        return redirect("callbacks:settings")
+    template = current.sms_template
+    if request.method == "POST":
+        template = request.POST.get("sms_template", "")
+    context = {
+        "form": form,
+        "placeholders": SMS_PLACEHOLDERS,
+        "preview": sms_preview(template, _preview_values(request)),
+    }
+    return render(request, "callbacks/settings.html", context)
+
+
+# The homeowner's survey page ----------------------------------------------------------------------------------
+
+
+EXPIRED = gettext_lazy("This survey link has expired. Thank you all the same — you can always call us.")
+INVALID = gettext_lazy("This link cannot be opened. Please check that it was copied completely.")
+
+
+def survey_page(request, token):
+    """The survey behind the SMS link: tampered → 404, expired → 410, answered → thanks without a form."""
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    with services.open_survey_link(token) as (callback, problem):
+        # An answered or expired link still names its firm (the context is entered); a tampered one does not.
+        firm = get_current_tenant()
+        chosen = _use_language(request, firm)
+        if problem in ("invalid", "expired"):
+            message = EXPIRED if problem == "expired" else INVALID
+            status = 410 if problem == "expired" else 404
+            response = render(request, "portal/link_invalid.html", {"problem": message, "token": None}, status=status)
+            return _finish(response, chosen)
+        timezone.activate(firm.zone)
+        try:
+            return _finish(_survey_response(request, firm, callback), chosen)
+        finally:
+            timezone.deactivate()
+
+
+def _survey_response(request, firm, callback):
+    context = {"firm": firm, "token": None, "callback": callback}
+    if callback is None:
+        return render(request, "portal/callbacks_thanks.html", context)
+    form = SurveyForm(request.POST or None)
+    if _survey_submit(
+        request, form, lambda: services.survey_submit(callback=callback, via=Survey.Via.SMS_LINK, **form.submission())
+    ):
+        # Back to the link, which now opens as answered: a reload cannot send the answers twice.
+        return redirect(request.path)
+    return render(request, "portal/callbacks_survey.html", {**context, "form": form})

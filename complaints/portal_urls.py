@@ -1,7 +1,7 @@
 """Homeowner portal pages of complaints, reached only through a signed link."""
 
-from django.urls import path  # noqa: F401
+from complaints.views import portal_urlpatterns
 
 app_name = "complaints_portal"
 
-urlpatterns: list = []
+urlpatterns = portal_urlpatterns

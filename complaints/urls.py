@@ -1,7 +1,5 @@
-from django.urls import path  # noqa: F401
-
-from complaints import views  # noqa: F401
+from complaints.views import urlpatterns
 
 app_name = "complaints"
 
-urlpatterns: list = []
+__all__ = ["app_name", "urlpatterns"]

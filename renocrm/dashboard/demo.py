@@ -179,8 +179,136 @@ def seed_site_activity(tenant, users) -> None:
     portal.portal_link_create(worksite=worksite, created_by=users["designer"], days=30, sent_to="")
 
 
+def _handed_over_project(users, *, today):
+    """A project finished seven months ago: signed, built, accepted item by item and handed over."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from contracts import services as contracts
+    from leads import services as leads
+    from worksites.models import Handover, HandoverDocument
+    from worksites.services import handover as handovers
+    from worksites.services import schedule as worksites
+
+    handed_over_on = today - timedelta(days=212)
+    signed_on = handed_over_on - timedelta(days=100)
+    lead, _ = leads.lead_create(
+        channel="showroom",
+        name="王芳",
+        mobile="13811110007",
+        assigned_to=users["sales"],
+        designer=users["designer"],
+        style_preferences="日式原木",
+    )
+    items = [
+        {
+            "category": "plumbing_electrical",
+            "name": "全屋水电改造",
+            "unit": "m²",
+            "quantity": "86",
+            "unit_price": "120",
+        },
+        {
+            "category": "waterproofing",
+            "name": "卫生间防水（闭水 48 小时）",
+            "unit": "m²",
+            "quantity": "18",
+            "unit_price": "85",
+        },
+        {"category": "waterproofing", "name": "厨房防水", "unit": "m²", "quantity": "9", "unit_price": "85"},
+        {"category": "masonry", "name": "墙地砖铺贴", "unit": "m²", "quantity": "72", "unit_price": "70"},
+        {"category": "carpentry", "name": "定制衣柜", "unit": "m²", "quantity": "12", "unit_price": "680"},
+        {"category": "painting", "name": "墙面乳胶漆", "unit": "m²", "quantity": "230", "unit_price": "28"},
+    ]
+    quotation = contracts.quotation_create(lead=lead, title="王芳 · 两室一厅全包", items=items, by=users["designer"])
+    version = contracts.quotation_version_send(version=quotation.versions.get())
+    contracts.quotation_version_accept(version=version, via="staff", by=users["designer"], name="王芳")
+    contract = contracts.contract_sign(
+        version=version,
+        number=f"HT-{signed_on:%Y}-0002",
+        package_type="full",
+        planned_start=signed_on + timedelta(days=7),
+        planned_end=handed_over_on,
+        signed_on=signed_on,
+        by=users["sales"],
+    )
+    worksite = worksites.worksite_open(contract=contract)
+    worksites.worksite_assign_crew(
+        worksite=worksite,
+        designer=users["designer"],
+        project_manager=users["pm"],
+        qc_inspector=users["qc"],
+        customer_service=users["service"],
+    )
+    handover = handovers.handover_start(worksite=worksite, started_by=users["qc"])
+    for item in handover.items.all():
+        handovers.acceptance_item_check(item=item, passed=True, checked_by=users["qc"])
+    for kind in HandoverDocument.REQUIRED_KINDS:
+        handovers.handover_document_add(
+            handover=handover, kind=kind, upload=_demo_photo(f"{kind}.jpg", "#d9d4c7"), uploaded_by=users["qc"]
+        )
+    # The acceptance began before the handover day, months ago.
+    Handover.objects.filter(pk=handover.pk).update(started_at=timezone.now() - timedelta(days=215))
+    handovers.handover_complete(handover=handover, completed_by=users["pm"], on=handed_over_on)
+    return worksite
+
+
+def seed_aftercare(tenant, users) -> None:
+    """Aftercare of a project handed over seven months ago: its warranty card, the callbacks that fell due
+    (one answered, one not reached yet), a repair under warranty and an open complaint."""
+    from aftercare import services as aftercare
+    from callbacks import services as callbacks
+    from callbacks.models import Callback, CallbackAttempt
+    from complaints import services as complaints
+    from renocrm.tenancy.time import firm_today
+
+    worksite = _handed_over_project(users, today=firm_today())
+    project = worksite.project
+    callbacks.callbacks_release_due()
+    first, second = Callback.objects.filter(project=project, status=Callback.Status.OPEN).order_by("due_on")[:2]
+    callbacks.survey_submit(
+        callback=first,
+        via="staff",
+        by=users["service"],
+        overall=5,
+        quality_plumbing_electrical=5,
+        quality_carpentry=4,
+        quality_masonry=5,
+        quality_painting=4,
+        expectation="met",
+        designer_rating=5,
+        project_manager_rating=4,
+        customer_service_rating=5,
+        suggestions="收尾保洁可以再细致一些。",
+        nps=9,
+        defects=[{"trade": "painting", "kind": "crack", "note": "次卧墙角一条细裂缝"}],
+        demands=["soft_furnishing"],
+        demand_note="想配客厅窗帘",
+    )
+    callbacks.callback_attempt_record(callback=second, outcome=CallbackAttempt.Outcome.NO_ANSWER, by=users["service"])
+    aftercare.repair_request_open(
+        project=project,
+        area="bathroom",
+        trade="waterproofing",
+        description="卫生间地漏附近墙角返潮，楼下邻居反映天花有水印。",
+        source="staff",
+        created_by=users["service"],
+    )
+    complaints.complaint_open(
+        customer=project.customer,
+        project=project,
+        channel="phone",
+        category="schedule",
+        description="报修后两天没人联系，要求尽快上门。",
+        severity="high",
+        responsible=users["pm"],
+        opened_by=users["service"],
+    )
+
+
 # Callables taking (tenant, users_by_username), run in order inside the demo firm.
-SEEDERS: list = [seed_leads_and_contracts, seed_worksites, seed_site_activity]
+SEEDERS: list = [seed_leads_and_contracts, seed_worksites, seed_site_activity, seed_aftercare]
 
 
 @transaction.atomic

@@ -79,13 +79,28 @@ def test_seed_demo_seeds_once(client, db):
         assert set(Lead.objects.values_list("status", flat=True)) == {s.value for s in Lead.Status}
         from worksites.models import Worksite
 
-        assert Contract.objects.count() == 1 and ReferralReward.objects.count() == 1
-        worksite = Worksite.objects.get()
-        assert worksite.project_manager.username == "pm" and worksite.status == "in_progress"
+        assert Contract.objects.count() == 2 and ReferralReward.objects.count() == 1
+        worksite = Worksite.objects.get(status="in_progress")
+        assert worksite.project_manager.username == "pm"
         photo = worksite.progress_updates.get().media.get()
         assert photo.kind == "image" and photo.file.name.startswith(f"firms/{tenant.pk}/")
         assert worksite.problems.get().solutions.count() == 2
         assert worksite.portal_links.get().is_usable
+
+        # Aftercare of the project handed over months ago.
+        from aftercare.models import Coverage, RepairRequest
+        from callbacks.models import Callback
+        from complaints.models import Complaint
+
+        finished = Worksite.objects.get(status="handed_over")
+        assert finished.customer_service.username == "service"
+        assert sorted(Coverage.objects.values_list("area", flat=True)) == ["bathroom", "kitchen", "whole_home"]
+        statuses = list(Callback.objects.order_by("due_on").values_list("status", flat=True))
+        assert statuses[:2] == ["completed", "retry"] and statuses[-1] == "scheduled"
+        survey = Callback.objects.get(status="completed").surveys.get()
+        assert survey.lead is not None and survey.defects.count() == 1
+        assert RepairRequest.objects.get().is_covered
+        assert Complaint.objects.get().level == 1
     signed_in = client.post("/accounts/login/", {"username": "admin", "password": DEMO_PASSWORD}, follow=True)
     assert signed_in.status_code == 200
     assert signed_in.context["request"].membership.role == "admin"

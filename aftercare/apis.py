@@ -1,0 +1,285 @@
+"""REST for aftercare: warranty coverages and repair requests (报修) with their lifecycle actions."""
+
+import django_filters
+from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+
+from aftercare import selectors, services
+from aftercare.models import Area, Coverage, RepairPhoto, RepairRequest, RepairVisit
+from aftercare.services import MAX_PHOTOS
+from contracts.models import Project, TradeCategory
+from renocrm.api.views import FirmScopedMixin, acting_user, call_service, service_response
+from renocrm.media import media_url
+from renocrm.tenancy.time import firm_today
+from worksites.apis.schedule import FirmIdField, FirmMemberField
+
+# Coverages ---------------------------------------------------------------------------------------------------
+
+
+class CoverageSerializer(serializers.ModelSerializer):
+    project = FirmIdField(model=Project)
+    status = serializers.SerializerMethodField(
+        help_text="active, expiring_soon (30 days or less), expired, not_started"
+    )
+
+    class Meta:
+        model = Coverage
+        fields = [
+            "id",
+            "project",
+            "rule",
+            "name",
+            "area",
+            "trade",
+            "starts_on",
+            "ends_on",
+            "notes",
+            "status",
+            "created_at",
+        ]
+        read_only_fields = ["id", "rule", "status", "created_at"]
+
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=[selectors.ACTIVE, selectors.EXPIRING_SOON, selectors.EXPIRED, selectors.NOT_STARTED]
+        )
+    )
+    def get_status(self, coverage) -> str:
+        if "today" not in self.context:
+            self.context["today"] = firm_today()
+        return selectors.coverage_status(coverage, today=self.context["today"])
+
+
+class CoverageUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    area = serializers.ChoiceField(choices=Area.choices, required=False)
+    trade = serializers.ChoiceField(choices=TradeCategory.choices, required=False, allow_blank=True)
+    starts_on = serializers.DateField(required=False)
+    ends_on = serializers.DateField(required=False)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class CoverageFilter(django_filters.FilterSet):
+    expiring_before = django_filters.DateFilter(
+        field_name="ends_on", lookup_expr="lte", label="Ends on or before this date"
+    )
+
+    class Meta:
+        model = Coverage
+        fields = {"project": ["exact"], "area": ["exact"], "trade": ["exact"]}
+
+
+class CoverageViewSet(
+    FirmScopedMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A project's warranties, started at handover from the firm's policy or added by staff."""
+
+    model = Coverage
+    permission_group = "aftercare"
+    serializer_class = CoverageSerializer
+    filterset_class = CoverageFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.instance = call_service(services.coverage_create, **serializer.validated_data)
+
+    @extend_schema(request=CoverageUpdateSerializer, responses=CoverageSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        return service_response(
+            self,
+            services.coverage_update,
+            input=CoverageUpdateSerializer,
+            reload=True,
+            coverage=self.get_object(),
+        )
+
+
+# Repair requests ---------------------------------------------------------------------------------------------
+
+
+class RepairPhotoSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="Signed link to the photo; it stops working after a few hours.")
+
+    class Meta:
+        model = RepairPhoto
+        fields = ["id", "url", "uploaded_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_url(self, photo) -> str:
+        return media_url(photo.file)
+
+
+class RepairVisitSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RepairVisit
+        fields = ["id", "kind", "at", "note", "by"]
+        read_only_fields = fields
+
+
+class RepairRequestSerializer(serializers.ModelSerializer):
+    photos = RepairPhotoSerializer(many=True, read_only=True)
+    visits = RepairVisitSerializer(many=True, read_only=True)
+    customer = serializers.IntegerField(source="project.customer_id", read_only=True)
+
+    class Meta:
+        model = RepairRequest
+        fields = [
+            "id",
+            "project",
+            "customer",
+            "area",
+            "trade",
+            "description",
+            "source",
+            "reported_at",
+            "coverage",
+            "is_covered",
+            "status",
+            "assigned_to",
+            "respond_by",
+            "on_site_by",
+            "responded_at",
+            "on_site_at",
+            "resolved_at",
+            "resolution",
+            "charge",
+            "confirmed_at",
+            "homeowner_satisfied",
+            "homeowner_comment",
+            "created_by",
+            "created_at",
+            "photos",
+            "visits",
+        ]
+        read_only_fields = fields
+
+
+class RepairOpenSerializer(serializers.Serializer):
+    project = FirmIdField(model=Project)
+    area = serializers.ChoiceField(choices=Area.choices)
+    trade = serializers.ChoiceField(choices=TradeCategory.choices, required=False, allow_blank=True, default="")
+    description = serializers.CharField()
+    photos = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False),
+        required=False,
+        default=list,
+        max_length=MAX_PHOTOS,
+        help_text=f"Up to {MAX_PHOTOS} photos (JPEG, PNG, WebP), one `photos` part each (multipart only).",
+    )
+
+
+class RepairAssignSerializer(serializers.Serializer):
+    agent = FirmMemberField(allow_null=True, help_text="User id of an active member of the firm; null unassigns.")
+
+
+class RepairRespondSerializer(serializers.Serializer):
+    note = serializers.CharField(help_text="What was said on the call.")
+
+
+class RepairVisitLogSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=RepairVisit.Kind.choices)
+    note = serializers.CharField()
+    at = serializers.DateTimeField(required=False, help_text="When; now if left out.")
+
+
+class RepairResolveSerializer(serializers.Serializer):
+    resolution = serializers.CharField()
+    charge = serializers.DecimalField(
+        max_digits=14, decimal_places=2, required=False, allow_null=True, help_text="Only for work out of warranty."
+    )
+
+
+class RepairConfirmSerializer(serializers.Serializer):
+    satisfied = serializers.BooleanField()
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RepairCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class RepairRequestFilter(django_filters.FilterSet):
+    class Meta:
+        model = RepairRequest
+        fields = {"status": ["exact"], "project": ["exact"], "is_covered": ["exact"], "assigned_to": ["exact"]}
+
+
+class RepairRequestViewSet(
+    FirmScopedMixin, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Repair requests (报修): whether the warranty covers one is decided when it is opened. Actions move it
+    through respond → on site → resolved → confirmed by the homeowner (or back to open), or cancel it."""
+
+    model = RepairRequest
+    permission_group = "aftercare"
+    serializer_class = RepairRequestSerializer
+    filterset_class = RepairRequestFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("project").prefetch_related(
+            Prefetch("photos", queryset=RepairPhoto.objects.order_by("id")),
+            Prefetch("visits", queryset=RepairVisit.objects.order_by("at", "id")),
+        )
+
+    @extend_schema(
+        request={"application/json": RepairOpenSerializer, "multipart/form-data": RepairOpenSerializer},
+        responses={201: RepairRequestSerializer},
+        description="Open a repair request, as JSON or as multipart with `photos` parts. One bad photo refuses "
+        "the whole request (400 on `photos`, naming the file); nothing is stored.",
+    )
+    def create(self, request, *args, **kwargs):
+        return service_response(
+            self,
+            services.repair_request_open,
+            input=RepairOpenSerializer,
+            reload=True,
+            status=status.HTTP_201_CREATED,
+            source=RepairRequest.Source.API,
+            created_by=acting_user(request),
+        )
+
+    def _act(self, service, serializer_class, **arguments):
+        return service_response(
+            self, service, input=serializer_class, reload=True, repair=self.get_object(), **arguments
+        )
+
+    @extend_schema(request=RepairAssignSerializer, responses=RepairRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        return self._act(services.repair_request_assign, RepairAssignSerializer, by=acting_user(request))
+
+    @extend_schema(request=RepairRespondSerializer, responses=RepairRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def respond(self, request, pk=None):
+        return self._act(services.repair_request_respond, RepairRespondSerializer, by=acting_user(request))
+
+    @extend_schema(request=RepairVisitLogSerializer, responses=RepairRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def visit(self, request, pk=None):
+        return self._act(services.repair_visit_log, RepairVisitLogSerializer, by=acting_user(request))
+
+    @extend_schema(request=RepairResolveSerializer, responses=RepairRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        return self._act(services.repair_request_resolve, RepairResolveSerializer, by=acting_user(request))
+
+    @extend_schema(request=RepairConfirmSerializer, responses=RepairRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        return self._act(services.repair_request_confirm, RepairConfirmSerializer, by=acting_user(request))
+
+    @extend_schema(request=RepairCancelSerializer, responses=RepairRequestSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._act(services.repair_request_cancel, RepairCancelSerializer, by=acting_user(request))

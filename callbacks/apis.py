@@ -1,0 +1,318 @@
+"""REST for callbacks: the firm's callbacks with their surveys, the actions of a callback (assign, record an
+attempt, send the survey link, book a visit, cancel, submit the survey), and the firm's callback plan."""
+
+import django_filters
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from aftercare.models import Area
+from callbacks import services
+from callbacks.models import (
+    Callback,
+    CallbackAttempt,
+    CallbackStep,
+    Method,
+    SecondaryDemand,
+    Survey,
+    SurveyDefect,
+)
+from complaints.models import Complaint
+from contracts.models import TradeCategory
+from renocrm.api.views import FirmReadOnlyViewSet, acting_user, call_service, service_response, validated_data
+from worksites.apis.schedule import FirmMemberField
+from worksites.models import PhaseKind
+
+# Output ----------------------------------------------------------------------------------------------------
+
+
+class SurveyDefectSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SurveyDefect
+        fields = ["trade", "kind", "note"]
+        read_only_fields = fields
+
+
+class SurveySerializer(serializers.ModelSerializer):
+    defects = SurveyDefectSerializer(many=True, read_only=True)
+    demands = serializers.SerializerMethodField(help_text="Secondary demands the homeowner mentioned.")
+
+    class Meta:
+        model = Survey
+        fields = [
+            "id",
+            "callback",
+            "via",
+            "contact_confirmed",
+            "contact_update",
+            "overall",
+            "quality_plumbing_electrical",
+            "quality_carpentry",
+            "quality_masonry",
+            "quality_painting",
+            "expectation",
+            "designer_rating",
+            "project_manager_rating",
+            "customer_service_rating",
+            "materials_feedback",
+            "suggestions",
+            "nps",
+            "designer",
+            "project_manager",
+            "qc_inspector",
+            "customer_service",
+            "defects",
+            "demands",
+            "lead",
+            "repair_request",
+            "complaint",
+            "submitted_at",
+            "submitted_by",
+        ]
+        read_only_fields = fields
+
+    def get_demands(self, survey) -> list[SecondaryDemand]:
+        return [demand.kind for demand in survey.demands.all()]
+
+
+class CallbackAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CallbackAttempt
+        fields = ["id", "method", "outcome", "note", "at", "by"]
+        read_only_fields = fields
+
+
+class CallbackSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    survey = serializers.SerializerMethodField(help_text="The survey once submitted, else null.")
+
+    class Meta:
+        model = Callback
+        fields = [
+            "id",
+            "project",
+            "worksite",
+            "customer",
+            "customer_name",
+            "step",
+            "name",
+            "due_on",
+            "method",
+            "status",
+            "assigned_to",
+            "released_at",
+            "attempts",
+            "next_attempt_at",
+            "appointment_at",
+            "completed_at",
+            "completed_by",
+            "closed_reason",
+            "created_at",
+            "survey",
+        ]
+        read_only_fields = fields
+
+    @extend_schema(responses=SurveySerializer(allow_null=True))
+    def get_survey(self, callback) -> dict | None:
+        surveys = list(callback.surveys.all())
+        return SurveySerializer(surveys[0], context=self.context).data if surveys else None
+
+
+class CallbackStepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CallbackStep
+        fields = ["id", "name", "anchor", "phase_kind", "offset", "unit", "method", "position", "is_active"]
+        read_only_fields = ["position"]
+
+
+# Input -------------------------------------------------------------------------------------------------------
+
+
+class AssignSerializer(serializers.Serializer):
+    agent = FirmMemberField(help_text="User id of a customer-service agent (or admin) of the firm.")
+
+
+class AttemptSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(
+        choices=CallbackAttempt.Outcome.choices, help_text="reached, no_answer, busy or wrong_number."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    method = serializers.ChoiceField(choices=Method.choices, required=False, help_text="The callback's if left out.")
+
+
+class VisitSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="When the visit is booked (ISO 8601; firm time if no offset).")
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
+
+
+class DefectInputSerializer(serializers.Serializer):
+    trade = serializers.ChoiceField(choices=TradeCategory.choices)
+    kind = serializers.ChoiceField(choices=SurveyDefect.Kind.choices)
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class RepairInputSerializer(serializers.Serializer):
+    area = serializers.ChoiceField(choices=Area.choices)
+    trade = serializers.ChoiceField(choices=TradeCategory.choices, required=False, allow_blank=True, default="")
+    description = serializers.CharField()
+
+
+class GrievanceInputSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=Complaint.Category.choices)
+    description = serializers.CharField()
+
+
+def _score(**kwargs):
+    return serializers.IntegerField(min_value=1, max_value=5, **kwargs)
+
+
+def _optional_score():
+    return _score(required=False, allow_null=True)
+
+
+class SurveyInputSerializer(serializers.Serializer):
+    overall = _score(help_text="Overall satisfaction, 5 (very satisfied) to 1 (very dissatisfied).")
+    contact_confirmed = serializers.BooleanField(required=False, default=True)
+    contact_update = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    quality_plumbing_electrical = _optional_score()
+    quality_carpentry = _optional_score()
+    quality_masonry = _optional_score()
+    quality_painting = _optional_score()
+    expectation = serializers.ChoiceField(
+        choices=Survey.Expectation.choices, required=False, allow_blank=True, default=""
+    )
+    designer_rating = _optional_score()
+    project_manager_rating = _optional_score()
+    customer_service_rating = _optional_score()
+    materials_feedback = serializers.CharField(required=False, allow_blank=True, default="")
+    suggestions = serializers.CharField(required=False, allow_blank=True, default="")
+    nps = serializers.IntegerField(min_value=0, max_value=10, required=False, allow_null=True)
+    defects = DefectInputSerializer(many=True, required=False, default=list)
+    demands = serializers.ListField(
+        child=serializers.ChoiceField(choices=SecondaryDemand.choices), required=False, default=list
+    )
+    demand_note = serializers.CharField(required=False, allow_blank=True, default="")
+    repair = RepairInputSerializer(required=False, help_text="Open a repair request for a reported defect.")
+    grievance = GrievanceInputSerializer(required=False, help_text="File a complaint.")
+
+
+class PlanStepInputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(required=False, help_text="An existing step's id; left out for a new step.")
+    name = serializers.CharField(max_length=100)
+    anchor = serializers.ChoiceField(choices=CallbackStep.Anchor.choices)
+    phase_kind = serializers.ChoiceField(choices=PhaseKind.choices, required=False, allow_blank=True, default="")
+    offset = serializers.IntegerField(min_value=0, max_value=120)
+    unit = serializers.ChoiceField(choices=CallbackStep.Unit.choices)
+    method = serializers.ChoiceField(choices=Method.choices, required=False, default=Method.PHONE)
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class PlanInputSerializer(serializers.Serializer):
+    steps = PlanStepInputSerializer(many=True, help_text="The whole plan in display order.")
+
+
+# Viewsets ----------------------------------------------------------------------------------------------------
+
+
+class CallbackFilter(django_filters.FilterSet):
+    class Meta:
+        model = Callback
+        fields = {
+            "status": ["exact"],
+            "due_on": ["gte", "lte"],
+            "assigned_to": ["exact"],
+            "method": ["exact"],
+            "project": ["exact"],
+        }
+
+
+class CallbackViewSet(FirmReadOnlyViewSet):
+    """The firm's callbacks, written when a project is handed over (or a construction phase finished) and
+    released to an agent on their due day; each with its survey once submitted."""
+
+    model = Callback
+    permission_group = "callbacks"
+    serializer_class = CallbackSerializer
+    filterset_class = CallbackFilter
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("customer").prefetch_related(
+            Prefetch("surveys", queryset=Survey.objects.prefetch_related("defects", "demands"))
+        )
+
+    def _act(self, service, *, input=None, **arguments):
+        return service_response(self, service, input=input, reload=True, callback=self.get_object(), **arguments)
+
+    @extend_schema(request=AssignSerializer, responses=CallbackSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        return self._act(services.callback_assign, input=AssignSerializer, by=acting_user(request))
+
+    @extend_schema(request=AttemptSerializer, responses=CallbackSerializer)
+    @action(detail=True, methods=["post"])
+    def attempt(self, request, pk=None):
+        return self._act(services.callback_attempt_record, input=AttemptSerializer, by=acting_user(request))
+
+    @extend_schema(request=None, responses=CallbackSerializer)
+    @action(detail=True, methods=["post"], url_path="send-sms")
+    def send_sms(self, request, pk=None):
+        """Text the homeowner the survey link (once per attempt number)."""
+        return self._act(services.callback_sms_send, by=acting_user(request), base_url=request.build_absolute_uri("/"))
+
+    @extend_schema(request=VisitSerializer, responses=CallbackSerializer)
+    @action(detail=True, methods=["post"])
+    def visit(self, request, pk=None):
+        return self._act(services.callback_visit_schedule, input=VisitSerializer, by=acting_user(request))
+
+    @extend_schema(request=CancelSerializer, responses=CallbackSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        return self._act(services.callback_cancel, input=CancelSerializer, by=acting_user(request))
+
+    @extend_schema(request=SurveyInputSerializer, responses={201: SurveySerializer})
+    @action(detail=True, methods=["post"])
+    def survey(self, request, pk=None):
+        """Submit the survey and complete the callback; demands, a repair and a grievance start a lead, a
+        repair request and a complaint."""
+        callback = self.get_object()
+        data = dict(validated_data(SurveyInputSerializer, request))
+        data["defects"] = [dict(defect) for defect in data.get("defects", [])]
+        for part in ("repair", "grievance"):
+            if part in data:
+                data[part] = dict(data[part])
+        survey = call_service(
+            services.survey_submit, callback=callback, via=Survey.Via.STAFF, by=acting_user(request), **data
+        )
+        survey = Survey.objects.prefetch_related("defects", "demands").get(pk=survey.pk)
+        return Response(
+            SurveySerializer(survey, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        )
+
+
+class CallbackStepViewSet(FirmReadOnlyViewSet):
+    """The firm's callback plan, one row per step; ``replace`` saves the whole plan in display order
+    (steps left out are deactivated, never deleted)."""
+
+    model = CallbackStep
+    permission_group = "callbacks"
+    serializer_class = CallbackStepSerializer
+    filterset_fields = {"anchor": ["exact"], "is_active": ["exact"]}
+
+    def scope_queryset(self, queryset):
+        return queryset.order_by("position", "id")
+
+    def list(self, request, *args, **kwargs):
+        services.plan_steps()  # seeds the default plan on first use
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=PlanInputSerializer, responses=CallbackStepSerializer(many=True))
+    @action(detail=False, methods=["post"])
+    def replace(self, request):
+        data = validated_data(PlanInputSerializer, request)
+        steps = call_service(services.plan_save, rows=[dict(step) for step in data["steps"]])
+        return Response(CallbackStepSerializer(steps, many=True).data)

@@ -1,0 +1,289 @@
+"""Reads for callbacks: the customer-service work queue and its counts, one callback with its history, and
+the callback and satisfaction reports. Each answers in a fixed number of queries, aggregated in the
+database."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Avg, Count, Prefetch, Q
+from django.db.models.functions import TruncMonth
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from callbacks.models import Callback, CallbackAttempt, Satisfaction, Survey, SurveyDefect
+from contracts.models import TradeCategory
+from renocrm.calendar import add_months
+from renocrm.paging import PAGE_SIZE, keyset_page
+from renocrm.tenancy.context import require_current_tenant
+from renocrm.tenancy.time import firm_today
+
+S = Callback.Status
+BUCKETS = ("due_today", "overdue", "upcoming", "retry", "done")
+STAFF_ROLES = ("designer", "project_manager", "qc_inspector", "customer_service")
+# The rating each role is rated by in the survey (QC inspectors have none of their own).
+ROLE_RATING = {
+    "designer": "designer_rating",
+    "project_manager": "project_manager_rating",
+    "customer_service": "customer_service_rating",
+}
+SATISFIED = 4  # "satisfied" or "very satisfied"
+
+
+# The work queue ---------------------------------------------------------------------------------------------
+
+
+def _bucket_filters(*, today: date, now: datetime) -> dict[str, Q]:
+    """What each tab of the queue holds. "Due today": opened today, or a retry whose time has come.
+    "Overdue": opened on an earlier day and not yet tried again. "Upcoming": planned, not due yet.
+    "Retry": every callback waiting to be tried again (those due now also show under "due today").
+    "Done": completed, unreachable or cancelled."""
+    return {
+        "due_today": Q(status=S.OPEN, due_on=today) | Q(status=S.RETRY, next_attempt_at__lte=now),
+        "overdue": Q(status=S.OPEN, due_on__lt=today),
+        "upcoming": Q(status=S.SCHEDULED),
+        "retry": Q(status=S.RETRY),
+        "done": Q(status__in=(S.COMPLETED, S.UNREACHABLE, S.CANCELLED)),
+    }
+
+
+def _queue(*, agent=None, method=None):
+    queryset = Callback.objects.all()
+    if agent is not None:
+        queryset = queryset.filter(assigned_to=agent)
+    if method:
+        queryset = queryset.filter(method=method)
+    return queryset
+
+
+def work_queue(*, bucket: str, agent=None, method=None, before: int | None = None, size: int = PAGE_SIZE):
+    """One keyset page (newest first) of a queue tab: (rows, the key of the next older page or None).
+    Rows come with their project, customer, worksite, step and agent."""
+    filters = _bucket_filters(today=firm_today(), now=timezone.now())
+    if bucket not in filters:
+        raise ValueError(f"Unknown bucket {bucket!r}; one of {', '.join(BUCKETS)}")
+    queryset = (
+        _queue(agent=agent, method=method)
+        .filter(filters[bucket])
+        .select_related("project", "customer", "worksite", "step", "assigned_to")
+    )
+    return keyset_page(queryset, before=before, size=size)
+
+
+def queue_counts(*, agent=None, method=None) -> dict[str, int]:
+    """How many callbacks each tab holds, in one query."""
+    filters = _bucket_filters(today=firm_today(), now=timezone.now())
+    return _queue(agent=agent, method=method).aggregate(
+        **{bucket: Count("pk", filter=condition) for bucket, condition in filters.items()}
+    )
+
+
+def callback_detail(pk: int) -> Callback:
+    """One callback with its attempts and its survey (defects, demands and what it started); 404 if the
+    firm has no such callback."""
+    queryset = Callback.objects.select_related(
+        "project",
+        "customer",
+        "worksite__designer",
+        "worksite__project_manager",
+        "worksite__qc_inspector",
+        "worksite__customer_service",
+        "step",
+        "assigned_to",
+        "completed_by",
+    ).prefetch_related(
+        Prefetch("attempt_log", queryset=CallbackAttempt.objects.select_related("by").order_by("at", "id")),
+        Prefetch(
+            "surveys",
+            queryset=Survey.objects.select_related("lead", "repair_request", "complaint", "submitted_by")
+            .prefetch_related("defects", "demands")
+            .order_by("id"),
+        ),
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+# Reports ------------------------------------------------------------------------------------------------------
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=require_current_tenant().zone)
+
+
+def _submitted_between(start: date, end: date):
+    """Surveys submitted from ``start`` to ``end`` inclusive, by the firm's calendar."""
+    return Survey.objects.filter(
+        submitted_at__gte=_day_start(start), submitted_at__lt=_day_start(end + timedelta(days=1))
+    )
+
+
+def _share(part: int, whole: int) -> float | None:
+    """A percentage with one decimal, or None when there is nothing to divide."""
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _nps(promoters: int, detractors: int, answers: int) -> float | None:
+    """Net promoter score: % of 9–10 answers minus % of 0–6 answers, -100 to 100."""
+    return round(100 * (promoters - detractors) / answers, 1) if answers else None
+
+
+NPS_COUNTS = {
+    "nps_answers": Count("pk", filter=Q(nps__isnull=False)),
+    "promoters": Count("pk", filter=Q(nps__gte=9)),
+    "detractors": Count("pk", filter=Q(nps__lte=6)),
+}
+
+
+def callback_stats(start: date, end: date) -> dict:
+    """The callbacks due from ``start`` to ``end``: planned (not cancelled), done, unreachable, overdue
+    (still open past their due day, as of today), cancelled, and the completion rate (done / planned, %)."""
+    today = firm_today()
+    counts = Callback.objects.filter(due_on__gte=start, due_on__lte=end).aggregate(
+        planned=Count("pk", filter=~Q(status=S.CANCELLED)),
+        done=Count("pk", filter=Q(status=S.COMPLETED)),
+        unreachable=Count("pk", filter=Q(status=S.UNREACHABLE)),
+        overdue=Count("pk", filter=Q(status__in=(S.SCHEDULED, S.OPEN, S.RETRY), due_on__lt=today)),
+        cancelled=Count("pk", filter=Q(status=S.CANCELLED)),
+    )
+    counts["completion_rate"] = _share(counts["done"], counts["planned"])
+    return counts
+
+
+def _staff_names(ids) -> dict[int, str]:
+    users = get_user_model().objects.filter(pk__in=ids).only("pk", "name", "username")
+    return {user.pk: str(user) for user in users}
+
+
+def _check_role(role: str) -> None:
+    if role not in STAFF_ROLES:
+        raise ValueError(f"Unknown role {role!r}; one of {', '.join(STAFF_ROLES)}")
+
+
+def satisfaction_by_staff(role: str, start: date, end: date) -> list[dict]:
+    """Per designer / project manager / QC inspector / customer-service agent (as recorded on each survey):
+    answers, how many were satisfied (overall 4 or 5) and the share, their own average rating where the
+    survey asks for one, and the NPS of their customers. Best share first."""
+    _check_role(role)
+    rating = ROLE_RATING.get(role)
+    extra = {"average_rating": Avg(rating)} if rating else {}
+    rows = list(
+        _submitted_between(start, end)
+        .filter(**{f"{role}__isnull": False})
+        .values(role)
+        .annotate(
+            answers=Count("pk"),
+            satisfied=Count("pk", filter=Q(overall__gte=SATISFIED)),
+            **extra,
+            **NPS_COUNTS,
+        )
+        .order_by(role)
+    )
+    names = _staff_names([row[role] for row in rows])
+    result = [
+        {
+            "staff_id": row[role],
+            "name": names.get(row[role], ""),
+            "answers": row["answers"],
+            "satisfied": row["satisfied"],
+            "satisfied_share": _share(row["satisfied"], row["answers"]),
+            "average_rating": round(row["average_rating"], 2) if row.get("average_rating") is not None else None,
+            "nps": _nps(row["promoters"], row["detractors"], row["nps_answers"]),
+            "nps_answers": row["nps_answers"],
+        }
+        for row in rows
+    ]
+    return sorted(result, key=lambda r: (-(r["satisfied_share"] or 0), -r["answers"], r["name"]))
+
+
+def satisfaction_trend(role: str, months: int = 12) -> dict:
+    """The satisfied share per staff member per calendar month (firm time), for the last ``months``
+    months including this one: {"months": [first days], "rows": [{"staff_id", "name", "points": [{"month",
+    "answers", "satisfied", "satisfied_share"} per month]}]}."""
+    _check_role(role)
+    zone = require_current_tenant().zone
+    first = add_months(firm_today().replace(day=1), -(months - 1))
+    month_list = [add_months(first, n) for n in range(months)]
+    rows = (
+        Survey.objects.filter(submitted_at__gte=_day_start(first), **{f"{role}__isnull": False})
+        .annotate(month=TruncMonth("submitted_at", tzinfo=zone))
+        .values(role, "month")
+        .annotate(answers=Count("pk"), satisfied=Count("pk", filter=Q(overall__gte=SATISFIED)))
+        .order_by(role, "month")
+    )
+    cells: dict[int, dict[date, tuple[int, int]]] = {}
+    for row in rows:
+        month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
+        cells.setdefault(row[role], {})[month] = (row["answers"], row["satisfied"])
+    names = _staff_names(cells.keys())
+    result = []
+    for staff_id, by_month in cells.items():
+        points = []
+        for month in month_list:
+            answers, satisfied = by_month.get(month, (0, 0))
+            points.append(
+                {
+                    "month": month,
+                    "answers": answers,
+                    "satisfied": satisfied,
+                    "satisfied_share": _share(satisfied, answers),
+                }
+            )
+        result.append({"staff_id": staff_id, "name": names.get(staff_id, ""), "points": points})
+    result.sort(key=lambda r: r["name"])
+    return {"months": month_list, "rows": result}
+
+
+def nps(start: date, end: date) -> dict:
+    """The net promoter score of the surveys submitted in the period: promoters (9–10), passives (7–8),
+    detractors (0–6), the score."""
+    counts = _submitted_between(start, end).aggregate(**NPS_COUNTS)
+    answers = counts["nps_answers"]
+    return {
+        "answers": answers,
+        "promoters": counts["promoters"],
+        "passives": answers - counts["promoters"] - counts["detractors"],
+        "detractors": counts["detractors"],
+        "score": _nps(counts["promoters"], counts["detractors"], answers),
+    }
+
+
+def defects_by_trade(start: date, end: date) -> list[dict]:
+    """Defects homeowners reported in the period's surveys, per trade (most first) and kind."""
+    rows = (
+        SurveyDefect.objects.filter(
+            survey__submitted_at__gte=_day_start(start), survey__submitted_at__lt=_day_start(end + timedelta(days=1))
+        )
+        .values("trade", "kind")
+        .annotate(count=Count("pk"))
+        .order_by("trade", "kind")
+    )
+    trades: dict[str, dict] = {}
+    for row in rows:
+        trade = trades.setdefault(
+            row["trade"],
+            {"trade": row["trade"], "label": str(TradeCategory(row["trade"]).label), "count": 0, "kinds": {}},
+        )
+        trade["count"] += row["count"]
+        trade["kinds"][row["kind"]] = row["count"]
+    return sorted(trades.values(), key=lambda t: (-t["count"], t["trade"]))
+
+
+def satisfaction_distribution(start: date, end: date) -> dict:
+    """How the period's surveys answered overall satisfaction: count and share per level, very satisfied
+    first, and the satisfied share (4 or 5)."""
+    counts = _submitted_between(start, end).aggregate(
+        total=Count("pk"), **{f"level_{level}": Count("pk", filter=Q(overall=level)) for level in Satisfaction.values}
+    )
+    total = counts["total"]
+    levels = [
+        {
+            "level": level.value,
+            "label": str(level.label),
+            "count": counts[f"level_{level.value}"],
+            "share": _share(counts[f"level_{level.value}"], total),
+        }
+        for level in Satisfaction  # 5 … 1
+    ]
+    satisfied = counts["level_5"] + counts["level_4"]
+    return {"total": total, "levels": levels, "satisfied": satisfied, "satisfied_share": _share(satisfied, total)}

@@ -1,0 +1,27 @@
+"""Callback tasks: the beat sweep that releases due callbacks in each firm. Scheduling is data — the rows
+and their due dates — so a beat that was down catches up on its next run, and nothing waits in the
+broker."""
+
+from celery import shared_task
+from django.db import transaction
+
+from callbacks import services
+from renocrm.celery import FirmTask, each_active_firm
+from renocrm.tenancy.context import require_current_tenant
+
+
+@shared_task
+def sweep_due_callbacks():
+    each_active_firm(sweep_firm_due_callbacks)
+
+
+@shared_task(base=FirmTask)
+def sweep_firm_due_callbacks(rounds: int = 0):
+    """Release one batch of the firm's due callbacks: the task runs in one transaction, so one batch keeps
+    its locks only as long as it needs them. A full batch may leave more behind: the next batch is
+    enqueued once this one has committed (bounded; the next beat carries on after that)."""
+    released = services.callbacks_release_due(limit=services.BATCH_SIZE, max_batches=1)
+    if released >= services.BATCH_SIZE and rounds + 1 < services.MAX_BATCHES:
+        tenant_id = require_current_tenant().pk
+        transaction.on_commit(lambda: sweep_firm_due_callbacks.delay(rounds=rounds + 1, tenant_id=tenant_id))
+    return released

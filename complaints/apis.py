@@ -1,0 +1,240 @@
+"""REST for complaints: list, read and take in complaints (the partner's channel is "api" unless it says
+another), and the handling actions — respond, note, resolve, report, verdict, escalate — each a POST on
+the complaint, answered with the complaint and its handling log."""
+
+import django_filters
+from django.db.models import Prefetch
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from complaints import selectors, services
+from complaints.models import Complaint, ComplaintEntry
+from contracts.models import Project
+from leads.models import Customer
+from renocrm.api.views import (
+    FirmListCreateRetrieveViewSet,
+    FirmRelatedField,
+    acting_user,
+    call_service,
+    service_response,
+)
+from worksites.apis.schedule import FirmMemberField
+
+
+def _now(context):
+    """The time the clocks are read against, once per response rather than once per row."""
+    if "now" not in context:
+        context["now"] = timezone.now()
+    return context["now"]
+
+
+# Output ----------------------------------------------------------------------------------------------------
+
+
+class ComplaintEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ComplaintEntry
+        fields = ["id", "kind", "level", "text", "at", "by"]
+        read_only_fields = fields
+
+
+class ComplaintSerializer(serializers.ModelSerializer):
+    customer = FirmRelatedField(model=Customer)
+    project = FirmRelatedField(model=Project, required=False, allow_null=True)
+    responsible = FirmMemberField(required=False, allow_null=True, help_text="User id of the staff complained about.")
+    owner = FirmMemberField(
+        required=False,
+        allow_null=True,
+        help_text="User id of who handles it; left out, the worksite's customer service agent, else its "
+        "project manager.",
+    )
+    channel = serializers.ChoiceField(choices=Complaint.Channel.choices, default=Complaint.Channel.API)
+    sla_state = serializers.SerializerMethodField(
+        help_text="The running clock: overdue, due_soon (under an hour left), on_time, or stopped (resolved or closed)."
+    )
+    running_deadline = serializers.SerializerMethodField(
+        help_text="Respond by until the first response at this level, then resolve by; null when no clock runs."
+    )
+
+    class Meta:
+        model = Complaint
+        fields = [
+            "id",
+            "customer",
+            "project",
+            "channel",
+            "category",
+            "trade",
+            "severity",
+            "description",
+            "responsible",
+            "owner",
+            "status",
+            "level",
+            "cycle",
+            "level_started_at",
+            "respond_by",
+            "resolve_by",
+            "responded_at",
+            "resolved_at",
+            "resolution",
+            "root_cause",
+            "reported_at",
+            "verdict",
+            "verdict_at",
+            "opened_at",
+            "closed_at",
+            "sla_state",
+            "running_deadline",
+        ]
+        read_only_fields = [
+            "id",
+            "status",
+            "level",
+            "cycle",
+            "level_started_at",
+            "respond_by",
+            "resolve_by",
+            "responded_at",
+            "resolved_at",
+            "resolution",
+            "root_cause",
+            "reported_at",
+            "verdict",
+            "verdict_at",
+            "opened_at",
+            "closed_at",
+            "sla_state",
+            "running_deadline",
+        ]
+
+    def get_sla_state(self, complaint) -> str:
+        clock = selectors.complaint_clock(complaint, now=_now(self.context))
+        return clock.state if clock else selectors.SlaState.STOPPED
+
+    def get_running_deadline(self, complaint) -> str | None:
+        clock = selectors.complaint_clock(complaint, now=_now(self.context))
+        return clock.deadline.isoformat() if clock else None
+
+
+class ComplaintDetailSerializer(ComplaintSerializer):
+    entries = ComplaintEntrySerializer(many=True, read_only=True, help_text="The handling log, oldest first.")
+
+    class Meta(ComplaintSerializer.Meta):
+        fields = [*ComplaintSerializer.Meta.fields, "entries"]
+        read_only_fields = [*ComplaintSerializer.Meta.read_only_fields, "entries"]
+
+
+# Input -------------------------------------------------------------------------------------------------------
+
+
+class TextSerializer(serializers.Serializer):
+    text = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class NoteSerializer(serializers.Serializer):
+    text = serializers.CharField()
+
+
+class ResolveSerializer(serializers.Serializer):
+    resolution = serializers.CharField()
+    root_cause = serializers.ChoiceField(choices=Complaint.RootCause.choices)
+
+
+class VerdictSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=Complaint.Verdict.choices)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class EscalateSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+# Viewset ---------------------------------------------------------------------------------------------------
+
+
+class ComplaintFilter(django_filters.FilterSet):
+    class Meta:
+        model = Complaint
+        fields = {
+            "status": ["exact"],
+            "level": ["exact"],
+            "category": ["exact"],
+            "project": ["exact"],
+            "customer": ["exact"],
+            "opened_at": ["gte", "lt"],
+        }
+
+
+class ComplaintViewSet(FirmListCreateRetrieveViewSet):
+    """Complaints at three levels with their clocks. Creating one takes it in at level 1 (channel "api" by
+    default); the actions move it through respond → resolve → report → verdict; a not-satisfied verdict
+    opens it again in a new cycle."""
+
+    model = Complaint
+    permission_group = "complaints"
+    serializer_class = ComplaintSerializer
+    filterset_class = ComplaintFilter
+
+    def get_serializer_class(self):
+        return ComplaintDetailSerializer if self.detail else ComplaintSerializer
+
+    def scope_queryset(self, queryset):
+        if self.detail:
+            entries = ComplaintEntry.objects.order_by("at", "id")
+            return queryset.prefetch_related(Prefetch("entries", queryset=entries))
+        return queryset
+
+    @extend_schema(request=ComplaintSerializer, responses={201: ComplaintDetailSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = ComplaintSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        complaint = call_service(services.complaint_open, **serializer.validated_data, opened_by=acting_user(request))
+        complaint = self.model.objects.prefetch_related("entries").get(pk=complaint.pk)
+        output = ComplaintDetailSerializer(complaint, context=self.get_serializer_context())
+        return Response(output.data, status=status.HTTP_201_CREATED)
+
+    def _act(self, service, *, input=None, **arguments):
+        return service_response(
+            self,
+            service,
+            input=input,
+            output=ComplaintDetailSerializer,
+            reload=True,
+            complaint=self.get_object(),
+            by=acting_user(self.request),
+            **arguments,
+        )
+
+    @extend_schema(request=TextSerializer, responses=ComplaintDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def respond(self, request, pk=None):
+        return self._act(services.complaint_respond, input=TextSerializer)
+
+    @extend_schema(request=NoteSerializer, responses=ComplaintDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def note(self, request, pk=None):
+        return self._act(services.complaint_note_add, input=NoteSerializer)
+
+    @extend_schema(request=ResolveSerializer, responses=ComplaintDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        return self._act(services.complaint_resolve, input=ResolveSerializer)
+
+    @extend_schema(request=TextSerializer, responses=ComplaintDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def report(self, request, pk=None):
+        return self._act(services.complaint_report, input=TextSerializer)
+
+    @extend_schema(request=VerdictSerializer, responses=ComplaintDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def verdict(self, request, pk=None):
+        return self._act(services.complaint_verdict_record, input=VerdictSerializer)
+
+    @extend_schema(request=EscalateSerializer, responses=ComplaintDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def escalate(self, request, pk=None):
+        return self._act(services.complaint_escalate, input=EscalateSerializer)
