@@ -34,7 +34,7 @@ from renocrm.accounts.models import Membership
 from renocrm.accounts.roles import Role
 from renocrm.calendar import add_months, calendar_years
 from renocrm.outbox.models import Notification
-from renocrm.outbox.services import event_emit, notification_send
+from renocrm.outbox.services import event_emit, notification_send, notify_staff
 from renocrm.tenancy.context import require_current_tenant
 from renocrm.tenancy.time import firm_today
 from renocrm.uploads import IMAGE, clean_upload
@@ -613,17 +613,6 @@ def repair_request_cancel(*, repair: RepairRequest, reason: str, by=None) -> Rep
 # Reaching people -----------------------------------------------------------------------------------------------
 
 
-def _reach(user) -> tuple[str, str] | None:
-    """(channel, address) for a staff member: a text to the phone if there is one, else e-mail."""
-    if user is None or not user.is_active:
-        return None
-    if user.phone:
-        return Notification.Channel.SMS, user.phone
-    if user.email:
-        return Notification.Channel.EMAIL, user.email
-    return None
-
-
 def firm_admins() -> list:
     return list(
         get_user_model()
@@ -638,21 +627,8 @@ def firm_admins() -> list:
 
 
 def _tell_staff(users_with_keys: list[tuple], *, subject: str, body: str) -> int:
-    sent = 0
-    for user, key in users_with_keys:
-        reach = _reach(user)
-        if reach is None:
-            continue
-        channel, address = reach
-        notification_send(
-            channel=channel,
-            recipient=address,
-            body=body,
-            subject=subject if channel == Notification.Channel.EMAIL else "",
-            idempotency_key=key,
-        )
-        sent += 1
-    return sent
+    sent = [notify_staff(user, subject=subject, body=body, idempotency_key=key) for user, key in users_with_keys]
+    return sum(1 for notification in sent if notification is not None)
 
 
 def _staff_for(agent, key: str) -> list[tuple]:

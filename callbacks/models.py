@@ -102,7 +102,7 @@ class Callback(TenantModel):
     *releases* it on its due date (assigns an agent, sends the SMS survey link) exactly once."""
 
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled", _("Scheduled")
+        SCHEDULED = "scheduled", pgettext_lazy("callback status", "Scheduled")
         OPEN = "open", pgettext_lazy("callback status", "Open")
         RETRY = "retry", _("To try again")
         COMPLETED = "completed", _("Completed")

@@ -45,7 +45,7 @@ from renocrm.accounts.roles import Role
 from renocrm.accounts.staff import require_staff_role
 from renocrm.calendar import add_months, add_working_days
 from renocrm.outbox.models import Notification
-from renocrm.outbox.services import event_emit, notification_send
+from renocrm.outbox.services import event_emit, notification_send, notify_staff
 from renocrm.tenancy.context import require_current_tenant, tenant_context
 from worksites.models import PhaseKind, Worksite
 from worksites.services.firm_defaults import firm_copy_get
@@ -339,17 +339,6 @@ def on_phase_completed(event) -> None:
 # Messages ------------------------------------------------------------------------------------------------------
 
 
-def _reach(user) -> tuple[str, str] | None:
-    """(channel, address) for a staff member: SMS to a phone if there is one, else e-mail."""
-    if user is None or not user.is_active:
-        return None
-    if user.phone:
-        return Notification.Channel.SMS, user.phone
-    if user.email:
-        return Notification.Channel.EMAIL, user.email
-    return None
-
-
 def _staff_url(callback: Callback) -> str:
     try:
         return f"{django_settings.SITE_URL}{reverse('callbacks:detail', args=[callback.pk])}"
@@ -358,10 +347,6 @@ def _staff_url(callback: Callback) -> str:
 
 
 def _tell_agent(callback: Callback, agent, *, key: str) -> Notification | None:
-    reach = _reach(agent)
-    if reach is None:
-        return None
-    channel, address = reach
     tenant = require_current_tenant()
     with translation.override(tenant.language):
         context = {
@@ -376,13 +361,7 @@ def _tell_agent(callback: Callback, agent, *, key: str) -> Notification | None:
         url = _staff_url(callback)
         if url:
             body += " " + url
-    return notification_send(
-        channel=channel,
-        recipient=address,
-        subject=subject if channel == Notification.Channel.EMAIL else "",
-        body=body,
-        idempotency_key=key,
-    )
+    return notify_staff(agent, subject=subject, body=body, idempotency_key=key)
 
 
 # The homeowner's survey link -------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ class Complaint(TenantModel):
 
     class Status(models.TextChoices):
         OPEN = "open", pgettext_lazy("complaint status", "Open")
-        IN_PROGRESS = "in_progress", _("In progress")
+        IN_PROGRESS = "in_progress", pgettext_lazy("complaint status", "In progress")
         RESOLVED = "resolved", pgettext_lazy("complaint status", "Resolved")
         CLOSED = "closed", _("Closed")
 

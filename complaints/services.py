@@ -29,8 +29,7 @@ from complaints.models import Complaint, ComplaintEntry, ComplaintEscalation, Co
 from contracts.models import TradeCategory
 from renocrm.accounts.models import Membership
 from renocrm.accounts.roles import Role
-from renocrm.outbox.models import Notification
-from renocrm.outbox.services import event_emit, notification_send
+from renocrm.outbox.services import event_emit, notify_staff
 from renocrm.tenancy.context import require_current_tenant
 from worksites.models import PortalAction, Worksite
 from worksites.services.portal import portal_action_record
@@ -150,34 +149,12 @@ CLOCK_FIELDS = ["level_started_at", "respond_by", "resolve_by", "responded_at"]
 # Messages ---------------------------------------------------------------------------------------------------
 
 
-def _reach(user) -> tuple[str, str] | None:
-    """(channel, address) for a staff member: a text to their phone if there is one, else e-mail."""
-    if user is None or not user.is_active:
-        return None
-    if user.phone:
-        return Notification.Channel.SMS, user.phone
-    if user.email:
-        return Notification.Channel.EMAIL, user.email
-    return None
-
-
 def _local(moment: datetime) -> str:
     return timezone.localtime(moment, require_current_tenant().zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _notify(user, *, subject: str, body: str, key: str) -> bool:
-    reach = _reach(user)
-    if reach is None:
-        return False
-    channel, address = reach
-    notification_send(
-        channel=channel,
-        recipient=address,
-        subject=subject if channel == Notification.Channel.EMAIL else "",
-        body=body,
-        idempotency_key=key,
-    )
-    return True
+    return notify_staff(user, subject=subject, body=body, idempotency_key=key) is not None
 
 
 def _context(complaint: Complaint) -> dict:

@@ -229,6 +229,26 @@ def notification_send(
     return notification
 
 
+def notify_staff(user, *, subject: str, body: str, idempotency_key: str) -> Notification | None:
+    """Tell a staff member: a text to their phone if they have one, else an e-mail (with the subject). None
+    when the person is gone (inactive) or has neither."""
+    if user is None or not user.is_active:
+        return None
+    if user.phone:
+        channel, address = Notification.Channel.SMS, user.phone
+    elif user.email:
+        channel, address = Notification.Channel.EMAIL, user.email
+    else:
+        return None
+    return notification_send(
+        channel=channel,
+        recipient=address,
+        subject=subject if channel == Notification.Channel.EMAIL else "",
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+
 MAX_NOTIFICATION_ATTEMPTS = 5
 
 

@@ -42,6 +42,9 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture
 def firm(firm_a):
+    # The default policy is written in the firm's language; these tests read it in English.
+    firm_a.language = "en"
+    firm_a.save()
     with tenant_context(firm_a):
         yield firm_a
 

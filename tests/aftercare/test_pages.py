@@ -210,6 +210,8 @@ def test_opt_out_and_undo_on_the_customers_page(client_en, firm_a):
 
 
 def test_the_policy_page_saves_and_refuses(client_en, firm_a):
+    firm_a.language = "en"  # the default policy is written in the firm's language
+    firm_a.save()
     page = client_en.get(reverse("aftercare:rules"))
     formset = page.context["formset"]
     data = {

@@ -454,3 +454,8 @@ def test_settings_are_checked(firm):
         with pytest.raises(ValidationError):
             services.aftercare_settings_update(**{**good, **bad})
     assert AftercareSettings.objects.get().repair_on_site_hours == 48
+
+
+def test_a_chinese_firms_default_policy_is_in_chinese(firm_b):
+    with tenant_context(firm_b):
+        assert [rule.name for rule in services.coverage_rules_get()] == ["一般工程", "厨房防水", "卫生间防水"]

@@ -307,7 +307,7 @@ def test_homeowner_gives_a_verdict_on_the_reported_result(firm_a, team, portal):
     html = body(homeowner.get(url))
     assert "Re-painted the wall" in html and f'data-testid="portal-verdict-{complaint.pk}"' in html
 
-    missing = homeowner.post(url + "verdict/", {"object": complaint.pk, "name": "Li Na"}, **EN)
+    missing = homeowner.post(url + "verdict/?lang=en", {"object": complaint.pk, "name": "Li Na"})
     assert missing.status_code == 400 and "Say whether you are satisfied." in body(missing)
 
     response = homeowner.post(

@@ -17,8 +17,7 @@ from contracts.models import Contract, Instalment, Project
 from contracts.services import instalments_fall_due
 from renocrm.accounts.roles import Role
 from renocrm.accounts.staff import require_staff_role
-from renocrm.outbox.models import Notification
-from renocrm.outbox.services import event_emit, notification_send
+from renocrm.outbox.services import event_emit, notify_staff
 from renocrm.tenancy.context import require_current_tenant
 from renocrm.tenancy.time import firm_today
 from renocrm.uploads import IMAGE, PDF, clean_upload
@@ -396,17 +395,6 @@ def handover_complete(*, handover: Handover, completed_by, on: date | None = Non
 # The overdue sweep ---------------------------------------------------------------------------------------------
 
 
-def _reach(user) -> tuple[str, str] | None:
-    """(channel, address) for a staff member: a text to the phone on site if there is one, else e-mail."""
-    if not user.is_active:
-        return None
-    if user.phone:
-        return Notification.Channel.SMS, user.phone
-    if user.email:
-        return Notification.Channel.EMAIL, user.email
-    return None
-
-
 @transaction.atomic
 def rectification_items_raise_overdue(*, today: date | None = None) -> int:
     """Tell the owner and the worksite's project manager about each open rectification item past its
@@ -445,14 +433,9 @@ def rectification_items_raise_overdue(*, today: date | None = None) -> int:
                 context["days"],
             ) % {**context, "firm": tenant.name}
             for user_id, user in recipients.items():
-                reach = _reach(user)
-                if reach is None:
-                    continue
-                channel, address = reach
-                notification_send(
-                    channel=channel,
-                    recipient=address,
-                    subject=subject if channel == Notification.Channel.EMAIL else "",
+                notify_staff(
+                    user,
+                    subject=subject,
                     body=body,
                     idempotency_key=f"rectification-overdue:{item.pk}:{item.deadline.isoformat()}:{user_id}",
                 )
