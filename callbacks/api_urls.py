@@ -5,6 +5,7 @@ from callbacks import apis
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("callbacks", apis.CallbackViewSet, basename="callback")
-router.register("callback-steps", apis.CallbackStepViewSet, basename="callback-step")
+# The firm's callback plan: one row per step.
+router.register("callback-plans", apis.CallbackStepViewSet, basename="callback-plan")
 
 urlpatterns = router.urls

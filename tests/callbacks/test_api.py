@@ -133,7 +133,7 @@ def open_callback_in(firm):
 
 
 def test_the_plan_is_listed_seeded_and_replaced(api, firm_a):
-    listed = sorted(api.get("/api/v1/callback-steps/").json()["results"], key=lambda step: step["position"])
+    listed = sorted(api.get("/api/v1/callback-plans/").json()["results"], key=lambda step: step["position"])
     assert [(s["position"], s["offset"], s["unit"]) for s in listed] == [
         (1, 3, "working_days"),
         (2, 1, "months"),
@@ -146,7 +146,7 @@ def test_the_plan_is_listed_seeded_and_replaced(api, firm_a):
         {**first, "offset": 2},
         {"name": "油漆完工回访", "anchor": "phase_completed", "phase_kind": "painting", "offset": 5, "unit": "days"},
     ]
-    replaced = post(api, "/api/v1/callback-steps/replace/", {"steps": steps})
+    replaced = post(api, "/api/v1/callback-plans/replace/", {"steps": steps})
     assert replaced.status_code == 200, replaced.content
     assert [(s["name"], s["offset"], s["is_active"]) for s in replaced.json()][:2] == [
         (first["name"], 2, True),
@@ -154,7 +154,7 @@ def test_the_plan_is_listed_seeded_and_replaced(api, firm_a):
     ]
     refused = post(
         api,
-        "/api/v1/callback-steps/replace/",
+        "/api/v1/callback-plans/replace/",
         {"steps": [{"name": "x", "anchor": "phase_completed", "offset": 1, "unit": "months"}]},
     )
     assert refused.status_code == 400
