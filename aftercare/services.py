@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import chinese_calendar
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, IntegerField, Q, Value, When
@@ -30,8 +29,7 @@ from aftercare.models import (
 )
 from contracts.models import Contract, Project, QuotationItem, TradeCategory
 from leads.models import Customer
-from renocrm.accounts.models import Membership
-from renocrm.accounts.roles import Role
+from renocrm.accounts.staff import firm_admins, require_staff_role
 from renocrm.calendar import add_months, calendar_years
 from renocrm.outbox.models import Notification
 from renocrm.outbox.services import event_emit, notification_send, notify_staff
@@ -463,21 +461,12 @@ def _log(repair: RepairRequest, kind: str, note: str, by, at: datetime | None = 
     return RepairVisit.objects.create(repair=repair, kind=kind, note=note, by=by, at=at or timezone.now())
 
 
-def require_active_member(user, *, field: str) -> None:
-    if user is None:
-        return
-    if not Membership.objects.filter(user=user, tenant=require_current_tenant(), is_active=True).exists():
-        raise ValidationError({field: _("%(user)s is not an active member of this firm.") % {"user": user}})
-    if not user.is_active:
-        raise ValidationError({field: _("%(user)s can no longer sign in.") % {"user": user}})
-
-
 @transaction.atomic
 def repair_request_assign(*, repair: RepairRequest, agent, by=None) -> RepairRequest:
     """Give a repair to a staff member (None takes it back). Only while the repair is open."""
     repair = _repair_locked(repair)
     _require_status(repair, RepairRequest.OPEN_STATUSES, _("A repair that is %(status)s cannot be reassigned."))
-    require_active_member(agent, field="agent")
+    require_staff_role(agent, field="agent")
     repair.assigned_to = agent
     repair.save(update_fields=["assigned_to"])
     if agent is not None:
@@ -611,19 +600,6 @@ def repair_request_cancel(*, repair: RepairRequest, reason: str, by=None) -> Rep
 
 
 # Reaching people -----------------------------------------------------------------------------------------------
-
-
-def firm_admins() -> list:
-    return list(
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            memberships__tenant=require_current_tenant(),
-            memberships__is_active=True,
-            memberships__role=Role.ADMIN,
-        )
-        .order_by("pk")
-    )
 
 
 def _tell_staff(users_with_keys: list[tuple], *, subject: str, body: str) -> int:

@@ -3,7 +3,6 @@ aftercare page (warranty card, repairs, care, referral rewards), the coverage ru
 referral rewards and the coverages ending soon."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -38,22 +37,23 @@ from contracts.models import Project
 from leads.models import Customer, ReferralReward
 from leads.services import referral_reward_fulfil
 from renocrm.accounts.access import permission_required
-from renocrm.forms import submit
+from renocrm.forms import action_as_message, submit
 from renocrm.paging import before_param
 from renocrm.tenancy.time import firm_today
-from worksites.views.portal import NAME_KEY as PORTAL_NAME_KEY
-from worksites.views.portal import portal_page, portal_render
+from worksites.views.portal import (
+    homeowner_name,
+    portal_client,
+    portal_object,
+    portal_page,
+    portal_render,
+    remember_homeowner,
+)
 
 VIEW, MANAGE = "aftercare.view", "aftercare.manage"
 
 
 def _may_manage(request) -> bool:
     return request.membership.has_perm(MANAGE)
-
-
-def _deny_post_without_manage(request):
-    if request.method == "POST" and not _may_manage(request):
-        raise PermissionDenied
 
 
 # Repairs -----------------------------------------------------------------------------------------------------
@@ -136,20 +136,8 @@ def repair_detail(request, pk):
 
 
 def _act(request, repair, form, run, done: str):
-    """Validate the action's form, run one service, back to the repair; a refusal comes back as messages."""
-    if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            for error in errors:
-                messages.error(request, f"{label}: {error}" if label else error)
-    else:
-        try:
-            run(form.cleaned_data)
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, done)
+    """Validate the action's form, run one service, back to the repair; a refusal comes back as a message."""
+    action_as_message(request, form, run, done=done)
     return redirect("aftercare:repair", pk=repair.pk)
 
 
@@ -319,9 +307,8 @@ def care_opt_in(request, pk):
 # The firm's policy and settings ------------------------------------------------------------------------------
 
 
-@permission_required(VIEW)
+@permission_required(VIEW, to_post=MANAGE)
 def coverage_rules(request):
-    _deny_post_without_manage(request)
     rules = services.coverage_rules_get()
     initial = [
         {
@@ -342,9 +329,8 @@ def coverage_rules(request):
     return render(request, "aftercare/rules.html", {"formset": formset, "may_manage": _may_manage(request)})
 
 
-@permission_required(VIEW)
+@permission_required(VIEW, to_post=MANAGE)
 def aftercare_settings(request):
-    _deny_post_without_manage(request)
     current = services.aftercare_settings_get()
     initial = {
         "repair_response_hours": current.repair_response_hours,
@@ -402,25 +388,14 @@ def coverages_expiring(request):
 # The homeowner portal ----------------------------------------------------------------------------------------
 
 
-def _portal_client(request) -> dict:
-    return {
-        "ip_address": request.META.get("REMOTE_ADDR") or None,
-        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
-    }
-
-
-def _portal_name(request, link) -> str:
-    return request.session.get(PORTAL_NAME_KEY) or link.worksite.project.customer.name
-
-
 def _portal_repairs_page(request, link, form=None, status=200):
     project = link.worksite.project
     today = firm_today()
     context = {
         "coverages": selectors.project_coverages(project=project, today=today),
         "repairs": selectors.project_repairs(project=project),
-        "form": form or PortalRepairForm(initial={"name": _portal_name(request, link)}),
-        "name": _portal_name(request, link),
+        "form": form or PortalRepairForm(initial={"name": homeowner_name(request, link)}),
+        "name": homeowner_name(request, link),
         "today": today,
     }
     response = portal_render(request, link, "portal/aftercare_repairs.html", "repairs", **context)
@@ -444,11 +419,11 @@ def portal_repairs(request, link):
             description=data["description"],
             photos=data["photos"],
             name=data["name"],
-            **_portal_client(request),
+            **portal_client(request),
         )
 
     if repair := submit(request, form, report):
-        request.session[PORTAL_NAME_KEY] = form.cleaned_data["name"]
+        remember_homeowner(request, form.cleaned_data["name"])
         thanks = _("Thank you — your repair request #%(number)s is sent to our service team.")
         messages.success(request, thanks % {"number": repair.pk})
         return redirect(reverse("aftercare_portal:repairs", args=[link.token]) + f"#repair-{repair.pk}")
@@ -457,28 +432,20 @@ def portal_repairs(request, link):
 
 @portal_page("POST")
 def portal_repair_confirm(request, link):
-    pk = request.POST.get("object", "")
-    if not pk.isdigit():
-        raise Http404
-    repair = get_object_or_404(RepairRequest, pk=int(pk), project_id=link.worksite.project_id)
+    repair = portal_object(request, RepairRequest.objects.filter(project_id=link.worksite.project_id))
     form = PortalConfirmForm(request.POST)
-    if form.is_valid():
-        try:
-            services.portal_repair_confirm(
-                link=link,
-                repair=repair,
-                satisfied=form.cleaned_data["satisfied"] == YES,
-                comment=form.cleaned_data["comment"],
-                **_portal_client(request),
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            request.session[PORTAL_NAME_KEY] = form.cleaned_data["name"]
-            if form.cleaned_data["satisfied"] == YES:
-                messages.success(request, _("Thank you for confirming the repair."))
-            else:
-                messages.success(request, _("We are sorry — the repair is reopened and our team will contact you."))
-    else:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    satisfied = form.data.get("satisfied") == YES
+    done = (
+        _("Thank you for confirming the repair.")
+        if satisfied
+        else _("We are sorry — the repair is reopened and our team will contact you.")
+    )
+
+    def confirm(data):
+        services.portal_repair_confirm(
+            link=link, repair=repair, satisfied=satisfied, comment=data["comment"], **portal_client(request)
+        )
+
+    if action_as_message(request, form, confirm, done=done):
+        remember_homeowner(request, form.cleaned_data["name"])
     return redirect(reverse("aftercare_portal:repairs", args=[link.token]) + f"#repair-{repair.pk}")

@@ -221,19 +221,12 @@ class SurveyForm(forms.Form):
         return data
 
     # Where a refusal of the survey service belongs on this form.
-    SERVICE_FIELDS = {
+    # Service arguments answered by a field of another name (see renocrm.forms.apply_service_errors).
+    service_fields = {
         "repair": "repair_description",
         "grievance": "complaint_description",
         "contact_confirmed": "contact",
     }
-
-    def add_service_error(self, error: ValidationError) -> None:
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for field, messages in error.message_dict.items():
-            field = self.SERVICE_FIELDS.get(field, field)
-            self.add_error(field if field in self.fields else None, messages)
 
     def submission(self) -> dict:
         """The keyword arguments of ``services.survey_submit`` (without callback, via and by)."""

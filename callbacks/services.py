@@ -93,15 +93,6 @@ ANSWER_FIELDS = (
     "suggestions",
     "nps",
 )
-SCORE_FIELDS = (
-    "quality_plumbing_electrical",
-    "quality_carpentry",
-    "quality_masonry",
-    "quality_painting",
-    "designer_rating",
-    "project_manager_rating",
-    "customer_service_rating",
-)
 # The staff a survey's ratings are about, copied from the worksite when it is submitted.
 STAFF_SNAPSHOT = ("designer", "project_manager", "qc_inspector", "customer_service")
 
@@ -687,48 +678,21 @@ def callbacks_release_due(
 # The survey -------------------------------------------------------------------------------------------------------
 
 
-def _score(value, field: str, errors: dict, *, required: bool = False, low: int = 1, high: int = 5):
-    if value in (None, ""):
-        if required:
-            errors[field] = _("Choose an answer.")
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = None
-    if number is None or not low <= number <= high:
-        errors[field] = _("Choose a value from %(low)s to %(high)s.") % {"low": low, "high": high}
-        return None
-    return number
-
-
 def _clean_answers(answers: dict) -> dict:
+    """The answers as the survey row stores them, checked by the row's own field rules (the 5-level scales,
+    NPS 0–10, lengths), so a bad one is an error on its field."""
     unknown = set(answers) - set(ANSWER_FIELDS)
     if unknown:
         raise TypeError(f"Unknown survey answers: {', '.join(sorted(unknown))}")
-    errors: dict = {}
-    cleaned = {
-        "overall": _score(answers.get("overall"), "overall", errors, required=True),
-        "nps": _score(answers.get("nps"), "nps", errors, low=0, high=10),
-    }
-    for field in SCORE_FIELDS:
-        cleaned[field] = _score(answers.get(field), field, errors)
-    expectation = answers.get("expectation") or ""
-    if expectation not in ("", *Survey.Expectation.values):
-        errors["expectation"] = _("Choose one of the answers.")
-    cleaned["expectation"] = expectation
-    confirmed = answers.get("contact_confirmed", True)
-    cleaned["contact_confirmed"] = confirmed not in (False, "false", "False", "0", 0, "no")
-    cleaned["contact_update"] = str(answers.get("contact_update") or "").strip()
-    if len(cleaned["contact_update"]) > 200:
-        errors["contact_update"] = _("At most 200 characters.")
+    cleaned = {field: answers.get(field) for field in ANSWER_FIELDS}
+    cleaned["contact_confirmed"] = answers.get("contact_confirmed", True) is not False
+    for field in ("contact_update", "materials_feedback", "suggestions", "expectation"):
+        cleaned[field] = str(cleaned[field] or "").strip()
     if cleaned["contact_confirmed"]:
         cleaned["contact_update"] = ""
-    cleaned["materials_feedback"] = str(answers.get("materials_feedback") or "").strip()
-    cleaned["suggestions"] = str(answers.get("suggestions") or "").strip()
-    if errors:
-        raise ValidationError(errors)
-    return cleaned
+    answered = Survey(**cleaned)
+    answered.clean_fields(exclude=[f.name for f in Survey._meta.concrete_fields if f.name not in ANSWER_FIELDS])
+    return {field: getattr(answered, field) for field in ANSWER_FIELDS}
 
 
 def _clean_defects(defects) -> list[SurveyDefect]:

@@ -3,7 +3,7 @@ filled in during the call, the firm's plan and settings; and the homeowner's sur
 (public, no account: the signed token names the firm and the callback)."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,11 +32,11 @@ from callbacks.forms import (
 from callbacks.models import Callback, Survey
 from renocrm.accounts.access import permission_required
 from renocrm.accounts.roles import Role
-from renocrm.forms import refusal_as_message, submit
+from renocrm.forms import action_as_message, refusal_as_message, submit
 from renocrm.paging import before_param
 from renocrm.tenancy.context import get_current_tenant, require_current_tenant
 from renocrm.tenancy.time import firm_today
-from worksites.views.portal import _finish, _use_language
+from worksites.views.portal import portal_finish, portal_language
 
 VIEW, MANAGE = "callbacks.view", "callbacks.manage"
 PAGE_SIZE = 50
@@ -93,17 +93,6 @@ def _survey_links(survey: Survey) -> list[tuple[str, str, str]]:
     return links
 
 
-def _survey_submit(request, form, save):
-    """Like ``renocrm.forms.submit``, with the survey service's refusals put next to the question they concern."""
-    if request.method != "POST" or not form.is_valid():
-        return None
-    try:
-        return save()
-    except ValidationError as error:
-        form.add_service_error(error)
-        return None
-
-
 def _may_survey(callback, survey) -> bool:
     return survey is None and callback.status not in (Callback.Status.COMPLETED, Callback.Status.CANCELLED)
 
@@ -117,10 +106,10 @@ def callback_detail(request, pk):
     form = None
     if may_manage and _may_survey(callback, survey):
         form = SurveyForm(request.POST or None)
-        done = _survey_submit(
+        done = submit(
             request,
             form,
-            lambda: services.survey_submit(
+            lambda _data: services.survey_submit(
                 callback=callback, via=Survey.Via.STAFF, by=request.user, **form.submission()
             ),
         )
@@ -154,14 +143,7 @@ def callback_detail(request, pk):
 
 def _act(request, callback, form, run, done: str):
     """One action button of the callback page: validate, call the service, back to the page with a message."""
-    if not form.is_valid():
-        errors = [
-            f"{form.fields[f].label}: {' '.join(e)}" if f in form.fields else " ".join(e)
-            for f, e in form.errors.items()
-        ]
-        messages.error(request, " ".join(errors))
-    elif refusal_as_message(request, run, data=form.cleaned_data) is not None:
-        messages.success(request, done)
+    action_as_message(request, form, run, done=done)
     return redirect("callbacks:detail", pk=callback.pk)
 
 
@@ -214,14 +196,11 @@ def callback_sms(request, pk):
 @permission_required(MANAGE)
 def callback_visit(request, pk):
     callback = _callback_for_action(pk)
-    # The agent types the visit time as the firm's clock shows it.
-    with timezone.override(require_current_tenant().zone):
-        form = VisitForm(request.POST)
-        form.is_valid()
+    # The agent types the visit time as the firm's clock shows it (the firm's zone is the active one).
     return _act(
         request,
         callback,
-        form,
+        VisitForm(request.POST),
         lambda data: services.callback_visit_schedule(callback=callback, at=data["at"], by=request.user),
         _("Visit scheduled."),
     )
@@ -311,15 +290,15 @@ def survey_page(request, token):
     with services.open_survey_link(token) as (callback, problem):
         # An answered or expired link still names its firm (the context is entered); a tampered one does not.
         firm = get_current_tenant()
-        chosen = _use_language(request, firm)
+        chosen = portal_language(request, firm)
         if problem in ("invalid", "expired"):
             message = EXPIRED if problem == "expired" else INVALID
             status = 410 if problem == "expired" else 404
             response = render(request, "portal/link_invalid.html", {"problem": message, "token": None}, status=status)
-            return _finish(response, chosen)
+            return portal_finish(response, chosen)
         timezone.activate(firm.zone)
         try:
-            return _finish(_survey_response(request, firm, callback), chosen)
+            return portal_finish(_survey_response(request, firm, callback), chosen)
         finally:
             timezone.deactivate()
 
@@ -329,8 +308,10 @@ def _survey_response(request, firm, callback):
     if callback is None:
         return render(request, "portal/callbacks_thanks.html", context)
     form = SurveyForm(request.POST or None)
-    if _survey_submit(
-        request, form, lambda: services.survey_submit(callback=callback, via=Survey.Via.SMS_LINK, **form.submission())
+    if submit(
+        request,
+        form,
+        lambda _data: services.survey_submit(callback=callback, via=Survey.Via.SMS_LINK, **form.submission()),
     ):
         # Back to the link, which now opens as answered: a reload cannot send the answers twice.
         return redirect(request.path)

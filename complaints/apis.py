@@ -8,7 +8,6 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from complaints import selectors, services
 from complaints.models import Complaint, ComplaintEntry
@@ -18,7 +17,6 @@ from renocrm.api.views import (
     FirmListCreateRetrieveViewSet,
     FirmRelatedField,
     acting_user,
-    call_service,
     service_response,
 )
 from worksites.apis.schedule import FirmMemberField
@@ -190,12 +188,15 @@ class ComplaintViewSet(FirmListCreateRetrieveViewSet):
 
     @extend_schema(request=ComplaintSerializer, responses={201: ComplaintDetailSerializer})
     def create(self, request, *args, **kwargs):
-        serializer = ComplaintSerializer(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        complaint = call_service(services.complaint_open, **serializer.validated_data, opened_by=acting_user(request))
-        complaint = self.model.objects.prefetch_related("entries").get(pk=complaint.pk)
-        output = ComplaintDetailSerializer(complaint, context=self.get_serializer_context())
-        return Response(output.data, status=status.HTTP_201_CREATED)
+        return service_response(
+            self,
+            services.complaint_open,
+            input=ComplaintSerializer,
+            output=ComplaintDetailSerializer,
+            reload=True,
+            status=status.HTTP_201_CREATED,
+            opened_by=acting_user(request),
+        )
 
     def _act(self, service, *, input=None, **arguments):
         return service_response(

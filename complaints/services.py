@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
@@ -27,8 +26,7 @@ from django.utils.translation import gettext_noop
 
 from complaints.models import Complaint, ComplaintEntry, ComplaintEscalation, ComplaintSettings
 from contracts.models import TradeCategory
-from renocrm.accounts.models import Membership
-from renocrm.accounts.roles import Role
+from renocrm.accounts.staff import firm_admins, require_staff_role
 from renocrm.outbox.services import event_emit, notify_staff
 from renocrm.tenancy.context import require_current_tenant
 from worksites.models import PortalAction, Worksite
@@ -73,7 +71,7 @@ def complaint_settings_update(*, department_head=None, general_manager=None, **h
             errors[f"level{level}_respond_hours"] = _("The time to respond cannot be longer than the time to resolve.")
     for field, user in (("department_head", department_head), ("general_manager", general_manager)):
         try:
-            _require_staff(user, field=field)
+            require_staff_role(user, field=field)
         except ValidationError as error:
             errors.update(error.message_dict)
     if errors:
@@ -84,30 +82,9 @@ def complaint_settings_update(*, department_head=None, general_manager=None, **h
     return settings
 
 
-def _require_staff(user, *, field: str) -> None:
-    """Refuse someone who is not active staff of this firm (None passes: nobody chosen)."""
-    if user is None:
-        return
-    if not (
-        user.is_active
-        and Membership.objects.filter(user=user, tenant=require_current_tenant(), is_active=True).exists()
-    ):
-        raise ValidationError({field: _("%(user)s is not active staff of this firm.") % {"user": user}})
-
-
 def first_active_admin():
     """The firm's first active admin, who answers for level 3 when no general manager is set."""
-    return (
-        get_user_model()
-        .objects.filter(
-            is_active=True,
-            memberships__tenant=require_current_tenant(),
-            memberships__is_active=True,
-            memberships__role=Role.ADMIN,
-        )
-        .order_by("memberships__created_at", "pk")
-        .first()
-    )
+    return firm_admins().first()
 
 
 def front_line_owner(project):
@@ -243,7 +220,7 @@ def complaint_open(
         errors["project"] = _("This project belongs to another customer.")
     for field, user in (("responsible", responsible), ("owner", owner)):
         try:
-            _require_staff(user, field=field)
+            require_staff_role(user, field=field)
         except ValidationError as error:
             errors.update(error.message_dict)
     if errors:
@@ -332,7 +309,7 @@ def complaint_reassign(*, complaint: Complaint, owner, by, reason: str = "") -> 
     complaint = _locked_active(complaint)
     if owner is None:
         raise ValidationError({"owner": _("Choose who handles the complaint.")})
-    _require_staff(owner, field="owner")
+    require_staff_role(owner, field="owner")
     if owner.pk == complaint.owner_id:
         raise ValidationError({"owner": _("%(user)s already handles this complaint.") % {"user": owner}})
     previous = complaint.owner

@@ -3,11 +3,9 @@ with its handling log and the actions of its stage, taking a complaint in, the f
 report; and the homeowner portal's complaints page."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -36,24 +34,17 @@ from leads.selectors import customer_match
 from renocrm.accounts.access import permission_required
 from renocrm.forms import submit
 from renocrm.paging import before_param
-from renocrm.tenancy.context import require_current_tenant
-from worksites.views.portal import portal_page, portal_render
+from worksites.views.portal import homeowner_name, portal_client, portal_page, portal_render, remember_homeowner
 
 VIEW, MANAGE = "complaints.view", "complaints.manage"
 CUSTOMER_MATCHES = 20
-
-
-def _render(request, template, context, status=200):
-    """Times on complaint pages are the firm's own, whatever the server's zone."""
-    with timezone.override(require_current_tenant().zone):
-        return render(request, template, context, status=status)
 
 
 @permission_required(VIEW)
 def complaint_board(request):
     mine = request.GET.get("mine") == "1"
     columns = selectors.complaint_board(owner=request.user if mine else None)
-    return _render(request, "complaints/board.html", {"columns": columns, "mine": mine})
+    return render(request, "complaints/board.html", {"columns": columns, "mine": mine})
 
 
 @permission_required(VIEW)
@@ -70,7 +61,7 @@ def complaint_list(request):
         before=before_param(request),
     )
     context = {"form": form, "complaints": complaints, "older": older}
-    return _render(request, "complaints/complaint_list.html", context)
+    return render(request, "complaints/complaint_list.html", context)
 
 
 @permission_required(MANAGE)
@@ -91,7 +82,7 @@ def complaint_create(request):
             list(Customer.objects.filter(customer_match(q)).order_by("name", "id")[:CUSTOMER_MATCHES]) if q else []
         )
         context = {"search": search, "q": q, "matches": matches}
-        return _render(request, "complaints/complaint_new.html", context)
+        return render(request, "complaints/complaint_new.html", context)
     initial = {"project": project.pk} if project else {}
     if project is None:
         projects = list(Project.objects.filter(customer=customer).order_by("-id")[:2])
@@ -102,7 +93,7 @@ def complaint_create(request):
     if complaint:
         messages.success(request, _("Complaint #%(id)s taken in.") % {"id": complaint.pk})
         return redirect("complaints:detail", pk=complaint.pk)
-    return _render(request, "complaints/complaint_new.html", {"form": form, "customer": customer})
+    return render(request, "complaints/complaint_new.html", {"form": form, "customer": customer})
 
 
 # One complaint and its actions ---------------------------------------------------------------------------------
@@ -158,7 +149,7 @@ def _detail_page(request, complaint_pk: int, bound: tuple[str, object] | None = 
         "forms": forms,
         "refused": bound[0] if bound else "",
     }
-    return _render(request, "complaints/complaint_detail.html", context, status=status)
+    return render(request, "complaints/complaint_detail.html", context, status=status)
 
 
 @permission_required(VIEW)
@@ -183,18 +174,16 @@ def complaint_action(request, pk, action):
 # Settings and report ---------------------------------------------------------------------------------------
 
 
-@permission_required(VIEW)
+@permission_required(VIEW, to_post="firm.manage")
 def complaint_settings(request):
     """Hours per level and the owners of levels 2 and 3; changing them needs the firm admin."""
     may_edit = request.membership.has_perm("firm.manage")
-    if request.method == "POST" and not may_edit:
-        raise PermissionDenied
     settings = services.complaint_settings_get()
     form = ComplaintSettingsForm(request.POST or None, instance=settings)
     if submit(request, form, lambda data: services.complaint_settings_update(**data)):
         messages.success(request, _("Complaint settings saved; new clocks use them from now on."))
         return redirect("complaints:settings")
-    return _render(request, "complaints/settings.html", {"form": form, "may_edit": may_edit})
+    return render(request, "complaints/settings.html", {"form": form, "may_edit": may_edit})
 
 
 @permission_required(VIEW)
@@ -216,7 +205,7 @@ def complaint_report(request):
         "levels": [(selectors.LEVEL_LABELS[level], n) for level, n in report["by_level"].items()],
         "sla": [(selectors.SLA_STATE_LABELS[state], state, n) for state, n in report["open"]["counts"].items()],
     }
-    return _render(request, "complaints/report.html", context)
+    return render(request, "complaints/report.html", context)
 
 
 urlpatterns = [
@@ -233,19 +222,9 @@ urlpatterns = [
 # The homeowner portal ----------------------------------------------------------------------------------------
 
 
-def _client(request) -> dict:
-    return {
-        "ip_address": request.META.get("REMOTE_ADDR") or None,
-        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
-    }
-
-
-NAME_KEY = "portal_name"
-
-
 def _portal_page(request, link, *, form=None, verdict_form=None, status=200):
     project = link.worksite.project
-    name = request.session.get(NAME_KEY) or project.customer.name
+    name = homeowner_name(request, link)
     complaints = selectors.project_complaints(project=project)
     response = portal_render(
         request,
@@ -272,10 +251,10 @@ def portal_complaint_file(request, link):
     done = submit(
         request,
         form,
-        lambda data: services.portal_complaint_file(link=link, **data, **_client(request)),
+        lambda data: services.portal_complaint_file(link=link, **data, **portal_client(request)),
     )
     if done:
-        request.session[NAME_KEY] = form.cleaned_data["name"]
+        remember_homeowner(request, form.cleaned_data["name"])
         messages.success(request, _("Thank you — your complaint is received. We will contact you soon."))
         return redirect("complaints_portal:complaints", token=link.token)
     return _portal_page(request, link, form=form, status=400)
@@ -297,11 +276,11 @@ def portal_complaint_verdict(request, link):
             verdict=data["verdict"],
             name=data["name"],
             comment=data["comment"],
-            **_client(request),
+            **portal_client(request),
         ),
     )
     if done:
-        request.session[NAME_KEY] = form.cleaned_data["name"]
+        remember_homeowner(request, form.cleaned_data["name"])
         if form.cleaned_data["verdict"] == Complaint.Verdict.SATISFIED:
             messages.success(request, _("Thank you — we are glad it is settled."))
         else:

@@ -16,7 +16,10 @@ def apply_service_errors(form: forms.Form | forms.BaseFormSet, error: Validation
         form._non_form_errors = form.error_class([*form.non_form_errors(), *error.messages])
         return
     pairs = error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]
+    # A form whose fields are named apart from the service's arguments maps them in ``service_fields``.
+    renamed = getattr(form, "service_fields", {})
     for field, texts in pairs:
+        field = renamed.get(field, field)
         for message in texts:
             form.add_error(field if field in form.fields else None, message)
 
@@ -45,6 +48,30 @@ def refusal_as_message(request, service, *, about: str = "", **kwargs):
         text = " ".join(error.messages)
         messages.error(request, f"{about}: {text}" if about else text)
         return None
+
+
+def action_as_message(request, form, run, *, done) -> bool:
+    """A small form behind a button on a record's page, which the view shows again afterwards: run
+    ``run(form.cleaned_data)`` (one service call). Bad input and a service's refusal come back as an error
+    message, success as ``done``. Returns whether the action ran."""
+    if not form.is_valid():
+        messages.error(
+            request,
+            " ".join(
+                f"{form.fields[name].label}: {' '.join(errors)}"
+                if name in form.fields and form.fields[name].label
+                else " ".join(errors)
+                for name, errors in form.errors.items()
+            ),
+        )
+        return False
+    try:
+        run(form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return False
+    messages.success(request, done)
+    return True
 
 
 def blank_first(choices):

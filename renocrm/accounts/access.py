@@ -30,13 +30,17 @@ def denied_response(request, permission: str):
     return None
 
 
-def permission_required(permission: str):
-    """``@permission_required("audit.view")`` on a function view."""
+def permission_required(permission: str, *, to_post: str | None = None):
+    """``@permission_required("audit.view")`` on a function view. With ``to_post``, a page that everyone with
+    ``permission`` may read takes a POST only from those who also have ``to_post``."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            return denied_response(request, permission) or view(request, *args, **kwargs)
+            denied = denied_response(request, permission)
+            if denied is None and to_post and request.method == "POST":
+                denied = denied_response(request, to_post)
+            return denied or view(request, *args, **kwargs)
 
         return wrapped
 

@@ -7,6 +7,9 @@ from django.utils.translation import gettext as _
 from renocrm.tenancy.context import require_current_tenant
 
 from .models import Membership
+from .roles import Role
+
+ALL_ROLES = frozenset(Role)
 
 
 def staff_choices(*, roles):
@@ -23,11 +26,17 @@ def staff_choices(*, roles):
     )
 
 
-def require_staff_role(user, *, roles, field: str) -> None:
+def firm_admins():
+    """The firm's active admins, earliest account first (who answers when nobody else is named)."""
+    return staff_choices(roles={Role.ADMIN}).order_by("pk")
+
+
+def require_staff_role(user, *, roles=ALL_ROLES, field: str) -> None:
     """Refuse (as an error on ``field``) a user who is not an active member of the current firm in one of
-    ``roles``; None passes (nobody assigned)."""
+    ``roles`` (any role by default) or who can no longer sign in; None passes (nobody assigned)."""
     if user is None:
         return
     tenant = require_current_tenant()
-    if not Membership.objects.filter(user=user, tenant=tenant, is_active=True, role__in=roles).exists():
+    member = Membership.objects.filter(user=user, tenant=tenant, is_active=True, role__in=roles).exists()
+    if not (member and user.is_active):
         raise ValidationError({field: _("%(user)s is not a member of this firm in a fitting role.") % {"user": user}})

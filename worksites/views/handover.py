@@ -5,7 +5,7 @@ the firm-wide list of rectification items."""
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.http import urlencode
@@ -234,12 +234,10 @@ def handover_complete(request, pk):
     )
 
 
-@permission_required(VIEW)
+@permission_required(VIEW, to_post="firm.manage")
 def acceptance_template_edit(request):
     """The firm's acceptance checklist; editing needs the firm admin's permission."""
     may_edit = request.membership.has_perm("firm.manage")
-    if request.method == "POST" and not may_edit:
-        raise PermissionDenied
     initial = [{"area": t.area, "item": t.item} for t in services.acceptance_template_get()]
     formset = ChecklistRowFormSet(request.POST or None, initial=initial, prefix="checks")
     if submit(request, formset, lambda _rows: services.acceptance_template_replace(rows=formset.rows())):

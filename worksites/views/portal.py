@@ -10,7 +10,6 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -20,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
-from renocrm.forms import submit
+from renocrm.forms import action_as_message, submit
 from renocrm.outbox.models import Notification
 from renocrm.paging import before_param
 from worksites import portal_tabs
@@ -47,7 +46,7 @@ def _masked(value: str) -> str:
     return f"{value[:3]}****{value[-4:]}" if len(value) >= 8 else "****"
 
 
-@permission_required(VIEW)
+@permission_required(VIEW, to_post=MANAGE)
 def worksite_portal_links(request, pk):
     worksite = get_object_or_404(Worksite.objects.select_related("project__customer"), pk=pk)
     may_manage = request.membership.has_perm(MANAGE)
@@ -55,8 +54,6 @@ def worksite_portal_links(request, pk):
     customer = worksite.project.customer
     initial = {"channel": Notification.Channel.SMS, "recipient": customer.mobile if sees_contacts else "", "days": 30}
     form = PortalLinkForm(request.POST or None, initial=initial)
-    if request.method == "POST" and not may_manage:
-        raise PermissionDenied
 
     def issue(data):
         recipient = data["recipient"].strip()
@@ -111,14 +108,15 @@ urlpatterns = [
 # The homeowner's portal ------------------------------------------------------------------------------------------
 
 
-def _client(request) -> dict:
+def portal_client(request) -> dict:
+    """Who acted, for the portal's audit trail: the address and the browser."""
     return {
         "ip_address": request.META.get("REMOTE_ADDR") or None,
         "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
     }
 
 
-def _use_language(request, firm) -> str:
+def portal_language(request, firm) -> str:
     """``?lang=`` if given, else the visitor's earlier choice (the language cookie), else the firm's own
     language. Returns the code chosen through ``?lang=`` (to remember in the cookie), or ""."""
     codes = dict(settings.LANGUAGES)
@@ -134,7 +132,7 @@ def _use_language(request, firm) -> str:
     return chosen
 
 
-def _finish(response, chosen: str):
+def portal_finish(response, chosen: str):
     if chosen:
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,
@@ -161,18 +159,18 @@ def portal_page(*methods):
         def wrapped(request, token, **kwargs):
             if request.method not in methods:
                 return HttpResponseNotAllowed(methods)
-            with services.open_link(token, **_client(request)) as (link, problem):
+            with services.open_link(token, **portal_client(request)) as (link, problem):
                 if problem:
-                    chosen = _use_language(request, None)
+                    chosen = portal_language(request, None)
                     status = 410 if problem in services.GONE else 404
                     response = render(request, "portal/link_invalid.html", {"problem": problem}, status=status)
-                    return _finish(response, chosen)
+                    return portal_finish(response, chosen)
                 link.token = token
-                chosen = _use_language(request, link.tenant)
+                chosen = portal_language(request, link.tenant)
                 # Dates and times on the pages in the firm's zone.
                 timezone.activate(link.tenant.zone)
                 try:
-                    return _finish(view(request, link, **kwargs), chosen)
+                    return portal_finish(view(request, link, **kwargs), chosen)
                 finally:
                     timezone.deactivate()
 
@@ -194,14 +192,19 @@ def portal_render(request, link, template, tab, **context):
     return render(request, template, {**base, **context})
 
 
-def _homeowner_name(request, link) -> str:
+def homeowner_name(request, link) -> str:
+    """The name the visitor last signed with on this browser, else the customer's."""
     return request.session.get(NAME_KEY) or link.worksite.project.customer.name
+
+
+def remember_homeowner(request, name: str) -> None:
+    request.session[NAME_KEY] = name
 
 
 @portal_page("GET", "HEAD")
 def portal_home(request, link):
     home = selectors.portal_home(worksite=link.worksite)
-    return portal_render(request, link, "portal/home.html", "home", home=home, name=_homeowner_name(request, link))
+    return portal_render(request, link, "portal/home.html", "home", home=home, name=homeowner_name(request, link))
 
 
 @portal_page("GET", "HEAD")
@@ -220,25 +223,22 @@ def portal_documents(request, link):
 
 def _act(request, link, form, done: str, act):
     """Run one homeowner action from a valid form; the outcome comes back as a message on the home page."""
-    if form.is_valid():
-        try:
-            act(form.cleaned_data)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            request.session[NAME_KEY] = form.cleaned_data["name"]
-            messages.success(request, done)
-    else:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    if action_as_message(request, form, act, done=done):
+        remember_homeowner(request, form.cleaned_data["name"])
     return redirect(reverse("portal:home", args=[link.token]) + "#waiting")
 
 
-def _named(request, link, model):
-    """The object a portal form names (its ``object`` field), looked up within the link's worksite."""
+def portal_object(request, queryset):
+    """The record a portal form names (its ``object`` field), looked up in ``queryset``, which the caller
+    limits to the link's worksite or project: any other id is a 404."""
     pk = request.POST.get("object", "")
     if not pk.isdigit():
         raise Http404
-    return get_object_or_404(model, pk=int(pk), worksite_id=link.worksite_id)
+    return get_object_or_404(queryset, pk=int(pk))
+
+
+def _named(request, link, model):
+    return portal_object(request, model.objects.filter(worksite_id=link.worksite_id))
 
 
 @portal_page("POST")
@@ -249,7 +249,7 @@ def portal_phase_accept(request, link):
         link,
         HomeownerNameForm(request.POST),
         _("Thank you — %(phase)s is accepted.") % {"phase": phase.name},
-        lambda data: services.portal_phase_accept(link=link, phase=phase, name=data["name"], **_client(request)),
+        lambda data: services.portal_phase_accept(link=link, phase=phase, name=data["name"], **portal_client(request)),
     )
 
 
@@ -262,7 +262,7 @@ def portal_inspection_sign(request, link):
         HomeownerNameForm(request.POST),
         _("Thank you — your signature on the %(inspection)s is recorded.") % {"inspection": inspection},
         lambda data: services.portal_inspection_sign(
-            link=link, inspection=inspection, name=data["name"], **_client(request)
+            link=link, inspection=inspection, name=data["name"], **portal_client(request)
         ),
     )
 
@@ -275,7 +275,9 @@ def portal_material_accept(request, link):
         link,
         HomeownerNameForm(request.POST),
         _("Thank you — you accepted %(material)s.") % {"material": arrival.material},
-        lambda data: services.portal_material_accept(link=link, arrival=arrival, name=data["name"], **_client(request)),
+        lambda data: services.portal_material_accept(
+            link=link, arrival=arrival, name=data["name"], **portal_client(request)
+        ),
     )
 
 
@@ -288,7 +290,7 @@ def portal_material_reject(request, link):
         MaterialRejectForm(request.POST),
         _("Your rejection of %(material)s is sent to the crew.") % {"material": arrival.material},
         lambda data: services.portal_material_reject(
-            link=link, arrival=arrival, name=data["name"], reason=data["reason"], **_client(request)
+            link=link, arrival=arrival, name=data["name"], reason=data["reason"], **portal_client(request)
         ),
     )
 
@@ -306,7 +308,7 @@ def portal_problem_choose(request, link):
         form,
         _("Thank you — your choice for “%(problem)s” is recorded.") % {"problem": problem.title},
         lambda data: services.portal_solution_choose(
-            link=link, problem=problem, solution=solution, name=data["name"], **_client(request)
+            link=link, problem=problem, solution=solution, name=data["name"], **portal_client(request)
         ),
     )
 

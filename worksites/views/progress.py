@@ -1,7 +1,6 @@
 """The worksite's progress feed, with the phone form a foreman posts photos and videos from."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -27,12 +26,10 @@ def _progress_form(request, worksite):
     )
 
 
-@permission_required(VIEW)
+@permission_required(VIEW, to_post=MANAGE)
 def worksite_progress(request, pk):
     worksite = get_object_or_404(Worksite.objects.select_related("project__customer"), pk=pk)
     may_manage = request.membership.has_perm(MANAGE)
-    if request.method == "POST" and not may_manage:
-        raise PermissionDenied
     form = _progress_form(request, worksite) if may_manage else None
     if form is not None and submit(
         request, form, lambda data: services.progress_post(worksite=worksite, posted_by=request.user, **data)

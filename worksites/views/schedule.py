@@ -2,7 +2,6 @@
 (usable one-handed on a phone), the crew, the technical handover and the firm's schedule template."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -134,12 +133,10 @@ def technical_handover_create(request, pk):
     return _worksite_form_page(request, form, worksite, _("Technical handover"))
 
 
-@permission_required(VIEW)
+@permission_required(VIEW, to_post="firm.manage")
 def template_edit(request):
     """The firm's schedule template; editing needs the firm admin's permission."""
     may_edit = request.membership.has_perm("firm.manage")
-    if request.method == "POST" and not may_edit:
-        raise PermissionDenied
     initial = [
         {"kind": t.kind, "name": t.name, "duration_days": t.duration_days, "requires_acceptance": t.requires_acceptance}
         for t in services.phase_templates_get()
