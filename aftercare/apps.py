@@ -14,3 +14,14 @@ class AftercareConfig(AppConfig):
         # In the handover's transaction: a project is never handed over without its warranties.
         register_handler("project.handed_over", on_project_handed_over, same_transaction=True)
         portal_tabs.register(portal_tabs.PortalTab("repairs", _("Repairs"), "aftercare_portal:repairs"))
+
+        from aftercare import personal_data as section
+        from leads import personal_data
+
+        personal_data.register(
+            "aftercare",
+            export=section.export,
+            erase=section.erase,
+            files=section.files,
+            blocks_erasure=section.blocks_erasure,
+        )

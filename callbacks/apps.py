@@ -13,3 +13,8 @@ class CallbacksConfig(AppConfig):
         # In the emitting transaction: a handover that rolls back leaves no callbacks behind.
         register_handler("project.handed_over", on_project_handed_over, same_transaction=True)
         register_handler("worksite.phase_completed", on_phase_completed, same_transaction=True)
+
+        from callbacks import personal_data as section
+        from leads import personal_data
+
+        personal_data.register("callbacks", export=section.export, erase=section.erase)

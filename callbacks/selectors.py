@@ -287,3 +287,75 @@ def satisfaction_distribution(start: date, end: date) -> dict:
     ]
     satisfied = counts["level_5"] + counts["level_4"]
     return {"total": total, "levels": levels, "satisfied": satisfied, "satisfied_share": _share(satisfied, total)}
+
+
+# The Reports area ---------------------------------------------------------------------------------------------
+
+ATTENTION_LIMIT = 500
+
+
+def callbacks_needing_attention(start: date, end: date, *, limit: int = ATTENTION_LIMIT) -> list[Callback]:
+    """The callbacks due in the period that still need someone: unreachable ones, and open ones past their
+    due day (as of today), oldest due first, with customer and agent. One query."""
+    today = firm_today()
+    return list(
+        Callback.objects.filter(due_on__gte=start, due_on__lte=end)
+        .filter(Q(status=S.UNREACHABLE) | Q(status__in=(S.SCHEDULED, S.OPEN, S.RETRY), due_on__lt=today))
+        .select_related("customer", "assigned_to")
+        .order_by("due_on", "id")[:limit]
+    )
+
+
+def survey_suggestions(start: date, end: date, *, limit: int = 10) -> list[dict]:
+    """The homeowners' suggestions in the period's surveys, the same words counted together: [{text, count,
+    latest}], most often given first, then most recent. One query."""
+    from django.db.models import Max
+    from django.db.models.functions import Trim
+
+    return list(
+        _submitted_between(start, end)
+        .annotate(text=Trim("suggestions"))
+        .exclude(text="")
+        .values("text")
+        .annotate(count=Count("pk"), latest=Max("submitted_at"))
+        .order_by("-count", "-latest", "text")[:limit]
+    )
+
+
+def satisfaction_monthly(role: str, *, first: date, last: date) -> dict:
+    """Like ``satisfaction_trend``, for the calendar months from ``first``'s to ``last``'s (firm time)
+    rather than the months up to today."""
+    _check_role(role)
+    zone = require_current_tenant().zone
+    first = first.replace(day=1)
+    month_list = []
+    month = first
+    while month <= last:
+        month_list.append(month)
+        month = add_months(month, 1)
+    rows = (
+        Survey.objects.filter(
+            submitted_at__gte=_day_start(first),
+            submitted_at__lt=_day_start(add_months(month_list[-1], 1)),
+            **{f"{role}__isnull": False},
+        )
+        .annotate(month=TruncMonth("submitted_at", tzinfo=zone))
+        .values(role, "month")
+        .annotate(answers=Count("pk"), satisfied=Count("pk", filter=Q(overall__gte=SATISFIED)))
+        .order_by(role, "month")
+    )
+    cells: dict[int, dict[date, tuple[int, int]]] = {}
+    for row in rows:
+        month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
+        cells.setdefault(row[role], {})[month] = (row["answers"], row["satisfied"])
+    names = _staff_names(cells.keys())
+    result = []
+    for staff_id, by_month in cells.items():
+        points = []
+        for month in month_list:
+            answers, satisfied = by_month.get(month, (0, 0))
+            share = _share(satisfied, answers)
+            points.append({"month": month, "answers": answers, "satisfied": satisfied, "satisfied_share": share})
+        result.append({"staff_id": staff_id, "name": names.get(staff_id, ""), "points": points})
+    result.sort(key=lambda r: r["name"])
+    return {"months": month_list, "rows": result}

@@ -10,3 +10,14 @@ class ComplaintsConfig(AppConfig):
         from worksites.portal_tabs import PortalTab, register
 
         register(PortalTab("complaints", _("Complaints"), "complaints_portal:complaints"))
+
+        from complaints import personal_data as section
+        from leads import personal_data
+
+        personal_data.register(
+            "complaints",
+            export=section.export,
+            erase=section.erase,
+            blocks_erasure=section.blocks_erasure,
+            holds=section.holds,
+        )

@@ -313,3 +313,17 @@ def complaint_report(*, start: date | None = None, end: date | None = None) -> d
         "mean_time_to_resolve": mean_time_to_resolve(start=start, end=end),
         "open": open_complaints_sla(),
     }
+
+
+def complaint_resolution_stats(*, start: date | None = None, end: date | None = None) -> dict:
+    """For complaints opened in the period, in one query: how many were opened, resolved since, are still
+    open, and the mean and longest time from opening to resolution (None when none is resolved)."""
+    spent = ExpressionWrapper(F("resolved_at") - F("opened_at"), output_field=DurationField())
+    resolved = Q(resolved_at__isnull=False)
+    return _period(start, end).aggregate(
+        opened=Count("id"),
+        resolved=Count("id", filter=resolved),
+        open=Count("id", filter=Q(status__in=ACTIVE)),
+        mean=Avg(spent, filter=resolved),
+        longest=Max(spent, filter=resolved),
+    )

@@ -12,3 +12,16 @@ class ContractsConfig(AppConfig):
         from .views import lead_panel
 
         panels.register(lead_panel)
+
+        from leads import personal_data
+
+        from . import personal_data as section
+
+        personal_data.register(
+            "contracts",
+            export=section.export,
+            erase=section.erase,
+            files=section.files,
+            blocks_erasure=section.blocks_erasure,
+            holds=section.holds,
+        )

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from leads.selectors import customer_match
@@ -158,3 +158,47 @@ def lead_documents(*, lead) -> dict:
         "quotations": list(Quotation.objects.filter(lead=lead).prefetch_related("versions").order_by("-id")),
         "contracts": list(Contract.objects.filter(project__lead=lead).order_by("-id")),
     }
+
+
+# Dashboards ------------------------------------------------------------------------------------------------
+
+
+def contracts_signed(*, start: date, end: date) -> dict:
+    """Contracts signed from ``start`` to ``end`` (inclusive): how many, and their signed amount. One query."""
+    return Contract.objects.filter(signed_on__gte=start, signed_on__lte=end).aggregate(
+        count=Count("pk"), amount=Coalesce(Sum("original_amount"), Value(Decimal("0.00")), output_field=DecimalField())
+    )
+
+
+def contracts_signed_by_package(*, start: date, end: date) -> list[dict]:
+    """Per package type (every type, in choice order): contracts signed in the period and their signed amount."""
+    rows = {
+        row["package_type"]: row
+        for row in Contract.objects.filter(signed_on__gte=start, signed_on__lte=end)
+        .values("package_type")
+        .annotate(count=Count("pk"), amount=Sum("original_amount"))
+        .order_by()
+    }
+    return [
+        {
+            "package_type": package,
+            "label": label,
+            "count": rows.get(package, {}).get("count", 0),
+            "amount": rows.get(package, {}).get("amount") or Decimal("0.00"),
+        }
+        for package, label in Contract.PackageType.choices
+    ]
+
+
+def instalments_due(*, today: date, within_days: int) -> dict:
+    """Unpaid instalments: those past their due day, and those falling due in the next ``within_days`` days
+    (today included), with their amounts. Instalments without a due day yet are not counted. One query."""
+    zero = Value(Decimal("0.00"))
+    overdue = Q(due_on__lt=today)
+    upcoming = Q(due_on__gte=today, due_on__lte=today + timedelta(days=within_days))
+    return Instalment.objects.filter(paid_on__isnull=True, due_on__isnull=False).aggregate(
+        overdue=Count("pk", filter=overdue),
+        overdue_amount=Coalesce(Sum("amount", filter=overdue), zero, output_field=DecimalField()),
+        upcoming=Count("pk", filter=upcoming),
+        upcoming_amount=Coalesce(Sum("amount", filter=upcoming), zero, output_field=DecimalField()),
+    )

@@ -2,9 +2,13 @@ from decimal import Decimal
 
 import django_filters
 from django.db.models import Q
-from drf_spectacular.utils import extend_schema
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from renocrm.api.views import (
@@ -15,15 +19,31 @@ from renocrm.api.views import (
     acting_user,
     call_service,
 )
+from renocrm.privacy.masking import may_see_contacts
+from renocrm.privacy.serializers import MaskedContactsMixin
 
 from . import services
 from .models import Customer, FollowUp, Lead, Property, ReferralReward
 from .validators import normalize_mobile
 
+
+class ZipRenderer(BaseRenderer):
+    """Lets a client ask for ``Accept: application/zip``; the export view answers with the bytes itself."""
+
+    media_type = "application/zip"
+    format = "zip"
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes) else JSONRenderer().render(data)
+
+
 # Customers and properties ----------------------------------------------------------------------------------
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    contact_fields = {"mobile": "mobile"}
+
     class Meta:
         model = Customer
         fields = ["id", "name", "mobile", "other_contacts", "birthday", "notes", "created_at", "updated_at"]
@@ -63,8 +83,37 @@ class CustomerViewSet(FirmModelViewSet):
             services.customer_update, customer=serializer.instance, **serializer.validated_data
         )
 
+    @extend_schema(
+        request=None,
+        responses={
+            (200, "application/zip"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="A ZIP: customer.json, one CSV a table, the customer's files and a README.",
+            )
+        },
+        description="Everything the firm holds about this customer (their PIPL data export), recorded in the "
+        "firm's privacy log. Needs leads:read and contacts:read (a session: a firm admin).",
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, ZipRenderer])
+    def export(self, request, pk=None):
+        # The export holds the full contact details, so reading leads is not enough.
+        if not may_see_contacts(request):
+            raise PermissionDenied("Exporting a customer's data needs access to their contact details.")
+        # Staff export from the customer page, which is the firm admin's; the API asks the same of a session.
+        membership = getattr(request._request, "membership", None)
+        if request.auth is None and (membership is None or not membership.has_perm("firm.manage")):
+            raise PermissionDenied("Exporting a customer's data is for the firm's admins.")
+        customer = self.get_object()
+        api_key = getattr(request.user, "api_key", None)
+        note = f"API: {api_key.name}" if api_key is not None else "API"
+        content = services.customer_data_export(customer=customer, by=acting_user(request), note=note)
+        response = HttpResponse(content, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.zip"'
+        return response
 
-class PropertySerializer(serializers.ModelSerializer):
+
+class PropertySerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    contact_fields = {"address": "address"}
     customer = FirmRelatedField(model=Customer)
     area = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=Decimal("0.01"))
 

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class LeadsConfig(AppConfig):
     name = "leads"
     verbose_name = _("Leads")
+
+    def ready(self):
+        from renocrm.privacy.masking import register_contact_fields
+
+        from .models import Customer, Property
+
+        register_contact_fields(Customer, mobile="mobile")
+        register_contact_fields(Property, address="address")

@@ -24,6 +24,9 @@ class Customer(TenantModel):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when the person was erased on request or by the lost-lead retention rule: the row stays for the
+    # firm's figures, with nothing left that identifies anyone.
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("customer")
@@ -110,6 +113,7 @@ class Lead(TenantModel):
     next_follow_up_on = models.DateField(_("next follow-up"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("lead")
@@ -118,6 +122,12 @@ class Lead(TenantModel):
             models.Index(fields=["tenant", "channel", "-id"], name="lead_tenant_channel"),
             models.Index(fields=["tenant", "assigned_to", "next_follow_up_on"], name="lead_tenant_follow_up"),
             models.Index(fields=["tenant", "customer"], name="lead_tenant_customer"),
+            # The retention sweep's lost leads still to anonymise, oldest first.
+            models.Index(
+                fields=["tenant", "updated_at"],
+                condition=Q(status="lost", anonymised_at__isnull=True),
+                name="lead_lost_to_anonymise",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -1,17 +1,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Count, F, Q, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber, TruncDate, TruncMonth
 from django.utils import timezone
 
 from renocrm.accounts.roles import Role
 from renocrm.paging import keyset_page
+from renocrm.tenancy.context import require_current_tenant
 from renocrm.tenancy.time import firm_today
 
-from .models import Customer, FollowUp, Lead, Property, ReferralReward
+from .models import Customer, FollowUp, Lead, LeadStatusChange, Property, ReferralReward
 from .validators import normalize_mobile
 
 
@@ -156,4 +172,113 @@ def referral_rewards_earned(*, referrer: Customer):
     """The rewards a customer earned by referring others, newest first."""
     return (
         ReferralReward.objects.filter(referrer=referrer).select_related("lead__customer").order_by("-created_at", "-id")
+    )
+
+
+# Dashboards and reports ------------------------------------------------------------------------------------
+
+# The pipeline's forward order: a lead "reached" a stage when it stands there or further on, or its status log
+# shows it got there once (a lost lead that had been measured still counts as measured).
+FUNNEL_STAGES = (Lead.Status.NEW, Lead.Status.CONTACTED, Lead.Status.MEASURED, Lead.Status.PROPOSAL, Lead.Status.WON)
+
+
+def _firm_day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00, the day after end 00:00) in the firm's time zone: inclusive firm-local dates as datetimes."""
+    zone = require_current_tenant().zone
+    return (
+        datetime.combine(start, time.min, tzinfo=zone),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
+    )
+
+
+def leads_created_between(start: date, end: date):
+    since, until = _firm_day_bounds(start, end)
+    return Lead.objects.filter(created_at__gte=since, created_at__lt=until)
+
+
+def _reached(stage: str) -> Q:
+    later = FUNNEL_STAGES[FUNNEL_STAGES.index(stage) :]
+    logged = LeadStatusChange.objects.filter(lead=OuterRef("pk"), to_status__in=later)
+    return Q(status__in=later) | Q(Exists(logged))
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def lead_funnel(*, start: date, end: date) -> list[dict]:
+    """Per channel (every channel, in choice order, zeros included), the leads created from ``start`` to ``end``
+    (firm-local days, inclusive) and how many of them reached each stage of the pipeline; ``win_rate`` is
+    won / created (0..1, None without leads). One query."""
+    stages = {str(stage): Count("pk", filter=_reached(stage)) for stage in FUNNEL_STAGES[1:]}
+    rows = {
+        row["channel"]: row
+        for row in leads_created_between(start, end)
+        .values("channel")
+        .annotate(created=Count("pk"), lost=Count("pk", filter=Q(status=Lead.Status.LOST)), **stages)
+        .order_by()
+    }
+    result = []
+    for channel, label in Lead.Channel.choices:
+        row = rows.get(channel, {})
+        counts = {key: row.get(key, 0) for key in ("created", *stages, "lost")}
+        result.append(
+            {"channel": channel, "label": label, **counts, "win_rate": _rate(counts["won"], counts["created"])}
+        )
+    return result
+
+
+def referral_performance(*, start: date, end: date) -> list[dict]:
+    """Per referrer with at least one referral lead created in the period: the leads they referred, how many
+    were won, and the rewards earned by those leads (pending, fulfilled, the sum of cash rewards). Most won
+    first, then most referred, then by name. One query."""
+    reward = ReferralReward.objects.filter(lead=OuterRef("pk"))
+    rows = (
+        leads_created_between(start, end)
+        .filter(channel=Lead.Channel.REFERRAL)
+        .annotate(
+            reward_status=Subquery(reward.values("status")[:1]),
+            reward_cash=Subquery(reward.filter(kind=ReferralReward.Kind.AMOUNT).values("amount")[:1]),
+        )
+        .values("referrer", "referrer__name")
+        .annotate(
+            referred=Count("pk"),
+            won=Count("pk", filter=Q(status=Lead.Status.WON)),
+            rewards_pending=Count("pk", filter=Q(reward_status=ReferralReward.Status.PENDING)),
+            rewards_fulfilled=Count("pk", filter=Q(reward_status=ReferralReward.Status.FULFILLED)),
+            reward_amount=Coalesce(Sum("reward_cash"), Value(Decimal("0.00")), output_field=DecimalField()),
+        )
+        .order_by("-won", "-referred", "referrer__name", "referrer")
+    )
+    return [
+        {
+            "referrer_id": row["referrer"],
+            "referrer_name": row["referrer__name"],
+            "referred": row["referred"],
+            "won": row["won"],
+            "rewards_pending": row["rewards_pending"],
+            "rewards_fulfilled": row["rewards_fulfilled"],
+            "reward_amount": row["reward_amount"],
+        }
+        for row in rows
+    ]
+
+
+def leads_created_trend(*, start: date, end: date, by_month: bool) -> dict[date, int]:
+    """Leads created per firm-local day (or month) of the period: {first day: count}, days without leads left
+    out. One query."""
+    zone = require_current_tenant().zone
+    bucket = (TruncMonth if by_month else TruncDate)("created_at", tzinfo=zone)
+    rows = leads_created_between(start, end).annotate(bucket=bucket).values("bucket").annotate(n=Count("pk"))
+    return {
+        (row["bucket"].date() if isinstance(row["bucket"], datetime) else row["bucket"]): row["n"]
+        for row in rows.order_by()
+    }
+
+
+def follow_up_counts(*, user, on: date) -> dict[str, int]:
+    """How many of ``user``'s open leads are to be followed up on ``on`` and how many are overdue: the two
+    lists of the follow-up page, counted in one query."""
+    return _my_open_leads(user).aggregate(
+        due=Count("pk", filter=Q(next_follow_up_on=on)), overdue=Count("pk", filter=Q(next_follow_up_on__lt=on))
     )

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import zipfile
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from renocrm.accounts.staff import require_staff_role
+from renocrm.outbox.models import Notification
 from renocrm.outbox.services import event_emit
+from renocrm.privacy.models import DataRequest, PrivacySettings
+from renocrm.tenancy.context import require_current_tenant
 
+from . import personal_data as pd
 from .models import Customer, FollowUp, Lead, LeadSettings, LeadStatusChange, Property, ReferralReward
 from .selectors import CUSTOMER_MANAGER_ROLES, DESIGNER_ROLES
 from .validators import normalize_mobile, validate_mobile
@@ -319,3 +330,280 @@ def referral_reward_fulfil(*, reward: ReferralReward) -> ReferralReward:
         reward.status, reward.fulfilled_at = ReferralReward.Status.FULFILLED, timezone.now()
         reward.save(update_fields=["status", "fulfilled_at"])
     return reward
+
+
+# Personal data: a homeowner's export and erasure, and the lost-lead retention rule ---------------------------------
+
+CUSTOMER_RECORD = "leads.customer"  # how the privacy log names a customer
+
+
+def erased_mobile(customer: Customer) -> str:
+    """A unique stand-in for an erased customer's mobile: "0" and the id, which no mobile number starts with."""
+    return f"0{customer.pk:010d}"
+
+
+def _core_rows(customer: Customer) -> dict[str, list[dict]]:
+    """The leads app's own rows of the customer: profile, properties, leads, follow-ups, rewards earned."""
+    return {
+        "customer": pd.rows(
+            Customer.objects.filter(pk=customer.pk),
+            "id",
+            "name",
+            "mobile",
+            "other_contacts",
+            "birthday",
+            "notes",
+            "created_at",
+            "updated_at",
+            "anonymised_at",
+        ),
+        "properties": pd.rows(
+            customer.properties.all(), "id", "address", "area", "layout", "condition", "kind", "created_at"
+        ),
+        "leads": pd.rows(
+            customer.leads.all(),
+            "id",
+            "property_id",
+            "channel",
+            "household",
+            "living_habits",
+            "style_preferences",
+            "budget_min",
+            "budget_max",
+            "core_needs",
+            "assigned_to__name",
+            "designer__name",
+            "status",
+            "lost_reason",
+            "next_follow_up_on",
+            "created_at",
+            "updated_at",
+        ),
+        "follow_ups": pd.rows(
+            FollowUp.objects.filter(lead__customer=customer),
+            "lead_id",
+            "kind",
+            "at",
+            "outcome",
+            "next_step",
+            "next_contact_on",
+            "by__name",
+        ),
+        "lead_status_changes": pd.rows(
+            LeadStatusChange.objects.filter(lead__customer=customer),
+            "lead_id",
+            "from_status",
+            "to_status",
+            "reason",
+            "at",
+        ),
+        "referral_rewards": pd.rows(
+            ReferralReward.objects.filter(referrer=customer),
+            "lead_id",
+            "kind",
+            "amount",
+            "gift",
+            "status",
+            "created_at",
+            "fulfilled_at",
+        ),
+    }
+
+
+def _csv_bytes(table: list[dict]) -> bytes:
+
+    columns = list(dict.fromkeys(key for row in table for key in row))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    for row in table:
+        values = (row.get(column) for column in columns)
+        writer.writerow(
+            json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else "" if value is None else value
+            for value in values
+        )
+    # With a byte-order mark, spreadsheet programs read the Chinese text as UTF-8.
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _export_readme(*, customer: Customer, tables: list[str], files: list[str], firm) -> str:
+    lines = [
+        _("Personal data of customer #%(id)s, exported by %(firm)s on %(date)s.")
+        % {"id": customer.pk, "firm": firm.name, "date": timezone.localtime(timezone.now(), firm.zone).date()},
+        "",
+        _(
+            "customer.json holds everything in one file: the profile, properties, leads and follow-ups, and one "
+            "section for each stage of the renovation (quotations and contracts, construction and handover, "
+            "warranty and repairs, callbacks and surveys, complaints)."
+        ),
+        _("The csv folder holds the same records, one table a file, for spreadsheet programs."),
+        _("The files folder holds the documents, photos and signatures listed in those records."),
+        "",
+        _("Tables:"),
+        *(f"  csv/{name}.csv" for name in tables),
+    ]
+    if files:
+        lines += ["", _("Files:"), *(f"  {path}" for path in files)]
+    return "\n".join(lines) + "\n"
+
+
+@transaction.atomic
+def customer_data_export(*, customer: Customer, by=None, note: str = "") -> bytes:
+    """Everything the firm holds about a homeowner, as a ZIP (customer.json, one CSV a table, the files and a
+    README in the firm's language), recorded as an export request in the privacy log."""
+    firm = require_current_tenant()
+    customer = Customer.objects.get(pk=customer.pk)
+    core = _core_rows(customer)
+    profile = core.pop("customer")[0]
+    sections = {section.name: section.export(customer) for section in pd.sections()}
+    files = [
+        (f"files/{section.name}/{path}", content)
+        for section in pd.sections()
+        if section.files
+        for path, content in section.files(customer)
+    ]
+    document = {
+        "exported_at": pd.plain(timezone.now()),
+        "firm": firm.name,
+        "customer": profile,
+        **core,
+        "sections": sections,
+        "files": [path for path, _content in files],
+    }
+    tables = {"leads.customer": [profile], **{f"leads.{name}": table for name, table in core.items()}}
+    for section, section_tables in sections.items():
+        tables.update({f"{section}.{name}": table for name, table in section_tables.items()})
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("customer.json", json.dumps(document, ensure_ascii=False, indent=2))
+        for name, table in tables.items():
+            archive.writestr(f"csv/{name}.csv", _csv_bytes(table))
+        written = []
+        for path, content in files:
+            if isinstance(content, bytes):
+                archive.writestr(path, content)
+            else:
+                try:
+                    with content.open("rb") as stored:
+                        archive.writestr(path, stored.read())
+                except (FileNotFoundError, OSError):
+                    continue  # listed in customer.json; the stored file is gone
+            written.append(path)
+        with translation.override(firm.language):
+            archive.writestr(
+                "README.txt", _export_readme(customer=customer, tables=list(tables), files=written, firm=firm)
+            )
+    DataRequest.objects.create(
+        kind=DataRequest.Kind.EXPORT,
+        subject_type=CUSTOMER_RECORD,
+        subject_id=str(customer.pk),
+        requested_by=by,
+        note=note[:300],
+    )
+    return buffer.getvalue()
+
+
+def _anonymise_leads(leads, *, customer: Customer | None = None, now: datetime) -> None:
+    """Clear the needs profile the homeowner told us and the follow-up outcomes of ``leads``; the channel,
+    budget range, status, dates and staff stay for the funnel figures."""
+    pd.anonymise(FollowUp.objects.filter(lead__in=leads), customer, outcome=pd.ERASED, next_step="")
+    pd.anonymise(leads, customer, household="", living_habits="", style_preferences="", core_needs="")
+    if customer is not None:
+        pd.anonymise(leads, customer, lost_reason=pd.SCRUB)
+        pd.anonymise(LeadStatusChange.objects.filter(lead__in=leads), customer, reason=pd.SCRUB)
+    leads.filter(anonymised_at__isnull=True).update(anonymised_at=now)
+
+
+@transaction.atomic
+def customer_erase(*, customer: Customer, by=None, note: str = "") -> Customer:
+    """Erase a homeowner on request (PIPL): refused, naming why, while a later stage still needs them (a
+    worksite under construction, an open repair or complaint). Otherwise, in one transaction: every stage's
+    personal data of the customer is anonymised, their own files deleted (after commit), the customer, their
+    properties and leads anonymised, the old values redacted in the audit trail, notifications to and about
+    them scrubbed, and the request recorded. The firm's figures stay. A second call changes nothing."""
+    firm = require_current_tenant()
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    reasons = pd.erasure_blocks(customer)
+    if reasons:
+        raise ValidationError(reasons)
+    identifiers = pd.identifiers(customer)  # read before anything changes, for every section's notes
+    old_mobile = customer.mobile
+    now = timezone.now()
+
+    for section in pd.sections():
+        section.erase(customer)
+
+    with translation.override(firm.language):
+        name = _("Erased customer #%(id)s") % {"id": customer.pk}
+        address = _("Erased address")
+    _anonymise_leads(Lead.objects.filter(customer=customer), customer=customer, now=now)
+    pd.anonymise(customer.properties.all(), customer, address=address)
+    pd.anonymise(
+        Customer.objects.filter(pk=customer.pk),
+        customer,
+        name=name,
+        mobile=erased_mobile(customer),
+        other_contacts="",
+        notes="",
+        birthday=None,
+    )
+    Customer.objects.filter(pk=customer.pk, anonymised_at__isnull=True).update(anonymised_at=now)
+
+    if identifiers:
+        # Texts sent to the homeowner, and staff notices naming them (the outbox keeps no audit trail).
+        mentions = reduce(or_, (Q(body__contains=value) | Q(subject__contains=value) for value in identifiers))
+        Notification.objects.filter(mentions | Q(recipient=old_mobile)).update(
+            recipient=Case(When(recipient=old_mobile, then=Value(erased_mobile(customer))), default=F("recipient")),
+            subject=pd.scrubbed(Notification, "subject", customer),
+            body=pd.scrubbed(Notification, "body", customer),
+        )
+
+    DataRequest.objects.create(
+        kind=DataRequest.Kind.ERASURE,
+        subject_type=CUSTOMER_RECORD,
+        subject_id=str(customer.pk),
+        requested_by=by,
+        note=note[:300],
+    )
+    customer.refresh_from_db()
+    return customer
+
+
+def _retention_days() -> int:
+    days = PrivacySettings.objects.values_list("lost_lead_retention_days", flat=True).first()
+    return days if days is not None else PrivacySettings._meta.get_field("lost_lead_retention_days").default
+
+
+@transaction.atomic
+def lost_leads_anonymise(*, now: datetime | None = None, batch: int = 500) -> int:
+    """The firm's retention rule: lost leads untouched for longer than the firm keeps them are anonymised,
+    oldest first, ``batch`` at a time (rows another run holds are skipped, not waited for). Their customer
+    is erased too when nothing else of theirs is in use: no other lead still kept, no pending referral
+    reward, and no later stage holding or blocking them (a contract, a complaint). Returns how many leads
+    were anonymised; running again finds nothing more to do."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=_retention_days())
+    due = Lead.objects.filter(status=Lead.Status.LOST, anonymised_at__isnull=True, updated_at__lt=cutoff)
+    pks = list(
+        due.order_by("updated_at", "pk").select_for_update(skip_locked=True).values_list("pk", flat=True)[:batch]
+    )
+    if not pks:
+        return 0
+    leads = Lead.objects.filter(pk__in=pks)
+    _anonymise_leads(leads, now=now)
+
+    kept = Lead.objects.filter(customer=OuterRef("pk"), anonymised_at__isnull=True)
+    owed = ReferralReward.objects.filter(referrer=OuterRef("pk"), status=ReferralReward.Status.PENDING)
+    free = (
+        Customer.objects.filter(pk__in=leads.values("customer_id"), anonymised_at__isnull=True)
+        .exclude(Exists(kept))
+        .exclude(Exists(owed))
+        .order_by("pk")
+    )
+    with translation.override(require_current_tenant().language):
+        note = _("Lost-lead retention")
+    for customer in free:
+        if not (pd.is_held(customer) or pd.erasure_blocks(customer)):
+            customer_erase(customer=customer, note=note)
+    return len(pks)

@@ -1,17 +1,20 @@
 """Staff pages for leads: thin views over the forms, services and selectors."""
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
 from renocrm.forms import submit
 from renocrm.paging import before_param
 
-from . import panels, selectors, services
+from . import panels, personal_data, selectors, services
 from .forms import (
     CustomerFilterForm,
     CustomerForm,
@@ -169,6 +172,7 @@ def customer_detail(request, pk):
         "leads": selectors.customer_leads(customer=customer),
         "rewards": selectors.referral_rewards_earned(referrer=customer),
         "may_manage": _may_manage(request),
+        "may_manage_personal_data": request.membership.has_perm(PERSONAL_DATA_PERMISSION),
     }
     return render(request, "leads/customer_detail.html", context)
 
@@ -212,3 +216,50 @@ def referral_reward_fulfil(request, pk):
     services.referral_reward_fulfil(reward=reward)
     messages.success(request, _("The referral reward is marked as fulfilled."))
     return redirect("leads:customer-detail", pk=reward.referrer_id)
+
+
+# A homeowner's personal data: their export and their erasure, for the firm's admins -----------------------------
+
+PERSONAL_DATA_PERMISSION = "firm.manage"
+
+
+class DataRequestForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("How the homeowner asked"),
+        max_length=300,
+        required=False,
+        help_text=gettext_lazy("Kept in the firm's log of personal-data requests."),
+    )
+
+
+@require_POST
+@permission_required(PERSONAL_DATA_PERMISSION)
+def customer_export(request, pk):
+    """The homeowner's data as a ZIP download, recorded in the firm's log of requests."""
+    customer = get_object_or_404(Customer.objects, pk=pk)
+    form = DataRequestForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    content = services.customer_data_export(customer=customer, by=request.user, note=note)
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.zip"'
+    return response
+
+
+@permission_required(PERSONAL_DATA_PERMISSION)
+def customer_erase(request, pk):
+    """Confirm, then erase the homeowner; refused, with the reason, while a later stage still needs them."""
+    customer = get_object_or_404(Customer.objects, pk=pk)
+    form = DataRequestForm(request.POST or None)
+    erased = submit(
+        request, form, lambda data: services.customer_erase(customer=customer, by=request.user, note=data["note"])
+    )
+    if erased:
+        messages.success(request, _("The customer's personal data has been erased."))
+        return redirect("leads:customer-detail", pk=customer.pk)
+    context = {
+        "customer": customer,
+        "form": form,
+        "blocks": personal_data.erasure_blocks(customer),
+        "already_erased": customer.anonymised_at is not None,
+    }
+    return render(request, "leads/customer_erase.html", context)

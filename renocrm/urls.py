@@ -11,6 +11,8 @@ urlpatterns = [
     path("media/<str:token>", media.media_file, name="media"),
     path("accounts/", include("renocrm.accounts.urls")),
     path("audit/", include("renocrm.audit.urls")),
+    path("privacy/", include("renocrm.privacy.urls")),
+    path("integrations/", include("renocrm.api.page_urls")),
     path("leads/", include("leads.urls")),
     path("contracts/", include("contracts.urls")),
     path("worksites/", include("worksites.urls")),

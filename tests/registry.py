@@ -54,14 +54,22 @@ def firm_api_routes() -> list[tuple[str, type, dict, bool]]:
 
 @cache
 def firm_page_routes() -> list[tuple[str, str, tuple[str, ...]]]:
-    """(url name with namespace, route, int parameters) of every staff page that takes a record's id."""
+    """(url name with namespace, route, parameters) of every staff page that takes a record's id."""
     routes = []
     for route, name, pattern in _walk(get_resolver().url_patterns):
         if route.startswith(("api/", "platform-admin/")) or not pattern.name:
             continue
-        params = tuple(
-            key for key, converter in pattern.pattern.converters.items() if type(converter).__name__ == "IntConverter"
-        )
-        if params:
-            routes.append((name, route, params))
+        converters = pattern.pattern.converters
+        ints = {key for key, converter in converters.items() if type(converter).__name__ == "IntConverter"}
+        if ints and set(converters) - ints <= STRING_SAMPLES.keys():
+            routes.append((name, route, tuple(converters)))
     return sorted(set(routes))
+
+
+# Values for a record page's string parameters (besides the record's id), so such pages are walked too.
+STRING_SAMPLES = {"record_type": "leads.customer", "field": "mobile"}
+
+
+def page_kwargs(params: tuple[str, ...], pk: int) -> dict:
+    """The URL kwargs of a walked page for the record ``pk``."""
+    return {key: STRING_SAMPLES.get(key, pk) for key in params}

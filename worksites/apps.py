@@ -11,3 +11,14 @@ class WorksitesConfig(AppConfig):
         from worksites.services.schedule import on_contract_signed
 
         register_handler("contract.signed", on_contract_signed)
+
+        from leads import personal_data
+        from worksites import personal_data as section
+
+        personal_data.register(
+            "worksites",
+            export=section.export,
+            erase=section.erase,
+            files=section.files,
+            blocks_erasure=section.blocks_erasure,
+        )

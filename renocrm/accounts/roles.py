@@ -69,4 +69,5 @@ def scope_allows(scopes, group: str, *, write: bool) -> bool:
     return f"{group}:{'write' if write else 'read'}" in scopes
 
 
-SCOPES = tuple(f"{group}:{mode}" for group in GROUPS for mode in ("read", "write"))
+# "contacts:read": full mobile numbers and addresses in answers; without it they come masked.
+SCOPES = (*(f"{group}:{mode}" for group in GROUPS for mode in ("read", "write")), "contacts:read")

@@ -24,7 +24,7 @@ class ApiKeySerializer(serializers.ModelSerializer):
         if value:
             try:
                 SimpleRateThrottle.parse_rate(None, value)
-            except (ValueError, KeyError):
+            except (ValueError, KeyError, IndexError):
                 raise serializers.ValidationError(_("Use a rate such as 600/min, 10/s or 5000/hour.")) from None
         return value
 

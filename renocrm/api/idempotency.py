@@ -93,7 +93,8 @@ class IdempotencyMiddleware:
             return response
 
         response = self.get_response(request)
-        if response.status_code < 500 and not getattr(response, "streaming", False):
+        # A refused request rolls its transaction back, the claim with it, so a retry is checked afresh.
+        if response.status_code < 500 and not getattr(response, "streaming", False) and not connection.needs_rollback:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "UPDATE api_idempotencyrecord SET status_code = %s, content_type = %s, body = %s WHERE id = %s",

@@ -33,6 +33,8 @@ ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("callbacks", _("Callbacks"), "callbacks:list", "callbacks.view"),
     NavEntry("complaints", _("Complaints"), "complaints:list", "complaints.view"),
     NavEntry("reports", _("Reports"), "dashboard:reports", "reports.view", stage=False),
+    NavEntry("integrations", _("Integrations"), "integrations:home", "integrations.view", stage=False),
+    NavEntry("privacy", _("Personal data"), "privacy:home", "firm.manage", stage=False),
     NavEntry("audit", _("Audit log"), "audit:list", "audit.view", stage=False),
 )
 

@@ -91,6 +91,10 @@ class Notification(TenantModel):
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
     idempotency_key = models.CharField(max_length=200)
+    # One file for an e-mail (a report); kept with the row so a retry sends the same file.
+    attachment_name = models.CharField(max_length=200, blank=True)
+    attachment_type = models.CharField(max_length=100, blank=True)
+    attachment = models.BinaryField(default=b"", blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -13,9 +13,12 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from renocrm.tenancy.context import require_current_tenant
 
@@ -70,7 +73,10 @@ def event_dispatch(*, event_id: int) -> list[WebhookDelivery]:
     if not claimed:
         return []
     event = OutboxEvent.objects.get(pk=event_id)
-    endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if e.subscribes_to(event.event_type)]
+    # An endpoint turned off automatically after failures still collects its deliveries, so they go out once
+    # it is turned back on; one turned off by hand receives nothing meanwhile.
+    receiving = WebhookEndpoint.objects.filter(Q(is_active=True) | Q(disabled_at__isnull=False))
+    endpoints = [e for e in receiving if e.subscribes_to(event.event_type)]
     now = timezone.now()
     WebhookDelivery.objects.bulk_create(
         [WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=now) for endpoint in endpoints],
@@ -78,7 +84,7 @@ def event_dispatch(*, event_id: int) -> list[WebhookDelivery]:
     )
     for handler in _handlers.get(event.event_type, []):
         handler(event)
-    deliveries = list(WebhookDelivery.objects.filter(event=event, delivered_at__isnull=True))
+    deliveries = list(WebhookDelivery.objects.filter(event=event, delivered_at__isnull=True, endpoint__is_active=True))
     tenant_id = event.tenant_id
     for delivery in deliveries:
         transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.delay(delivery_id=pk, tenant_id=tenant_id))
@@ -190,9 +196,47 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
             logger.warning(
                 "Webhook endpoint %s disabled after %s consecutive failures", endpoint.pk, endpoint.consecutive_failures
             )
+            _tell_admins_endpoint_disabled(endpoint, delivery)
     delivery.save()
     endpoint.save(update_fields=["consecutive_failures", "is_active", "disabled_at"])
     return delivery
+
+
+def _tell_admins_endpoint_disabled(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> None:
+    """Every firm admin hears once per disabling (the key carries when it happened), in the firm's language,
+    with the endpoint's last answer and the page where it is turned back on."""
+    from renocrm.accounts.staff import firm_admins
+
+    firm = delivery.event.tenant
+    link = settings.SITE_URL + reverse("integrations:webhook", args=[endpoint.pk])
+    with translation.override(firm.language):
+        if delivery.last_status_code is not None:
+            answer = _("HTTP %(status)s") % {"status": delivery.last_status_code}
+        else:
+            answer = delivery.last_error or _("no answer")
+        values = {
+            "url": endpoint.url,
+            "failures": endpoint.consecutive_failures,
+            "answer": answer,
+            "link": link,
+            "firm": firm.name,
+        }
+        subject = _("Webhook endpoint turned off: %(url)s") % values
+        body = (
+            _(
+                "RenoCRM stopped sending events to %(url)s after %(failures)s failed deliveries in a row. "
+                "Last answer: %(answer)s. Undelivered events wait; turn the endpoint back on once it answers "
+                "again: %(link)s — %(firm)s"
+            )
+            % values
+        )
+        for admin in firm_admins():
+            notify_staff(
+                admin,
+                subject=subject,
+                body=body,
+                idempotency_key=f"webhook-disabled:{endpoint.pk}:{endpoint.disabled_at:%Y%m%d%H%M%S}:{admin.pk}",
+            )
 
 
 @transaction.atomic
@@ -213,15 +257,31 @@ def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
 
 
 def notification_send(
-    *, channel: str, recipient: str, body: str, idempotency_key: str, subject: str = ""
+    *,
+    channel: str,
+    recipient: str,
+    body: str,
+    idempotency_key: str,
+    subject: str = "",
+    attachment: tuple[str, bytes, str] | None = None,
 ) -> Notification:
-    """Queue a message; the same idempotency key never sends twice, however often this is called."""
+    """Queue a message; the same idempotency key never sends twice, however often this is called. An e-mail
+    may carry one ``attachment`` as (file name, content, MIME type)."""
     from .tasks import deliver_notification
 
+    name, content, mimetype = attachment or ("", b"", "")
     with transaction.atomic():
         notification, created = Notification.objects.get_or_create(
             idempotency_key=idempotency_key,
-            defaults={"channel": channel, "recipient": recipient, "body": body, "subject": subject},
+            defaults={
+                "channel": channel,
+                "recipient": recipient,
+                "body": body,
+                "subject": subject,
+                "attachment_name": name,
+                "attachment": content,
+                "attachment_type": mimetype,
+            },
         )
     if created:
         tenant_id = notification.tenant_id
@@ -266,7 +326,10 @@ def notification_deliver(*, notification_id: int) -> Notification | None:
         if notification.channel == Notification.Channel.SMS:
             get_sms_backend().send(SmsMessage(notification.recipient, notification.body, notification.idempotency_key))
         else:
-            send_mail(notification.subject, notification.body, None, [notification.recipient])
+            email = EmailMessage(notification.subject, notification.body, to=[notification.recipient])
+            if notification.attachment_name:
+                email.attach(notification.attachment_name, bytes(notification.attachment), notification.attachment_type)
+            email.send()
     except Exception as error:
         logger.warning("Notification %s failed: %s", notification.pk, error)
         notification.last_error = str(error)[:500]
@@ -274,5 +337,7 @@ def notification_deliver(*, notification_id: int) -> Notification | None:
             notification.status = Notification.Status.FAILED
     else:
         notification.status, notification.sent_at = Notification.Status.SENT, timezone.now()
+        # Sent: the file is no longer needed for a retry, and keeping it would keep the names it holds.
+        notification.attachment = b""
     notification.save()
     return notification

@@ -10,6 +10,8 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from renocrm.privacy.masking import mask_mobile, mask_text
+
 
 @dataclass(frozen=True)
 class SmsMessage:
@@ -26,7 +28,9 @@ class BaseBackend:
 
 class ConsoleBackend(BaseBackend):
     def send(self, message: SmsMessage) -> None:
-        sys.stdout.write(f"SMS to {message.recipient} [{message.idempotency_key}]\n{message.body}\n{'-' * 40}\n")
+        # The console is a log: the recipient's number is masked there like in every other log line.
+        text = f"SMS to {mask_mobile(message.recipient)} [{message.idempotency_key}]\n{message.body}\n{'-' * 40}\n"
+        sys.stdout.write(mask_text(text))
         sys.stdout.flush()
 
 

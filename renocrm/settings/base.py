@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "renocrm.audit",
     "renocrm.outbox",
     "renocrm.api",
+    "renocrm.privacy",
     "renocrm.dashboard",
     # Lifecycle stages, earlier stages first.
     "leads",
@@ -280,6 +281,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "worksites.tasks.handover.sweep_overdue_rectifications",
         "schedule": crontab(minute=35),
     },
+    # Hourly, so the report reaches each firm's managers on Monday morning in the firm's own time zone.
+    "weekly-callback-report": {
+        "task": "renocrm.dashboard.tasks.sweep_weekly_callback_reports",
+        "schedule": crontab(minute=45),
+    },
+    "lost-lead-retention": {
+        "task": "leads.tasks.sweep_lost_lead_retention",
+        "schedule": crontab(minute=25, hour="*/6"),
+    },
     "purge-idempotency-records": {
         "task": "renocrm.api.tasks.purge_idempotency_records",
         "schedule": crontab(minute=17, hour=19),
@@ -296,7 +306,11 @@ LOG_FORMAT = env_str("LOG_FORMAT", "text")  # "json" in production
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "renocrm.observability.ContextFilter"}},
+    "filters": {
+        "context": {"()": "renocrm.observability.ContextFilter"},
+        # Mobile numbers never reach a log line in full (PIPL).
+        "mask_contacts": {"()": "renocrm.privacy.masking.MaskContactsFilter"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [firm=%(tenant)s req=%(request_id)s] %(message)s"},
         "json": {
@@ -305,7 +319,11 @@ LOGGING = {
         },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["context"], "formatter": LOG_FORMAT},
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context", "mask_contacts"],
+            "formatter": LOG_FORMAT,
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},

@@ -97,6 +97,39 @@ def install_functions(cursor) -> None:
         $$;
         """
     )
+    # Erasing a person must also blank their details in the trail, which the application may otherwise
+    # never change. This function is its one door: it runs as the owner, only on the current firm's rows
+    # of one record, and replaces the named fields' values (old and new) with a marker.
+    cursor.execute(
+        """
+        CREATE OR REPLACE FUNCTION renocrm_audit_redact(p_table text, p_row_id text, p_keys text[])
+        RETURNS integer
+        LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+        DECLARE
+            firm bigint := NULLIF(current_setting('app.tenant_id', true), '')::bigint;
+            redacted integer;
+        BEGIN
+            IF firm IS NULL THEN
+                RAISE EXCEPTION 'renocrm_audit_redact needs the current firm';
+            END IF;
+            UPDATE audit_auditevent AS e
+               SET changes = (
+                   SELECT coalesce(jsonb_object_agg(
+                       c.key,
+                       CASE WHEN c.key = ANY (p_keys) THEN
+                           CASE WHEN jsonb_typeof(c.value) = 'array' AND e.action = 'update'
+                                THEN jsonb_build_array('[erased]', '[erased]')
+                                ELSE to_jsonb('[erased]'::text) END
+                       ELSE c.value END), '{}'::jsonb)
+                   FROM jsonb_each(e.changes) AS c)
+             WHERE e.tenant_id = firm AND e.table_name = p_table AND e.row_id = p_row_id
+               AND e.changes ?| p_keys;
+            GET DIAGNOSTICS redacted = ROW_COUNT;
+            RETURN redacted;
+        END;
+        $$;
+        """
+    )
 
 
 def sync_tenant_tables(using: str = "owner") -> None:
@@ -178,4 +211,5 @@ def sync_tenant_tables(using: str = "owner") -> None:
         # The audit trail is append-only for the application.
         if "audit_auditevent" in existing:
             cursor.execute(sql.SQL("REVOKE UPDATE, DELETE ON audit_auditevent FROM {}").format(role))
+        cursor.execute(sql.SQL("GRANT EXECUTE ON FUNCTION renocrm_audit_redact(text, text, text[]) TO {}").format(role))
     logger.info("tenancy: synchronised %d tenant tables", len(models_by_table))

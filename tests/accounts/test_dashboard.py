@@ -7,19 +7,19 @@ from django.urls import reverse
 pytestmark = pytest.mark.usefixtures("english")
 
 
-def test_dashboard_has_a_section_per_stage_the_role_may_see(client, sales_a):
+def test_the_dashboard_greets_and_shows_the_roles_cards(client, sales_a):
     client.force_login(sales_a)
 
     response = client.get(reverse("dashboard:home"))
 
-    keys = [section.entry.key for section in response.context["sections"]]
-    # A customer manager works leads, contracts and worksites; aftercare, callbacks and complaints are not theirs.
-    assert keys == ["leads", "contracts", "worksites"]
+    # A customer manager's dashboard is about leads: the pipeline, their follow-ups and conversion by channel.
+    assert [card.key for card in response.context["dashboard"].cards] == ["pipeline", "follow-ups", "conversion"]
     html = response.content.decode()
     assert "Hello, Li Lei" in html
     assert "Customer manager" in html
     assert "Firm A" in html
-    assert html.count("Nothing to show yet.") == 3
+    # An empty firm: every chart says so instead of drawing nothing.
+    assert html.count("Nothing to show yet.") == 2
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,5 @@ def test_today_is_the_date_in_the_firms_time_zone(client, sales_a, firm_a, zone,
 
     assert response.context["today"] == expected
     assert f'datetime="{expected.isoformat()}"' in response.content.decode()
+    # "This month" is the firm's month: March in Shanghai, still February in London.
+    assert response.context["period"].start == expected.replace(day=1)

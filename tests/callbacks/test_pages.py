@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from callbacks.models import Callback, CallbackAttempt, CallbackStep, Method, Survey
 from leads.models import Lead
+from renocrm.privacy.masking import mask_mobile
 from renocrm.tenancy.context import tenant_context
 from renocrm.tenancy.time import firm_today
 from tests.callbacks.factories import CallbackFactory, CallbackStepFactory
@@ -65,8 +66,11 @@ def test_an_agent_starts_with_their_own_calls_and_can_see_everybodys(agent, firm
 
     page = agent.get("/callbacks/", **EN).content.decode()
     assert "Mine Wang" in page and "Theirs Zhao" not in page
-    assert f'href="tel:{mine.customer.mobile}"' in page
+    # The number is masked until the agent reveals it (a recorded action), then it is a tel: link.
+    assert mask_mobile(mine.customer.mobile) in page and mine.customer.mobile not in page
     assert f'href="/callbacks/{mine.pk}/"' in page
+    revealed = agent.post(f"/privacy/reveal/leads.customer/{mine.customer_id}/mobile/").content.decode()
+    assert f'href="tel:{mine.customer.mobile}"' in revealed
 
     everybody = agent.get("/callbacks/?agent=all", **EN).content.decode()
     assert "Mine Wang" in everybody and "Theirs Zhao" in everybody
@@ -139,7 +143,7 @@ def test_the_callback_page_shows_the_customer_the_team_and_the_actions(agent, fi
     html = page.content.decode()
     assert page.status_code == 200
     assert "Wang Fang" in html and "Designer Chen" in html and callback.project.name in html
-    assert f'href="tel:{callback.customer.mobile}"' in html
+    assert mask_mobile(callback.customer.mobile) in html and 'data-testid="reveal"' in html
     for part in ('data-testid="attempt-buttons"', 'data-testid="send-sms"', 'data-testid="survey-form"'):
         assert part in html
 

@@ -153,6 +153,30 @@ def test_gives_up_after_max_attempts_and_disables_a_failing_endpoint(firm, recei
     assert len(hook.calls) == 3
 
 
+def test_events_wait_for_an_endpoint_turned_off_after_failures_but_not_for_one_turned_off_by_hand(
+    firm, receiver, django_capture_on_commit_callbacks
+):
+    hook = receiver()
+    failed = services.webhook_endpoint_create(url=hook.url)
+    failed.is_active, failed.disabled_at = False, timezone.now()
+    failed.save()
+    paused = services.webhook_endpoint_create(url=hook.url)
+    services.webhook_endpoint_update(endpoint=paused, is_active=False)
+    hook.secret = failed.secret
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.event_emit(event_type="lead.created", payload={"id": 7})
+    waiting = WebhookDelivery.objects.get()
+    assert waiting.endpoint_id == failed.pk and waiting.attempts == 0 and hook.calls == []
+
+    services.webhook_endpoint_update(endpoint=failed, is_active=True)
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        tasks.sweep_firm_webhook_deliveries.delay(tenant_id=firm.pk)
+    waiting.refresh_from_db()
+    assert waiting.delivered_at is not None
+    assert [call["body"]["data"] for call in hook.calls] == [{"id": 7}] and hook.calls[0]["verified"]
+
+
 def test_rotation_signs_with_both_secrets_during_the_grace_period(firm, receiver):
     hook = receiver()
     endpoint = services.webhook_endpoint_create(url=hook.url)

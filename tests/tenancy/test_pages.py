@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from renocrm.tenancy.context import tenant_context
 from tests.factories import MembershipFactory
-from tests.registry import factories_by_model, firm_page_routes
+from tests.registry import factories_by_model, firm_page_routes, page_kwargs
 
 ROUTES = firm_page_routes()
 
@@ -32,7 +32,7 @@ def firm_a_records(firm_a):
 
 
 def fetch(client, name, params, pk):
-    url = reverse(name, kwargs=dict.fromkeys(params, pk))
+    url = reverse(name, kwargs=page_kwargs(params, pk))
     response = client.get(url)
     return client.post(url, {}) if response.status_code == 405 else response
 

@@ -53,6 +53,10 @@ def test_an_agent_works_a_due_phone_callback_from_the_queue(browser, live_server
     expect(page.get_by_test_id("bucket-due_today")).to_have_attribute("aria-current", "page")
     row = queue.get_by_test_id(f"callback-{callback.pk}")
     expect(row).to_contain_text("王芳")
+    # The number shows masked; "Show" reveals it (a recorded look) as a tel: link.
+    masked = callback.customer.mobile[:3] + "****" + callback.customer.mobile[-4:]
+    expect(row.locator(".contact")).to_contain_text(masked)
+    row.get_by_test_id("reveal").click()
     expect(row.locator("a[href^='tel:']")).to_have_text(callback.customer.mobile)
 
     # The keyboard reaches the row; Enter opens the callback.

@@ -1,0 +1,109 @@
+"""Forms of the integrations pages: an API key, a webhook endpoint."""
+
+import re
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from renocrm.accounts.roles import GROUPS
+from renocrm.outbox.events import EVENT_TYPES
+
+from .apis import ApiKeySerializer
+
+GROUP_LABELS = {
+    "leads": _("Leads and customers"),
+    "contracts": _("Quotations and contracts"),
+    "worksites": _("Worksites"),
+    "aftercare": _("Warranty and repairs"),
+    "callbacks": _("Callbacks"),
+    "complaints": _("Complaints"),
+    "reports": _("Reports"),
+    "audit": _("Audit trail"),
+    "firm": _("Firm settings"),
+    "integrations": _("API keys and webhooks"),
+}
+CONTACTS_SCOPE = "contacts:read"
+
+# DRF reads the unit from the first letter after the slash; "600/" would reach it without one.
+RATE_SHAPE = re.compile(r"^\d+/[a-z]+$")
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("Who uses the key, e.g. the partner's name."))
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
+        choices=[(f"{group}:{mode}", f"{group}:{mode}") for group in GROUPS for mode in ("read", "write")]
+        + [(CONTACTS_SCOPE, CONTACTS_SCOPE)],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Tick at least one scope.")},
+    )
+    rate = forms.CharField(
+        label=_("Rate limit"),
+        max_length=20,
+        required=False,
+        help_text=_("Requests per second, minute, hour or day, such as 600/min; empty: the default."),
+    )
+
+    def scope_rows(self):
+        """(group label, [(scope, ticked)] for read and write) for the grouped checkboxes."""
+        ticked = set(self["scopes"].value() or [])
+        return [
+            (GROUP_LABELS[group], [(f"{group}:{mode}", f"{group}:{mode}" in ticked) for mode in ("read", "write")])
+            for group in GROUPS
+        ]
+
+    def contacts_ticked(self) -> bool:
+        return CONTACTS_SCOPE in (self["scopes"].value() or [])
+
+    def clean_rate(self):
+        rate = self.cleaned_data["rate"].strip().lower()
+        if rate and not RATE_SHAPE.match(rate):
+            raise forms.ValidationError(_("Use a rate such as 600/min, 10/s or 5000/hour."))
+        return rate
+
+    def clean(self):
+        # The API's own serializer decides, so the page accepts exactly what POST /api/v1/api-keys/ accepts.
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        serializer = ApiKeySerializer(data=cleaned)
+        if not serializer.is_valid():
+            for field, errors in serializer.errors.items():
+                for error in errors:
+                    self.add_error(field if field in self.fields else None, error)
+        return cleaned
+
+
+class WebhookEndpointForm(forms.Form):
+    url = forms.URLField(
+        label=_("URL"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("Your receiver's address. RenoCRM POSTs each event there as JSON."),
+    )
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    event_types = forms.MultipleChoiceField(
+        label=_("Events"),
+        choices=[(name, f"{name} — {label}") for name, label in EVENT_TYPES],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("None ticked: every event, including kinds added later."),
+    )
+
+    def __init__(self, *args, endpoint=None, **kwargs):
+        if endpoint is not None:
+            kwargs.setdefault(
+                "initial",
+                {"url": endpoint.url, "description": endpoint.description, "event_types": endpoint.event_types},
+            )
+        super().__init__(*args, **kwargs)
+        if endpoint is not None:
+            # Types set through the API that this list does not know stay ticked rather than silently dropped.
+            known = {name for name, _label in EVENT_TYPES}
+            extra = [(name, name) for name in endpoint.event_types if name not in known]
+            if extra:
+                self.fields["event_types"].choices = [*self.fields["event_types"].choices, *extra]
+
+
+class EndpointActiveForm(forms.Form):
+    active = forms.BooleanField(required=False)

@@ -1,0 +1,46 @@
+"""Reads of the firm's webhooks for the integrations pages."""
+
+from __future__ import annotations
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+
+from renocrm.paging import PAGE_SIZE, keyset_page
+
+from .models import WebhookDelivery, WebhookEndpoint
+
+
+def _last_failure(field: str) -> Subquery:
+    # The newest delivery the endpoint did not take: its answer is why the endpoint is failing.
+    failed = WebhookDelivery.objects.filter(endpoint=OuterRef("pk"), attempts__gt=0, delivered_at__isnull=True)
+    return Subquery(failed.order_by("-id").values(field)[:1])
+
+
+def webhook_endpoint_list() -> QuerySet[WebhookEndpoint]:
+    """The firm's endpoints, disabled ones first, each with its delivery counts and its last failed answer."""
+    return WebhookEndpoint.objects.annotate(
+        delivered_count=Count("deliveries", filter=Q(deliveries__delivered_at__isnull=False)),
+        given_up_count=Count("deliveries", filter=Q(deliveries__given_up_at__isnull=False)),
+        pending_count=Count(
+            "deliveries", filter=Q(deliveries__delivered_at__isnull=True, deliveries__given_up_at__isnull=True)
+        ),
+        last_failure_status=_last_failure("last_status_code"),
+        last_failure_error=_last_failure("last_error"),
+    ).order_by("is_active", "-id")
+
+
+def webhook_endpoint_get(*, pk: int) -> WebhookEndpoint:
+    """One endpoint of the firm with its last failed answer; DoesNotExist for another firm's id."""
+    return (
+        WebhookEndpoint.objects.annotate(
+            last_failure_status=_last_failure("last_status_code"),
+            last_failure_error=_last_failure("last_error"),
+        )
+        .filter(pk=pk)
+        .get()
+    )
+
+
+def webhook_delivery_page(*, endpoint: WebhookEndpoint, before: int | None, size: int = PAGE_SIZE):
+    """One keyset page of an endpoint's delivery log, newest first, and the key of the older page."""
+    deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).select_related("event")
+    return keyset_page(deliveries, before=before, size=size)

@@ -1,0 +1,167 @@
+"""The firm's full export: every firm-owned table as CSV and JSON, every stored file the tables name, and a
+manifest, in one ZIP saved to ``FirmExport.archive``.
+
+Built by a Celery task inside the firm's context, so the row-level security of every table holds: another
+firm's rows cannot reach the archive. Rows are streamed from the database in chunks into a temporary file,
+never the whole firm in memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import io
+import json
+import logging
+import shutil
+import tempfile
+import uuid
+import zipfile
+from decimal import Decimal
+
+from django.core.files import File
+from django.db import models, transaction
+from django.utils import timezone
+
+from renocrm.tenancy.context import require_current_tenant
+from renocrm.tenancy.db import tenant_models
+
+from .models import FirmExport
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 2000
+# Earlier exports are rows of the archive but not files in it: each archive would hold all those before it.
+FILES_LEFT_OUT = {FirmExport}
+
+
+def plain(value):
+    """A value as JSON carries it: dates ISO, decimals as strings, binary as base64."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, Decimal | uuid.UUID | dt.timedelta):
+        return str(value)
+    if isinstance(value, bytes | memoryview | bytearray):
+        return base64.b64encode(bytes(value)).decode()
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    return str(value)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _write_table(archive: zipfile.ZipFile, model) -> int:
+    """The model's rows of the current firm into csv/<label>.csv and json/<label>.json, in one pass."""
+    label = model._meta.label_lower
+    columns = [field.attname for field in model._meta.concrete_fields]
+    count = 0
+    with tempfile.TemporaryFile() as json_rows:
+        json_rows.write(b"[")
+        with archive.open(f"csv/{label}.csv", "w", force_zip64=True) as raw:
+            text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+            writer = csv.writer(text)
+            writer.writerow(columns)
+            for values in model.objects.order_by("pk").values_list(*columns).iterator(chunk_size=CHUNK):
+                row = [plain(value) for value in values]
+                writer.writerow([_cell(value) for value in row])
+                record = json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False)
+                json_rows.write(("," if count else "").encode() + b"\n" + record.encode())
+                count += 1
+            text.flush()
+            text.detach()
+        json_rows.write(b"\n]\n")
+        json_rows.seek(0)
+        with archive.open(f"json/{label}.json", "w", force_zip64=True) as raw:
+            shutil.copyfileobj(json_rows, raw)
+    return count
+
+
+def _write_files(archive: zipfile.ZipFile, model, written: set[str], missing: list[str]) -> None:
+    """Every file the model's FileFields name, under attachments/<storage name>."""
+    for field in model._meta.concrete_fields:
+        if not isinstance(field, models.FileField):
+            continue
+        names = model.objects.exclude(**{field.attname: ""}).order_by("pk").values_list(field.attname, flat=True)
+        for name in names.iterator(chunk_size=CHUNK):
+            if name in written or name in missing:
+                continue
+            try:
+                with field.storage.open(name, "rb") as stored, archive.open(f"attachments/{name}", "w") as raw:
+                    shutil.copyfileobj(stored, raw)
+            except FileNotFoundError:
+                missing.append(name)
+                continue
+            written.add(name)
+
+
+def write_firm_archive(target) -> dict:
+    """Write the current firm's archive into the binary file ``target``; returns the manifest."""
+    firm = require_current_tenant()
+    tables, written, missing = {}, set(), []
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ordered = sorted(tenant_models(), key=lambda model: model._meta.label_lower)
+        for model in ordered:
+            tables[model._meta.label_lower] = _write_table(archive, model)
+        for model in ordered:
+            if model not in FILES_LEFT_OUT:
+                _write_files(archive, model, written, missing)
+        manifest = {
+            "firm": {"id": firm.pk, "name": firm.name, "slug": firm.slug},
+            "created_at": timezone.now().isoformat(),
+            "tables": tables,
+            "files": sorted(written),
+            "missing_files": sorted(missing),
+        }
+        archive.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+    return manifest
+
+
+@transaction.atomic
+def firm_export_start(*, by) -> FirmExport:
+    """Ask for a new archive of the firm's data; it is built in the background once this has committed."""
+    from .tasks import build_firm_export
+
+    export = FirmExport.objects.create(requested_by=by)
+    tenant_id = require_current_tenant().pk
+    transaction.on_commit(lambda: build_firm_export.delay(export_id=export.pk, tenant_id=tenant_id))
+    return export
+
+
+def firm_export_build(*, export_id: int) -> FirmExport | None:
+    """Build one requested archive. Safe to run twice: a finished export, or one another worker holds, is
+    left alone. A failure is kept on the export (FAILED, with the error) rather than lost."""
+    export = FirmExport.objects.select_for_update(skip_locked=True).filter(pk=export_id).first()
+    if export is None or export.status in (FirmExport.Status.DONE, FirmExport.Status.FAILED):
+        logger.info("firm export %s: nothing to do", export_id)
+        return export
+    export.status = FirmExport.Status.RUNNING
+    export.save(update_fields=["status"])
+    firm = require_current_tenant()
+    try:
+        with transaction.atomic(), tempfile.TemporaryFile() as archive:
+            write_firm_archive(archive)
+            archive.seek(0, io.SEEK_END)
+            size = archive.tell()
+            archive.seek(0)
+            stamp = timezone.localtime(timezone.now(), firm.zone).strftime("%Y%m%d-%H%M%S")
+            export.archive.save(f"{firm.slug}-{stamp}.zip", File(archive), save=False)
+    except Exception as error:
+        logger.exception("firm export %s failed", export_id)
+        export.status, export.error = FirmExport.Status.FAILED, f"{type(error).__name__}: {error}"[:2000]
+        export.finished_at = timezone.now()
+        export.save(update_fields=["status", "error", "finished_at"])
+        return export
+    export.status, export.size, export.finished_at = FirmExport.Status.DONE, size, timezone.now()
+    export.save(update_fields=["status", "archive", "size", "finished_at"])
+    return export

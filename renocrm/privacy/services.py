@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .models import ContactReveal, PrivacySettings
+
+
+@transaction.atomic
+def contact_reveal(*, record, field: str, user, page: str = "") -> str:
+    """The record's full ``field``, with a ``ContactReveal`` row saying who saw it, when and from where."""
+    ContactReveal.objects.create(
+        user=user,
+        record_type=record._meta.label_lower,
+        record_id=str(record.pk),
+        field=field,
+        page=page[:300],
+    )
+    return getattr(record, field) or ""
+
+
+@transaction.atomic
+def privacy_settings_update(*, lost_lead_retention_days: int) -> PrivacySettings:
+    """Set how long the firm keeps lost leads before the retention sweep anonymises them."""
+    minimum = 30
+    if lost_lead_retention_days < minimum:
+        raise ValidationError(
+            {"lost_lead_retention_days": _("Keep lost leads for at least %(days)d days.") % {"days": minimum}}
+        )
+    settings, _created = PrivacySettings.objects.select_for_update().get_or_create()
+    settings.lost_lead_retention_days = lost_lead_retention_days
+    settings.save(update_fields=["lost_lead_retention_days"])
+    return settings

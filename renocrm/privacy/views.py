@@ -1,0 +1,75 @@
+from pathlib import PurePosixPath
+
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from renocrm.accounts.access import permission_required
+from renocrm.forms import submit
+from renocrm.paging import before_param
+
+from . import exports, selectors, services
+from .forms import RetentionForm
+from .masking import CONTACTS_PERMISSION, revealable
+from .models import FirmExport
+
+# The firm's personal-data page is for its admins.
+MANAGE = "firm.manage"
+
+
+@require_POST
+@permission_required(CONTACTS_PERMISSION)
+def reveal(request, record_type: str, pk: int, field: str):
+    """Show one record's full contact field, and record who looked."""
+    registered = revealable(record_type)
+    if registered is None or field not in registered.fields:
+        raise Http404
+    record = get_object_or_404(registered.model.objects.all(), pk=pk)
+    value = services.contact_reveal(
+        record=record, field=field, user=request.user, page=request.headers.get("Referer", "")
+    )
+    return render(
+        request,
+        "privacy/_revealed.html",
+        {"value": value, "kind": registered.fields[field], "record_type": record_type, "field": field},
+    )
+
+
+@permission_required(MANAGE)
+def home(request):
+    """The retention rule, the firm's full exports, the log of homeowners' requests and who looked at which
+    contact details."""
+    settings = selectors.privacy_settings()
+    form = RetentionForm(request.POST or None, instance=settings)
+    if submit(request, form, lambda data: services.privacy_settings_update(**data)):
+        messages.success(request, _("The retention rule is saved."))
+        return redirect("privacy:home")
+    reveals, older = selectors.contact_reveal_page(before=before_param(request))
+    context = {
+        "form": form,
+        "exports": selectors.firm_exports(),
+        "requests": selectors.data_requests(),
+        "reveals": reveals,
+        "older": older,
+        "firm_zone": request.tenant.zone,
+    }
+    return render(request, "privacy/home.html", context)
+
+
+@require_POST
+@permission_required(MANAGE)
+def export_start(request):
+    exports.firm_export_start(by=request.user)
+    messages.success(request, _("The export is being built; it appears in the list when it is ready."))
+    return redirect("privacy:home")
+
+
+@permission_required(MANAGE)
+def export_download(request, pk: int):
+    export = get_object_or_404(FirmExport.objects, pk=pk)
+    if export.status != FirmExport.Status.DONE or not export.archive:
+        messages.error(request, _("This export is not ready to download."))
+        return redirect("privacy:home")
+    return FileResponse(export.archive.open("rb"), as_attachment=True, filename=PurePosixPath(export.archive.name).name)
