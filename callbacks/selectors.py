@@ -200,38 +200,8 @@ def satisfaction_trend(role: str, months: int = 12) -> dict:
     """The satisfied share per staff member per calendar month (firm time), for the last ``months``
     months including this one: {"months": [first days], "rows": [{"staff_id", "name", "points": [{"month",
     "answers", "satisfied", "satisfied_share"} per month]}]}."""
-    _check_role(role)
-    zone = require_current_tenant().zone
-    first = add_months(firm_today().replace(day=1), -(months - 1))
-    month_list = [add_months(first, n) for n in range(months)]
-    rows = (
-        Survey.objects.filter(submitted_at__gte=_day_start(first), **{f"{role}__isnull": False})
-        .annotate(month=TruncMonth("submitted_at", tzinfo=zone))
-        .values(role, "month")
-        .annotate(answers=Count("pk"), satisfied=Count("pk", filter=Q(overall__gte=SATISFIED)))
-        .order_by(role, "month")
-    )
-    cells: dict[int, dict[date, tuple[int, int]]] = {}
-    for row in rows:
-        month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
-        cells.setdefault(row[role], {})[month] = (row["answers"], row["satisfied"])
-    names = _staff_names(cells.keys())
-    result = []
-    for staff_id, by_month in cells.items():
-        points = []
-        for month in month_list:
-            answers, satisfied = by_month.get(month, (0, 0))
-            points.append(
-                {
-                    "month": month,
-                    "answers": answers,
-                    "satisfied": satisfied,
-                    "satisfied_share": _share(satisfied, answers),
-                }
-            )
-        result.append({"staff_id": staff_id, "name": names.get(staff_id, ""), "points": points})
-    result.sort(key=lambda r: r["name"])
-    return {"months": month_list, "rows": result}
+    today = firm_today()
+    return satisfaction_monthly(role, first=add_months(today.replace(day=1), -(months - 1)), last=today)
 
 
 def nps(start: date, end: date) -> dict:
@@ -323,8 +293,8 @@ def survey_suggestions(start: date, end: date, *, limit: int = 10) -> list[dict]
 
 
 def satisfaction_monthly(role: str, *, first: date, last: date) -> dict:
-    """Like ``satisfaction_trend``, for the calendar months from ``first``'s to ``last``'s (firm time)
-    rather than the months up to today."""
+    """The satisfied share per staff member for each calendar month from ``first``'s to ``last``'s (firm
+    time), in the shape ``satisfaction_trend`` describes."""
     _check_role(role)
     zone = require_current_tenant().zone
     first = first.replace(day=1)
