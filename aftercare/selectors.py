@@ -13,8 +13,7 @@ from aftercare.models import CareMessage, CareOptOut, Coverage, RepairPhoto, Rep
 from contracts.models import Project
 from leads.models import ReferralReward
 from renocrm.paging import keyset_page
-from renocrm.tenancy.context import require_current_tenant
-from renocrm.tenancy.time import firm_today
+from renocrm.tenancy.time import firm_days, firm_today
 
 # A coverage this close to its end is shown as "expiring soon".
 EXPIRING_SOON_DAYS = 30
@@ -204,9 +203,7 @@ class SlaCompliance:
 def repair_sla_compliance(*, start: date, end: date) -> SlaCompliance:
     """How the firm kept its repair SLAs for repairs reported from ``start`` to ``end`` (firm days,
     inclusive), cancelled ones left out. One query."""
-    zone = require_current_tenant().zone
-    since = timezone.make_aware(datetime.combine(start, datetime.min.time()), zone)
-    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), datetime.min.time()), zone)
+    since, until = firm_days(start, end)
     figures = (
         RepairRequest.objects.filter(reported_at__gte=since, reported_at__lt=until)
         .exclude(status=RepairRequest.Status.CANCELLED)

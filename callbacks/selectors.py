@@ -4,11 +4,11 @@ database."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, Count, Prefetch, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import Avg, Count, Max, Prefetch, Q
+from django.db.models.functions import Trim, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -17,7 +17,7 @@ from contracts.models import TradeCategory
 from renocrm.calendar import add_months
 from renocrm.paging import PAGE_SIZE, keyset_page
 from renocrm.tenancy.context import require_current_tenant
-from renocrm.tenancy.time import firm_today
+from renocrm.tenancy.time import firm_day_start, firm_days, firm_today
 
 S = Callback.Status
 BUCKETS = ("due_today", "overdue", "upcoming", "retry", "done")
@@ -107,15 +107,10 @@ def callback_detail(pk: int) -> Callback:
 # Reports ------------------------------------------------------------------------------------------------------
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=require_current_tenant().zone)
-
-
 def _submitted_between(start: date, end: date):
     """Surveys submitted from ``start`` to ``end`` inclusive, by the firm's calendar."""
-    return Survey.objects.filter(
-        submitted_at__gte=_day_start(start), submitted_at__lt=_day_start(end + timedelta(days=1))
-    )
+    since, until = firm_days(start, end)
+    return Survey.objects.filter(submitted_at__gte=since, submitted_at__lt=until)
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -220,10 +215,9 @@ def nps(start: date, end: date) -> dict:
 
 def defects_by_trade(start: date, end: date) -> list[dict]:
     """Defects homeowners reported in the period's surveys, per trade (most first) and kind."""
+    since, until = firm_days(start, end)
     rows = (
-        SurveyDefect.objects.filter(
-            survey__submitted_at__gte=_day_start(start), survey__submitted_at__lt=_day_start(end + timedelta(days=1))
-        )
+        SurveyDefect.objects.filter(survey__submitted_at__gte=since, survey__submitted_at__lt=until)
         .values("trade", "kind")
         .annotate(count=Count("pk"))
         .order_by("trade", "kind")
@@ -279,9 +273,6 @@ def callbacks_needing_attention(start: date, end: date, *, limit: int = ATTENTIO
 def survey_suggestions(start: date, end: date, *, limit: int = 10) -> list[dict]:
     """The homeowners' suggestions in the period's surveys, the same words counted together: [{text, count,
     latest}], most often given first, then most recent. One query."""
-    from django.db.models import Max
-    from django.db.models.functions import Trim
-
     return list(
         _submitted_between(start, end)
         .annotate(text=Trim("suggestions"))
@@ -305,8 +296,8 @@ def satisfaction_monthly(role: str, *, first: date, last: date) -> dict:
         month = add_months(month, 1)
     rows = (
         Survey.objects.filter(
-            submitted_at__gte=_day_start(first),
-            submitted_at__lt=_day_start(add_months(month_list[-1], 1)),
+            submitted_at__gte=firm_day_start(first),
+            submitted_at__lt=firm_day_start(add_months(month_list[-1], 1)),
             **{f"{role}__isnull": False},
         )
         .annotate(month=TruncMonth("submitted_at", tzinfo=zone))

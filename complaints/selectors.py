@@ -5,7 +5,7 @@ fixed number of queries; sums and averages are computed by the database."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import (
     Avg,
@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from complaints.models import Complaint
 from leads.selectors import customer_match
 from renocrm.paging import keyset_page
-from renocrm.tenancy.context import require_current_tenant
+from renocrm.tenancy.time import firm_day_start
 
 ACTIVE = Complaint.ACTIVE_STATUSES
 LEVELS = (1, 2, 3)
@@ -227,12 +227,11 @@ def project_complaints(*, project) -> list[Complaint]:
 
 def _period(start: date | None, end: date | None):
     """Complaints opened from ``start`` to ``end`` inclusive, days in the firm's time zone."""
-    zone = require_current_tenant().zone
     complaints = Complaint.objects.all()
     if start is not None:
-        complaints = complaints.filter(opened_at__gte=datetime.combine(start, time.min, tzinfo=zone))
+        complaints = complaints.filter(opened_at__gte=firm_day_start(start))
     if end is not None:
-        complaints = complaints.filter(opened_at__lt=datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone))
+        complaints = complaints.filter(opened_at__lt=firm_day_start(end + timedelta(days=1)))
     return complaints
 
 

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Left, Replace
+
+# Values as JSON carries them, the same as in the firm's full export.
+from renocrm.privacy.exports import plain, table_columns
 
 # What an erased free-text field or name reads afterwards.
 ERASED = "[erased]"
@@ -71,28 +71,15 @@ def is_held(customer) -> bool:
 # Rows ---------------------------------------------------------------------------------------------------------
 
 
-def plain(value):
-    """A value as JSON can carry it: dates ISO, decimals as strings, binary as base64, files by name."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, Decimal | uuid.UUID | dt.timedelta):
-        return str(value)
-    if isinstance(value, bytes | memoryview | bytearray):
-        return base64.b64encode(bytes(value)).decode()
-    if isinstance(value, FieldFile):
-        return value.name or ""
-    if isinstance(value, list | tuple):
-        return [plain(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): plain(item) for key, item in value.items()}
-    return str(value)
-
-
 def rows(queryset, *fields: str) -> list[dict]:
     """The queryset's ``fields`` (lookups such as ``"phase__name"`` allowed) as plain rows, oldest first."""
     return [{key: plain(value) for key, value in row.items()} for row in queryset.order_by("pk").values(*fields)]
+
+
+def columns_but(model, *left_out: str) -> list[str]:
+    """Every column of the model's rows for the export, but the firm's key and those named: a field added
+    later is exported without anyone remembering to list it here."""
+    return table_columns(model, leave_out=("tenant", *left_out))
 
 
 def data_url_bytes(value: str) -> bytes | None:

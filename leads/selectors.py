@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import (
@@ -25,7 +25,7 @@ from django.utils import timezone
 from renocrm.accounts.roles import Role
 from renocrm.paging import keyset_page
 from renocrm.tenancy.context import require_current_tenant
-from renocrm.tenancy.time import firm_today
+from renocrm.tenancy.time import firm_days, firm_today
 
 from .models import Customer, FollowUp, Lead, LeadStatusChange, Property, ReferralReward
 from .validators import normalize_mobile
@@ -182,17 +182,8 @@ def referral_rewards_earned(*, referrer: Customer):
 FUNNEL_STAGES = (Lead.Status.NEW, Lead.Status.CONTACTED, Lead.Status.MEASURED, Lead.Status.PROPOSAL, Lead.Status.WON)
 
 
-def _firm_day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """[start 00:00, the day after end 00:00) in the firm's time zone: inclusive firm-local dates as datetimes."""
-    zone = require_current_tenant().zone
-    return (
-        datetime.combine(start, time.min, tzinfo=zone),
-        datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone),
-    )
-
-
 def leads_created_between(start: date, end: date):
-    since, until = _firm_day_bounds(start, end)
+    since, until = firm_days(start, end)
     return Lead.objects.filter(created_at__gte=since, created_at__lt=until)
 
 

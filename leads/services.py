@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import zipfile
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -20,7 +21,9 @@ from django.utils.translation import gettext as _
 from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.models import Notification
 from renocrm.outbox.services import event_emit
-from renocrm.privacy.models import DataRequest, PrivacySettings
+from renocrm.privacy.exports import csv_cell, plain
+from renocrm.privacy.models import DataRequest
+from renocrm.privacy.selectors import privacy_settings
 from renocrm.tenancy.context import require_current_tenant
 
 from . import personal_data as pd
@@ -411,17 +414,12 @@ def _core_rows(customer: Customer) -> dict[str, list[dict]]:
 
 
 def _csv_bytes(table: list[dict]) -> bytes:
-
     columns = list(dict.fromkeys(key for row in table for key in row))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(columns)
     for row in table:
-        values = (row.get(column) for column in columns)
-        writer.writerow(
-            json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else "" if value is None else value
-            for value in values
-        )
+        writer.writerow(csv_cell(row.get(column)) for column in columns)
     # With a byte-order mark, spreadsheet programs read the Chinese text as UTF-8.
     return out.getvalue().encode("utf-8-sig")
 
@@ -463,7 +461,7 @@ def customer_data_export(*, customer: Customer, by=None, note: str = "") -> byte
         for path, content in section.files(customer)
     ]
     document = {
-        "exported_at": pd.plain(timezone.now()),
+        "exported_at": plain(timezone.now()),
         "firm": firm.name,
         "customer": profile,
         **core,
@@ -485,8 +483,9 @@ def customer_data_export(*, customer: Customer, by=None, note: str = "") -> byte
                 archive.writestr(path, content)
             else:
                 try:
-                    with content.open("rb") as stored:
-                        archive.writestr(path, stored.read())
+                    # Copied in chunks: a progress video need not sit in memory twice.
+                    with content.open("rb") as stored, archive.open(path, "w") as raw:
+                        shutil.copyfileobj(stored, raw)
                 except (FileNotFoundError, OSError):
                     continue  # listed in customer.json; the stored file is gone
             written.append(path)
@@ -570,11 +569,6 @@ def customer_erase(*, customer: Customer, by=None, note: str = "") -> Customer:
     return customer
 
 
-def _retention_days() -> int:
-    days = PrivacySettings.objects.values_list("lost_lead_retention_days", flat=True).first()
-    return days if days is not None else PrivacySettings._meta.get_field("lost_lead_retention_days").default
-
-
 @transaction.atomic
 def lost_leads_anonymise(*, now: datetime | None = None, batch: int = 500) -> int:
     """The firm's retention rule: lost leads untouched for longer than the firm keeps them are anonymised,
@@ -583,7 +577,7 @@ def lost_leads_anonymise(*, now: datetime | None = None, batch: int = 500) -> in
     reward, and no later stage holding or blocking them (a contract, a complaint). Returns how many leads
     were anonymised; running again finds nothing more to do."""
     now = now or timezone.now()
-    cutoff = now - timedelta(days=_retention_days())
+    cutoff = now - timedelta(days=privacy_settings().lost_lead_retention_days)
     due = Lead.objects.filter(status=Lead.Status.LOST, anonymised_at__isnull=True, updated_at__lt=cutoff)
     pks = list(
         due.order_by("updated_at", "pk").select_for_update(skip_locked=True).values_list("pk", flat=True)[:batch]

@@ -14,7 +14,8 @@ def keyset_page(queryset, *, before: int | None, size: int = PAGE_SIZE):
     return rows[:size], (rows[size - 1].pk if len(rows) > size else None)
 
 
-def before_param(request) -> int | None:
-    """The ``before`` key of a list page's query string; anything that is not a positive id is ignored."""
-    before = request.GET.get("before", "")
+def before_param(request, name: str = "before") -> int | None:
+    """The ``before`` key of a list page's query string (``name`` for a page with several lists); anything
+    that is not a positive id is ignored."""
+    before = request.GET.get(name, "")
     return int(before) if before.isdigit() else None

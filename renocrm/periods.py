@@ -28,9 +28,6 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
-    def __contains__(self, day: date) -> bool:
-        return self.start <= day <= self.end
-
     def previous(self) -> Period:
         """The period of the same kind just before this one (last week, last month, the other half)."""
         if self.kind == WEEK:

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leads.personal_data import ERASED, SCRUB, anonymise, rows
+from leads.personal_data import ERASED, SCRUB, anonymise, columns_but, rows
 
 from .models import (
     AcceptanceItem,
@@ -79,16 +79,7 @@ def export(customer) -> dict:
         ),
         "technical_handovers": rows(
             TechnicalHandover.objects.filter(**on_site),
-            "worksite_id",
-            "held_on",
-            "homeowner_present",
-            "designer_present",
-            "foreman_present",
-            "site_manager_present",
-            "other_attendees",
-            "existing_facilities",
-            "drawings_given",
-            "quotation_given",
+            *columns_but(TechnicalHandover, "id", "recorded_by", "created_at"),
         ),
         "inspections": rows(
             Inspection.objects.filter(**on_site),

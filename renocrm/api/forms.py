@@ -1,12 +1,11 @@
 """Forms of the integrations pages: an API key, a webhook endpoint."""
 
-import re
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from renocrm.accounts.roles import GROUPS
+from renocrm.accounts.roles import GROUPS, SCOPES
 from renocrm.outbox.events import EVENT_TYPES
+from renocrm.privacy.masking import CONTACTS_SCOPE
 
 from .apis import ApiKeySerializer
 
@@ -22,18 +21,13 @@ GROUP_LABELS = {
     "firm": _("Firm settings"),
     "integrations": _("API keys and webhooks"),
 }
-CONTACTS_SCOPE = "contacts:read"
-
-# DRF reads the unit from the first letter after the slash; "600/" would reach it without one.
-RATE_SHAPE = re.compile(r"^\d+/[a-z]+$")
 
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("Who uses the key, e.g. the partner's name."))
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"),
-        choices=[(f"{group}:{mode}", f"{group}:{mode}") for group in GROUPS for mode in ("read", "write")]
-        + [(CONTACTS_SCOPE, CONTACTS_SCOPE)],
+        choices=[(scope, scope) for scope in SCOPES],
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": _("Tick at least one scope.")},
     )
@@ -55,20 +49,14 @@ class ApiKeyForm(forms.Form):
     def contacts_ticked(self) -> bool:
         return CONTACTS_SCOPE in (self["scopes"].value() or [])
 
-    def clean_rate(self):
-        rate = self.cleaned_data["rate"].strip().lower()
-        if rate and not RATE_SHAPE.match(rate):
-            raise forms.ValidationError(_("Use a rate such as 600/min, 10/s or 5000/hour."))
-        return rate
-
     def clean(self):
         # The API's own serializer decides, so the page accepts exactly what POST /api/v1/api-keys/ accepts.
         cleaned = super().clean()
-        if self.errors:
-            return cleaned
         serializer = ApiKeySerializer(data=cleaned)
         if not serializer.is_valid():
             for field, errors in serializer.errors.items():
+                if self.has_error(field):
+                    continue  # the form's own message already says it
                 for error in errors:
                     self.add_error(field if field in self.fields else None, error)
         return cleaned

@@ -29,6 +29,7 @@ from renocrm.outbox import webhooks
 from renocrm.outbox.events import EVENT_TYPES
 from renocrm.outbox.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from renocrm.paging import before_param
+from renocrm.privacy.masking import CONTACTS_SCOPE
 from renocrm.tenancy.context import require_current_tenant
 
 from . import guide_examples, services
@@ -59,7 +60,8 @@ def home(request):
     context = {
         "active_keys": ApiKey.objects.filter(revoked_at__isnull=True).count(),
         "endpoints": endpoints.count(),
-        "disabled_endpoints": list(endpoints.filter(is_active=False).order_by("-disabled_at")),
+        # Only those turned off after failing: one turned off by hand is no alarm.
+        "disabled_endpoints": list(endpoints.filter(disabled_at__isnull=False).order_by("-disabled_at")),
     }
     return render(request, "integrations/home.html", context)
 
@@ -90,7 +92,7 @@ def api_key_create(request):
     return render(
         request,
         "integrations/api_key_form.html",
-        {"form": form, "default_rate": _default_rate(), "contacts_scope": "contacts:read"},
+        {"form": form, "default_rate": _default_rate(), "contacts_scope": CONTACTS_SCOPE},
     )
 
 
@@ -174,9 +176,14 @@ def webhook_set_active(request, pk):
     active = form.cleaned_data.get("active", False)
     outbox_services.webhook_endpoint_update(endpoint=endpoint, is_active=active)
     if active:
-        messages.success(request, _("The endpoint is on again; new events go to it. Redeliver the ones it missed."))
+        messages.success(
+            request,
+            _("The endpoint is on again. Deliveries that waited go out within minutes; redeliver given-up ones."),
+        )
     else:
-        messages.success(request, _("The endpoint is off; events are not sent to it until you turn it back on."))
+        messages.success(
+            request, _("The endpoint is off: events that happen meanwhile are not sent to it, not even later.")
+        )
     return redirect("integrations:webhook", pk=endpoint.pk)
 
 
@@ -202,15 +209,16 @@ def webhook_rotate_secret(request, pk):
 @require_POST
 def delivery_redeliver(request, pk):
     delivery = get_object_or_404(WebhookDelivery.objects.select_related("endpoint"), pk=pk)
+    endpoint = delivery.endpoint  # read before the service reloads the delivery and drops it
     outbox_services.webhook_delivery_redeliver(delivery=delivery)
-    if delivery.endpoint.is_active:
+    if endpoint.is_active:
         messages.success(request, _("Delivery #%(id)s is being sent again.") % {"id": delivery.pk})
     else:
         messages.warning(
             request,
             _("Delivery #%(id)s will be sent when the endpoint is turned back on.") % {"id": delivery.pk},
         )
-    return redirect("integrations:webhook", pk=delivery.endpoint_id)
+    return redirect("integrations:webhook", pk=endpoint.pk)
 
 
 # The integration guide -------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django import forms
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from renocrm.accounts.access import permission_required
+from renocrm.tenancy.time import firm_day_start
 
 from . import selectors
 
@@ -27,7 +28,7 @@ class AuditFilterForm(forms.Form):
             raise forms.ValidationError(_("The start date is after the end date."))
         return cleaned
 
-    def filters(self, zone) -> selectors.AuditFilters | None:
+    def filters(self) -> selectors.AuditFilters | None:
         """The filters in effect, dates as whole days in the firm's time zone; None when the form has errors."""
         if not self.is_bound:
             return selectors.AuditFilters()
@@ -38,8 +39,8 @@ class AuditFilterForm(forms.Form):
         return selectors.AuditFilters(
             table=data.get("table") or "",
             actor_id=data.get("actor"),
-            since=datetime.combine(start, time.min, tzinfo=zone) if start else None,
-            until=datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone) if end else None,
+            since=firm_day_start(start) if start else None,
+            until=firm_day_start(end + timedelta(days=1)) if end else None,
         )
 
 
@@ -51,7 +52,7 @@ def event_list(request):
         tables=selectors.audited_tables(),
         actors=selectors.audit_actor_choices(tenant=request.tenant),
     )
-    filters = form.filters(zone)
+    filters = form.filters()
     # A filter with errors shows nothing rather than everything, so no one mistakes the full trail for a match.
     if filters is None:
         page = selectors.AuditPage(events=[], next_cursor=None)

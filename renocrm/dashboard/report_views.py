@@ -74,8 +74,7 @@ def reports(request):
 def report(request, key: str):
     definition = _report_or_404(key)
     period, form = period_from_request(request, today=firm_today(), default=definition.default_period)
-    ready = definition.ready()
-    tables = definition.build(period, Viewer(request)) if ready else []
+    tables = definition.build(period, Viewer(request))
     query = urlencode(period.as_query())
     downloads = [
         (label, f"{reverse('dashboard:report-download', args=[key, fmt])}?{query}")
@@ -86,9 +85,8 @@ def report(request, key: str):
         "reports": REPORTS,
         "period": period,
         "form": form,
-        "ready": ready,
         "tables": [_page_table(table) for table in tables],
-        "downloads": downloads if ready else [],
+        "downloads": downloads,
     }
     return render(request, "dashboard/reports/report.html", context)
 
@@ -96,7 +94,7 @@ def report(request, key: str):
 @permission_required(PERMISSION)
 def report_download(request, key: str, fmt: str):
     definition = _report_or_404(key)
-    if fmt not in exports.WRITERS or not definition.ready():
+    if fmt not in exports.WRITERS:
         raise Http404
     period, form = period_from_request(request, today=firm_today(), default=definition.default_period)
     if form.is_bound and not form.is_valid():

@@ -23,11 +23,12 @@ from callbacks.models import Callback, SurveyDefect
 from complaints import selectors as complaint_selectors
 from complaints.models import Complaint
 from contracts.models import TradeCategory
+from leads import selectors as lead_selectors
 from renocrm.accounts.staff import firm_admins
 from renocrm.calendar import add_months
 from renocrm.outbox.models import Notification
 from renocrm.outbox.services import notification_send
-from renocrm.periods import CUSTOM, HALF, MONTH, WEEK, Period
+from renocrm.periods import CUSTOM, HALF, MONTH, WEEK, Period, period_of
 from renocrm.privacy.masking import mask_mobile, mask_text, may_see_contacts, shown
 from renocrm.tenancy.context import require_current_tenant
 
@@ -55,6 +56,11 @@ class Viewer:
 
 def _share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
+
+
+def _table(title, columns: dict[str, Column], rows: list[dict], **options) -> Table:
+    """A table of selector rows: each column shows the rows' value under its key."""
+    return Table(title, list(columns.values()), [[row[key] for key in columns] for row in rows], **options)
 
 
 def _local_date(moment: datetime | None) -> date | None:
@@ -163,6 +169,15 @@ STAFF_ROLES = (
     ("customer_service", gettext_lazy("Customer service agents")),
 )
 TREND_MONTHS = 6
+STAFF_COLUMNS = {
+    "name": Column(gettext_lazy("Staff member")),
+    "answers": Column(gettext_lazy("Answers"), INTEGER),
+    "satisfied": Column(gettext_lazy("Satisfied"), INTEGER),
+    "satisfied_share": Column(gettext_lazy("Satisfied (%)"), PERCENT),
+    "average_rating": Column(gettext_lazy("Average rating"), NUMBER),
+    "nps": Column(gettext_lazy("Net promoter score"), NUMBER),
+    "nps_answers": Column(gettext_lazy("NPS answers"), INTEGER),
+}
 
 
 def _trend_months(period: Period) -> tuple[date, date]:
@@ -179,29 +194,10 @@ def staff_tables(period: Period, viewer: Viewer) -> list[Table]:
         rows = callback_selectors.satisfaction_by_staff(role, period.start, period.end)
         answers, satisfied = sum(r["answers"] for r in rows), sum(r["satisfied"] for r in rows)
         tables.append(
-            Table(
+            _table(
                 label,
-                [
-                    Column(gettext_lazy("Staff member")),
-                    Column(gettext_lazy("Answers"), INTEGER),
-                    Column(gettext_lazy("Satisfied"), INTEGER),
-                    Column(gettext_lazy("Satisfied (%)"), PERCENT),
-                    Column(gettext_lazy("Average rating"), NUMBER),
-                    Column(gettext_lazy("Net promoter score"), NUMBER),
-                    Column(gettext_lazy("NPS answers"), INTEGER),
-                ],
-                [
-                    [
-                        r["name"],
-                        r["answers"],
-                        r["satisfied"],
-                        r["satisfied_share"],
-                        r["average_rating"],
-                        r["nps"],
-                        r["nps_answers"],
-                    ]
-                    for r in rows
-                ],
+                STAFF_COLUMNS,
+                rows,
                 total=[_("Total"), answers, satisfied, _share(satisfied, answers), None, None, None],
                 empty=_("No survey answers in this period."),
             )
@@ -314,21 +310,21 @@ def complaint_tables(period: Period, viewer: Viewer) -> list[Table]:
 # 4. Leads and referrals -----------------------------------------------------------------------------------------
 
 
-def lead_selectors_ready() -> bool:
-    from leads import selectors
-
-    return hasattr(selectors, "lead_funnel") and hasattr(selectors, "referral_performance")
-
-
 def lead_tables(period: Period, viewer: Viewer) -> list[Table]:
-    from leads import selectors
-
-    funnel = selectors.lead_funnel(start=period.start, end=period.end)
-    referrals = selectors.referral_performance(start=period.start, end=period.end)
+    funnel = lead_selectors.lead_funnel(start=period.start, end=period.end)
+    referrals = lead_selectors.referral_performance(start=period.start, end=period.end)
     return lead_tables_from(funnel, referrals)
 
 
 FUNNEL_STAGES = ("created", "contacted", "measured", "proposal", "won", "lost")
+REFERRAL_COLUMNS = {
+    "referrer_name": Column(gettext_lazy("Referrer")),
+    "referred": Column(gettext_lazy("Referred"), INTEGER),
+    "won": Column(gettext_lazy("Won"), INTEGER),
+    "rewards_pending": Column(gettext_lazy("Rewards pending"), INTEGER),
+    "rewards_fulfilled": Column(gettext_lazy("Rewards fulfilled"), INTEGER),
+    "reward_amount": Column(gettext_lazy("Reward amount"), MONEY),
+}
 
 
 def lead_tables_from(funnel: list[dict], referrals: list[dict]) -> list[Table]:
@@ -359,27 +355,10 @@ def lead_tables_from(funnel: list[dict], referrals: list[dict]) -> list[Table]:
         total=[_("Total"), *totals.values(), _share(totals["won"], totals["created"])],
         empty=_("No leads in this period."),
     )
-    referral_table = Table(
+    referral_table = _table(
         _("Referrals"),
-        [
-            Column(gettext_lazy("Referrer")),
-            Column(gettext_lazy("Referred"), INTEGER),
-            Column(gettext_lazy("Won"), INTEGER),
-            Column(gettext_lazy("Rewards pending"), INTEGER),
-            Column(gettext_lazy("Rewards fulfilled"), INTEGER),
-            Column(gettext_lazy("Reward amount"), MONEY),
-        ],
-        [
-            [
-                row["referrer_name"],
-                row["referred"],
-                row["won"],
-                row["rewards_pending"],
-                row["rewards_fulfilled"],
-                row["reward_amount"],
-            ]
-            for row in referrals
-        ],
+        REFERRAL_COLUMNS,
+        referrals,
         total=[
             _("Total"),
             *(sum(row[k] for row in referrals) for k in ("referred", "won", "rewards_pending", "rewards_fulfilled")),
@@ -401,7 +380,6 @@ class Report:
     ascii_name: str  # the file name for clients that cannot take a non-ASCII one
     build: Callable[[Period, Viewer], list[Table]]
     default_period: str = MONTH
-    ready: Callable[[], bool] = lambda: True
 
 
 REPORTS = (
@@ -432,7 +410,6 @@ REPORTS = (
         gettext_lazy("Conversion by channel and what referrals by existing customers bring."),
         "lead-funnel",
         lead_tables,
-        ready=lead_selectors_ready,
     ),
 )
 BY_KEY = {report.key: report for report in REPORTS}
@@ -461,8 +438,7 @@ def last_week(now: datetime) -> Period | None:
     local = timezone.localtime(now, require_current_tenant().zone)
     if local.weekday() != 0 or local.hour < WEEKLY_REPORT_HOUR:
         return None
-    monday = local.date() - timedelta(days=7)
-    return Period(CUSTOM, monday, monday + timedelta(days=6))
+    return period_of(WEEK, local.date()).previous()
 
 
 def weekly_report_url(week: Period, *, base_url: str | None = None) -> str:

@@ -26,6 +26,7 @@ from contracts import selectors as contracts
 from leads import selectors as leads
 from leads.models import Lead
 from renocrm.accounts.roles import Role
+from renocrm.calendar import add_months
 from renocrm.periods import Period
 from worksites.models import Worksite
 from worksites.selectors import dashboard as worksites
@@ -129,6 +130,10 @@ def _rate(part: int, whole: int) -> float | None:
 
 def _count(key, label, value, href=None, *, warn=False) -> Figure:
     return Figure(label=label, value=value, href=href, key=key, tone="warn" if warn and value else "")
+
+
+def _repairs_late() -> int:
+    return aftercare.repairs_overdue(RepairRequest.objects.all(), now=timezone.now()).count()
 
 
 # Shared cards --------------------------------------------------------------------------------------------------
@@ -498,7 +503,7 @@ def _customer_service(*, user, period: Period, today: date) -> list[Card]:
     queue = callbacks.queue_counts(agent=user)
     stats = callbacks.callback_stats(period.start, period.end)
     sla = complaints.open_complaints_sla()
-    repairs_late = aftercare.repairs_overdue(RepairRequest.objects.all(), now=timezone.now()).count()
+    repairs_late = _repairs_late()
     return [
         Card(
             key="callbacks",
@@ -636,7 +641,7 @@ def _admin(*, user, period: Period, today: date) -> list[Card]:
     score = callbacks.nps(period.start, period.end)
     levels = complaints.complaints_by_level_reached(start=period.start, end=period.end)
     expiring = aftercare.coverages_expiring_count(within_days=EXPIRING_DAYS, today=today)
-    repairs_late = aftercare.repairs_overdue(RepairRequest.objects.all(), now=timezone.now()).count()
+    repairs_late = _repairs_late()
     reports = url("dashboard:report", "callbacks", **period.as_query())
     created = sum(row["created"] for row in funnel)
     lead_list = url("leads:list")
@@ -794,7 +799,7 @@ def _buckets(period: Period, *, by_month: bool) -> list[date]:
         months, day = [], period.start.replace(day=1)
         while day <= period.end:
             months.append(day)
-            day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+            day = add_months(day, 1)
         return months
     return [period.start + timedelta(days=n) for n in range(period.days)]
 

@@ -123,6 +123,9 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, **fields) -> WebhookEn
     if fields.get("is_active"):
         # Turning an endpoint back on clears its failure streak.
         endpoint.disabled_at, endpoint.consecutive_failures = None, 0
+    elif "is_active" in fields:
+        # Turned off by hand: no longer "off after failures", so events stop waiting for it.
+        endpoint.disabled_at = None
     endpoint.save()
     return endpoint
 

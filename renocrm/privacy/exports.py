@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from django.core.files import File
 from django.db import models, transaction
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from renocrm.tenancy.context import require_current_tenant
@@ -37,9 +38,12 @@ FILES_LEFT_OUT = {FirmExport}
 
 
 def plain(value):
-    """A value as JSON carries it: dates ISO, decimals as strings, binary as base64."""
+    """A value as JSON carries it: dates ISO, decimals as strings, binary as base64, files by name. Also the
+    cells of a homeowner's own export (leads/personal_data.py)."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, FieldFile):
+        return value.name or ""
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, Decimal | uuid.UUID | dt.timedelta):
@@ -53,7 +57,8 @@ def plain(value):
     return str(value)
 
 
-def _cell(value) -> str:
+def csv_cell(value) -> str:
+    """A plain value as a CSV cell: lists and objects as JSON, nothing as an empty cell."""
     if value is None:
         return ""
     if isinstance(value, list | dict):
@@ -61,10 +66,15 @@ def _cell(value) -> str:
     return value
 
 
+def table_columns(model, *, leave_out: tuple[str, ...] = ()) -> list[str]:
+    """The model's stored columns (``worksite_id`` for a foreign key) in field order, but those named."""
+    return [field.attname for field in model._meta.concrete_fields if field.name not in leave_out]
+
+
 def _write_table(archive: zipfile.ZipFile, model) -> int:
     """The model's rows of the current firm into csv/<label>.csv and json/<label>.json, in one pass."""
     label = model._meta.label_lower
-    columns = [field.attname for field in model._meta.concrete_fields]
+    columns = table_columns(model)
     count = 0
     with tempfile.TemporaryFile() as json_rows:
         json_rows.write(b"[")
@@ -74,7 +84,7 @@ def _write_table(archive: zipfile.ZipFile, model) -> int:
             writer.writerow(columns)
             for values in model.objects.order_by("pk").values_list(*columns).iterator(chunk_size=CHUNK):
                 row = [plain(value) for value in values]
-                writer.writerow([_cell(value) for value in row])
+                writer.writerow([csv_cell(value) for value in row])
                 record = json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False)
                 json_rows.write(("," if count else "").encode() + b"\n" + record.encode())
                 count += 1
@@ -87,7 +97,7 @@ def _write_table(archive: zipfile.ZipFile, model) -> int:
     return count
 
 
-def _write_files(archive: zipfile.ZipFile, model, written: set[str], missing: list[str]) -> None:
+def _write_files(archive: zipfile.ZipFile, model, written: set[str], missing: set[str]) -> None:
     """Every file the model's FileFields name, under attachments/<storage name>."""
     for field in model._meta.concrete_fields:
         if not isinstance(field, models.FileField):
@@ -100,7 +110,7 @@ def _write_files(archive: zipfile.ZipFile, model, written: set[str], missing: li
                 with field.storage.open(name, "rb") as stored, archive.open(f"attachments/{name}", "w") as raw:
                     shutil.copyfileobj(stored, raw)
             except FileNotFoundError:
-                missing.append(name)
+                missing.add(name)
                 continue
             written.add(name)
 
@@ -108,7 +118,7 @@ def _write_files(archive: zipfile.ZipFile, model, written: set[str], missing: li
 def write_firm_archive(target) -> dict:
     """Write the current firm's archive into the binary file ``target``; returns the manifest."""
     firm = require_current_tenant()
-    tables, written, missing = {}, set(), []
+    tables, written, missing = {}, set(), set()
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         ordered = sorted(tenant_models(), key=lambda model: model._meta.label_lower)
         for model in ordered:

@@ -1,5 +1,5 @@
 """Reads for the personal-data page: the retention rule, the firm's exports, the request log and the
-record of who looked at which contact details."""
+record of who looked at which contact details. The three lists are keyset pages, newest first."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from renocrm.paging import keyset_page
 
 from .models import ContactReveal, DataRequest, FirmExport, PrivacySettings
 
-RECENT = 20
+# Exports are few and each is a large file: a short page is plenty.
+EXPORTS_PAGE = 20
 
 
 def privacy_settings() -> PrivacySettings:
@@ -15,14 +16,16 @@ def privacy_settings() -> PrivacySettings:
     return PrivacySettings.objects.first() or PrivacySettings()
 
 
-def firm_exports(*, limit: int = RECENT) -> list[FirmExport]:
-    return list(FirmExport.objects.select_related("requested_by").order_by("-created_at", "-id")[:limit])
+def firm_export_page(*, before: int | None = None):
+    """One keyset page of the firm's exports and the key of the next page."""
+    return keyset_page(FirmExport.objects.select_related("requested_by"), before=before, size=EXPORTS_PAGE)
 
 
-def data_requests(*, limit: int = 50) -> list[DataRequest]:
-    return list(DataRequest.objects.select_related("requested_by").order_by("-created_at", "-id")[:limit])
+def data_request_page(*, before: int | None = None):
+    """One keyset page of the homeowners' export and erasure requests and the key of the next page."""
+    return keyset_page(DataRequest.objects.select_related("requested_by"), before=before)
 
 
 def contact_reveal_page(*, before: int | None = None):
-    """One keyset page of the contact reveals, newest first, and the key of the next page."""
+    """One keyset page of the contact reveals and the key of the next page."""
     return keyset_page(ContactReveal.objects.select_related("user"), before=before)

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from .models import ContactReveal, PrivacySettings
 
@@ -22,13 +20,10 @@ def contact_reveal(*, record, field: str, user, page: str = "") -> str:
 
 @transaction.atomic
 def privacy_settings_update(*, lost_lead_retention_days: int) -> PrivacySettings:
-    """Set how long the firm keeps lost leads before the retention sweep anonymises them."""
-    minimum = 30
-    if lost_lead_retention_days < minimum:
-        raise ValidationError(
-            {"lost_lead_retention_days": _("Keep lost leads for at least %(days)d days.") % {"days": minimum}}
-        )
+    """Set how long the firm keeps lost leads before the retention sweep anonymises them; the model's
+    validator refuses less than its minimum (a refused change rolls back with the transaction)."""
     settings, _created = PrivacySettings.objects.select_for_update().get_or_create()
     settings.lost_lead_retention_days = lost_lead_retention_days
+    settings.clean_fields(exclude=["tenant"])
     settings.save(update_fields=["lost_lead_retention_days"])
     return settings

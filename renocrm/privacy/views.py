@@ -33,7 +33,7 @@ def reveal(request, record_type: str, pk: int, field: str):
     return render(
         request,
         "privacy/_revealed.html",
-        {"value": value, "kind": registered.fields[field], "record_type": record_type, "field": field},
+        {"value": value, "kind": registered.fields[field], "record_type": record_type, "pk": pk, "field": field},
     )
 
 
@@ -46,11 +46,15 @@ def home(request):
     if submit(request, form, lambda data: services.privacy_settings_update(**data)):
         messages.success(request, _("The retention rule is saved."))
         return redirect("privacy:home")
+    exports_page, older_exports = selectors.firm_export_page(before=before_param(request, "exports_before"))
+    requests, older_requests = selectors.data_request_page(before=before_param(request, "requests_before"))
     reveals, older = selectors.contact_reveal_page(before=before_param(request))
     context = {
         "form": form,
-        "exports": selectors.firm_exports(),
-        "requests": selectors.data_requests(),
+        "exports": exports_page,
+        "older_exports": older_exports,
+        "requests": requests,
+        "older_requests": older_requests,
         "reveals": reveals,
         "older": older,
         "firm_zone": request.tenant.zone,

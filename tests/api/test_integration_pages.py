@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from renocrm.accounts.roles import Role
 from renocrm.api import guide_examples
@@ -105,7 +106,19 @@ def test_bad_scopes_and_rate_are_field_errors_and_nothing_typed_is_lost(staff_cl
 
 @pytest.mark.parametrize(
     ("rate", "accepted"),
-    [("600/min", True), ("10/s", True), ("5000/hour", True), ("2/day", True), ("fast", False), ("600", False)],
+    [
+        ("600/min", True),
+        ("10/s", True),
+        ("5000/hour", True),
+        ("2/day", True),
+        ("30/m", True),
+        ("fast", False),
+        ("600", False),
+        ("600/", False),
+        ("600/week", False),
+        ("600/MIN", False),
+        ("-5/min", False),
+    ],
 )
 def test_the_page_accepts_a_rate_exactly_when_the_api_does(staff_client, firm_a, rate, accepted):
     page = en(staff_client, NEW_KEY, {"name": "ERP", "scopes": ["leads:read"], "rate": rate})
@@ -198,6 +211,8 @@ def test_turning_off_and_back_on_by_hand(staff_client, firm_a):
     assert not endpoint.is_active and endpoint.disabled_at is None
     page = en(staff_client, reverse("integrations:webhook", args=[endpoint.pk])).content.decode()
     assert 'data-testid="disabled-banner"' in page and "This endpoint is turned off" in page
+    home = en(staff_client, reverse("integrations:home")).content.decode()
+    assert f'data-testid="disabled-endpoint-{endpoint.pk}"' not in home  # turned off by hand: no alarm
     en(staff_client, url, {"active": "1"})
     with tenant_context(firm_a):
         endpoint.refresh_from_db()
@@ -224,10 +239,12 @@ def test_webhook_pages_cost_the_same_queries_at_two_sizes(staff_client, firm_a):
     with tenant_context(firm_a):
         endpoint = WebhookEndpointFactory()
         WebhookDeliveryFactory.create_batch(2, endpoint=endpoint, attempts=1, last_status_code=500)
+        WebhookEndpointFactory(is_active=False, disabled_at=timezone.now())
 
     def counts():
         result = []
-        for url in (WEBHOOKS, reverse("integrations:webhook", args=[endpoint.pk])):
+        home = reverse("integrations:home")
+        for url in (home, WEBHOOKS, reverse("integrations:webhook", args=[endpoint.pk])):
             with CaptureQueriesContext(connection) as queries:
                 assert en(staff_client, url).status_code == 200
             result.append(len(queries))
@@ -238,6 +255,7 @@ def test_webhook_pages_cost_the_same_queries_at_two_sizes(staff_client, firm_a):
         for _ in range(5):
             WebhookDeliveryFactory.create_batch(3, endpoint=WebhookEndpointFactory(), attempts=2)
         WebhookDeliveryFactory.create_batch(20, endpoint=endpoint)
+        WebhookEndpointFactory.create_batch(3, is_active=False, disabled_at=timezone.now())
     assert counts() == few
 
 

@@ -285,7 +285,6 @@ def add_leads(firm, *, referrer="Wang", n=1):
 
 
 def test_the_lead_funnel_and_referrals_page_and_download(staff_client, firm_a):
-    assert reports.lead_selectors_ready()
     add_leads(firm_a, n=2)
     html = staff_client.get(url("leads"), FEB_QUERY, **EN).content.decode()
     assert "Lead funnel by channel" in html and "Wang" in html

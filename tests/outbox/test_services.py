@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from renocrm.outbox import services, sms, tasks, webhooks
@@ -177,6 +178,51 @@ def test_events_wait_for_an_endpoint_turned_off_after_failures_but_not_for_one_t
     assert [call["body"]["data"] for call in hook.calls] == [{"id": 7}] and hook.calls[0]["verified"]
 
 
+def test_a_delivery_that_does_not_turn_the_endpoint_off_reads_nothing_about_the_admins(firm, receiver, settings):
+    settings.WEBHOOK_DISABLE_AFTER_FAILURES = 3
+    hook = receiver(statuses=(500, 200))
+    services.webhook_endpoint_create(url=hook.url)
+    event = OutboxEvent.objects.create(event_type="lead.created", payload={})
+    [delivery] = services.event_dispatch(event_id=event.pk)
+    counts = []
+    for _ in range(2):  # a failure below the limit, then a success
+        with CaptureQueriesContext(connection) as queries:
+            services.webhook_deliver(delivery_id=delivery.pk)
+        assert not any("accounts_membership" in query["sql"] for query in queries)
+        counts.append(len(queries))
+    delivery.refresh_from_db()
+    assert delivery.delivered_at is not None and counts[0] == counts[1]
+    assert not Notification.objects.filter(idempotency_key__startswith="webhook-disabled:").exists()
+
+
+def test_a_delivery_redelivered_while_its_endpoint_is_off_goes_out_once_it_is_back_on(
+    firm, receiver, settings, django_capture_on_commit_callbacks
+):
+    settings.WEBHOOK_MAX_ATTEMPTS = 1
+    settings.WEBHOOK_DISABLE_AFTER_FAILURES = 1
+    hook = receiver(statuses=(503, 200))
+    endpoint = services.webhook_endpoint_create(url=hook.url)
+    hook.secret = endpoint.secret
+    with django_capture_on_commit_callbacks(execute=True):
+        services.event_emit(event_type="lead.created", payload={"id": 8})
+    delivery = WebhookDelivery.objects.get()
+    endpoint.refresh_from_db()
+    assert delivery.given_up_at is not None and not endpoint.is_active and endpoint.disabled_at is not None
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.webhook_delivery_redeliver(delivery=delivery)
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        tasks.sweep_firm_webhook_deliveries.delay(tenant_id=firm.pk)
+    delivery.refresh_from_db()
+    assert len(hook.calls) == 1 and delivery.given_up_at is None and delivery.delivered_at is None
+
+    services.webhook_endpoint_update(endpoint=endpoint, is_active=True)
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        tasks.sweep_firm_webhook_deliveries.delay(tenant_id=firm.pk)
+    delivery.refresh_from_db()
+    assert len(hook.calls) == 2 and hook.calls[1]["verified"] and delivery.delivered_at is not None
+
+
 def test_rotation_signs_with_both_secrets_during_the_grace_period(firm, receiver):
     hook = receiver()
     endpoint = services.webhook_endpoint_create(url=hook.url)
@@ -284,3 +330,19 @@ def test_a_failing_backend_leaves_the_notification_pending_for_the_sweeper(firm,
 class BrokenBackend(sms.BaseBackend):
     def send(self, message):
         raise ConnectionError("gateway down")
+
+
+def test_turning_an_endpoint_off_by_hand_after_failures_stops_keeping_events_for_it(
+    firm, receiver, django_capture_on_commit_callbacks
+):
+    endpoint = services.webhook_endpoint_create(url=receiver().url)
+    endpoint.is_active, endpoint.disabled_at = False, timezone.now()
+    endpoint.save()
+
+    services.webhook_endpoint_update(endpoint=endpoint, is_active=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.event_emit(event_type="lead.created", payload={"id": 8})
+
+    endpoint.refresh_from_db()
+    assert endpoint.disabled_at is None
+    assert not WebhookDelivery.objects.exists()

@@ -30,7 +30,6 @@ from leads.services import customer_data_export, customer_erase
 from renocrm.audit.models import AuditEvent
 from renocrm.outbox.models import Notification
 from renocrm.privacy.models import DataRequest
-from renocrm.tenancy.context import tenant_context
 from tests.aftercare.factories import CareMessageFactory, CoverageFactory, RepairPhotoFactory, RepairRequestFactory
 from tests.callbacks.factories import CallbackAttemptFactory, CallbackFactory, SurveyDefectFactory, SurveyFactory
 from tests.complaints.factories import ComplaintEntryFactory, ComplaintFactory
@@ -52,20 +51,6 @@ SIGNATURE = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )
 SECTIONS = {"contracts", "worksites", "aftercare", "callbacks", "complaints"}
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture
-def firm(firm_a):
-    firm_a.language = "en"
-    firm_a.save()
-    with tenant_context(firm_a):
-        yield firm_a
 
 
 def build_homeowner(firm, *, name=NAME, mobile=MOBILE, address=ADDRESS, net="203.0.113."):

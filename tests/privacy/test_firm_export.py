@@ -8,7 +8,6 @@ import json
 import zipfile
 from datetime import timedelta
 
-import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
@@ -24,12 +23,6 @@ from tests.factories import MembershipFactory
 from tests.leads.factories import CustomerFactory, FollowUpFactory
 from tests.privacy.factories import FirmExportFactory
 from tests.worksites.factories import HandoverDocumentFactory
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
 
 
 def build(firm, django_capture_on_commit_callbacks):

@@ -182,3 +182,9 @@ def test_the_console_sms_backend_masks_the_recipient(capsys):
     ConsoleBackend().send(SmsMessage(MOBILE, "您好，回访链接 https://x/s/1", "key-1"))
     out = capsys.readouterr().out
     assert "138****1234" in out and MOBILE not in out and "https://x/s/1" in out
+
+
+def test_the_reveal_button_speaks_chinese_to_a_chinese_user(client, firm_a, customer):
+    signed_in(client, firm_a, "sales")
+    html = client.get(f"/leads/customers/{customer.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert ">显示</button>" in html and "查看将被记录" in html

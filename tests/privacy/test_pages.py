@@ -6,7 +6,9 @@ import json
 import zipfile
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from leads.models import Customer
 from renocrm.privacy.models import DataRequest, PrivacySettings
@@ -17,11 +19,6 @@ from tests.leads.factories import CustomerFactory, LeadFactory
 from tests.privacy.factories import ContactRevealFactory, DataRequestFactory, FirmExportFactory
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 def member(firm, role):
@@ -71,6 +68,49 @@ def test_contact_reveals_are_keyset_paged_in_constant_queries(
     rows = response.content.decode().count('data-testid="contact-reveal"')
     assert rows == min(count, 50)
     assert ('data-testid="reveals-older"' in response.content.decode()) == (count > 50)
+
+
+def _fill_lists(firm, user, count):
+    with tenant_context(firm):
+        for n in range(count):
+            FirmExportFactory(requested_by=user, status="done", archive=f"firm-exports/{n}.zip")
+            DataRequestFactory(subject_id=str(n), requested_by=user)
+            ContactRevealFactory(record_id=str(n), user=user)
+
+
+def _page_queries(client, url="/privacy/"):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **EN)
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def test_the_three_lists_take_the_same_queries_at_any_size(firm_a, staff_client):
+    user = staff_client.membership.user
+    _fill_lists(firm_a, user, 2)
+    few, _page = _page_queries(staff_client)
+    _fill_lists(firm_a, user, 70)
+    many, page = _page_queries(staff_client)
+    assert many == few
+    assert page.count('data-testid="firm-export"') == 20
+    assert page.count('data-testid="data-request"') == 50
+    assert page.count('data-testid="contact-reveal"') == 50
+
+
+def test_exports_and_requests_are_keyset_paged_on_their_own(firm_a, staff_client):
+    with tenant_context(firm_a):
+        exports = [FirmExportFactory(requested_by=staff_client.membership.user) for _n in range(21)]
+        data_requests = [DataRequestFactory(subject_id=str(n)) for n in range(51)]
+    first = staff_client.get("/privacy/", **EN).content.decode()
+    assert f"?exports_before={exports[1].pk}" in first
+    assert f"?requests_before={data_requests[1].pk}" in first
+    assert 'data-testid="reveals-older"' not in first
+    older = staff_client.get(
+        f"/privacy/?exports_before={exports[1].pk}&requests_before={data_requests[1].pk}", **EN
+    ).content.decode()
+    assert older.count('data-testid="firm-export"') == 1
+    assert older.count('data-testid="data-request"') == 1
+    assert 'data-testid="exports-older"' not in older and 'data-testid="requests-older"' not in older
 
 
 def test_the_page_is_for_firm_admins(firm_a):

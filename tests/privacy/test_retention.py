@@ -5,13 +5,15 @@ nothing."""
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from leads.models import Customer, FollowUp, Lead
 from leads.services import lost_leads_anonymise
 from leads.tasks import sweep_lost_lead_retention
 from renocrm.audit.models import AuditEvent
-from renocrm.privacy.models import DataRequest
+from renocrm.privacy.models import DataRequest, PrivacySettings
+from renocrm.privacy.services import privacy_settings_update
 from renocrm.tenancy.context import tenant_context
 from tests.complaints.factories import ComplaintFactory
 from tests.contracts.factories import ProjectFactory
@@ -107,3 +109,13 @@ def test_the_sweep_runs_a_fixed_number_of_queries_per_lead_batch(firm_a, in_firm
             FollowUpFactory(lead=lead)
         with django_assert_max_num_queries(12):
             assert lost_leads_anonymise() == leads
+
+
+def test_the_service_refuses_less_than_30_days_and_keeps_the_rule(firm_a, in_firm):
+    with in_firm(firm_a):
+        privacy_settings_update(lost_lead_retention_days=400)
+        with pytest.raises(ValidationError) as refused:
+            privacy_settings_update(lost_lead_retention_days=29)
+        assert list(refused.value.message_dict) == ["lost_lead_retention_days"]
+        assert PrivacySettings.objects.get().lost_lead_retention_days == 400
+        assert privacy_settings_update(lost_lead_retention_days=30).lost_lead_retention_days == 30
