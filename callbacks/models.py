@@ -138,6 +138,8 @@ class Callback(TenantModel):
         ]
         indexes = [
             models.Index(fields=["tenant", "status", "due_on"], name="callback_tenant_status_due"),
+            # The API's and reports' date ranges over every status (e.g. "due today").
+            models.Index(fields=["tenant", "due_on", "id"], name="callback_tenant_due"),
             models.Index(fields=["tenant", "assigned_to", "status", "due_on"], name="callback_tenant_agent"),
             models.Index(fields=["tenant", "project"], name="callback_tenant_project"),
         ]

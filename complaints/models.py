@@ -134,6 +134,8 @@ class Complaint(TenantModel):
             models.Index(fields=["tenant", "respond_by"], name="complaint_tenant_respond_by"),
             models.Index(fields=["tenant", "resolve_by"], name="complaint_tenant_resolve_by"),
             models.Index(fields=["tenant", "project"], name="complaint_tenant_project"),
+            # The dashboards' complaints opened in a period.
+            models.Index(fields=["tenant", "opened_at"], name="complaint_tenant_opened"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(level__gte=1, level__lte=3), name="complaint_level_1_to_3"),

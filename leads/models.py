@@ -122,6 +122,8 @@ class Lead(TenantModel):
             models.Index(fields=["tenant", "channel", "-id"], name="lead_tenant_channel"),
             models.Index(fields=["tenant", "assigned_to", "next_follow_up_on"], name="lead_tenant_follow_up"),
             models.Index(fields=["tenant", "customer"], name="lead_tenant_customer"),
+            # The dashboards' "leads this period" figures.
+            models.Index(fields=["tenant", "created_at"], name="lead_tenant_created"),
             # The retention sweep's lost leads still to anonymise, oldest first.
             models.Index(
                 fields=["tenant", "updated_at"],
@@ -161,6 +163,9 @@ class LeadStatusChange(TenantModel):
 
     class Meta:
         ordering = ["lead", "at", "id"]
+        # The funnel asks, per lead, whether it ever reached a status; the status leads so the same index
+        # also serves reading all of a firm's changes to one status.
+        indexes = [models.Index(fields=["tenant", "to_status", "lead"], name="status_change_tenant_to")]
 
 
 class FollowUp(TenantModel):

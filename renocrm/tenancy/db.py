@@ -2,6 +2,8 @@
 
 ``sync_tenant_tables()`` runs after every ``migrate`` on the owner connection. It is idempotent and
 derives everything from the models, so a new tenant model is protected the moment its table exists.
+Every key among tenant tables includes ``tenant_id`` (tests/tenancy/test_catalog.py checks the catalog),
+which is what lets the tables be distributed by tenant (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import logging
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connections
+from django.db import connections, transaction
 from psycopg2 import sql
 
 logger = logging.getLogger(__name__)
@@ -132,6 +134,39 @@ def install_functions(cursor) -> None:
     )
 
 
+def _ensure_tenant_foreign_key(cursor, table: str, column: str, target: str) -> None:
+    """Make ``(tenant_id, column)`` reference ``target (tenant_id, id)`` and drop Django's own key on the
+    column alone.
+
+    The composite key refuses both another firm's row and a dangling id, so the single-column key adds no
+    integrity; it is dropped because a key between firm tables that leaves out the tenant cannot be kept
+    once the tables are distributed by tenant (docs/scaling.md). Django's later AlterField and RemoveField
+    find a field's key by introspection and cope with finding none (``_alter_field`` without ``strict``);
+    if one of them re-creates the single-column key, the next ``migrate`` drops it again here.
+    """
+    fk = _name("tenant_fk", table, column)
+    cursor.execute(
+        "SELECT c.conname, c.confrelid = %s::regclass FROM pg_constraint c "
+        "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attname = %s "
+        "WHERE c.contype = 'f' AND c.conrelid = %s::regclass AND (c.conname = %s OR c.conkey = array[a.attnum])",
+        [target, column, table, fk],
+    )
+    found = dict(cursor.fetchall())
+    t = sql.Identifier(table)
+    if fk in found and not found[fk]:
+        # A composite key left pointing at the field's former target.
+        cursor.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(t, sql.Identifier(fk)))
+    if not found.get(fk):
+        cursor.execute(
+            sql.SQL(
+                "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY (tenant_id, {}) REFERENCES {} (tenant_id, id)"
+            ).format(t, sql.Identifier(fk), sql.Identifier(column), sql.Identifier(target))
+        )
+    # Only once the composite key is in place: Django's key on the column alone.
+    for name in found.keys() - {fk}:
+        cursor.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(t, sql.Identifier(name)))
+
+
 def sync_tenant_tables(using: str = "owner") -> None:
     """Bring every tenant table's policy, keys, trigger and grants in line with the models."""
     connection = connections[using]
@@ -150,15 +185,18 @@ def sync_tenant_tables(using: str = "owner") -> None:
             t = sql.Identifier(table)
             cursor.execute(sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(t))
             cursor.execute(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(t))
-            cursor.execute(sql.SQL("DROP POLICY IF EXISTS {} ON {}").format(sql.Identifier(POLICY_NAME), t))
-            using_clause = sql.SQL("tenant_id = {}").format(sql.SQL(CURRENT_TENANT_SQL))
-            if model.rls_also_readable_when:
-                using_clause = sql.SQL("({}) OR ({})").format(using_clause, sql.SQL(model.rls_also_readable_when))
-            cursor.execute(
-                sql.SQL("CREATE POLICY {} ON {} USING ({}) WITH CHECK (tenant_id = {})").format(
-                    sql.Identifier(POLICY_NAME), t, using_clause, sql.SQL(CURRENT_TENANT_SQL)
+            # Replaced in one transaction: between a bare DROP and the CREATE, forced security with no policy
+            # would refuse the application every row of the table (a migrate during live traffic).
+            with transaction.atomic(using=using):
+                cursor.execute(sql.SQL("DROP POLICY IF EXISTS {} ON {}").format(sql.Identifier(POLICY_NAME), t))
+                using_clause = sql.SQL("tenant_id = {}").format(sql.SQL(CURRENT_TENANT_SQL))
+                if model.rls_also_readable_when:
+                    using_clause = sql.SQL("({}) OR ({})").format(using_clause, sql.SQL(model.rls_also_readable_when))
+                cursor.execute(
+                    sql.SQL("CREATE POLICY {} ON {} USING ({}) WITH CHECK (tenant_id = {})").format(
+                        sql.Identifier(POLICY_NAME), t, using_clause, sql.SQL(CURRENT_TENANT_SQL)
+                    )
                 )
-            )
             key = _name("tenant_key", table)
             if key not in constraints:
                 cursor.execute(
@@ -174,20 +212,7 @@ def sync_tenant_tables(using: str = "owner") -> None:
                 target = field.related_model if field.many_to_one or field.one_to_one else None
                 if target is None or target._meta.db_table not in models_by_table or field.name == "tenant":
                     continue
-                fk = _name("tenant_fk", table, field.column)
-                if fk in constraints:
-                    continue
-                cursor.execute(
-                    sql.SQL(
-                        "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY (tenant_id, {}) REFERENCES {} (tenant_id, id)"
-                    ).format(
-                        sql.Identifier(table),
-                        sql.Identifier(fk),
-                        sql.Identifier(field.column),
-                        sql.Identifier(target._meta.db_table),
-                    )
-                )
-                constraints.add(fk)
+                _ensure_tenant_foreign_key(cursor, table, field.column, target._meta.db_table)
 
         for table, model in sorted(models_by_table.items()):
             if table not in existing:

@@ -97,3 +97,106 @@ def test_a_row_cannot_point_at_another_firms_row(model, field, firm_a, firm_b):
                 f'UPDATE "{model._meta.db_table}" SET "{field.column}" = %s WHERE id = %s',  # noqa: S608
                 [foreign_target.pk, row.pk],
             )
+
+
+@pytest.mark.parametrize(("model", "field"), FOREIGN_KEYS, ids=lambda x: getattr(x, "name", None) or x._meta.label)
+def test_a_row_cannot_point_at_a_missing_row(model, field, firm_a):
+    """With Django's own single-column keys dropped, the composite key alone still refuses a dangling id."""
+    with tenant_context(firm_a):
+        row = factories_by_model()[model]()
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{model._meta.db_table}" SET "{field.column}" = %s WHERE id = %s',  # noqa: S608
+                [2**31 - 1, row.pk],
+            )
+
+
+# The catalog itself: every key among firm tables goes through the firm, so the tables can be distributed by
+# tenant_id (docs/scaling.md) without a key that would have to reach across shards.
+
+TENANT_TABLES = sorted(model._meta.db_table for model in TENANT_MODELS)
+
+# Unique indexes on a firm table that may leave the firm out: a token looked up before the firm is known,
+# whose row is what tells the firm. None today: API keys are found by their prefix through a plain index
+# (unique per firm, api_key_unique_prefix); portal links carry a signed token naming the firm.
+GLOBALLY_UNIQUE: dict[str, str] = {}
+
+# Keys from a table outside the firm tables to a firm table (with the reason it must stay). None today:
+# accounts_membership and the many-to-many tables of users point at platform tables only.
+PLATFORM_REFERENCES: dict[tuple[str, str], str] = {}
+
+
+def test_every_tenant_table_carries_a_required_tenant_column(db):
+    rows = dict(
+        fetch(
+            "SELECT c.relname, a.attnotnull FROM pg_class c "
+            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped "
+            "WHERE c.oid = ANY(%s::regclass[])",
+            [TENANT_TABLES],
+        )
+    )
+    assert sorted(rows) == TENANT_TABLES
+    assert [table for table, not_null in rows.items() if not not_null] == []
+
+
+def test_every_unique_key_of_a_tenant_table_includes_the_tenant(db):
+    """UNIQUE constraints and unique indexes, partial ones included; only the primary key (id) is exempt."""
+    indexes = fetch(
+        "SELECT c.relname, i.indexrelid::regclass::text, i.indisprimary, "
+        "array(SELECT a.attname::text FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) "
+        "      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum ORDER BY k.n), "
+        "pg_get_indexdef(i.indexrelid) "
+        "FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+        "WHERE i.indisunique AND c.oid = ANY(%s::regclass[])",
+        [TENANT_TABLES],
+    )
+    assert len(indexes) > len(TENANT_TABLES), "the catalog query finds the unique keys"
+    primary = {table: columns for table, _, is_primary, columns, _ in indexes if is_primary}
+    # (tenant_id, id) once the tables are distributed (docs/scaling.md).
+    assert {table: columns in (["id"], ["tenant_id", "id"]) for table, columns in primary.items()} == dict.fromkeys(
+        TENANT_TABLES, True
+    )
+    # A partial unique index (UniqueConstraint with a condition) is checked like any other.
+    assert any(" WHERE " in definition for *_, definition in indexes)
+    without_tenant = {
+        name: definition
+        for _, name, is_primary, columns, definition in indexes
+        if not is_primary and "tenant_id" not in columns and name not in GLOBALLY_UNIQUE
+    }
+    assert without_tenant == {}
+    for table in TENANT_TABLES:
+        assert [table, ["tenant_id", "id"]] in [[t, columns] for t, _, _, columns, _ in indexes], table
+
+
+def test_every_key_between_tenant_tables_includes_the_tenant_on_both_sides(db):
+    keys = fetch(
+        "SELECT f.conrelid::regclass::text, f.conname, f.confrelid::regclass::text, "
+        "array(SELECT a.attname::text FROM unnest(f.conkey) WITH ORDINALITY AS k(attnum, n) "
+        "      JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = k.attnum ORDER BY k.n), "
+        "array(SELECT a.attname::text FROM unnest(f.confkey) WITH ORDINALITY AS k(attnum, n) "
+        "      JOIN pg_attribute a ON a.attrelid = f.confrelid AND a.attnum = k.attnum ORDER BY k.n) "
+        "FROM pg_constraint f WHERE f.contype = 'f' "
+        "AND f.conrelid = ANY(%s::regclass[]) AND f.confrelid = ANY(%s::regclass[])",
+        [TENANT_TABLES, TENANT_TABLES],
+    )
+    assert len(keys) >= len(FOREIGN_KEYS), "every foreign key between firm tables has a key in the database"
+    # The tenant column of one side meets the tenant column of the other, not some other column.
+    wrong = [
+        (table, name, columns, target, target_columns)
+        for table, name, target, columns, target_columns in keys
+        if "tenant_id" not in columns or target_columns[columns.index("tenant_id")] != "tenant_id"
+    ]
+    assert wrong == []
+    by_column = {(table, columns[-1]): target for table, _, target, columns, _ in keys}
+    for model, field in FOREIGN_KEYS:
+        assert by_column.get((model._meta.db_table, field.column)) == field.related_model._meta.db_table
+
+
+def test_no_platform_table_references_a_tenant_table(db):
+    keys = fetch(
+        "SELECT f.conrelid::regclass::text, f.confrelid::regclass::text, pg_get_constraintdef(f.oid) "
+        "FROM pg_constraint f WHERE f.contype = 'f' "
+        "AND NOT f.conrelid = ANY(%s::regclass[]) AND f.confrelid = ANY(%s::regclass[])",
+        [TENANT_TABLES, TENANT_TABLES],
+    )
+    assert [key for key in keys if (key[0], key[1]) not in PLATFORM_REFERENCES] == []

@@ -47,6 +47,8 @@ class Handover(TenantModel):
     class Meta:
         verbose_name = _("handover")
         constraints = [models.UniqueConstraint(fields=["tenant", "worksite"], name="handover_one_per_worksite")]
+        # The dashboards' handovers completed in a period.
+        indexes = [models.Index(fields=["tenant", "status", "handed_over_on"], name="handover_tenant_status_on")]
 
     def __str__(self):
         return str(self.worksite)

@@ -21,7 +21,8 @@ class ProgressUpdate(TenantModel):
 
     class Meta:
         verbose_name = _("progress update")
-        indexes = [models.Index(fields=["tenant", "worksite", "-posted_at"], name="progress_tenant_site_at")]
+        # A worksite's updates are listed newest first by id (keyset pages, API cursor).
+        indexes = [models.Index(fields=["tenant", "worksite", "-id"], name="progress_tenant_site_id")]
 
     def __str__(self):
         return self.note[:50]
@@ -49,3 +50,4 @@ class ProgressMedia(TenantModel):
 
     class Meta:
         ordering = ["update", "position", "id"]
+        indexes = [models.Index(fields=["tenant", "update", "position"], name="progress_media_tenant_update")]
