@@ -27,6 +27,7 @@ run: $(STAMP)
 ## The whole test suite against real PostgreSQL and Redis (DATABASE_URL / REDIS_URL, else the local servers).
 test: $(TEST_STAMP)
 	@bash scripts/ensure-chromium.sh
+	@bash scripts/ensure-pgbouncer.sh
 	$(BIN)/pytest
 
 ## Response times and query counts of every list endpoint and the busiest pages with a few hundred rows.

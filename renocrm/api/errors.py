@@ -12,25 +12,28 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from renocrm.observability import current_request_id
+from renocrm.resilience import is_database_unavailable
 from renocrm.tenancy.context import TenantScopeError
 
 logger = logging.getLogger(__name__)
 
+# Marked for translation here, translated when answered (the user's language is known then).
 DEFAULT_MESSAGES = {
-    400: "Bad request.",
-    401: "Authentication credentials were not provided or are not valid.",
-    403: "You do not have permission to perform this action.",
-    404: "Not found.",
-    405: "Method not allowed.",
-    409: "Conflict.",
-    422: "Unprocessable request.",
-    429: "Too many requests.",
-    500: "Server error.",
-    503: "Service temporarily unavailable.",
+    400: gettext_noop("Bad request."),
+    401: gettext_noop("Authentication credentials were not provided or are not valid."),
+    403: gettext_noop("You do not have permission to perform this action."),
+    404: gettext_noop("Not found."),
+    405: gettext_noop("Method not allowed."),
+    409: gettext_noop("Conflict."),
+    422: gettext_noop("Unprocessable request."),
+    429: gettext_noop("Too many requests."),
+    500: gettext_noop("Server error."),
+    503: gettext_noop("Service temporarily unavailable."),
 }
 
 
@@ -68,6 +71,9 @@ def _fields(detail) -> tuple[str, dict | None]:
 def exception_handler(exc, context):
     if isinstance(exc, TenantScopeError):
         exc = exceptions.PermissionDenied()
+    if is_database_unavailable(exc):
+        # Raised on to Django, like the same failure in a middleware: renocrm.resilience answers 503.
+        return None
     response = drf_exception_handler(exc, context)
     if response is None:
         logger.exception("Unhandled API error", exc_info=exc)

@@ -23,7 +23,7 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         try:
             return super().allow_request(request, view)
         except RedisError:
-            logger.warning("Throttle store unavailable; request let through", exc_info=True)
+            logger.warning("Throttle store unavailable; request let through")
             return True
 
     def get_cache_key(self, request, view):

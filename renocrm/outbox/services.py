@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from renocrm.tenancy.context import require_current_tenant
 
 from . import webhooks
+from .enqueue import enqueue_on_commit
 from .models import Notification, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from .sms import SmsMessage, get_sms_backend
 
@@ -59,7 +60,7 @@ def event_emit(*, event_type: str, payload: dict) -> OutboxEvent:
     event = OutboxEvent.objects.create(event_type=event_type, payload=payload)
     for handler in _same_transaction_handlers.get(event_type, []):
         handler(event)
-    transaction.on_commit(lambda: dispatch_event.delay(event_id=event.pk, tenant_id=tenant.pk))
+    enqueue_on_commit(dispatch_event, event_id=event.pk, tenant_id=tenant.pk)
     return event
 
 
@@ -87,7 +88,7 @@ def event_dispatch(*, event_id: int) -> list[WebhookDelivery]:
     deliveries = list(WebhookDelivery.objects.filter(event=event, delivered_at__isnull=True, endpoint__is_active=True))
     tenant_id = event.tenant_id
     for delivery in deliveries:
-        transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.delay(delivery_id=pk, tenant_id=tenant_id))
+        enqueue_on_commit(deliver_webhook, delivery_id=delivery.pk, tenant_id=tenant_id)
     return deliveries
 
 
@@ -251,7 +252,7 @@ def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
         delivered_at=None, given_up_at=None, next_attempt_at=timezone.now()
     )
     tenant_id = delivery.tenant_id
-    transaction.on_commit(lambda: deliver_webhook.delay(delivery_id=delivery.pk, tenant_id=tenant_id))
+    enqueue_on_commit(deliver_webhook, delivery_id=delivery.pk, tenant_id=tenant_id)
     delivery.refresh_from_db()
     return delivery
 
@@ -288,7 +289,7 @@ def notification_send(
         )
     if created:
         tenant_id = notification.tenant_id
-        transaction.on_commit(lambda: deliver_notification.delay(notification_id=notification.pk, tenant_id=tenant_id))
+        enqueue_on_commit(deliver_notification, notification_id=notification.pk, tenant_id=tenant_id)
     return notification
 
 

@@ -25,6 +25,7 @@ from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
+from renocrm.outbox.enqueue import enqueue_on_commit
 from renocrm.tenancy.context import require_current_tenant
 from renocrm.tenancy.db import tenant_models
 
@@ -144,8 +145,14 @@ def firm_export_start(*, by) -> FirmExport:
 
     export = FirmExport.objects.create(requested_by=by)
     tenant_id = require_current_tenant().pk
-    transaction.on_commit(lambda: build_firm_export.delay(export_id=export.pk, tenant_id=tenant_id))
+    enqueue_on_commit(build_firm_export, export_id=export.pk, tenant_id=tenant_id)
     return export
+
+
+def waiting_export_ids(*, before) -> list[int]:
+    return list(
+        FirmExport.objects.filter(status=FirmExport.Status.PENDING, created_at__lt=before).values_list("pk", flat=True)
+    )
 
 
 def firm_export_build(*, export_id: int) -> FirmExport | None:

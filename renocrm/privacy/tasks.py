@@ -1,8 +1,11 @@
-"""Personal-data tasks: building the firm's full export."""
+"""Personal-data tasks: building the firm's full export, and queueing again an export whose task was lost."""
+
+from datetime import timedelta
 
 from celery import shared_task
+from django.utils import timezone
 
-from renocrm.celery import FirmTask
+from renocrm.celery import FirmTask, each_active_firm
 
 from . import exports
 
@@ -11,3 +14,21 @@ from . import exports
 def build_firm_export(export_id: int):
     export = exports.firm_export_build(export_id=export_id)
     return export.status if export is not None else None
+
+
+# An export normally starts within seconds; one still waiting after this was never queued (the broker was
+# down when it was asked for) or its task was lost.
+WAITING_GRACE = timedelta(minutes=10)
+
+
+@shared_task
+def sweep_waiting_exports():
+    each_active_firm(sweep_firm_waiting_exports)
+
+
+@shared_task(base=FirmTask)
+def sweep_firm_waiting_exports():
+    waiting = exports.waiting_export_ids(before=timezone.now() - WAITING_GRACE)
+    for export_id in waiting:
+        build_firm_export.delay(export_id=export_id)  # building twice builds once
+    return len(waiting)

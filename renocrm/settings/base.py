@@ -51,6 +51,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "renocrm.observability.RequestIdMiddleware",
+    # Near the top (inside the request id, which its answer carries): a database outage anywhere below
+    # becomes a 503 with Retry-After instead of a 500.
+    "renocrm.resilience.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -99,6 +102,16 @@ DATABASES = {
     "owner": env_database("DATABASE_OWNER_URL"),
 }
 DATABASES["owner"]["CONN_MAX_AGE"] = 0
+# DATABASE_POOLER=pgbouncer when DATABASE_URL points at PgBouncer in transaction mode: consecutive
+# transactions may run on different server connections, so a server-side cursor (.iterator()) would lose
+# its portal. The firm's RLS setting is transaction-local already (renocrm/tenancy/context.py).
+DATABASE_POOLER = env_str("DATABASE_POOLER", "")
+if DATABASE_POOLER not in ("", "pgbouncer"):
+    raise ImproperlyConfigured("DATABASE_POOLER must be empty or 'pgbouncer'.")
+if DATABASE_POOLER == "pgbouncer":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# While the database is unreachable requests answer 503 with this Retry-After (renocrm.resilience).
+SERVICE_UNAVAILABLE_RETRY_AFTER = env_int("SERVICE_UNAVAILABLE_RETRY_AFTER", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_redis_url("REDIS_URL")
@@ -109,6 +122,9 @@ CACHES = {
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "renocrm"),
         # Every key carries the current firm, so one firm's cached value is never served to another.
         "KEY_FUNCTION": "renocrm.tenancy.cache.tenant_cache_key",
+        # The cache still raises when Redis is down (readiness must see the outage); its one reader in a
+        # request, the API throttle, lets the request through. A Redis that hangs must not hang requests.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -259,7 +275,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# An unreachable broker fails the enqueue within seconds, not a TCP timeout; the outbox then leaves the row to
+# its sweeper (renocrm/outbox/enqueue.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_TASK_ALWAYS_EAGER = False
@@ -269,6 +287,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-dispatch": {"task": "renocrm.outbox.tasks.sweep_outbox", "schedule": timedelta(minutes=1)},
     "webhook-redelivery": {"task": "renocrm.outbox.tasks.sweep_webhook_deliveries", "schedule": timedelta(minutes=1)},
     "notification-resend": {"task": "renocrm.outbox.tasks.sweep_notifications", "schedule": timedelta(minutes=2)},
+    "firm-export-requeue": {"task": "renocrm.privacy.tasks.sweep_waiting_exports", "schedule": timedelta(minutes=10)},
     # Aftercare: every sweeper is set-based and idempotent, so a beat that was down catches up on its next run.
     "callbacks-due": {"task": "callbacks.tasks.sweep_due_callbacks", "schedule": timedelta(minutes=5)},
     "warranty-reminders": {"task": "aftercare.tasks.sweep_warranty_reminders", "schedule": timedelta(hours=1)},
@@ -300,6 +319,8 @@ API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24)
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
+# Outbox sweepers leave rows younger than this to the tasks queued on commit (renocrm/outbox/tasks.py).
+OUTBOX_SWEEP_GRACE_SECONDS = env_int("OUTBOX_SWEEP_GRACE_SECONDS", 60)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOG_FORMAT = env_str("LOG_FORMAT", "text")  # "json" in production
@@ -310,6 +331,7 @@ LOGGING = {
         "context": {"()": "renocrm.observability.ContextFilter"},
         # Mobile numbers never reach a log line in full (PIPL).
         "mask_contacts": {"()": "renocrm.privacy.masking.MaskContactsFilter"},
+        "skip_database_unavailable": {"()": "renocrm.resilience.SkipDatabaseUnavailable"},
     },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [firm=%(tenant)s req=%(request_id)s] %(message)s"},
@@ -321,7 +343,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["context", "mask_contacts"],
+            "filters": ["context", "mask_contacts", "skip_database_unavailable"],
             "formatter": LOG_FORMAT,
         },
     },

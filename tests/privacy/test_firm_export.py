@@ -17,6 +17,7 @@ from renocrm.audit.models import AuditEvent
 from renocrm.privacy import exports
 from renocrm.privacy.exports import firm_export_start
 from renocrm.privacy.models import FirmExport
+from renocrm.privacy.tasks import sweep_waiting_exports
 from renocrm.tenancy.context import tenant_context
 from renocrm.tenancy.db import tenant_models
 from tests.factories import MembershipFactory
@@ -105,6 +106,20 @@ def test_building_twice_builds_once(firm_a, django_capture_on_commit_callbacks):
     with tenant_context(firm_a):
         again = exports.firm_export_build(export_id=export.pk)
     assert again.archive.name == name and again.status == FirmExport.Status.DONE
+
+
+def test_an_export_never_queued_is_built_by_the_sweep_and_a_fresh_one_is_left_to_its_task(firm_a):
+    admin = MembershipFactory(tenant=firm_a).user
+    with tenant_context(firm_a):
+        lost = FirmExport.objects.create(requested_by=admin)  # asked for while the broker was down
+        fresh = FirmExport.objects.create(requested_by=admin)
+        FirmExport.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(minutes=11))
+    sweep_waiting_exports()
+    with tenant_context(firm_a):
+        lost.refresh_from_db()
+        fresh.refresh_from_db()
+    assert lost.status == FirmExport.Status.DONE and lost.archive
+    assert fresh.status == FirmExport.Status.PENDING
 
 
 def test_the_download_is_for_the_firms_admins_only(firm_a, firm_b, django_capture_on_commit_callbacks):

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
+from renocrm.outbox.enqueue import enqueue_on_commit
 from renocrm.outbox.services import event_emit
 from renocrm.tenancy.context import require_current_tenant
 from renocrm.uploads import IMAGE, VIDEO, clean_upload
@@ -94,11 +95,8 @@ def progress_post(
     if photos:
         from worksites.tasks.progress import make_thumbnail
 
-        def enqueue():
-            for media_id in photos:
-                make_thumbnail.delay(media_id=media_id, tenant_id=tenant_id)
-
-        transaction.on_commit(enqueue)
+        for media_id in photos:
+            enqueue_on_commit(make_thumbnail, media_id=media_id, tenant_id=tenant_id)
     event_emit(
         event_type="progress.posted",
         payload={
