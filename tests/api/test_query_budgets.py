@@ -1,31 +1,182 @@
-"""Every firm-scoped list endpoint answers in a number of SQL queries that does not grow with its rows.
-Routes come from the URL conf, so a new list endpoint is measured without being named here."""
+"""Every firm-scoped list endpoint answers in exactly its budget of SQL queries, whatever the firm's size and
+the page size asked for. Routes come from the URL conf: a new list endpoint fails here until it has a budget.
+
+The firms are those of the staff page budgets (one renovation, then four, each with rows of every kind under
+its records), each list topped up to more rows than a page of ten, so a missing ``select_related`` or
+``prefetch_related`` shows as queries that grow with the rows."""
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from renocrm.api.pagination import IdCursorPagination
 from renocrm.tenancy.context import tenant_context
 from tests.api.test_isolation import LIST_ROUTES, make_row
+from tests.factories import ApiKeyFactory
+from tests.registry import firm_api_routes
+from tests.test_page_query_budgets import LARGE, SMALL, build_world, make_staff
+
+# The whole request through a partner's API key: the key, the firm, then the page and its related rows.
+BUDGETS = {
+    "acceptance-item-list": 11,
+    "api-key-list": 11,
+    "audit-event-list": 11,
+    "callback-list": 14,
+    "callback-plan-list": 12,
+    "change-order-list": 13,
+    "complaint-list": 11,
+    "contract-list": 13,
+    "coverage-list": 11,
+    "customer-list": 11,
+    "design-agreement-list": 11,
+    "follow-up-list": 11,
+    "handover-list": 14,
+    "inspection-list": 12,
+    "instalment-list": 11,
+    "lead-list": 11,
+    "material-arrival-list": 12,
+    "measurement-appointment-list": 11,
+    "phase-list": 11,
+    "phase-template-list": 12,
+    "progress-update-list": 12,
+    "property-list": 11,
+    "quotation-list": 13,
+    "quotation-version-list": 12,
+    "rectification-item-list": 11,
+    "referral-reward-list": 11,
+    "repair-request-list": 13,
+    "site-patrol-list": 11,
+    "site-problem-list": 12,
+    "technical-handover-list": 11,
+    "webhook-delivery-list": 11,
+    "webhook-list": 11,
+    "worksite-list": 11,
+}
+
+# GET actions on one record that answer with the rows under it: the record of the world they are asked about,
+# their query parameters (naming other records of the world), and their budget.
+RECORD_ROUTES = {
+    "customer-export": ("customer", {}),
+    "quotation-version-compare": ("other_version", {"with": "version"}),
+}
+RECORD_BUDGETS = {
+    # A query or two per table of the homeowner's data, whatever its rows, and the request written to the privacy log.
+    "customer-export": 66,
+    "quotation-version-compare": 14,
+}
+
+# Rows of each list in the larger firm: more than the small page asked for, fewer than the default page.
+ROWS = 12
+SMALL_PAGE = 10
 
 
-@pytest.mark.parametrize(("name", "cls"), LIST_ROUTES, ids=[name for name, _ in LIST_ROUTES])
-def test_list_query_count_does_not_grow_with_rows(name, cls, firm_a, staff_client):
-    url = reverse(name)
+def test_every_list_route_has_a_budget():
+    names = {name for name, _ in LIST_ROUTES}
+    missing = sorted(names - BUDGETS.keys())
+    assert not missing, (
+        f"List endpoints without a query budget: {missing}. Add each to BUDGETS in {__name__} with the number "
+        "of queries it takes (run this test file to see the counts measured)."
+    )
+    assert not BUDGETS.keys() - names, "budgets of routes that no longer exist"
+    assert IdCursorPagination.page_size > ROWS, "the larger firm's lists must fit the default page"
 
-    def queries():
-        with CaptureQueriesContext(connection) as captured:
-            response = staff_client.get(url)
-        assert response.status_code == 200, response.content
-        return len(captured.captured_queries), len(response.json()["results"])
 
-    make_row(cls.model, firm_a)
-    few, few_rows = queries()
-    for _ in range(6):
-        make_row(cls.model, firm_a)
-    many, many_rows = queries()
-    assert many_rows > few_rows, "the added rows are listed"
-    assert many <= few, f"{name}: {few} queries for {few_rows} rows but {many} for {many_rows}"
-    with tenant_context(firm_a):
-        assert cls.model.objects.count() >= 7
+def test_every_record_action_has_a_budget():
+    names = {
+        name
+        for name, _, actions, takes_pk in firm_api_routes()
+        if takes_pk and actions.get("get") not in (None, "retrieve")
+    }
+    missing = sorted(names - RECORD_ROUTES.keys())
+    assert not missing, (
+        f"GET actions without a query budget: {missing}. Add each to RECORD_ROUTES and RECORD_BUDGETS in {__name__}."
+    )
+    assert RECORD_ROUTES.keys() == RECORD_BUDGETS.keys() and RECORD_ROUTES.keys() <= names
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def partner_client(firm) -> Client:
+    with tenant_context(firm):
+        key = ApiKeyFactory()
+    return Client(HTTP_AUTHORIZATION=f"Api-Key {key.raw_key}")
+
+
+def measure(client, url, **params) -> tuple[int, dict]:
+    client.get(url, params)  # warms the per-process caches, so only the request's own queries are counted
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params)
+    assert response.status_code == 200, (url, response.content)
+    return len(queries), response.json()
+
+
+def test_list_routes_cost_their_budget_at_two_sizes_and_page_sizes(firm_a, firm_b):
+    """The small firm is measured while the large one exists beside it: another firm's rows are never read."""
+    build_world(firm_a, make_staff(firm_a), SMALL)
+    build_world(firm_b, make_staff(firm_b), LARGE)
+    for _, cls in LIST_ROUTES:
+        with tenant_context(firm_b):
+            missing = ROWS - cls.model.objects.count()
+        for _ in range(missing):
+            make_row(cls.model, firm_b)
+    small_client, large_client = partner_client(firm_a), partner_client(firm_b)
+
+    report = []
+    for name, _ in LIST_ROUTES:
+        url = reverse(name)
+        few, few_page = measure(small_client, url)
+        many, many_page = measure(large_client, url)
+        paged, paged_page = measure(large_client, url, page_size=SMALL_PAGE)
+        problems = []
+        if few != many:
+            rows = f"{len(few_page['results'])} rows but {many} for {len(many_page['results'])}"
+            problems.append(f"{few} queries for {rows}")
+        if paged != many:
+            problems.append(f"{paged} queries for a page of {SMALL_PAGE} but {many} for the default page")
+        if many != BUDGETS.get(name):
+            problems.append(f"budget {BUDGETS.get(name)}, measured {many}")
+        if len(many_page["results"]) < ROWS or len(paged_page["results"]) != SMALL_PAGE or not paged_page["next"]:
+            problems.append("the larger firm's rows are not all listed")
+        if problems:
+            report.append(f"{name}: " + "; ".join(problems))
+    assert not report, "\n".join(report)
+
+
+def test_record_actions_cost_their_budget_at_two_sizes(firm_a, firm_b):
+    """A customer's data export and a comparison of two quotation versions, with one and with four rows of every
+    kind under the record."""
+    small_world = build_world(firm_a, make_staff(firm_a), SMALL)
+    large_world = build_world(firm_b, make_staff(firm_b), LARGE)
+    small_client, large_client = partner_client(firm_a), partner_client(firm_b)
+
+    def request(client, world, name):
+        record, params = RECORD_ROUTES[name]
+        url = reverse(name, kwargs={"pk": world.first[record].pk})
+        query = {param: world.first[other].pk for param, other in params.items()}
+        client.get(url, query)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url, query)
+        assert response.status_code == 200, (name, response.content)
+        return len(queries), len(response.content)
+
+    report = []
+    for name in RECORD_ROUTES:
+        (few, few_bytes), (many, many_bytes) = (
+            request(small_client, small_world, name),
+            request(large_client, large_world, name),
+        )
+        problems = []
+        if few != many:
+            problems.append(f"{few} queries at {SMALL} row(s) of each kind but {many} at {LARGE}")
+        if many != RECORD_BUDGETS.get(name):
+            problems.append(f"budget {RECORD_BUDGETS.get(name)}, measured {many}")
+        if many_bytes <= few_bytes:
+            problems.append("answers no more rows at the larger size")
+        if problems:
+            report.append(f"{name}: " + "; ".join(problems))
+    assert not report, "\n".join(report)
