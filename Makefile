@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: run test lint format bench clean-data
 
@@ -30,9 +31,14 @@ test: $(TEST_STAMP)
 	@bash scripts/ensure-pgbouncer.sh
 	$(BIN)/pytest
 
-## Response times and query counts of every list endpoint and the busiest pages with a few hundred rows.
-bench: $(TEST_STAMP)
-	RENOCRM_BENCH=1 $(BIN)/pytest tests/bench -q -s
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test,bench]"
+	touch $@ $(TEST_STAMP) $(STAMP)
+
+## Load a firm-sized dataset (BENCH_SCALE, default 1.0), serve it with gunicorn and measure it against a
+## raw-SQL reference; prints the table and writes bench/results/*.json (see docs/performance.md).
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
