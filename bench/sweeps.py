@@ -15,6 +15,7 @@ from celery.signals import task_postrun, task_prerun
 from django.db import connections
 
 DELIVERY_TASKS = {
+    "renocrm.outbox.tasks.deliver_notifications",
     "renocrm.outbox.tasks.deliver_notification",
     "renocrm.outbox.tasks.deliver_webhook",
     "renocrm.outbox.tasks.dispatch_event",
@@ -77,7 +78,7 @@ def _callback_counts(day) -> dict:
     notice_sql = f"SELECT count(*) FROM {t['notification']} WHERE idempotency_key LIKE %s"  # noqa: S608
     return {
         "scheduled_due": _count(due_sql, [day]),
-        "assigned_notices": _count(notice_sql, ["callback:%:assigned"]),
+        "assigned_notices": _count(notice_sql, ["callback:%:released:%"]),
     }
 
 

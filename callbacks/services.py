@@ -6,25 +6,28 @@ complaint). One transaction each.
 The sweeper's guarantees rest on the database, not on the broker: a callback is released by the
 transaction that claims its row (``SELECT … FOR UPDATE SKIP LOCKED``), changes its status and writes its
 notifications, so a second sweep skips or no longer matches it, and a sweep that dies leaves its batch
-exactly as it was. Every message carries an idempotency key naming the callback.
+exactly as it was. A batch is written set-wise (one UPDATE, one INSERT of its messages, one task to send
+them); each agent hears once per batch how many callbacks became theirs. Every message carries an
+idempotency key naming a callback.
 """
 
 from __future__ import annotations
 
 import string
+from collections import Counter
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from django.conf import settings as django_settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from callbacks.models import (
     DEFAULT_SMS_TEMPLATE,
@@ -45,7 +48,13 @@ from renocrm.accounts.roles import Role
 from renocrm.accounts.staff import require_staff_role
 from renocrm.calendar import add_months, add_working_days
 from renocrm.outbox.models import Notification
-from renocrm.outbox.services import event_emit, notification_send, notify_staff
+from renocrm.outbox.services import (
+    event_emit,
+    notification_send,
+    notifications_send_many,
+    notify_staff,
+    staff_message,
+)
 from renocrm.tenancy.context import require_current_tenant, tenant_context
 from worksites.models import PhaseKind, Worksite
 from worksites.services.firm_defaults import firm_copy_get
@@ -399,9 +408,13 @@ def open_survey_link(token: str):
         yield callback, ""
 
 
-def _sms_body(callback: Callback, *, base_url: str) -> str:
+def _sms_key(callback: Callback) -> str:
+    return f"callback:{callback.pk}:sms:{callback.attempts}"
+
+
+def _sms_body(callback: Callback, *, base_url: str, settings: CallbackSettings | None = None) -> str:
     tenant = require_current_tenant()
-    settings = callback_settings_get()
+    settings = settings or callback_settings_get()
     with translation.override(tenant.language):
         template = settings.sms_template or str(DEFAULT_SMS_TEMPLATE)
         agent = callback.assigned_to
@@ -441,7 +454,7 @@ def callback_sms_send(*, callback: Callback, by=None, base_url: str | None = Non
     before another attempt is recorded returns the message already sent."""
     callback = _locked(callback)
     _require_open(callback)
-    key = f"callback:{callback.pk}:sms:{callback.attempts}"
+    key = _sms_key(callback)
     already = Notification.objects.filter(idempotency_key=key).first()
     if already is not None:
         return already
@@ -566,15 +579,21 @@ def callback_cancel(*, callback: Callback, reason: str, by=None) -> Callback:
 
 
 class _Assigner:
-    """Picks the agent of each released callback in a batch, reading the firm's members once. The settings
-    row is locked for the batch, so two sweeps never hand out the same round-robin turn."""
+    """Picks the agent of each released callback in a batch, reading the firm's members (with their users,
+    who are told) once. The settings row is locked for the batch, so two sweeps never hand out the same
+    round-robin turn."""
 
     def __init__(self):
-        self.settings = CallbackSettings.objects.select_for_update().get(pk=callback_settings_get().pk)
-        members = Membership.objects.filter(tenant=require_current_tenant(), is_active=True, user__is_active=True)
-        members = list(members.values_list("user_id", "role"))
-        self.active = {user_id for user_id, _role in members}
-        self.agents = sorted(user_id for user_id, role in members if role == Role.CUSTOMER_SERVICE)
+        settings = CallbackSettings.objects.select_for_update().first()
+        if settings is None:  # the firm's first sweep
+            settings = CallbackSettings.objects.select_for_update().get(pk=callback_settings_get().pk)
+        self.settings = settings
+        members = Membership.objects.filter(
+            tenant=require_current_tenant(), is_active=True, user__is_active=True
+        ).select_related("user")
+        self.users = {member.user_id: member.user for member in members}
+        self.active = set(self.users)
+        self.agents = sorted(member.user_id for member in members if member.role == Role.CUSTOMER_SERVICE)
         self.last = self.settings.last_assigned_id
         self.turns = 0
 
@@ -601,37 +620,119 @@ class _Assigner:
             self.settings.save(update_fields=["last_assigned"])
 
 
-def _release_one(callback: Callback, *, agent_id: int | None, now: datetime, users: dict) -> None:
-    callback.status, callback.released_at, callback.assigned_to_id = Callback.Status.OPEN, now, agent_id
-    callback.save(update_fields=["status", "released_at", "assigned_to"])
-    if agent_id is not None:
-        _tell_agent(callback, users[agent_id], key=f"callback:{callback.pk}:assigned")
-    if callback.method == Method.SMS:
-        callback_sms_send(callback=callback)
+def _release_one(callback: Callback, *, agent, now: datetime) -> None:
+    """Open one claimed callback in memory; its batch writes them all with one UPDATE."""
+    callback.status, callback.released_at, callback.assigned_to = Callback.Status.OPEN, now, agent
 
 
-@transaction.atomic
+def _open_released(callbacks: list[Callback], *, now: datetime) -> None:
+    """One UPDATE for the batch (the audit trigger still records each row)."""
+    table = connection.ops.quote_name(Callback._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS c SET status = %s, released_at = %s, assigned_to_id = r.agent_id "  # noqa: S608 - the model's table
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS r(id, agent_id) WHERE c.id = r.id AND c.tenant_id = %s",
+            [
+                Callback.Status.OPEN,
+                now,
+                [callback.pk for callback in callbacks],
+                [callback.assigned_to_id for callback in callbacks],
+                require_current_tenant().pk,
+            ],
+        )
+
+
+def _queue_url() -> str:
+    try:
+        return f"{django_settings.SITE_URL}{reverse('callbacks:list')}?agent=mine"
+    except NoReverseMatch:
+        return ""
+
+
+def _agent_notices(released: list[Callback], users: dict) -> list[dict]:
+    """One message per agent for the whole batch: how many callbacks are now theirs, and their queue."""
+    firsts, counts = {}, Counter()
+    for callback in released:
+        if callback.assigned_to_id is not None:
+            agent_id = callback.assigned_to_id
+            counts[agent_id] += 1
+            firsts[agent_id] = min(firsts.get(agent_id, callback.pk), callback.pk)
+    url = _queue_url()
+    notices = []
+    with translation.override(require_current_tenant().language):
+        for agent_id, count in counts.items():
+            values = {"count": count}
+            subject = (
+                ngettext("%(count)s callback released to you", "%(count)s callbacks released to you", count) % values
+            )
+            body = (
+                ngettext(
+                    "%(count)s callback is due and waits in your queue.",
+                    "%(count)s callbacks are due and wait in your queue.",
+                    count,
+                )
+                % values
+            )
+            if url:
+                body += " " + url
+            # A callback is released once (nothing puts it back to scheduled), by one batch, to one agent: so
+            # the smallest id released to this agent in this batch names this release and no other.
+            notice = staff_message(
+                users.get(agent_id),
+                subject=subject,
+                body=body,
+                idempotency_key=f"callback:{firsts[agent_id]}:released:{agent_id}",
+            )
+            if notice is not None:
+                notices.append(notice)
+    return notices
+
+
+def _survey_link_texts(callbacks: list[Callback], *, settings: CallbackSettings) -> list[dict]:
+    """The homeowner's survey link for each SMS callback, keyed like ``callback_sms_send``'s."""
+    base_url = django_settings.SITE_URL
+    return [
+        {
+            "channel": Notification.Channel.SMS,
+            "recipient": callback.customer.mobile,
+            "body": _sms_body(callback, base_url=base_url, settings=settings),
+            "idempotency_key": _sms_key(callback),
+        }
+        for callback in callbacks
+        if callback.method == Method.SMS
+    ]
+
+
+@transaction.atomic(savepoint=False)
 def _release_batch(*, now: datetime, today: date, limit: int) -> int:
-    from django.contrib.auth import get_user_model
-
     due = list(
         Callback.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("customer", "project", "worksite")
+        .select_related("customer", "worksite")
         .filter(status=Callback.Status.SCHEDULED, due_on__lte=today)
         .order_by("due_on", "id")[:limit]
     )
     if not due:
         return 0
     assigner = _Assigner()
-    picks = [(callback, assigner.pick(callback)) for callback in due]
-    users = get_user_model().objects.in_bulk({agent_id for _c, agent_id in picks if agent_id is not None})
-    for callback, agent_id in picks:
-        _release_one(callback, agent_id=agent_id, now=now, users=users)
+    for callback in due:
+        agent_id = assigner.pick(callback)
+        _release_one(callback, agent=assigner.users.get(agent_id), now=now)
+    _open_released(due, now=now)
     assigner.save()
+    texts = _survey_link_texts(due, settings=assigner.settings)
+    sent = notifications_send_many(_agent_notices(due, assigner.users) + texts)
+    at = timezone.now()
+    CallbackAttempt.objects.bulk_create(
+        [
+            CallbackAttempt(callback=callback, method=Method.SMS, outcome=CallbackAttempt.Outcome.SMS_SENT, at=at)
+            for callback in due
+            if callback.method == Method.SMS and _sms_key(callback) in sent
+        ]
+    )
     return len(due)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def _resend_due_links(*, now: datetime, limit: int) -> int:
     """SMS callbacks whose retry is due get the link again, once per attempt number: the rows whose key
     has no message yet."""
@@ -658,9 +759,10 @@ def callbacks_release_due(
     *, now: datetime | None = None, limit: int = BATCH_SIZE, max_batches: int = MAX_BATCHES
 ) -> int:
     """THE SWEEPER. Release every scheduled callback due by the firm's today, oldest first, ``limit`` per
-    batch: assign the agent, open it, tell the agent and, for an SMS callback, text the homeowner the
-    survey link — each batch in its own transaction (a savepoint when the caller holds one, as a task
-    does), rows claimed with SKIP LOCKED so concurrent sweeps share the work and never double it. Then
+    batch: assign the agents, open the callbacks, tell each agent once how many are now theirs and, for an
+    SMS callback, text the homeowner the survey link — each batch in its own transaction (or in the caller's
+    when it holds one, as a task does: it runs one batch; no savepoint, as an error fails the whole call
+    anyway), rows claimed with SKIP LOCKED so concurrent sweeps share the work and never double it. Then
     re-send the link of SMS callbacks whose retry is due. Returns how many callbacks were released."""
     tenant = require_current_tenant()
     now = now or timezone.now()

@@ -14,8 +14,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Q
+from django.db.models.constants import OnConflict
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -296,6 +297,14 @@ def notification_send(
 def notify_staff(user, *, subject: str, body: str, idempotency_key: str) -> Notification | None:
     """Tell a staff member: a text to their phone if they have one, else an e-mail (with the subject). None
     when the person is gone (inactive) or has neither."""
+    message = staff_message(user, subject=subject, body=body, idempotency_key=idempotency_key)
+    return notification_send(**message) if message is not None else None
+
+
+def staff_message(user, *, subject: str, body: str, idempotency_key: str) -> dict | None:
+    """What ``notify_staff`` would send ``user``, as ``notification_send``'s keywords: a text to their phone
+    if they have one, else an e-mail (with the subject). None when the person is gone (inactive) or has
+    neither."""
     if user is None or not user.is_active:
         return None
     if user.phone:
@@ -304,13 +313,54 @@ def notify_staff(user, *, subject: str, body: str, idempotency_key: str) -> Noti
         channel, address = Notification.Channel.EMAIL, user.email
     else:
         return None
-    return notification_send(
-        channel=channel,
-        recipient=address,
-        subject=subject if channel == Notification.Channel.EMAIL else "",
-        body=body,
-        idempotency_key=idempotency_key,
-    )
+    return {
+        "channel": channel,
+        "recipient": address,
+        "subject": subject if channel == Notification.Channel.EMAIL else "",
+        "body": body,
+        "idempotency_key": idempotency_key,
+    }
+
+
+def notifications_send_many(messages: list[dict]) -> dict[str, int]:
+    """``notification_send`` for many messages at once (a sweeper's batch), each given as its keywords
+    (without attachments): one INSERT for all of them, and after commit one task that delivers the new
+    ones. A key that already has its message sends nothing again, as with ``notification_send``. Returns
+    the new messages' ids by idempotency key."""
+    from .tasks import deliver_notifications
+
+    tenant = require_current_tenant()
+    rows = [
+        Notification(
+            tenant=tenant,
+            channel=message["channel"],
+            recipient=message["recipient"],
+            subject=message.get("subject", ""),
+            body=message["body"],
+            idempotency_key=message["idempotency_key"],
+        )
+        for message in messages
+    ]
+    if not rows:
+        return {}
+    opts = Notification._meta
+    fields = [field for field in opts.concrete_fields if not field.primary_key and not field.generated]
+    returning = [opts.pk, opts.get_field("idempotency_key")]
+    size = max(connections[Notification.objects.db].ops.bulk_batch_size(fields, rows), 1)
+    created = {}
+    for start in range(0, len(rows), size):
+        # bulk_create(ignore_conflicts=True) writes the same INSERT … ON CONFLICT DO NOTHING but cannot say
+        # which rows it wrote; with RETURNING the keys already taken simply do not come back.
+        inserted = Notification.objects._insert(
+            rows[start : start + size], fields=fields, on_conflict=OnConflict.IGNORE, returning_fields=returning
+        )
+        for row in inserted:
+            if row is not None:  # a single row whose key was taken comes back as None
+                pk, key = row
+                created[key] = pk
+    if created:
+        enqueue_on_commit(deliver_notifications, notification_ids=sorted(created.values()), tenant_id=tenant.pk)
+    return created
 
 
 MAX_NOTIFICATION_ATTEMPTS = 5

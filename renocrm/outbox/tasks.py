@@ -36,6 +36,15 @@ def deliver_notification(notification_id):
     services.notification_deliver(notification_id=notification_id)
 
 
+@shared_task(base=FirmTask)
+def deliver_notifications(notification_ids):
+    """Messages queued together (a sweeper's batch), each sent in its own transaction as
+    ``deliver_notification`` sends one: a message that fails waits for the sweeper's retry without holding up
+    the others, and one already sent is skipped."""
+    for notification_id in notification_ids:
+        services.notification_deliver(notification_id=notification_id)
+
+
 @shared_task
 def sweep_outbox():
     each_active_firm(sweep_firm_outbox)

@@ -1,5 +1,6 @@
-"""The sweeper that releases due callbacks: assignment, the agent's message and the homeowner's survey link,
-each exactly once — however often it runs, however many run at once, and after a beat that was down."""
+"""The sweeper that releases due callbacks: assignment, the agent's message (one per agent and batch) and
+the homeowner's survey link, each exactly once — however often it runs, however many run at once, and
+after a beat that was down."""
 
 import threading
 import time
@@ -55,6 +56,17 @@ def due_callbacks(firm, count, *, due_on, method=Method.PHONE, customer_service=
         )
 
 
+def released_key(callbacks, agent):
+    """The key of the message telling ``agent`` about a batch: it names the batch's first callback."""
+    return f"callback:{min(c.pk for c in callbacks)}:released:{agent.pk}"
+
+
+def notices(firm):
+    """The agents' release messages, by key."""
+    with tenant_context(firm):
+        return {n.idempotency_key: n for n in Notification.objects.filter(idempotency_key__contains=":released:")}
+
+
 def keys(firm, prefix="callback:"):
     with tenant_context(firm):
         return Counter(
@@ -69,9 +81,33 @@ def test_a_due_callback_goes_to_the_projects_agent_once(firm, agent, handed_over
     first = Callback.objects.get(worksite=handed_over, due_on=date(2026, 2, 4))
     assert (first.status, first.assigned_to, first.released_at) == (Callback.Status.OPEN, agent, FEB_4)
     assert Callback.objects.filter(worksite=handed_over, status=Callback.Status.SCHEDULED).count() == 4
-    message = Notification.objects.get(idempotency_key=f"callback:{first.pk}:assigned")
-    assert (message.channel, message.recipient) == ("sms", "13700000001")
-    assert first.customer.name in message.body and "2026-02-04" in message.body
+    [message] = Notification.objects.filter(recipient="13700000001")
+    assert (message.channel, message.idempotency_key) == ("sms", released_key([first], agent))
+    assert message.body.endswith("/callbacks/?agent=mine"), "the link to the agent's queue"
+
+
+def test_an_agent_hears_once_per_batch_however_many_callbacks_are_theirs(firm, agent):
+    """A real agent does not want one text per callback: one message says how many are now in their queue."""
+    other = member(firm, name="Li Na", email="li@example.com", phone="")
+    theirs = due_callbacks(firm, 7, due_on=date(2026, 2, 4), customer_service=agent)
+    others = due_callbacks(firm, 3, due_on=date(2026, 2, 3), customer_service=other)
+    firm.language = "en"
+    firm.save(update_fields=["language"])
+    assert services.callbacks_release_due(now=FEB_4) == 10
+    assert Callback.objects.filter(assigned_to=agent, status=Callback.Status.OPEN).count() == 7
+    assert Callback.objects.filter(assigned_to=other, status=Callback.Status.OPEN).count() == 3
+    sent = notices(firm)
+    assert set(sent) == {released_key(theirs, agent), released_key(others, other)}
+    to_agent, to_other = sent[released_key(theirs, agent)], sent[released_key(others, other)]
+    assert (to_agent.channel, to_agent.recipient) == ("sms", "13700000001")
+    assert (to_other.channel, to_other.recipient, to_other.subject) == (
+        "email",
+        "li@example.com",
+        "3 callbacks released to you",
+    ), "an agent without a phone gets an e-mail, in the firm's language"
+    assert to_agent.body.startswith("7 callbacks are due") and "/callbacks/?agent=mine" in to_agent.body
+    assert services.callbacks_release_due(now=FEB_4) == 0
+    assert len(notices(firm)) == 2
 
 
 def test_due_is_judged_by_the_firms_own_day(firm, handed_over):
@@ -120,7 +156,7 @@ def test_an_sms_callback_texts_the_homeowner_the_link_on_release(firm, agent, sm
     services.callbacks_release_due(now=FEB_4)
     services.callbacks_release_due(now=FEB_4)
     sms_key = f"callback:{callback.pk}:sms:0"
-    assert keys(firm) == {f"callback:{callback.pk}:assigned": 1, sms_key: 1}
+    assert keys(firm) == {released_key([callback], agent): 1, sms_key: 1}
     message = Notification.objects.get(idempotency_key=sms_key)
     assert message.recipient == callback.customer.mobile and "/portal/survey/" in message.body
     assert list(CallbackAttempt.objects.filter(callback=callback).values_list("outcome", flat=True)) == ["sms_sent"]
@@ -168,7 +204,9 @@ def test_a_beat_down_for_30_days_catches_up_on_its_next_sweep(firm, agent):
         assert services.callbacks_release_due(limit=25) == 0
     opened = Callback.objects.filter(status=Callback.Status.OPEN)
     assert opened.count() == 90 and set(opened.values_list("released_at", flat=True)) == {back}
-    assert all(k.endswith(":assigned") and n == 1 for k, n in keys(firm).items()) and len(keys(firm)) == 90
+    # Four batches of at most 25, oldest first: the agent hears once per batch.
+    batches = [sorted(opened, key=lambda c: (c.due_on, c.pk))[n : n + 25] for n in range(0, 90, 25)]
+    assert keys(firm) == {released_key(batch, agent): 1 for batch in batches}
     assert set(Callback.objects.filter(pk__in=[c.pk for c in later]).values_list("status", flat=True)) == {"scheduled"}
 
 
@@ -182,23 +220,22 @@ def test_the_beat_task_releases_each_firms_callbacks_in_that_firm(firm_a, firm_b
             assert Callback.objects.filter(status=Callback.Status.OPEN).count() == len(rows)
 
 
-def test_a_batch_reads_its_rows_agents_and_settings_once(firm, agent):
-    """Each released callback costs its own writes (its status, the agent's message, whose key is looked
-    up); everything else the batch reads is read once, however many callbacks it releases."""
+def test_a_batch_costs_the_same_queries_however_many_callbacks_it_releases(firm, agent):
+    """The batch is written set-wise: its rows, the agents and the settings are read once, the callbacks
+    opened with one UPDATE, the messages written with one INSERT and the attempts with another — the same
+    statements for 2 callbacks as for 12."""
 
-    def reads(count):
-        due_callbacks(firm, count, due_on=date(2026, 2, 4), customer_service=agent)
+    def statements(count):
+        due_callbacks(firm, count, due_on=date(2026, 2, 4), method=Method.SMS, customer_service=agent)
         with CaptureQueriesContext(connection) as captured:
             assert services.callbacks_release_due(now=FEB_4) == count
-        sql = [q["sql"] for q in captured.captured_queries]
-        per_callback = [q for q in sql if q.startswith(("UPDATE", "INSERT", 'SELECT "outbox_notification"'))]
-        batch_reads = [q for q in sql if q.startswith("SELECT") and q not in per_callback]
-        return len(batch_reads), len(per_callback)
+        return [q["sql"].split(" ", 1)[0] for q in captured.captured_queries]
 
-    reads(1)  # the settings row is created on first use
-    few, many = reads(2), reads(12)
-    assert few[0] == many[0]
-    assert (few[1], many[1]) == (2 * 3, 12 * 3)
+    statements(1)  # the settings row is created on first use
+    few, many = statements(2), statements(12)
+    assert few == many
+    assert few.count("UPDATE") == 1 and few.count("INSERT") == 2
+    assert CallbackAttempt.objects.filter(outcome="sms_sent").count() == 15
 
 
 @pytest.mark.django_db(transaction=True)
@@ -242,8 +279,15 @@ def test_two_sweeps_at_once_release_and_send_nothing_twice(firm_a, monkeypatch, 
         counts = Counter(Callback.objects.values_list("assigned_to_id", flat=True))
         assert counts == {agents[0].pk: 30, agents[1].pk: 30}, "round robin turns are not handed out twice"
         assert CallbackAttempt.objects.filter(outcome="sms_sent").count() == 30
+        opened = {c.pk: c.assigned_to_id for c in Callback.objects.all()}
     sent = keys(firm_a)
-    assert len(sent) == 90 and set(sent.values()) == {1}
+    assert set(sent.values()) == {1}
+    assert {k for k in sent if ":sms:" in k} == {f"callback:{c.pk}:sms:0" for c in rows[:30]}
+    told = [k.split(":") for k in sent if ":released:" in k]
+    assert {int(agent_id) for _c, _first, _r, agent_id in told} == {a.pk for a in agents}
+    assert all(opened[int(first)] == int(agent_id) for _c, first, _r, agent_id in told), "named by their callback"
+    # Six full batches of 10, and each sweep may end on a short one: at most one message per agent and batch.
+    assert len(told) <= 2 * (60 // 10 + 2)
     texts = Counter(message.idempotency_key for message in sms_outbox)
     assert set(texts.values()) == {1}
     assert {k for k in texts if ":sms:" in k} == {f"callback:{c.pk}:sms:0" for c in rows[:30]}

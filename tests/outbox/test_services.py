@@ -346,3 +346,59 @@ def test_turning_an_endpoint_off_by_hand_after_failures_stops_keeping_events_for
     endpoint.refresh_from_db()
     assert endpoint.disabled_at is None
     assert not WebhookDelivery.objects.exists()
+
+
+def test_many_notifications_go_in_one_insert_and_one_task_and_a_key_still_sends_once(
+    firm, django_capture_on_commit_callbacks
+):
+    sms.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.notification_send(channel="sms", recipient="13800138000", body="已发送", idempotency_key="k-1")
+    sms.outbox.clear()
+    messages = [
+        {"channel": "sms", "recipient": "13800138000", "body": "again", "idempotency_key": "k-1"},
+        {"channel": "sms", "recipient": "13800138001", "body": "您好", "idempotency_key": "k-2"},
+        {"channel": "email", "recipient": "li@example.com", "subject": "回访", "body": "3", "idempotency_key": "k-3"},
+    ]
+    with django_capture_on_commit_callbacks(execute=True) as queued, CaptureQueriesContext(connection) as captured:
+        created = services.notifications_send_many(messages)
+    assert set(created) == {"k-2", "k-3"}, "the key already sent is left as it was"
+    assert [q["sql"].split(" ", 1)[0] for q in captured.captured_queries] == ["INSERT"]
+    assert len(queued) == 1, "one task for the whole batch"
+    assert [(m.idempotency_key, m.body) for m in sms.outbox] == [("k-2", "您好")]
+    assert [(m.subject, m.to) for m in mail.outbox] == [("回访", ["li@example.com"])]
+    assert Notification.objects.get(idempotency_key="k-1").body == "已发送"
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert services.notifications_send_many(messages) == {}
+        assert services.notifications_send_many(messages[1:2]) == {}, "a single message too"
+    assert not queued and len(sms.outbox) == 1
+
+
+def test_a_batch_of_notifications_whose_task_never_ran_is_sent_by_the_sweeper(firm, settings):
+    """The transaction's end never queues the task here (as when the broker was down): the rows stay
+    pending like any other, and the notification sweeper sends them once."""
+    sms.outbox.clear()
+    messages = [
+        {"channel": "sms", "recipient": f"1380013800{n}", "body": "x", "idempotency_key": f"b-{n}"} for n in range(3)
+    ]
+    assert len(services.notifications_send_many(messages)) == 3
+    assert set(Notification.objects.values_list("status", flat=True)) == {"pending"}
+    with time_machine.travel(timezone.now() + timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS + 1)):
+        tasks.sweep_firm_notifications.delay(tenant_id=firm.pk)
+        tasks.sweep_firm_notifications.delay(tenant_id=firm.pk)
+    assert sorted(m.idempotency_key for m in sms.outbox) == ["b-0", "b-1", "b-2"]
+
+
+def test_the_batch_task_sends_each_pending_notification_once(firm, settings):
+    settings.SMS_BACKEND = "tests.outbox.test_services.BrokenBackend"
+    rows = [
+        Notification.objects.create(channel="sms", recipient="1", body="x", idempotency_key=f"t-{n}") for n in range(2)
+    ]
+    tasks.deliver_notifications.delay(notification_ids=[r.pk for r in rows], tenant_id=firm.pk)
+    assert {(r.status, r.attempts) for r in Notification.objects.all()} == {("pending", 1)}, "each fails on its own"
+    settings.SMS_BACKEND = "renocrm.outbox.sms.LocmemBackend"
+    sms.outbox.clear()
+    for _ in range(2):
+        tasks.deliver_notifications.delay(notification_ids=[r.pk for r in rows], tenant_id=firm.pk)
+    assert sorted(m.idempotency_key for m in sms.outbox) == ["t-0", "t-1"]
