@@ -16,6 +16,7 @@ from renocrm.api.views import (
     FirmModelViewSet,
     FirmReadOnlyViewSet,
     FirmRelatedField,
+    ReadPlanMixin,
     acting_user,
     call_service,
 )
@@ -136,7 +137,7 @@ class PropertyViewSet(FirmListCreateRetrieveViewSet):
 # Leads ------------------------------------------------------------------------------------------------------
 
 
-class LeadSerializer(serializers.ModelSerializer):
+class LeadSerializer(ReadPlanMixin, serializers.ModelSerializer):
     customer = FirmRelatedField(model=Customer, required=False)
     property = FirmRelatedField(model=Property, required=False, allow_null=True)
     referrer = FirmRelatedField(model=Customer, required=False, allow_null=True)

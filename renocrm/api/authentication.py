@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from datetime import timedelta
 
 from django.db import connection, transaction
@@ -17,6 +18,7 @@ from .models import ApiKey, hash_key
 
 KEYWORD = "Api-Key"
 KEY_PREFIX = "rck"
+LAST_USED_EVERY = timedelta(minutes=1)
 
 
 class Partner:
@@ -43,6 +45,48 @@ def generate_key() -> tuple[str, str]:
     return f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}", prefix
 
 
+class KnownKeys:
+    """The keys this process has seen: digest -> (key id, prefix, the firm's row). A key's digest and firm
+    never change, so a partner's next request skips the lookup before the firm is known (its own transaction
+    and two queries) and the firm's row. Whether the key is still good — not revoked, its firm active — and
+    its scopes and rate are read again inside the firm's transaction on every request
+    (``ApiKeyAuthentication``), so a revocation holds from the very next request. Only keys that matched are
+    remembered, so unknown keys cannot fill it."""
+
+    MAX = 1000
+
+    def __init__(self):
+        self._keys: dict[str, tuple[int, str, tuple]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> tuple[int, str, Tenant] | None:
+        found = self._keys.get(digest)
+        if found is None:
+            return None
+        key_id, prefix, firm = found
+        # A fresh instance for each request: nothing one request caches on it reaches another.
+        return key_id, prefix, Tenant.from_db("default", TENANT_FIELDS, firm)
+
+    def remember(self, digest: str, key_id: int, prefix: str, tenant: Tenant) -> None:
+        firm = tuple(getattr(tenant, name) for name in TENANT_FIELDS)
+        with self._lock:
+            if digest not in self._keys and len(self._keys) >= self.MAX:
+                self._keys.pop(next(iter(self._keys)))
+            self._keys[digest] = (key_id, prefix, firm)
+
+    def forget(self, digest: str) -> None:
+        with self._lock:
+            self._keys.pop(digest, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._keys.clear()
+
+
+TENANT_FIELDS = [field.attname for field in Tenant._meta.concrete_fields]
+known_keys = KnownKeys()
+
+
 def find_key(raw_key: str) -> ApiKey | None:
     """Look a key up before the firm is known. Row-level security lets exactly the rows with this prefix
     through, for this one transaction; the digest comparison then decides."""
@@ -51,6 +95,10 @@ def find_key(raw_key: str) -> ApiKey | None:
         return None
     prefix = parts[1]
     digest = hash_key(raw_key)
+    known = known_keys.get(digest)
+    if known is not None:
+        key_id, prefix, tenant = known
+        return ApiKey(id=key_id, tenant=tenant, prefix=prefix, hashed_key=digest)
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('app.api_key_prefix', %s, true)", [prefix])
@@ -64,6 +112,7 @@ def find_key(raw_key: str) -> ApiKey | None:
     tenant = Tenant.objects.filter(pk=match[1], is_active=True).first()
     if tenant is None:
         return None
+    known_keys.remember(digest, match[0], prefix, tenant)
     return ApiKey(id=match[0], tenant=tenant, prefix=prefix, hashed_key=digest)
 
 
@@ -85,15 +134,28 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         if not getattr(request._request, "api_key_presented", False):
             return None
-        api_key = request._request.api_key
-        if api_key is None:
+        found = request._request.api_key
+        if found is None:
             raise exceptions.AuthenticationFailed(_("Unknown or revoked API key."))
-        # The full row, now inside the firm's scope; touch last_used_at at most once a minute.
-        api_key = ApiKey.objects.get(pk=api_key.pk)
+        # The full row with its firm, now inside the firm's scope, on every request: revoked since the
+        # firm was resolved (or since this process remembered the key), or its firm switched off, is refused.
+        api_key = ApiKey.objects.select_related("tenant").filter(pk=found.pk).first()
+        if api_key is None or api_key.revoked_at is not None or not api_key.tenant.is_active:
+            known_keys.forget(found.hashed_key)
+            raise exceptions.AuthenticationFailed(_("Unknown or revoked API key."))
+        if _firm_changed(api_key.tenant, found.tenant):
+            known_keys.remember(found.hashed_key, api_key.pk, api_key.prefix, api_key.tenant)
         now = timezone.now()
-        if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
+        # At most one write a minute per key, however many requests it makes.
+        if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_EVERY:
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         return Partner(api_key), api_key
 
     def authenticate_header(self, request):
         return KEYWORD
+
+
+def _firm_changed(fresh: Tenant, remembered: Tenant) -> bool:
+    """The firm's name, time zone or language changed since the process remembered it: remember the new row
+    (this request already ran with the old one)."""
+    return any(getattr(fresh, name) != getattr(remembered, name) for name in TENANT_FIELDS)
