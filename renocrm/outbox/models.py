@@ -2,6 +2,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renocrm.tenancy.models import TenantModel
 
@@ -82,7 +83,7 @@ class Notification(TenantModel):
         EMAIL = "email", _("E-mail")
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("message status", "Pending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
