@@ -282,13 +282,12 @@ def complaints_by_responsible(*, start: date | None = None, end: date | None = N
 def mean_time_to_resolve(*, start: date | None = None, end: date | None = None) -> timedelta | None:
     """The mean time from opening to the (latest) resolution of complaints opened in the period and
     resolved since; None when none is."""
-    spent = ExpressionWrapper(F("resolved_at") - F("opened_at"), output_field=DurationField())
-    return _period(start, end).filter(resolved_at__isnull=False).aggregate(mean=Avg(spent))["mean"]
+    return complaint_resolution_stats(start=start, end=end)["mean"]
 
 
-def open_complaints_sla(*, now: datetime | None = None) -> dict:
+def open_complaints_sla(*, now: datetime | None = None, limit: int = 100) -> dict:
     """The open complaints by the state of their running clock: {"counts": {state: n}, "complaints":
-    [...] the overdue and due-soon ones, most urgent first, each with ``sla_state``}."""
+    [...] the ``limit`` most urgent overdue and due-soon ones, each with ``sla_state``}."""
     now = now or timezone.now()
     active = Complaint.objects.filter(status__in=ACTIVE).annotate(sla_state=_sla_state(now))
     counts = dict(active.values_list("sla_state").annotate(n=Count("id")).order_by())
@@ -296,7 +295,7 @@ def open_complaints_sla(*, now: datetime | None = None) -> dict:
         active.filter(sla_state__in=[SlaState.OVERDUE, SlaState.DUE_SOON])
         .select_related("customer", "owner")
         .annotate(running_deadline=_running_deadline())
-        .order_by("running_deadline", "id")[:100]
+        .order_by("running_deadline", "id")[:limit]
     )
     states = (SlaState.OVERDUE, SlaState.DUE_SOON, SlaState.ON_TIME)
     return {"counts": {s: counts.get(s, 0) for s in states}, "complaints": _with_clocks(urgent, now)}

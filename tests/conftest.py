@@ -63,6 +63,13 @@ def django_db_setup(django_test_environment, django_db_blocker):
         admin.close()
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Every test stores uploads in its own folder, so a test sees exactly the files it wrote."""
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
 @pytest.fixture
 def firm_a(db):
     from tests.factories import TenantFactory

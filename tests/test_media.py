@@ -16,12 +16,6 @@ from renocrm.tenancy.context import tenant_context
 from tests.worksites.factories import ProgressMediaFactory
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
 @pytest.fixture
 def photo(firm_a):
     with tenant_context(firm_a):

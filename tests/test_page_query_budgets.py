@@ -521,11 +521,6 @@ def test_every_staff_page_has_a_budget():
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
-@pytest.fixture(autouse=True)
 def mid_month():
     """A Wednesday in mid-month, so every dated row falls in the pages' current periods whatever today is."""
     with time_machine.travel(datetime(2026, 3, 18, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True):

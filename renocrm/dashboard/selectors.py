@@ -518,7 +518,7 @@ def _contracts_card(signed, packages, period: Period, between: dict) -> Card:
 def _customer_service(*, user, period: Period, today: date) -> list[Card]:
     queue = callbacks.queue_counts(agent=user)
     stats = callbacks.callback_stats(period.start, period.end)
-    sla = complaints.open_complaints_sla()
+    sla = complaints.open_complaints_sla(limit=PRESSING)
     repairs_late = _repairs_late()
     return [
         Card(
@@ -572,7 +572,7 @@ def _customer_service(*, user, period: Period, today: date) -> list[Card]:
                     clock=complaint.clock,
                     record=complaint,
                 )
-                for complaint in sla["complaints"][:PRESSING]
+                for complaint in sla["complaints"]
             ],
             rows_title=_("Most urgent clocks"),
             body="dashboard/_complaint_rows.html",

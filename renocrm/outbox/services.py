@@ -14,9 +14,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import Q
-from django.db.models.constants import OnConflict
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -324,7 +323,7 @@ def staff_message(user, *, subject: str, body: str, idempotency_key: str) -> dic
 
 def notifications_send_many(messages: list[dict]) -> dict[str, int]:
     """``notification_send`` for many messages at once (a sweeper's batch), each given as its keywords
-    (without attachments): one INSERT for all of them, and after commit one task that delivers the new
+    (without attachments): one look-up of the keys and one INSERT, and after commit one task that delivers the new
     ones. A key that already has its message sends nothing again, as with ``notification_send``. Returns
     the new messages' ids by idempotency key."""
     from .tasks import deliver_notifications
@@ -343,21 +342,13 @@ def notifications_send_many(messages: list[dict]) -> dict[str, int]:
     ]
     if not rows:
         return {}
-    opts = Notification._meta
-    fields = [field for field in opts.concrete_fields if not field.primary_key and not field.generated]
-    returning = [opts.pk, opts.get_field("idempotency_key")]
-    size = max(connections[Notification.objects.db].ops.bulk_batch_size(fields, rows), 1)
-    created = {}
-    for start in range(0, len(rows), size):
-        # bulk_create(ignore_conflicts=True) writes the same INSERT … ON CONFLICT DO NOTHING but cannot say
-        # which rows it wrote; with RETURNING the keys already taken simply do not come back.
-        inserted = Notification.objects._insert(
-            rows[start : start + size], fields=fields, on_conflict=OnConflict.IGNORE, returning_fields=returning
-        )
-        for row in inserted:
-            if row is not None:  # a single row whose key was taken comes back as None
-                pk, key = row
-                created[key] = pk
+    keys = [row.idempotency_key for row in rows]
+    taken = set(Notification.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+    fresh = list({row.idempotency_key: row for row in rows if row.idempotency_key not in taken}.values())
+    # A key written meanwhile by another transaction fails this one whole (unique key), to be retried by its
+    # caller's next run; the callers' batches are claimed with SKIP LOCKED, so that does not happen to them.
+    Notification.objects.bulk_create(fresh)
+    created = {row.idempotency_key: row.pk for row in fresh}
     if created:
         enqueue_on_commit(deliver_notifications, notification_ids=sorted(created.values()), tenant_id=tenant.pk)
     return created

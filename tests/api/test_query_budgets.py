@@ -5,7 +5,6 @@ The firms are those of the staff page budgets (one renovation, then four, each w
 its records), each list topped up to more rows than a page of ten, so a missing ``select_related`` or
 ``prefetch_related`` shows as queries that grow with the rows."""
 
-import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -94,11 +93,6 @@ def test_every_record_action_has_a_budget():
         f"GET actions without a query budget: {missing}. Add each to RECORD_ROUTES and RECORD_BUDGETS in {__name__}."
     )
     assert RECORD_ROUTES.keys() == RECORD_BUDGETS.keys() and RECORD_ROUTES.keys() <= names
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
 
 
 def partner_client(firm) -> Client:

@@ -13,13 +13,6 @@ from worksites.services import handover as handover_services
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    """Handover documents of each test go to its own folder."""
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-@pytest.fixture(autouse=True)
 def sms_outbox():
     """The SMS messages sent in this test (the in-memory backend)."""
     sms.outbox.clear()

@@ -6,12 +6,6 @@ import pytest
 from renocrm.tenancy.context import tenant_context
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
 @pytest.fixture
 def firm(firm_a):
     # The README and the erased names are written in the firm's language; these tests read them in English.
