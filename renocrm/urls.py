@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from renocrm import health, media
+from renocrm.api.errors import api_not_found
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -32,6 +33,9 @@ urlpatterns = [
     path("api/v1/", include("complaints.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last under /api/: an unknown API address answers the API's error body even with DEBUG on (Django's
+    # debug 404 page bypasses handler404) and without APPEND_SLASH redirecting or refusing a POST.
+    re_path(r"^api/", api_not_found, name="api-not-found"),
     path("platform-admin/", admin.site.urls),
     path("", include("renocrm.dashboard.urls")),
 ]

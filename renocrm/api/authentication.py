@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from datetime import timedelta
@@ -19,6 +20,7 @@ from .models import ApiKey, hash_key
 KEYWORD = "Api-Key"
 KEY_PREFIX = "rck"
 LAST_USED_EVERY = timedelta(minutes=1)
+PREFIX_PATTERN = re.compile(r"[0-9a-f]{12}")
 
 
 class Partner:
@@ -91,7 +93,8 @@ def find_key(raw_key: str) -> ApiKey | None:
     """Look a key up before the firm is known. Row-level security lets exactly the rows with this prefix
     through, for this one transaction; the digest comparison then decides."""
     parts = raw_key.split("_", 2)  # the secret part may itself contain "_"
-    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or not PREFIX_PATTERN.fullmatch(parts[1]):
+        # Not a key this server issued (generate_key): refused without a query.
         return None
     prefix = parts[1]
     digest = hash_key(raw_key)

@@ -10,9 +10,11 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -75,13 +77,21 @@ def exception_handler(exc, context):
         # Raised on to Django, like the same failure in a middleware: renocrm.resilience answers 503.
         return None
     response = drf_exception_handler(exc, context)
+    # Nothing the failed request wrote survives it.
+    _roll_back()
     if response is None:
         logger.exception("Unhandled API error", exc_info=exc)
-        transaction.set_rollback(True)
         return _reshape(exceptions.APIException(), status=500, headers={})
-    # Nothing the failed request wrote survives it.
-    transaction.set_rollback(True)
     return _reshape(exc, status=response.status_code, headers=response.headers)
+
+
+def _roll_back() -> None:
+    """Mark the firm's transaction for rollback. A request whose firm was not resolved (no key, an unknown,
+    revoked or malformed one, a user without a firm) runs in no transaction: there is nothing to roll back,
+    and asking would raise instead of answering 401 or 403."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        transaction.set_rollback(True)
 
 
 def _reshape(exc, *, status: int, headers):
@@ -106,8 +116,29 @@ def _reshape(exc, *, status: int, headers):
     return response
 
 
+@csrf_exempt  # like the API's own views: no session form posts here, and the answer is a 404 anyway
 def api_not_found(request, exception=None):
+    """Every unknown address under /api/: routed here last (renocrm/urls.py) so the answer is this body with
+    DEBUG on as well, and Django's handler404 for the rest. A URL that lacks only its trailing slash is
+    redirected for GET and HEAD, as APPEND_SLASH would; any other method is told the right address, since a
+    redirect would lose the body (browsers and most clients repeat a redirected POST as a GET)."""
+    path = request.path_info
+    if not path.endswith("/") and _routed(path + "/"):
+        target = request.get_full_path(force_append_slash=True)
+        if request.method in ("GET", "HEAD"):
+            return HttpResponsePermanentRedirect(target)
+        return error_response(
+            404, code="not_found", message=_("Not found. The address ends with a slash: %(path)s") % {"path": target}
+        )
     return error_response(404, code="not_found")
+
+
+def _routed(path: str) -> bool:
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return match.func is not api_not_found
 
 
 def api_server_error(request):

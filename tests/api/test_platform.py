@@ -40,6 +40,89 @@ def test_revoked_key_is_401(client, partner, firm_a):
     assert response.status_code == 401
 
 
+# Served for real, a request whose firm is not resolved runs in no transaction (only the firm's requests do);
+# these run the same way, without the test's wrapping transaction.
+@pytest.mark.django_db(transaction=True)
+def test_every_credential_failure_is_401_with_the_error_body(client, firm_a):
+    from renocrm.api.authentication import known_keys
+
+    with tenant_context(firm_a):
+        key = ApiKeyFactory()
+    refused = {
+        "no header": None,
+        "bearer": "Bearer abc.def.ghi",
+        "basic": "Basic dXNlcjpwYXNz",
+        "garbage": "garbage",
+        "keyword alone": "Api-Key",
+        "unknown key": "Api-Key rck_000000000000_nope",
+        "malformed key": "Api-Key rck_not-hex_x",
+        "not a key": "Api-Key something",
+    }
+    client.raise_request_exception = False
+    for case, authorization in refused.items():
+        headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
+        response = client.get(AUDIT_URL, **headers)
+        assert response.status_code == 401, case
+        assert error(response)["code"] in ("not_authenticated", "authentication_failed"), case
+        assert response["WWW-Authenticate"] == "Api-Key", case
+
+    headers = {"HTTP_AUTHORIZATION": f"Api-Key {key.raw_key}"}
+    assert client.get(AUDIT_URL, **headers).status_code == 200  # now remembered by this process
+    with tenant_context(firm_a):
+        ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
+    cached = client.get(AUDIT_URL, **headers)
+    assert cached.status_code == 401 and error(cached)["code"] == "authentication_failed"
+    known_keys.clear()
+    looked_up = client.get(AUDIT_URL, **headers)
+    assert looked_up.status_code == 401 and error(looked_up)["code"] == "authentication_failed"
+    assert looked_up["WWW-Authenticate"] == "Api-Key"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signed_in_user_without_a_firm_is_403_with_the_error_body(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+    client.raise_request_exception = False
+    response = client.get(AUDIT_URL)
+    assert response.status_code == 403
+    assert error(response)["code"] == "permission_denied"
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_unknown_api_address_is_404_with_the_error_body_whatever_debug(client, partner, settings, debug):
+    settings.DEBUG = debug
+    for path in ("/api/v1/no-such-thing/", "/api/v1/leads/abc/", "/api/v2/leads/", "/api/nothing"):
+        response = client.get(path, **partner.headers)
+        assert response.status_code == 404, path
+        assert error(response)["code"] == "not_found", path
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_post_without_the_trailing_slash_is_404_naming_the_address(client, partner, firm_a, settings, debug):
+    from leads.models import Lead
+
+    settings.DEBUG = debug
+    body = {"name": "王先生", "mobile": "13900001111", "channel": "online"}
+    response = client.post("/api/v1/leads", body, content_type="application/json", **partner.headers)
+    assert response.status_code == 404
+    assert "/api/v1/leads/" in error(response)["message"]
+    with tenant_context(firm_a):
+        assert not Lead.objects.exists()
+    # A read is still redirected, as before.
+    redirected = client.get("/api/v1/leads?status=new", **partner.headers)
+    assert redirected.status_code == 301 and redirected["Location"] == "/api/v1/leads/?status=new"
+
+
+def test_unacceptable_accept_and_unsupported_content_type_use_the_error_body(client, partner):
+    refused = client.get(AUDIT_URL, HTTP_ACCEPT="application/xml", **partner.headers)
+    assert refused.status_code == 406
+    assert error(refused)["code"] == "not_acceptable"
+    unsupported = client.post(KEYS_URL, "<key/>", content_type="application/xml", **partner.headers)
+    assert unsupported.status_code == 415
+    assert error(unsupported)["code"] == "unsupported_media_type"
+
+
 def test_scopes_decide_read_and_write(client, firm_a):
     with tenant_context(firm_a):
         reader = ApiKeyFactory(scopes=["integrations:read"])
