@@ -10,10 +10,16 @@ from renocrm.accounts.roles import SCOPES
 
 from . import services
 from .models import ApiKey
-from .views import FirmListCreateRetrieveViewSet
+from .views import FirmListCreateRetrieveViewSet, call_service
 
-# What DRF's throttle parses: a whole number, a slash, and a unit it reads from the first letter (s, m, h, d).
-RATE = re.compile(r"[0-9]+/[smhd][a-z]*")
+
+def calling_key(request) -> ApiKey | None:
+    return request.auth if isinstance(request.auth, ApiKey) else None
+
+
+# What DRF's throttle parses: a whole number (at least 1: a rate of 0 would refuse every request), a slash, and
+# a unit it reads from the first letter (s, m, h, d).
+RATE = re.compile(r"0*[1-9][0-9]*/[smhd][a-z]*")
 
 
 class ApiKeySerializer(serializers.ModelSerializer):
@@ -48,7 +54,9 @@ class ApiKeyViewSet(FirmListCreateRetrieveViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        api_key, raw_key = services.api_key_create(**serializer.validated_data)
+        api_key, raw_key = call_service(
+            services.api_key_create, **serializer.validated_data, granted_by=calling_key(request)
+        )
         api_key.key = raw_key
         return Response(CreatedApiKeySerializer(api_key).data, status=status.HTTP_201_CREATED)
 

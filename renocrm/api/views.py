@@ -5,17 +5,19 @@ from __future__ import annotations
 import operator
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import mixins, serializers, viewsets
-from rest_framework.fields import SkipField
+from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.fields import SkipField, empty
 from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 
 class FirmFilterBackend(DjangoFilterBackend):
     """django-filter, built and validated only when the query names more than the page. A plain page (the
     first, or the next by its cursor) has nothing to narrow, and building the filter form is a good part of
-    a short answer's time. Unknown parameters still reach the filter set, as before."""
+    a short answer's time. Parameters nobody declared never get this far (``FirmScopedMixin``)."""
 
     PAGE_PARAMETERS = frozenset({"cursor", "page_size"})
 
@@ -23,6 +25,18 @@ class FirmFilterBackend(DjangoFilterBackend):
         if request.query_params.keys() <= self.PAGE_PARAMETERS:
             return queryset
         return super().filter_queryset(request, queryset, view)
+
+    def parameter_names(self, view) -> frozenset[str]:
+        """The query parameters the view's filter set reads: a filter's own name, or each name its widget
+        spreads over (a range's ``_after`` / ``_before``)."""
+        filterset_class = self.get_filterset_class(view, view.model._base_manager.none())
+        if filterset_class is None:
+            return frozenset()
+        names = set()
+        for name, field in filterset_class.base_filters.items():
+            suffixes = getattr(field.field.widget, "suffixes", None) or [""]
+            names.update(f"{name}_{suffix}" if suffix else name for suffix in suffixes)
+        return frozenset(names)
 
 
 class FirmScopedMixin:
@@ -37,6 +51,10 @@ class FirmScopedMixin:
     model = None
     permission_group: str | None = None
     filter_backends = [FirmFilterBackend]
+    # Ids are digits that fit the key column: anything else ("9.5", a 30-digit number) is an unknown route.
+    lookup_value_regex = "[0-9]{1,18}"
+    # Query parameters an action reads itself, beyond a list's filters and page: {"compare": {"with"}}.
+    action_query_parameters: dict[str, frozenset[str]] = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -50,6 +68,37 @@ class FirmScopedMixin:
 
     def scope_queryset(self, queryset):
         return queryset
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        unknown = sorted(set(request.query_params) - self.known_query_parameters())
+        if unknown:
+            # A partner's typo must not quietly answer every row.
+            raise serializers.ValidationError(
+                {name: [_("Unknown query parameter.")] for name in unknown}
+                | {"non_field_errors": [_("Known parameters: %(names)s.") % {"names": self._known_names()}]}
+            )
+
+    def known_query_parameters(self) -> frozenset[str]:
+        known = _KNOWN_PARAMETERS.get((type(self), self.action))
+        if known is None:
+            known = {api_settings.URL_FORMAT_OVERRIDE} | set(self.action_query_parameters.get(self.action, ()))
+            if self.action == "list":
+                paginator = self.paginator
+                if paginator is not None:
+                    known |= {paginator.cursor_query_param, paginator.page_size_query_param}
+                for backend in self.filter_backends:
+                    if hasattr(backend, "parameter_names"):
+                        known |= backend().parameter_names(self)
+            known = _KNOWN_PARAMETERS[(type(self), self.action)] = frozenset(known)
+        return known
+
+    def _known_names(self) -> str:
+        return ", ".join(sorted(name for name in self.known_query_parameters() if name)) or "-"
+
+
+# (view class, action) -> the query parameters it reads; the same for every request.
+_KNOWN_PARAMETERS: dict[tuple[type, str | None], frozenset[str]] = {}
 
 
 class FirmModelViewSet(FirmScopedMixin, viewsets.ModelViewSet):
@@ -82,14 +131,28 @@ class FirmRelatedField(PrimaryKeyRelatedField):
         return self.model.objects.all()
 
 
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_code = "conflict"
+
+
 def call_service(service, **kwargs):
-    """Run a service from a view, turning its django ValidationError into the API's 400 with field errors."""
+    """Run a service from a view, turning its django ValidationError into the API's 400 with field errors —
+    or 409 Conflict when every error is a ``duplicate`` (the record exists already, possibly created by a
+    concurrent request a moment ago)."""
     try:
         return service(**kwargs)
     except DjangoValidationError as error:
-        raise serializers.ValidationError(
-            error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
-        ) from error
+        detail = error.message_dict if hasattr(error, "error_dict") else {"non_field_errors": error.messages}
+        if _codes(error) == {"duplicate"}:
+            raise Conflict(detail) from error
+        raise serializers.ValidationError(detail) from error
+
+
+def _codes(error: DjangoValidationError) -> set[str]:
+    if hasattr(error, "error_dict"):
+        return {item.code for items in error.error_dict.values() for item in items}
+    return {item.code for item in error.error_list}
 
 
 def validated_data(serializer_class, request) -> dict:
@@ -111,6 +174,13 @@ def service_response(view, service, *, input=None, output=None, reload=False, st
         result = view.get_queryset().get(pk=pk)
     serializer = (output or view.get_serializer_class())(result, context=view.get_serializer_context())
     return Response(serializer.data, status=status)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A yes/no that must be given, in JSON and in a form body alike. DRF reads a form field that is absent
+    as an unticked checkbox (False), so an empty POST would quietly switch a flag off."""
+
+    default_empty_html = empty
 
 
 def acting_user(request):
