@@ -33,13 +33,24 @@ from .models import (
     QuotationVersion,
 )
 
+# The money columns hold 14 digits, 2 of them after the point.
+MONEY_LIMIT = Decimal("1000000000000")
 
-def money(value) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+def money(value, *, field: str | None = None) -> Decimal:
+    """``value`` rounded to the cent; refused (on ``field`` when named) when no money column can hold it,
+    so an absurd quantity × price is the user's field error rather than a database error."""
+    value = Decimal(value)
+    if not value.is_finite() or abs(value) >= MONEY_LIMIT:
+        message = _("%(amount)s is more than an amount can be (under 1,000,000,000,000).") % {
+            "amount": f"{value:,.2f}" if value.is_finite() else value
+        }
+        raise ValidationError({field: [message]} if field else message)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def line_amount(quantity, unit_price) -> Decimal:
-    return money(Decimal(quantity) * Decimal(unit_price))
+def line_amount(quantity, unit_price, *, field: str | None = None) -> Decimal:
+    return money(Decimal(quantity) * Decimal(unit_price), field=field)
 
 
 def contract_settings_get() -> ContractSettings:
@@ -110,11 +121,11 @@ def quotation_version_set_items(*, version: QuotationVersion, items: list[dict])
                 quantity=quantity,
                 unit_price=unit_price,
                 brand_model=item.get("brand_model", ""),
-                amount=line_amount(quantity, unit_price),
+                amount=line_amount(quantity, unit_price, field="items"),
             )
         )
     QuotationItem.objects.bulk_create(rows)
-    version.total = money(sum((row.amount for row in rows), Decimal("0")))
+    version.total = money(sum((row.amount for row in rows), Decimal("0")), field="items")
     version.save(update_fields=["total"])
     return version
 
@@ -281,7 +292,7 @@ def contract_sign(
                 unit=line["unit"],
                 quantity=line["quantity"],
                 unit_price=line["unit_price"],
-                amount=line_amount(line["quantity"], line["unit_price"]),
+                amount=line_amount(line["quantity"], line["unit_price"], field="main_materials"),
             )
             for line in main_materials or []
         ]
@@ -395,13 +406,15 @@ def change_order_create(*, contract: Contract, reason: str, lines: list[dict], b
             unit=line["unit"],
             quantity=line["quantity"],
             unit_price=line["unit_price"],
-            amount=line_amount(line["quantity"], line["unit_price"]),
+            amount=line_amount(line["quantity"], line["unit_price"], field="lines"),
         )
         for line in lines
     ]
     ChangeOrderLine.objects.bulk_create(rows)
-    order.additions = money(sum((r.amount for r in rows if r.kind == ChangeOrderLine.Kind.ADDITION), Decimal(0)))
-    order.removals = money(sum((r.amount for r in rows if r.kind == ChangeOrderLine.Kind.REMOVAL), Decimal(0)))
+    additions = (r.amount for r in rows if r.kind == ChangeOrderLine.Kind.ADDITION)
+    removals = (r.amount for r in rows if r.kind == ChangeOrderLine.Kind.REMOVAL)
+    order.additions = money(sum(additions, Decimal(0)), field="lines")
+    order.removals = money(sum(removals, Decimal(0)), field="lines")
     order.save(update_fields=["additions", "removals"])
     return order
 

@@ -57,9 +57,21 @@ def customer_create(
 ) -> Customer:
     mobile = _clean_mobile(mobile)
     if Customer.objects.filter(mobile=mobile).exists():
-        raise ValidationError({"mobile": _("A customer with this mobile number already exists.")})
-    return Customer.objects.create(
-        name=name, mobile=mobile, other_contacts=other_contacts, birthday=birthday, notes=notes
+        raise _known_mobile()
+    try:
+        with transaction.atomic():
+            return Customer.objects.create(
+                name=name, mobile=mobile, other_contacts=other_contacts, birthday=birthday, notes=notes
+            )
+    except IntegrityError:
+        # Another request created the same mobile between the check and the insert.
+        raise _known_mobile() from None
+
+
+def _known_mobile() -> ValidationError:
+    # "duplicate": the API answers 409 Conflict, the pages show it on the field.
+    return ValidationError(
+        {"mobile": ValidationError(_("A customer with this mobile number already exists."), code="duplicate")}
     )
 
 
@@ -68,11 +80,15 @@ def customer_update(*, customer: Customer, **fields) -> Customer:
     if "mobile" in fields:
         fields["mobile"] = _clean_mobile(fields["mobile"])
         if Customer.objects.filter(mobile=fields["mobile"]).exclude(pk=customer.pk).exists():
-            raise ValidationError({"mobile": _("A customer with this mobile number already exists.")})
+            raise _known_mobile()
     for name in ("name", "mobile", "other_contacts", "birthday", "notes"):
         if name in fields:
             setattr(customer, name, fields[name])
-    customer.save()
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError:
+        raise _known_mobile() from None
     return customer
 
 
