@@ -130,7 +130,7 @@ def resolve_api_key_firm(request):
     if api_key is None:
         return None
     request.api_key = api_key
-    return Resolution(tenant=api_key.tenant, user_id=None)
+    return Resolution(tenant=api_key.tenant, user_id=None, api_key_id=api_key.id)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

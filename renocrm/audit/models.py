@@ -23,6 +23,10 @@ class AuditEvent(TenantModel):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
     )
+    # The partner's API key that made the change (API writes have no user).
+    api_key = models.ForeignKey(
+        "api.ApiKey", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     # For an update: {field: [old, new]}; for an insert or delete: the whole row.
     changes = models.JSONField(_("changes"), default=dict)

@@ -113,7 +113,7 @@ def audit_changes(event: AuditEvent) -> list[Change]:
 
 def audit_event_page(*, filters: AuditFilters, cursor: str = "", size: int = PAGE_SIZE) -> AuditPage:
     """One page of the current firm's audit events, newest first, after ``cursor`` (from the previous page)."""
-    events = AuditEvent.objects.select_related("actor")
+    events = AuditEvent.objects.select_related("actor", "api_key")
     if filters.table:
         events = events.filter(table_name=filters.table)
     if filters.actor_id is not None:

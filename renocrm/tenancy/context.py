@@ -24,6 +24,7 @@ class Scope:
     tenant: object  # renocrm.tenancy.models.Tenant
     user_id: int | None = None
     request_id: str = ""
+    api_key_id: int | None = None  # the partner's key acting, for the audit trail
 
 
 _scope: ContextVar[Scope | None] = ContextVar("renocrm_scope", default=None)
@@ -51,17 +52,20 @@ def current_user_id() -> int | None:
 def _apply(cursor, scope: Scope | None) -> None:
     cursor.execute(
         "SELECT set_config('app.tenant_id', %s, true), set_config('app.user_id', %s, true),"
-        " set_config('app.request_id', %s, true)",
+        " set_config('app.request_id', %s, true), set_config('app.api_key_id', %s, true)",
         [
             str(scope.tenant.pk) if scope else "",
             str(scope.user_id) if scope and scope.user_id else "",
             scope.request_id if scope else "",
+            str(scope.api_key_id) if scope and scope.api_key_id else "",
         ],
     )
 
 
 @contextmanager
-def tenant_context(tenant, *, user_id: int | None = None, request_id: str = "", using: str = "default"):
+def tenant_context(
+    tenant, *, user_id: int | None = None, request_id: str = "", api_key_id: int | None = None, using: str = "default"
+):
     """Run the block as ``tenant``: ORM scope, RLS setting and audit actor, all in one transaction.
 
     Nesting is allowed (a task run eagerly inside a request): the inner block runs in a savepoint and the
@@ -70,7 +74,12 @@ def tenant_context(tenant, *, user_id: int | None = None, request_id: str = "", 
     if tenant is None:
         raise TenantScopeError("tenant_context() needs a firm.")
     outer = _scope.get()
-    scope = Scope(tenant=tenant, user_id=user_id, request_id=request_id or (outer.request_id if outer else ""))
+    scope = Scope(
+        tenant=tenant,
+        user_id=user_id,
+        request_id=request_id or (outer.request_id if outer else ""),
+        api_key_id=api_key_id,
+    )
     nested = connections[using].in_atomic_block
     token = _scope.set(scope)
     try:

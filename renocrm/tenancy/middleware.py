@@ -16,6 +16,7 @@ from .context import tenant_context
 class Resolution:
     tenant: object
     user_id: int | None = None
+    api_key_id: int | None = None
 
 
 class TenantMiddleware:
@@ -44,7 +45,10 @@ class TenantMiddleware:
         request.tenant = resolution.tenant
         with (
             tenant_context(
-                resolution.tenant, user_id=resolution.user_id, request_id=getattr(request, "request_id", "")
+                resolution.tenant,
+                user_id=resolution.user_id,
+                api_key_id=resolution.api_key_id,
+                request_id=getattr(request, "request_id", ""),
             ),
             timezone.override(resolution.tenant.zone),
         ):
