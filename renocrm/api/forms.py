@@ -78,13 +78,30 @@ class WebhookEndpointForm(forms.Form):
         help_text=_("None ticked: every event, including kinds added later."),
     )
 
-    def __init__(self, *args, endpoint=None, **kwargs):
+    include_contacts = forms.BooleanField(
+        label=_("Send contact details"),
+        required=False,
+        help_text=_(
+            "Mobile numbers and addresses in events go out in full. Unticked, they are masked (138****1234), "
+            "as for anyone without the contact permission."
+        ),
+    )
+
+    def __init__(self, *args, endpoint=None, contacts_allowed=False, **kwargs):
         if endpoint is not None:
             kwargs.setdefault(
                 "initial",
-                {"url": endpoint.url, "description": endpoint.description, "event_types": endpoint.event_types},
+                {
+                    "url": endpoint.url,
+                    "description": endpoint.description,
+                    "event_types": endpoint.event_types,
+                    "include_contacts": endpoint.include_contacts,
+                },
             )
         super().__init__(*args, **kwargs)
+        if not contacts_allowed:
+            # Not offered to whoever may not see contact details themselves; the service refuses it too.
+            del self.fields["include_contacts"]
         if endpoint is not None:
             # Types set through the API that this list does not know stay ticked rather than silently dropped.
             known = {name for name, _label in EVENT_TYPES}

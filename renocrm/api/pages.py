@@ -23,13 +23,14 @@ from rest_framework.settings import api_settings
 
 from renocrm.accounts.access import permission_required
 from renocrm.accounts.roles import GROUPS
+from renocrm.forms import submit
 from renocrm.outbox import selectors as outbox_selectors
 from renocrm.outbox import services as outbox_services
 from renocrm.outbox import webhooks
 from renocrm.outbox.events import EVENT_TYPES
 from renocrm.outbox.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from renocrm.paging import before_param
-from renocrm.privacy.masking import CONTACTS_SCOPE
+from renocrm.privacy.masking import CONTACTS_SCOPE, may_see_contacts
 from renocrm.tenancy.context import require_current_tenant
 
 from . import guide_examples, services
@@ -117,12 +118,14 @@ def webhook_list(request):
 
 @permission_required(VIEW, to_post=MANAGE)
 def webhook_create(request):
-    form = WebhookEndpointForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        endpoint = outbox_services.webhook_endpoint_create(
-            url=data["url"], event_types=data["event_types"], description=data["description"]
-        )
+    contacts_allowed = may_see_contacts(request)
+    form = WebhookEndpointForm(request.POST if request.method == "POST" else None, contacts_allowed=contacts_allowed)
+    endpoint = submit(
+        request,
+        form,
+        lambda data: outbox_services.webhook_endpoint_create(**data, contacts_allowed=contacts_allowed),
+    )
+    if endpoint:
         return _secret_once(
             request,
             title=_("Webhook endpoint added"),
@@ -137,9 +140,18 @@ def webhook_create(request):
 @permission_required(VIEW, to_post=MANAGE)
 def webhook_edit(request, pk):
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
-    form = WebhookEndpointForm(request.POST if request.method == "POST" else None, endpoint=endpoint)
-    if request.method == "POST" and form.is_valid():
-        outbox_services.webhook_endpoint_update(endpoint=endpoint, **form.cleaned_data)
+    contacts_allowed = may_see_contacts(request)
+    form = WebhookEndpointForm(
+        request.POST if request.method == "POST" else None, endpoint=endpoint, contacts_allowed=contacts_allowed
+    )
+    saved = submit(
+        request,
+        form,
+        lambda data: outbox_services.webhook_endpoint_update(
+            endpoint=endpoint, contacts_allowed=contacts_allowed, **data
+        ),
+    )
+    if saved:
         messages.success(request, _("Webhook endpoint saved."))
         return redirect("integrations:webhook", pk=endpoint.pk)
     return render(

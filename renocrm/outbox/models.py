@@ -37,6 +37,9 @@ class WebhookEndpoint(TenantModel):
     previous_secret = models.CharField(max_length=80, blank=True)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Off: mobile numbers and addresses in the events' data go out masked, as to anyone without the contacts
+    # permission. Only a caller entitled to contact details may turn it on (services.webhook_endpoint_update).
+    include_contacts = models.BooleanField(_("send contact details"), default=False)
     consecutive_failures = models.PositiveIntegerField(default=0)
     disabled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import urllib.error
-import urllib.request
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
@@ -20,9 +19,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from renocrm.privacy.masking import mask_address, mask_mobile, mask_text
 from renocrm.tenancy.context import require_current_tenant
 
-from . import webhooks
+from . import egress, webhooks
 from .enqueue import enqueue_on_commit
 from .models import Notification, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from .sms import SmsMessage, get_sms_backend
@@ -102,6 +102,32 @@ def event_envelope(event: OutboxEvent) -> dict:
     }
 
 
+# Keys under which an event's data would carry a contact detail; any other text has its mobile numbers masked.
+_CONTACT_KEYS = {"mobile": mask_mobile, "phone": mask_mobile, "address": mask_address}
+
+
+def masked_payload(value, key: str = ""):
+    """An event's data as a partner without contact details sees it: a ``mobile``/``phone`` or ``address``
+    value masked whole, mobile numbers masked inside every other text, at any depth."""
+    if isinstance(value, str):
+        return _CONTACT_KEYS.get(key, mask_text)(value)
+    if isinstance(value, dict):
+        return {name: masked_payload(item, name) for name, item in value.items()}
+    if isinstance(value, list):
+        return [masked_payload(item, key) for item in value]
+    return value
+
+
+def partner_envelope(event: OutboxEvent, endpoint: WebhookEndpoint) -> dict:
+    """The envelope as ``endpoint`` receives it: contact details in the data (a mobile number written into an
+    inspection's findings or a cancellation reason, a ``mobile`` or ``address`` field) masked as for anyone
+    without the contacts permission, unless the endpoint was entitled to them by someone who holds it."""
+    envelope = event_envelope(event)
+    if not endpoint.include_contacts:
+        envelope["data"] = masked_payload(envelope["data"])
+    return envelope
+
+
 # Webhooks -------------------------------------------------------------------------------------------------
 
 
@@ -109,16 +135,59 @@ def _new_secret() -> str:
     return f"whsec_{secrets.token_urlsafe(32)}"
 
 
-@transaction.atomic
-def webhook_endpoint_create(*, url: str, event_types: list[str] | None = None, description: str = ""):
-    return WebhookEndpoint.objects.create(
-        url=url, event_types=event_types or [], description=description, secret=_new_secret()
+def _check_url(url: str) -> None:
+    try:
+        egress.check_url(url)
+    except egress.RefusedURL as refusal:
+        raise ValidationError({"url": str(refusal)}) from refusal
+
+
+def _refuse_contacts() -> ValidationError:
+    return ValidationError(
+        {"include_contacts": _("Only someone who may see customers' contact details can send them to an endpoint.")}
     )
 
 
 @transaction.atomic
-def webhook_endpoint_update(*, endpoint: WebhookEndpoint, **fields) -> WebhookEndpoint:
-    for name in ("url", "event_types", "description", "is_active"):
+def webhook_endpoint_create(
+    *,
+    url: str,
+    event_types: list[str] | None = None,
+    description: str = "",
+    is_active: bool = True,
+    include_contacts: bool = False,
+    contacts_allowed: bool = False,
+) -> WebhookEndpoint:
+    """``contacts_allowed``: whether the caller may see contact details (a staff member with the contacts
+    permission, a key with ``contacts:read``); only then may the endpoint receive them."""
+    if include_contacts and not contacts_allowed:
+        raise _refuse_contacts()
+    _check_url(url)
+    return WebhookEndpoint.objects.create(
+        url=url,
+        event_types=event_types or [],
+        description=description,
+        is_active=is_active,
+        include_contacts=include_contacts,
+        secret=_new_secret(),
+    )
+
+
+@transaction.atomic
+def webhook_endpoint_update(*, endpoint: WebhookEndpoint, contacts_allowed: bool = False, **fields) -> WebhookEndpoint:
+    """Change an endpoint. A caller not entitled to contact details may turn ``include_contacts`` off but not
+    on, nor move an endpoint that receives them to another URL (that would send them where the caller likes)."""
+    if not contacts_allowed:
+        if fields.get("include_contacts") and not endpoint.include_contacts:
+            raise _refuse_contacts()
+        receives_contacts = fields.get("include_contacts", endpoint.include_contacts)
+        if receives_contacts and "url" in fields and fields["url"] != endpoint.url:
+            raise ValidationError(
+                {"url": _("This endpoint receives contact details: only someone who may see them can change its URL.")}
+            )
+    if "url" in fields:
+        _check_url(fields["url"])
+    for name in ("url", "event_types", "description", "is_active", "include_contacts"):
         if name in fields:
             setattr(endpoint, name, fields[name])
     if fields.get("is_active"):
@@ -146,17 +215,6 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** (attempts - 1), 360))
 
 
-def _post(endpoint: WebhookEndpoint, body: bytes, headers: dict) -> tuple[int | None, str, str]:
-    request = urllib.request.Request(endpoint.url, data=body, method="POST", headers=headers)  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
-            return response.status, response.read(2000).decode(errors="replace"), ""
-    except urllib.error.HTTPError as error:
-        return error.code, error.read(2000).decode(errors="replace"), ""
-    except (urllib.error.URLError, TimeoutError, OSError) as error:
-        return None, "", str(error)[:500]
-
-
 @transaction.atomic
 def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
     """Send one delivery if it is still due. The row is locked (SKIP LOCKED) for the duration, so two
@@ -172,7 +230,7 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
     endpoint, now = delivery.endpoint, timezone.now()
     if not endpoint.is_active:
         return delivery
-    body = json.dumps(event_envelope(delivery.event), ensure_ascii=False, separators=(",", ":")).encode()
+    body = json.dumps(partner_envelope(delivery.event, endpoint), ensure_ascii=False, separators=(",", ":")).encode()
     signing = [endpoint.secret]
     if endpoint.previous_secret and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > now:
         signing.append(endpoint.previous_secret)
@@ -183,9 +241,13 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
         "X-RenoCRM-Event": delivery.event.event_type,
         "X-RenoCRM-Delivery": str(delivery.pk),
     }
-    status, response_body, error = _post(endpoint, body, headers)
+    # The URL is checked again here, whatever it was when saved: the answer is a refusal, not a connection,
+    # when it now resolves inside the network. A refusal or a redirect counts as a failed attempt.
+    with translation.override(delivery.event.tenant.language):
+        answer = egress.post(endpoint.url, body, headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+    status = answer.status
     delivery.attempts += 1
-    delivery.last_status_code, delivery.last_response_body, delivery.last_error = status, response_body, error
+    delivery.last_status_code, delivery.last_response_body, delivery.last_error = status, answer.body, answer.error
     if status is not None and 200 <= status < 300:
         delivery.delivered_at, delivery.next_attempt_at = now, None
         endpoint.consecutive_failures = 0

@@ -24,3 +24,6 @@ for database in DATABASES.values():  # noqa: F405
     database["CONN_MAX_AGE"] = 0
     database["CONN_HEALTH_CHECKS"] = False
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Webhooks: plain http is fine in tests, private addresses are not; a test with a receiver on loopback allows
+# them itself (settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True).
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", True)

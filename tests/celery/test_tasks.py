@@ -57,6 +57,8 @@ def worker():
         "DATABASE_URL": _url(settings.DATABASES["default"]),
         "DATABASE_OWNER_URL": _url(settings.DATABASES["owner"]),
         "REDIS_URL": settings.REDIS_URL,
+        # The test's webhook receiver listens on loopback.
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "true",
     }
     celery_app.conf.task_always_eager = False
     process = subprocess.Popen(
@@ -91,7 +93,8 @@ def worker():
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_delivers_a_webhook_inside_the_firm(worker, firm_a):
+def test_a_real_worker_delivers_a_webhook_inside_the_firm(worker, firm_a, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True  # the receiver listens on loopback
     receiver = Receiver()
     try:
         with tenant_context(firm_a):

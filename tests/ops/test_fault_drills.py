@@ -292,7 +292,11 @@ def send_sweeps(redis_url: str) -> None:
 
 
 @pytest.mark.worker
-def test_with_redis_stopped_pages_and_the_api_serve_and_events_go_out_once_it_is_back(private_redis, receiver, workdir):
+def test_with_redis_stopped_pages_and_the_api_serve_and_events_go_out_once_it_is_back(
+    private_redis, receiver, workdir, settings
+):
+    # The receiver listens on plain http on loopback: allowed deliberately, here and in the worker.
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
     drill = firm("redis")
     with tenant_context(drill.tenant):
         receiver.secret = outbox.webhook_endpoint_create(url=receiver.url).secret
@@ -303,6 +307,8 @@ def test_with_redis_stopped_pages_and_the_api_serve_and_events_go_out_once_it_is
         redis_url=private_redis.url,
         # Everything the outage left behind is due at once: the drill does not wait out the minute.
         OUTBOX_SWEEP_GRACE_SECONDS="0",
+        WEBHOOK_ALLOW_HTTP="true",
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS="true",
     )
     server = Gunicorn(env, workdir).start()
     worker = CeleryWorker(env, workdir)

@@ -52,7 +52,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    # The receiver listens on loopback: deliberately allowed here, refused by default.
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
     made = []
 
     def make(statuses=(200,)):

@@ -71,7 +71,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    # The receiver listens on loopback: deliberately allowed here, refused by default.
+    settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True
     made = []
 
     def make(**kwargs):
