@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from leads.models import Lead
 from leads.selectors import DESIGNER_ROLES
 from renocrm.accounts.access import permission_required
+from renocrm.clientip import client_ip
 from renocrm.accounts.staff import staff_choices
 from renocrm.forms import refusal_as_message, submit
 from renocrm.paging import before_param
@@ -233,7 +234,7 @@ def homeowner_accept(request, token):
                 version=version,
                 via=QuotationVersion.AcceptedVia.HOMEOWNER_LINK,
                 name=data["name"],
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
                 signature=data["signature"],
             ),
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import struct
 import tempfile
 import uuid
+import warnings
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import PurePosixPath
@@ -40,11 +41,6 @@ CONTENT_TYPES = {
 # second lens as extra frames); its first frame is kept as a plain JPEG.
 _IMAGE_FORMATS = {"JPEG": ("JPEG", ".jpg"), "MPO": ("JPEG", ".jpg"), "PNG": ("PNG", ".png"), "WEBP": ("WEBP", ".webp")}
 
-# Decoding a photo takes about 3 bytes a pixel (twice that while it is turned upright): an image that
-# claims more pixels than a phone camera takes is refused before it is decoded. Below Pillow's own
-# warning threshold, so Pillow's decompression-bomb guard is never the one that decides.
-MAX_IMAGE_PIXELS = 80_000_000
-
 # ISO base media (MP4/MOV/3GP) brands of video files; HEIC/AVIF photos share the "ftyp" header and are not
 # videos.
 _VIDEO_BRANDS = {
@@ -70,6 +66,10 @@ _VIDEO_BRANDS = {
 }
 
 _CHUNK = 1024 * 1024
+
+# Pillow's own decompression-bomb threshold is the same limit, so nothing else in the process (a report, an
+# admin thumbnail) decodes a larger image either; clean_upload refuses before Pillow would.
+Image.MAX_IMAGE_PIXELS = settings.UPLOAD_MAX_IMAGE_PIXELS
 
 
 @dataclass(frozen=True)
@@ -124,12 +124,21 @@ def _random_name(extension: str) -> str:
 
 
 def _clean_image(data: bytes, original_name: str) -> CleanUpload | None:
-    """Re-encode a photo upright and without metadata; None when the bytes are no photo we take."""
+    """Re-encode a photo upright and without metadata; None when the bytes are no photo we take.
+
+    Decoding takes about 3 bytes a pixel (twice that while it is turned upright) and seconds of CPU for a
+    large one, while a PNG of a few KB can claim a gigapixel: the pixel count is read from the header, which
+    is all ``Image.open`` reads, and a photo over the limit is refused before anything is decoded."""
+    limit = settings.UPLOAD_MAX_IMAGE_PIXELS
     try:
-        with Image.open(BytesIO(data)) as probe:
+        with warnings.catch_warnings():
+            # Pillow warns (rather than refuses) between its threshold and twice it: refuse there as well.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(BytesIO(data))
+        with probe:
             if probe.format not in _IMAGE_FORMATS:
                 return None
-            if probe.width * probe.height > MAX_IMAGE_PIXELS:
+            if probe.width * probe.height > limit:
                 raise _too_many_pixels(original_name)
             probe.verify()
         image = Image.open(BytesIO(data))
@@ -149,7 +158,7 @@ def _clean_image(data: bytes, original_name: str) -> CleanUpload | None:
         out.seek(0)
     except ValidationError:
         raise
-    except Image.DecompressionBombError:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(original_name) from None
     except Exception:  # Pillow raises many kinds of error on malformed input: all of them mean "no photo"
         return None
@@ -167,7 +176,7 @@ def _clean_image(data: bytes, original_name: str) -> CleanUpload | None:
 def _too_many_pixels(name: str) -> ValidationError:
     return ValidationError(
         _("%(name)s has too many pixels; the limit is %(limit)s megapixels. Take it at the camera's normal size.")
-        % {"name": name, "limit": MAX_IMAGE_PIXELS // 1_000_000},
+        % {"name": name, "limit": f"{settings.UPLOAD_MAX_IMAGE_PIXELS / 1_000_000:g}"},
         code="too_large",
     )
 

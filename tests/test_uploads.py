@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
-from PIL import Image
+from PIL import Image, ImageFile
 
 from renocrm.uploads import IMAGE, PDF, VIDEO, clean_upload
 
@@ -183,3 +183,34 @@ def test_a_decompression_bomb_is_refused_without_being_decoded(width, height):
 def test_a_truncated_photo_is_refused():
     data = photo_bytes(size=(200, 150))
     assert refusal(data[: len(data) // 2], "cut.jpg").code == "unsupported_type"
+
+
+def bilevel_png(width: int, height: int) -> bytes:
+    """A real, decodable black-and-white PNG of ``width`` × ``height`` pixels that is only a few KB on the
+    wire: every row compresses to almost nothing."""
+    row = b"\x00" + b"\x00" * ((width + 7) // 8)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    pixels = zlib.compress(row * height, 9)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def test_a_79_megapixel_photo_small_on_the_wire_is_refused_from_its_header(monkeypatch):
+    data = bilevel_png(10_000, 7_900)
+    assert len(data) < 100_000
+    # Nothing may be decoded: loading the pixels of any image fails this test.
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: pytest.fail("the image was decoded"))
+
+    error = refusal(data, "scan.png")
+
+    assert error.code == "too_large"
+    assert "scan.png" in error.messages[0] and "40" in error.messages[0]
+
+
+@override_settings(UPLOAD_MAX_IMAGE_PIXELS=40 * 30)
+def test_the_pixel_limit_is_a_setting_and_a_photo_at_the_limit_is_taken():
+    assert clean_upload(upload(photo_bytes(size=(40, 30)), "ok.jpg"), accept={IMAGE}).width == 40
+    assert refusal(photo_bytes(size=(41, 30)), "big.jpg").code == "too_large"

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -55,12 +56,16 @@ MIDDLEWARE = [
     # becomes a 503 with Retry-After instead of a 500.
     "renocrm.resilience.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Signs a staff session out after SESSION_IDLE_TIMEOUT_SECONDS without a request, or SESSION_COOKIE_AGE
+    # after it began, before any view (or the firm's scope) sees the user.
+    "renocrm.sessions.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -128,6 +133,35 @@ CACHES = {
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# A staff session ends after this long without a request (a shared office computer left signed in) …
+SESSION_IDLE_TIMEOUT_SECONDS = env_int("SESSION_IDLE_TIMEOUT_SECONDS", 8 * 3600)
+# … and in any case this long after sign-in, however busy (renocrm/sessions.py). The cookie lasts as long.
+SESSION_COOKIE_AGE = env_int("SESSION_MAX_AGE_SECONDS", 7 * 24 * 3600)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# The proxies in front of the app whose X-Forwarded-For is believed (addresses or networks, comma-separated);
+# empty: the connecting address is the client (renocrm/clientip.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from this site only; htmx and every
+# script are static files, so no inline script or style is allowed. data: images are what the signature pad
+# and the browser's own form controls draw with. The API docs page adds what Swagger UI needs (renocrm/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -145,6 +179,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# The address a lockout is keyed on follows the same trusted-proxy rule as every other recorded address.
+AXES_CLIENT_IP_CALLABLE = "renocrm.clientip.client_ip"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -214,6 +250,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No call to validator.swagger.io from the docs page (the page's policy allows this site only).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Several models have a "status" or "kind" with different choices: name each enum after its model.
@@ -367,5 +405,8 @@ UPLOAD_MAX_BYTES = {
     "video": env_int("UPLOAD_MAX_VIDEO_MB", 100) * 1024 * 1024,
     "pdf": env_int("UPLOAD_MAX_PDF_MB", 30) * 1024 * 1024,
 }
+# A photo claiming more pixels than this is refused from its header, before it is decoded (a few KB of PNG
+# can claim a gigapixel). A 48 MP phone camera saves 12 MP photos by default; 40 MP leaves room.
+UPLOAD_MAX_IMAGE_PIXELS = env_int("UPLOAD_MAX_IMAGE_PIXELS", 40_000_000)
 # Signed media URLs (renocrm.media) stop working after this long.
 MEDIA_URL_MAX_AGE_SECONDS = env_int("MEDIA_URL_MAX_AGE_SECONDS", 6 * 3600)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
+from renocrm.clientip import client_ip
 from renocrm.forms import action_as_message, submit
 from renocrm.outbox.models import Notification
 from renocrm.paging import before_param
@@ -111,7 +112,7 @@ urlpatterns = [
 def portal_client(request) -> dict:
     """Who acted, for the portal's audit trail: the address and the browser."""
     return {
-        "ip_address": request.META.get("REMOTE_ADDR") or None,
+        "ip_address": client_ip(request),
         "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
     }
 

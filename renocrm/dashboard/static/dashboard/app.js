@@ -14,3 +14,26 @@ document.addEventListener("click", (event) => {
     if (!dropdown.contains(event.target)) dropdown.removeAttribute("open");
   });
 });
+
+// A "Copy" button copies a read-only field: the one whose id it names, else the .copy-link field in its cell.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-copy-link]");
+  if (!button) return;
+  const input = button.dataset.copyLink
+    ? document.getElementById(button.dataset.copyLink)
+    : button.closest("td").querySelector(".copy-link");
+  input.select();
+  if (navigator.clipboard) navigator.clipboard.writeText(input.value);
+  else document.execCommand("copy");
+  if (button.dataset.copiedLabel) button.textContent = button.dataset.copiedLabel;
+});
+
+// A link or key in a read-only field is selected whole when the field is focused, ready to copy.
+document.addEventListener("focusin", (event) => {
+  if (event.target.matches("input.copy-link[readonly]")) event.target.select();
+});
+
+// The print button of a printable page (the warranty card).
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});
