@@ -8,12 +8,14 @@ import time_machine
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
 from renocrm.media import SALT, media_url
+from renocrm.media_sweep import media_sweep_orphans, sweep_orphan_media
 from renocrm.tenancy.context import tenant_context
-from tests.worksites.factories import ProgressMediaFactory
+from tests.worksites.factories import InspectionFactory, ProgressMediaFactory
 
 
 @pytest.fixture
@@ -93,3 +95,93 @@ def test_a_video_player_gets_the_byte_range_it_asks_for(photo, anonymous):
     assert b"".join(tail.streaming_content) == data[-5:]
     beyond = anonymous.get(url, HTTP_RANGE=f"bytes={len(data) + 10}-")
     assert beyond.status_code == 416 and beyond["Content-Range"] == f"bytes */{len(data)}"
+
+
+# The sweep of stored uploads no row names ---------------------------------------------------------------
+
+
+class RolledBack(Exception):
+    pass
+
+
+def stored(name: str) -> bool:
+    return default_storage.exists(name)
+
+
+def rolled_back_upload(firm) -> str:
+    """A progress photo whose request failed after the file was written: the row is gone, the file is not."""
+    with tenant_context(firm):
+        try:
+            with transaction.atomic():
+                name = ProgressMediaFactory().file.name
+                raise RolledBack
+        except RolledBack:
+            pass
+    return name
+
+
+def sweep(firm, *, after: timedelta) -> int:
+    with time_machine.travel(timezone.now() + after), tenant_context(firm):
+        return media_sweep_orphans()
+
+
+def test_a_rolled_back_uploads_file_is_deleted_by_the_sweep_and_a_named_one_survives(photo, firm_a):
+    orphan = rolled_back_upload(firm_a)
+    assert stored(orphan) and stored(photo.file.name)
+
+    assert sweep(firm_a, after=timedelta(hours=25)) == 1
+
+    assert not stored(orphan)
+    assert stored(photo.file.name)
+    # What the page shows still opens.
+    assert Client().get(media_url(photo.file)).status_code == 200
+
+
+def test_a_file_younger_than_the_grace_period_is_left_to_its_transaction(firm_a, settings):
+    assert settings.MEDIA_ORPHAN_GRACE_HOURS == 24
+    orphan = rolled_back_upload(firm_a)
+
+    assert sweep(firm_a, after=timedelta(hours=23)) == 0
+    assert stored(orphan)
+
+
+def test_a_replaced_file_is_deleted_and_its_replacement_kept(firm_a):
+    with tenant_context(firm_a):
+        inspection = InspectionFactory()
+        inspection.circuit_diagram.save("first.pdf", ContentFile(b"%PDF-1.4 first"))
+        first = inspection.circuit_diagram.name
+        inspection.circuit_diagram.save("second.pdf", ContentFile(b"%PDF-1.4 second"))
+        second = inspection.circuit_diagram.name
+
+    assert sweep(firm_a, after=timedelta(days=2)) == 1
+    assert not stored(first) and stored(second)
+
+
+def test_a_file_named_by_another_model_of_the_firm_is_kept(firm_a):
+    """Names are matched across every upload field of the firm, not only the folder's own model."""
+    with tenant_context(firm_a):
+        media = ProgressMediaFactory()
+        name = default_storage.save(f"firms/{firm_a.pk}/worksites/inspection/shared.png", ContentFile(b"png"))
+        type(media).objects.filter(pk=media.pk).update(thumbnail=name)
+
+    sweep(firm_a, after=timedelta(days=2))
+    assert stored(name) and stored(media.file.name)
+
+
+def test_the_sweep_of_one_firm_touches_nothing_of_another_nor_files_outside_the_upload_folders(firm_a, firm_b):
+    orphan_b = rolled_back_upload(firm_b)
+    export = default_storage.save(f"firm-exports/{firm_a.pk}/anju.zip", ContentFile(b"zip"))
+    elsewhere = default_storage.save(f"firms/{firm_a.pk}/something-else/file.bin", ContentFile(b"x"))
+
+    assert sweep(firm_a, after=timedelta(days=30)) == 0
+
+    assert stored(orphan_b) and stored(export) and stored(elsewhere)
+    assert sweep(firm_b, after=timedelta(days=30)) == 1
+    assert not stored(orphan_b)
+
+
+def test_the_beat_task_sweeps_every_firm(firm_a, firm_b):
+    orphans = [rolled_back_upload(firm_a), rolled_back_upload(firm_b)]
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        sweep_orphan_media.delay()
+    assert not any(stored(name) for name in orphans)

@@ -319,6 +319,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_t
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_TASK_ALWAYS_EAGER = False
+# Platform tasks outside an app's tasks.py (which autodiscovery finds by itself).
+CELERY_IMPORTS = ["renocrm.media_sweep"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 # Beat runs in UTC; firm-local times are computed in application code.
 CELERY_BEAT_SCHEDULE = {
@@ -351,6 +353,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "renocrm.api.tasks.purge_idempotency_records",
         "schedule": crontab(minute=17, hour=19),
     },
+    # Uploads no row names (replaced, deleted, rolled back); past MEDIA_ORPHAN_GRACE_HOURS only.
+    "orphan-media": {"task": "renocrm.media_sweep.sweep_orphan_media", "schedule": crontab(minute=40, hour=18)},
 }
 
 API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24)
@@ -408,5 +412,8 @@ UPLOAD_MAX_BYTES = {
 # A photo claiming more pixels than this is refused from its header, before it is decoded (a few KB of PNG
 # can claim a gigapixel). A 48 MP phone camera saves 12 MP photos by default; 40 MP leaves room.
 UPLOAD_MAX_IMAGE_PIXELS = env_int("UPLOAD_MAX_IMAGE_PIXELS", 40_000_000)
+# Stored uploads that no row names any more (replaced, deleted, or written by a transaction that rolled
+# back) are deleted by the beat sweep once they are this old (renocrm/media_sweep.py).
+MEDIA_ORPHAN_GRACE_HOURS = env_int("MEDIA_ORPHAN_GRACE_HOURS", 24)
 # Signed media URLs (renocrm.media) stop working after this long.
 MEDIA_URL_MAX_AGE_SECONDS = env_int("MEDIA_URL_MAX_AGE_SECONDS", 6 * 3600)
