@@ -23,6 +23,13 @@ LAST_SEEN = "_renocrm_session_seen"
 _RESOLUTION = 60
 
 
+def start_counting(sender, request, user, **kwargs) -> None:
+    """On sign-in (``user_logged_in``): both limits count from now, written with the session the sign-in
+    saves anyway, so the first request after it writes nothing."""
+    if hasattr(request, "session"):
+        request.session[STARTED] = request.session[LAST_SEEN] = int(timezone.now().timestamp())
+
+
 class SessionTimeoutMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -39,7 +46,7 @@ class SessionTimeoutMiddleware:
         now = int(timezone.now().timestamp())
         started, seen = session.get(STARTED), session.get(LAST_SEEN)
         if not isinstance(started, int) or not isinstance(seen, int):
-            # Signed in on the request before this one (or before these limits existed): start counting now.
+            # Signed in before these limits existed: start counting now.
             session[STARTED] = session[LAST_SEEN] = now
             return
         if now - seen > settings.SESSION_IDLE_TIMEOUT_SECONDS or now - started > settings.SESSION_COOKIE_AGE:
