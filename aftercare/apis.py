@@ -12,10 +12,10 @@ from aftercare import selectors, services
 from aftercare.models import Area, Coverage, RepairPhoto, RepairRequest, RepairVisit
 from aftercare.services import MAX_PHOTOS
 from contracts.models import Project, TradeCategory
+from renocrm.api.fields import FirmIdField, FirmMemberField
 from renocrm.api.views import FirmScopedMixin, acting_user, call_service, service_response
 from renocrm.media import media_url
 from renocrm.tenancy.time import firm_today
-from worksites.apis.schedule import FirmIdField, FirmMemberField
 
 # Coverages ---------------------------------------------------------------------------------------------------
 

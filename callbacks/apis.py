@@ -21,8 +21,8 @@ from callbacks.models import (
 )
 from complaints.models import Complaint
 from contracts.models import TradeCategory
+from renocrm.api.fields import FirmMemberField
 from renocrm.api.views import FirmReadOnlyViewSet, acting_user, call_service, service_response, validated_data
-from worksites.apis.schedule import FirmMemberField
 from worksites.models import PhaseKind
 
 # Output ----------------------------------------------------------------------------------------------------

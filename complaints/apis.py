@@ -13,13 +13,13 @@ from complaints import selectors, services
 from complaints.models import Complaint, ComplaintEntry
 from contracts.models import Project
 from leads.models import Customer
+from renocrm.api.fields import FirmMemberField
 from renocrm.api.views import (
     FirmListCreateRetrieveViewSet,
     FirmRelatedField,
     acting_user,
     service_response,
 )
-from worksites.apis.schedule import FirmMemberField
 
 
 def _now(context):

@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from leads.models import Lead
+from renocrm.api.fields import FirmMemberField
 from renocrm.api.views import (
     FirmListCreateRetrieveViewSet,
     FirmReadOnlyViewSet,
@@ -380,6 +381,7 @@ class DesignAgreementViewSet(FirmListCreateRetrieveViewSet):
 
 class MeasurementAppointmentSerializer(serializers.ModelSerializer):
     lead = FirmRelatedField(model=Lead)
+    designer = FirmMemberField(required=False, allow_null=True, help_text="User id of the designer who measures.")
 
     class Meta:
         model = MeasurementAppointment

@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leads.models import Lead
+from leads.selectors import DESIGNER_ROLES
 from leads.services import lead_mark_won
+from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit
 from renocrm.tenancy.time import firm_today
 
@@ -75,6 +77,7 @@ def design_agreement_mark_paid(*, agreement: DesignAgreement, paid_on: date) -> 
 
 @transaction.atomic
 def measurement_appointment_schedule(*, lead: Lead, scheduled_at, designer=None, notes: str = ""):
+    require_staff_role(designer, roles=DESIGNER_ROLES, field="designer")
     return MeasurementAppointment.objects.create(lead=lead, scheduled_at=scheduled_at, designer=designer, notes=notes)
 
 

@@ -11,6 +11,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from renocrm.api.fields import FirmMemberField
 from renocrm.api.views import (
     FirmListCreateRetrieveViewSet,
     FirmModelViewSet,
@@ -141,6 +142,8 @@ class LeadSerializer(ReadPlanMixin, serializers.ModelSerializer):
     customer = FirmRelatedField(model=Customer, required=False)
     property = FirmRelatedField(model=Property, required=False, allow_null=True)
     referrer = FirmRelatedField(model=Customer, required=False, allow_null=True)
+    assigned_to = FirmMemberField(required=False, allow_null=True, help_text="User id of the customer manager.")
+    designer = FirmMemberField(required=False, allow_null=True, help_text="User id of the designer.")
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     # Inline customer for a new lead (partners always use these): a known mobile links the existing customer.
     name = serializers.CharField(max_length=100, write_only=True, required=False)

@@ -8,6 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 
+from renocrm.api.fields import FirmIdField, FirmMemberField
 from renocrm.api.views import (
     FirmListCreateRetrieveViewSet,
     FirmReadOnlyViewSet,
@@ -19,7 +20,6 @@ from renocrm.api.views import (
 )
 from renocrm.media import media_url
 from renocrm.tenancy.time import firm_today
-from worksites.apis.schedule import FirmIdField, FirmMemberField
 from worksites.models import AcceptanceItem, Handover, HandoverDocument, RectificationItem, Worksite
 from worksites.selectors import handover as selectors
 from worksites.services import handover as services

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 
+from renocrm.api.fields import FirmIdField
 from renocrm.api.views import (
     FirmListCreateRetrieveViewSet,
     FirmRelatedField,
@@ -13,7 +14,6 @@ from renocrm.api.views import (
     service_response,
 )
 from renocrm.media import media_url
-from worksites.apis.schedule import FirmIdField
 from worksites.models import (
     Inspection,
     MaterialArrival,

@@ -4,9 +4,9 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
+from renocrm.api.fields import FirmIdField
 from renocrm.api.views import FirmListCreateRetrieveViewSet, acting_user, service_response
 from renocrm.media import media_url
-from worksites.apis.schedule import FirmIdField
 from worksites.models import Phase, PhaseKind, ProgressMedia, ProgressUpdate, Worksite
 from worksites.services import progress as services
 from worksites.services.progress import MAX_FILES

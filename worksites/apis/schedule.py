@@ -1,10 +1,9 @@
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from renocrm.accounts.models import User
+from renocrm.api.fields import FirmMemberField
 from renocrm.api.pagination import IdCursorPagination
 from renocrm.api.views import (
     FirmListCreateRetrieveViewSet,
@@ -16,26 +15,9 @@ from renocrm.api.views import (
     service_response,
     validated_data,
 )
-from renocrm.tenancy.context import require_current_tenant
 from worksites.models import Phase, PhaseKind, PhaseTemplate, TechnicalHandover, Worksite
 from worksites.selectors import schedule as selectors
 from worksites.services import schedule as services
-
-# Input fields the other parts' APIs share ------------------------------------------------------------------
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class FirmIdField(FirmRelatedField):
-    """An id of the current firm's row in an input serializer (typed for the schema: it has no model)."""
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class FirmMemberField(serializers.PrimaryKeyRelatedField):
-    """A user id resolved among the current firm's members only: anyone else "does not exist" (400)."""
-
-    def get_queryset(self):
-        return User.objects.filter(memberships__tenant=require_current_tenant())
-
 
 # Phases ---------------------------------------------------------------------------------------------------
 
