@@ -162,6 +162,7 @@ class RepairRequestSerializer(serializers.ModelSerializer):
             "visits",
         ]
         read_only_fields = fields
+        extra_kwargs = {"trade": {"allow_blank": True}}  # "" when the trade was not given
 
 
 class RepairOpenSerializer(serializers.Serializer):

@@ -4,17 +4,11 @@ from django.utils.translation import gettext_lazy as _
 from aftercare.models import Area, CoverageRule, RepairRequest, RepairVisit
 from contracts.models import Project, TradeCategory
 from leads.models import ReferralReward
-from renocrm.accounts.roles import Role
-from renocrm.accounts.staff import staff_choices
-from renocrm.forms import DATE, RowFormSet, blank_first
+from renocrm.forms import DATE, RowFormSet, StaffChoiceField, blank_first
 
 YES, NO = "yes", "no"
 OPEN_ALL = "open_all"
 ANY_TRADE = [("", _("Not sure / any"))]
-
-
-def agent_queryset():
-    return staff_choices(roles=set(Role))
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -75,11 +69,7 @@ class RepairRequestForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    agent = forms.ModelChoiceField(label=_("Assign to"), queryset=None, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["agent"].queryset = agent_queryset()
+    agent = StaffChoiceField(label=_("Assign to"))
 
 
 class RespondForm(forms.Form):

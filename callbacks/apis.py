@@ -56,6 +56,7 @@ class SurveySerializer(serializers.ModelSerializer):
             "submitted_by",
         ]
         read_only_fields = fields
+        extra_kwargs = {"expectation": {"allow_blank": True}}  # "" when the homeowner did not say
 
     def get_demands(self, survey) -> list[SecondaryDemand]:
         return [demand.kind for demand in survey.demands.all()]
@@ -294,8 +295,9 @@ class CallbackStepViewSet(FirmReadOnlyViewSet):
         services.plan_steps()  # seeds the default plan on first use
         return super().list(request, *args, **kwargs)
 
+    # Answers with the whole list, unpaginated (and documented so).
     @extend_schema(request=PlanInputSerializer, responses=CallbackStepSerializer(many=True))
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], pagination_class=None)
     def replace(self, request):
         data = validated_data(PlanInputSerializer, request)
         steps = call_service(services.plan_save, rows=[dict(step) for step in data["steps"]])

@@ -23,7 +23,7 @@ from complaints.models import Complaint
 from contracts.models import TradeCategory
 from renocrm.accounts.roles import Role
 from renocrm.accounts.staff import staff_choices
-from renocrm.forms import RowFormSet, blank_first
+from renocrm.forms import RowFormSet, StaffChoiceField, blank_first
 from worksites.models import PhaseKind
 
 AGENT_ROLES = (Role.CUSTOMER_SERVICE, Role.ADMIN)
@@ -79,11 +79,7 @@ class QueueFilterForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    agent = forms.ModelChoiceField(label=_("Agent"), queryset=None)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["agent"].queryset = staff_choices(roles=AGENT_ROLES)
+    agent = StaffChoiceField(label=_("Agent"), roles=AGENT_ROLES, required=True)
 
 
 class AttemptForm(forms.Form):

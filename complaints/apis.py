@@ -108,6 +108,8 @@ class ComplaintSerializer(serializers.ModelSerializer):
             "sla_state",
             "running_deadline",
         ]
+        # "" until the complaint is resolved / the customer gives a verdict: the schema says so.
+        extra_kwargs = {"root_cause": {"allow_blank": True}, "verdict": {"allow_blank": True}}
 
     def get_sla_state(self, complaint) -> str:
         clock = selectors.complaint_clock(complaint, now=_now(self.context))

@@ -5,8 +5,7 @@ from complaints.models import Complaint, ComplaintSettings
 from complaints.selectors import LEVEL_LABELS
 from contracts.models import Project, TradeCategory
 from leads.models import Customer
-from renocrm.accounts.roles import Role
-from renocrm.accounts.staff import staff_choices
+from renocrm.forms import StaffChoiceField
 
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
 # Complaints from the portal, a callback or the API come in through those; staff log the rest.
@@ -17,27 +16,15 @@ STAFF_CHANNELS = [
 ]
 
 
-def staff_queryset():
-    return staff_choices(roles=list(Role))
+class StaffField(StaffChoiceField):
+    """Any of the firm's active staff, whatever their role."""
 
-
-class StaffField(forms.ModelChoiceField):
     def __init__(self, label, **kwargs):
-        kwargs.setdefault("required", False)
-        super().__init__(queryset=None, label=label, **kwargs)
-
-    def label_from_instance(self, user):
-        return str(user)
+        super().__init__(label=label, **kwargs)
 
 
 class _StaffForm(forms.Form):
-    """A form with staff pickers: their choices are the firm's active staff, read when the form is made."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            if isinstance(field, StaffField):
-                field.queryset = staff_queryset()
+    """A form with staff pickers (``StaffField``)."""
 
 
 class CustomerSearchForm(forms.Form):
@@ -125,11 +112,6 @@ class ComplaintSettingsForm(forms.ModelForm):
             "department_head",
             "general_manager",
         ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["department_head"].queryset = staff_queryset()
-        self.fields["general_manager"].queryset = staff_queryset()
 
 
 class ComplaintFilterForm(_StaffForm):

@@ -71,6 +71,7 @@ class VersionSerializer(serializers.ModelSerializer):
             "items",
         ]
         read_only_fields = fields
+        extra_kwargs = {"accepted_via": {"allow_blank": True}}  # "" until the version is accepted
 
 
 class QuotationSerializer(serializers.ModelSerializer):

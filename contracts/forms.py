@@ -5,7 +5,8 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from renocrm.forms import DATE, RowFormSet, blank_first
+from leads.selectors import DESIGNER_ROLES
+from renocrm.forms import DATE, RowFormSet, StaffChoiceField, blank_first
 
 from .models import ChangeOrder, ChangeOrderLine, Contract, Instalment, QuotationVersion, TradeCategory
 
@@ -53,12 +54,8 @@ class PaidOnForm(forms.Form):
 
 class MeasurementForm(forms.Form):
     scheduled_at = forms.DateTimeField(label=_("Scheduled at"), widget=DATETIME)
-    designer = forms.ModelChoiceField(label=_("Designer"), queryset=None, required=False)
+    designer = StaffChoiceField(label=_("Designer"), roles=DESIGNER_ROLES)
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs=SMALL))
-
-    def __init__(self, *args, designers=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["designer"].queryset = designers
 
 
 # Quotations ---------------------------------------------------------------------------------------------

@@ -12,10 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from leads.models import Lead
-from leads.selectors import DESIGNER_ROLES
 from renocrm.accounts.access import permission_required
 from renocrm.clientip import client_ip
-from renocrm.accounts.staff import staff_choices
 from renocrm.forms import refusal_as_message, submit
 from renocrm.paging import before_param
 from renocrm.tenancy.time import firm_today
@@ -95,8 +93,7 @@ def design_agreement_paid(request, pk):
 @permission_required(MANAGE)
 def measurement_create(request, lead_pk):
     lead = get_object_or_404(Lead.objects.select_related("customer"), pk=lead_pk)
-    designers = staff_choices(roles=DESIGNER_ROLES)
-    form = MeasurementForm(request.POST or None, designers=designers, initial={"designer": lead.designer_id})
+    form = MeasurementForm(request.POST or None, initial={"designer": lead.designer_id})
     if submit(request, form, lambda data: services.measurement_appointment_schedule(lead=lead, **data)):
         return redirect("leads:detail", pk=lead.pk)
     return _lead_form_page(request, form, lead, _("Measurement appointment"))

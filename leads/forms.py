@@ -1,8 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from renocrm.accounts.staff import staff_choices
-from renocrm.forms import DATE
+from renocrm.forms import DATE, StaffChoiceField
 
 from . import selectors
 from .models import Customer, FollowUp, Lead, Property
@@ -88,8 +87,8 @@ class PropertyForm(forms.Form):
 class LeadEditForm(LeadNeedsForm):
     living_habits = forms.CharField(label=_("Living habits"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     property = forms.ModelChoiceField(label=_("Property"), queryset=Property.objects.none(), required=False)
-    assigned_to = forms.ModelChoiceField(label=_("Customer manager"), queryset=None, required=False)
-    designer = forms.ModelChoiceField(label=_("Designer"), queryset=None, required=False)
+    assigned_to = StaffChoiceField(label=_("Customer manager"), roles=selectors.CUSTOMER_MANAGER_ROLES)
+    designer = StaffChoiceField(label=_("Designer"), roles=selectors.DESIGNER_ROLES)
     field_order = [
         "household",
         "living_habits",
@@ -108,5 +107,3 @@ class LeadEditForm(LeadNeedsForm):
         super().__init__(*args, **kwargs)
         # Choices from the lead's own customer and the current firm's staff; the service checks again.
         self.fields["property"].queryset = selectors.customer_properties(customer=lead.customer)
-        self.fields["assigned_to"].queryset = staff_choices(roles=selectors.CUSTOMER_MANAGER_ROLES)
-        self.fields["designer"].queryset = staff_choices(roles=selectors.DESIGNER_ROLES)

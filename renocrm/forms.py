@@ -4,7 +4,30 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 
+from renocrm.accounts.staff import ALL_ROLES, NOT_A_MEMBER, active_members, staff_choices
+
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    """The staff picker of every page: the current firm's active members in one of ``roles`` (any role by
+    default); a form made for a firm keeps that firm's staff. Any other id that comes back — another firm's
+    user, a member who has left, an id nobody has — is refused with one message that names nobody. The
+    service checks again (and the role), and the database refuses a non-member whatever happens
+    (``renocrm.tenancy.db``)."""
+
+    default_error_messages = {"invalid_choice": NOT_A_MEMBER}
+
+    def __init__(self, *, roles=ALL_ROLES, **kwargs):
+        kwargs.setdefault("required", False)
+        self.roles = roles
+        super().__init__(queryset=active_members(roles=roles), **kwargs)
+
+    def __deepcopy__(self, memo):
+        # Each form gets its copy of the field when it is made: bind the copy to the firm of that moment.
+        result = super().__deepcopy__(memo)
+        result.queryset = staff_choices(roles=self.roles)
+        return result
 
 
 def apply_service_errors(form: forms.Form | forms.BaseFormSet, error: ValidationError) -> None:

@@ -200,8 +200,9 @@ class PhaseTemplateViewSet(FirmScopedMixin, mixins.ListModelMixin, viewsets.Gene
         services.phase_templates_get()  # seeds the default the first time
         return super().list(request, *args, **kwargs)
 
+    # Answers with the whole list, unpaginated (and documented so).
     @extend_schema(request=TemplateReplaceSerializer, responses=PhaseTemplateSerializer(many=True))
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], pagination_class=None)
     def replace(self, request):
         data = validated_data(TemplateReplaceSerializer, request)
         rows = call_service(services.phase_templates_replace, rows=data["phases"])

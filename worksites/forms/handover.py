@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from renocrm.accounts.staff import staff_choices
-from renocrm.forms import DATE, RowFormSet
+from renocrm.forms import DATE, RowFormSet, StaffChoiceField
 from worksites.models import HandoverDocument, RectificationItem
 from worksites.services.handover import RECTIFICATION_OWNER_ROLES
 
@@ -10,9 +10,9 @@ PASS, FAIL = "pass", "fail"
 RESULTS = [(PASS, _("Passed")), (FAIL, _("Failed"))]
 
 
-class OwnerField(forms.ModelChoiceField):
+class OwnerField(StaffChoiceField):
     def __init__(self, **kwargs):
-        super().__init__(queryset=None, label=_("Owner"), required=False, **kwargs)
+        super().__init__(label=_("Owner"), roles=RECTIFICATION_OWNER_ROLES, **kwargs)
 
 
 def owner_queryset():
@@ -28,10 +28,6 @@ class AcceptanceCheckForm(forms.Form):
     owner = OwnerField()
     deadline = forms.DateField(label=_("Deadline"), required=False, widget=DATE)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owner_queryset()
-
     def rectification(self) -> dict | None:
         data = self.cleaned_data
         if data["result"] == PASS:
@@ -43,10 +39,6 @@ class RectificationItemForm(forms.Form):
     description = forms.CharField(label=_("What to put right"), widget=forms.Textarea(attrs={"rows": 2}))
     owner = OwnerField()
     deadline = forms.DateField(label=_("Deadline"), widget=DATE)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = owner_queryset()
 
 
 class RecheckForm(forms.Form):

@@ -1,8 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from renocrm.accounts.staff import staff_choices
-from renocrm.forms import DATE, RowFormSet, blank_first
+from renocrm.forms import DATE, RowFormSet, StaffChoiceField, blank_first
 from worksites.models import PhaseKind, Worksite
 from worksites.services.schedule import CREW_ROLES
 
@@ -14,15 +13,10 @@ class WorksiteFilterForm(forms.Form):
 
 
 class CrewForm(forms.Form):
-    designer = forms.ModelChoiceField(label=_("Designer"), queryset=None, required=False)
-    project_manager = forms.ModelChoiceField(label=_("Project manager / foreman"), queryset=None, required=False)
-    qc_inspector = forms.ModelChoiceField(label=_("QC inspector"), queryset=None, required=False)
-    customer_service = forms.ModelChoiceField(label=_("Customer service agent"), queryset=None, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name, roles in CREW_ROLES.items():
-            self.fields[name].queryset = staff_choices(roles=roles)
+    designer = StaffChoiceField(label=_("Designer"), roles=CREW_ROLES["designer"])
+    project_manager = StaffChoiceField(label=_("Project manager / foreman"), roles=CREW_ROLES["project_manager"])
+    qc_inspector = StaffChoiceField(label=_("QC inspector"), roles=CREW_ROLES["qc_inspector"])
+    customer_service = StaffChoiceField(label=_("Customer service agent"), roles=CREW_ROLES["customer_service"])
 
 
 class PhaseDateForm(forms.Form):
