@@ -9,6 +9,7 @@ from renocrm.accounts.roles import SCOPES, Role
 from renocrm.api.authentication import generate_key
 from renocrm.api.models import ApiKey, IdempotencyRecord, hash_key
 from renocrm.audit.models import AuditEvent
+from renocrm.tenancy.context import require_current_tenant
 from renocrm.tenancy.models import Tenant
 
 
@@ -32,6 +33,24 @@ class UserFactory(factory.django.DjangoModelFactory):
     name = factory.Faker("name")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
     password = factory.django.Password("pass-for-tests-1")
+
+
+class StaffFactory(UserFactory):
+    """A user who is an active member of the current firm (call inside tenant_context(firm)): whom a firm
+    record's staff column may name. ``StaffFactory(membership__role=Role.DESIGNER)`` picks the role."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def membership(user, create, extracted, **kwargs):
+        if create:
+            Membership.objects.get_or_create(
+                user=user,
+                tenant=require_current_tenant(),
+                defaults={"role": kwargs.get("role", Role.ADMIN), "is_active": kwargs.get("is_active", True)},
+            )
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

@@ -3,7 +3,8 @@
 ``sync_tenant_tables()`` runs after every ``migrate`` on the owner connection. It is idempotent and
 derives everything from the models, so a new tenant model is protected the moment its table exists.
 Every key among tenant tables includes ``tenant_id`` (tests/tenancy/test_catalog.py checks the catalog),
-which is what lets the tables be distributed by tenant (docs/scaling.md).
+which is what lets the tables be distributed by tenant (docs/scaling.md), and every column naming a user
+has a key to the firm's memberships (``_ensure_member_foreign_key``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import IntegrityError, connections, transaction
 from psycopg2 import sql
 
 logger = logging.getLogger(__name__)
@@ -167,6 +168,58 @@ def _ensure_tenant_foreign_key(cursor, table: str, column: str, target: str) -> 
         cursor.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(t, sql.Identifier(name)))
 
 
+MEMBERSHIP_TABLE = "accounts_membership"
+
+
+def staff_columns(model) -> list:
+    """A tenant model's foreign keys to the user: each names one of the row's firm's staff.
+
+    A reference the database does not hold (``db_constraint=False``) is left out: the audit trail's actor
+    records who acted and must outlive them, whoever they were."""
+    user_model = apps.get_model(settings.AUTH_USER_MODEL)
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if (field.many_to_one or field.one_to_one) and field.related_model is user_model and field.db_constraint
+    ]
+
+
+def _ensure_member_foreign_key(cursor, table: str, column: str) -> None:
+    """Make ``(tenant_id, column)`` reference the firm's memberships, ``accounts_membership (tenant_id,
+    user_id)``: a row can name only a member of its own firm, whatever the application does (another firm's
+    user, or a user of no firm, is refused). A member who leaves keeps their membership, made inactive, so
+    the rows naming them stand; deleting a membership that rows still name is refused, like PROTECT.
+
+    Django's own key on the user column alone stays (the user table is a platform table, a reference table
+    once distributed). The key is added ``NOT VALID`` and then validated, so that a database holding rows
+    from before the key still migrates: they are logged, the key already refuses every new write, and the
+    next ``migrate`` validates it once they are put right."""
+    fk = _name("member_fk", table, column)
+    cursor.execute("SELECT convalidated FROM pg_constraint WHERE conrelid = %s::regclass AND conname = %s", [table, fk])
+    row = cursor.fetchone()
+    t, name = sql.Identifier(table), sql.Identifier(fk)
+    if row is None:
+        cursor.execute(
+            sql.SQL(
+                "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY (tenant_id, {}) REFERENCES {} (tenant_id, user_id) "
+                "NOT VALID"
+            ).format(t, name, sql.Identifier(column), sql.Identifier(MEMBERSHIP_TABLE))
+        )
+    elif row[0]:
+        return
+    try:
+        with transaction.atomic(using=cursor.db.alias):
+            cursor.execute(sql.SQL("ALTER TABLE {} VALIDATE CONSTRAINT {}").format(t, name))
+    except IntegrityError:
+        logger.warning(
+            "tenancy: %s.%s names users who are not members of the row's firm; the key %s refuses new ones "
+            "but stays unvalidated until those rows are put right",
+            table,
+            column,
+            fk,
+        )
+
+
 def sync_tenant_tables(using: str = "owner") -> None:
     """Bring every tenant table's policy, keys, trigger and grants in line with the models."""
     connection = connections[using]
@@ -213,6 +266,9 @@ def sync_tenant_tables(using: str = "owner") -> None:
                 if target is None or target._meta.db_table not in models_by_table or field.name == "tenant":
                     continue
                 _ensure_tenant_foreign_key(cursor, table, field.column, target._meta.db_table)
+            if MEMBERSHIP_TABLE in existing:
+                for field in staff_columns(model):
+                    _ensure_member_foreign_key(cursor, table, field.column)
 
         for table, model in sorted(models_by_table.items()):
             if table not in existing:

@@ -137,7 +137,7 @@ def test_the_queue_query_count_does_not_grow_with_rows(staff_client, firm_a, buc
 
 
 def test_the_callback_page_shows_the_customer_the_team_and_the_actions(agent, firm_a):
-    designer = UserFactory(name="Designer Chen")
+    designer = MembershipFactory(tenant=firm_a, role="designer", user=UserFactory(name="Designer Chen")).user
     callback = due_callback(firm_a, worksite__designer=designer, customer_name="Wang Fang")
     page = agent.get(f"/callbacks/{callback.pk}/", **EN)
     html = page.content.decode()

@@ -1,14 +1,14 @@
 import factory
 
 from renocrm.privacy.models import ContactReveal, DataRequest, FirmExport, PrivacySettings
-from tests.factories import UserFactory
+from tests.factories import StaffFactory
 
 
 class ContactRevealFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ContactReveal
 
-    user = factory.SubFactory(UserFactory)
+    user = factory.SubFactory(StaffFactory)
     record_type = "leads.customer"
     record_id = "1"
     field = "mobile"
@@ -32,4 +32,4 @@ class FirmExportFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = FirmExport
 
-    requested_by = factory.SubFactory(UserFactory)
+    requested_by = factory.SubFactory(StaffFactory)

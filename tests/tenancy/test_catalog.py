@@ -2,10 +2,11 @@
 neither bypass it nor change the schema, and composite keys that keep references inside one firm."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 
 from renocrm.tenancy.context import tenant_context
-from renocrm.tenancy.db import POLICY_NAME, tenant_models
+from renocrm.tenancy.db import POLICY_NAME, staff_columns, tenant_models
 from tests.registry import factories_by_model
 
 TENANT_MODELS = sorted(tenant_models(), key=lambda model: model._meta.label)
@@ -200,3 +201,68 @@ def test_no_platform_table_references_a_tenant_table(db):
         [TENANT_TABLES, TENANT_TABLES],
     )
     assert [key for key in keys if (key[0], key[1]) not in PLATFORM_REFERENCES] == []
+
+
+# Columns of firm tables that name a user: each names a member of the row's firm, through a key to the firm's
+# memberships (renocrm.tenancy.db.staff_columns), except these, with the reason.
+USER_COLUMNS_WITHOUT_MEMBER_KEY = {
+    # Who made a change: kept as it was after they leave (or the user is gone); the column has no key at all.
+    ("audit_auditevent", "actor_id"): "the audit trail records whoever acted",
+}
+STAFF_COLUMNS = [(model, field) for model in TENANT_MODELS for field in staff_columns(model)]
+
+
+def test_every_column_naming_a_user_is_a_staff_column_or_a_named_exception():
+    user = get_user_model()
+    naming_a_user = {
+        (model._meta.db_table, field.column)
+        for model in TENANT_MODELS
+        for field in model._meta.concrete_fields
+        if field.is_relation and field.related_model is user
+    }
+    staff = {(model._meta.db_table, field.column) for model, field in STAFF_COLUMNS}
+    assert naming_a_user - staff == set(USER_COLUMNS_WITHOUT_MEMBER_KEY)
+    assert len(staff) >= 50
+
+
+def test_every_staff_column_has_a_validated_key_to_the_firms_memberships(db):
+    def keys(target):
+        return fetch(
+            "SELECT f.conrelid::regclass::text, f.convalidated, "
+            "array(SELECT a.attname::text FROM unnest(f.conkey) WITH ORDINALITY AS k(attnum, n) "
+            "      JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = k.attnum ORDER BY k.n), "
+            "array(SELECT a.attname::text FROM unnest(f.confkey) WITH ORDINALITY AS k(attnum, n) "
+            "      JOIN pg_attribute a ON a.attrelid = f.confrelid AND a.attnum = k.attnum ORDER BY k.n) "
+            "FROM pg_constraint f WHERE f.contype = 'f' AND f.confrelid = %s::regclass "
+            "AND f.conrelid = ANY(%s::regclass[])",
+            [target, TENANT_TABLES],
+        )
+
+    to_members = {
+        (table, columns[1]): (validated, target_columns)
+        for table, validated, columns, target_columns in keys("accounts_membership")
+        if columns[0] == "tenant_id" and len(columns) == 2
+    }
+    expected = {(model._meta.db_table, field.column) for model, field in STAFF_COLUMNS}
+    assert {column: to_members.get(column) for column in expected} == dict.fromkeys(
+        expected, (True, ["tenant_id", "user_id"])
+    )
+    # Read from the catalog too: every firm-table column with a key to the user table has one to the members.
+    to_users = {(table, columns[0]) for table, _, columns, _ in keys("accounts_user")}
+    assert to_users <= to_members.keys()
+
+
+@pytest.mark.parametrize(("model", "field"), STAFF_COLUMNS, ids=lambda x: getattr(x, "name", None) or x._meta.label)
+def test_a_row_cannot_name_a_user_outside_its_firm(model, field, firm_a, firm_b):
+    from tests.factories import StaffFactory, UserFactory
+
+    with tenant_context(firm_b):
+        outsider = StaffFactory()
+    stranger = UserFactory()
+    with tenant_context(firm_a):
+        row = factories_by_model()[model]()
+        leaver = StaffFactory(membership__is_active=False)
+        for user in (outsider, stranger):
+            with pytest.raises(IntegrityError), transaction.atomic():
+                model.objects.filter(pk=row.pk).update(**{field.name: user})
+        model.objects.filter(pk=row.pk).update(**{field.name: leaver})  # a member who has left still stands

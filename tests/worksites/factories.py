@@ -7,7 +7,7 @@ import factory
 from django.utils import timezone
 
 from tests.contracts.factories import ContractFactory
-from tests.factories import UserFactory
+from tests.factories import StaffFactory
 from worksites.models import (
     AcceptanceItem,
     AcceptanceItemTemplate,
@@ -191,7 +191,7 @@ class RectificationItemFactory(factory.django.DjangoModelFactory):
 
     handover = factory.SubFactory(HandoverFactory)
     description = "Re-seal the bathroom window"
-    owner = factory.SubFactory(UserFactory)
+    owner = factory.SubFactory(StaffFactory)
     deadline = factory.LazyFunction(lambda: date.today() + timedelta(days=7))
 
 

@@ -14,7 +14,7 @@ from renocrm.audit.models import AuditEvent
 from renocrm.outbox import sms
 from renocrm.outbox.models import Notification
 from renocrm.tenancy.context import tenant_context
-from tests.factories import UserFactory
+from tests.factories import StaffFactory
 from tests.worksites.factories import (
     InspectionFactory,
     PhaseFactory,
@@ -123,8 +123,8 @@ def test_tampered_foreign_expired_and_revoked_links_and_an_inactive_firm_do_not_
         services.open_link(token) as (opened, problem),
     ):
         assert opened is None and problem == services.EXPIRED
-    user = UserFactory()
     with tenant_context(firm_a):
+        user = StaffFactory()
         services.portal_link_revoke(link=link, revoked_by=user)
         again = services.portal_link_revoke(link=link, revoked_by=None)
         assert again.revoked_by == user  # revoking twice keeps the first
