@@ -15,12 +15,14 @@ from contracts.models import Project, TradeCategory
 from renocrm.api.fields import FirmIdField, FirmMemberField
 from renocrm.api.views import FirmScopedMixin, acting_user, call_service, service_response
 from renocrm.media import media_url
+from renocrm.privacy.serializers import MaskedContactsMixin
 from renocrm.tenancy.time import firm_today
 
 # Coverages ---------------------------------------------------------------------------------------------------
 
 
-class CoverageSerializer(serializers.ModelSerializer):
+class CoverageSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("notes",)
     project = FirmIdField(model=Project)
     status = serializers.SerializerMethodField(
         help_text="active, expiring_soon (30 days or less), expired, not_started"
@@ -119,14 +121,17 @@ class RepairPhotoSerializer(serializers.ModelSerializer):
         return media_url(photo.file)
 
 
-class RepairVisitSerializer(serializers.ModelSerializer):
+class RepairVisitSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("note",)
+
     class Meta:
         model = RepairVisit
         fields = ["id", "kind", "at", "note", "by"]
         read_only_fields = fields
 
 
-class RepairRequestSerializer(serializers.ModelSerializer):
+class RepairRequestSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("description", "resolution", "homeowner_comment")
     photos = RepairPhotoSerializer(many=True, read_only=True)
     visits = RepairVisitSerializer(many=True, read_only=True)
     customer = serializers.IntegerField(source="project.customer_id", read_only=True)

@@ -23,19 +23,24 @@ from complaints.models import Complaint
 from contracts.models import TradeCategory
 from renocrm.api.fields import FirmMemberField
 from renocrm.api.views import FirmReadOnlyViewSet, acting_user, call_service, service_response, validated_data
+from renocrm.privacy.serializers import MaskedContactsMixin
 from worksites.models import PhaseKind
 
 # Output ----------------------------------------------------------------------------------------------------
 
 
-class SurveyDefectSerializer(serializers.ModelSerializer):
+class SurveyDefectSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("note",)
+
     class Meta:
         model = SurveyDefect
         fields = ["trade", "kind", "note"]
         read_only_fields = fields
 
 
-class SurveySerializer(serializers.ModelSerializer):
+class SurveySerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    contact_fields = {"contact_update": "contacts"}
+    text_fields = ("materials_feedback", "suggestions")
     defects = SurveyDefectSerializer(many=True, read_only=True)
     demands = serializers.SerializerMethodField(help_text="Secondary demands the homeowner mentioned.")
 
@@ -62,14 +67,17 @@ class SurveySerializer(serializers.ModelSerializer):
         return [demand.kind for demand in survey.demands.all()]
 
 
-class CallbackAttemptSerializer(serializers.ModelSerializer):
+class CallbackAttemptSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("note",)
+
     class Meta:
         model = CallbackAttempt
         fields = ["id", "method", "outcome", "note", "at", "by"]
         read_only_fields = fields
 
 
-class CallbackSerializer(serializers.ModelSerializer):
+class CallbackSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("closed_reason",)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     survey = serializers.SerializerMethodField(help_text="The survey once submitted, else null.")
 

@@ -14,6 +14,12 @@ class CallbacksConfig(AppConfig):
         register_handler("project.handed_over", on_project_handed_over, same_transaction=True)
         register_handler("worksite.phase_completed", on_phase_completed, same_transaction=True)
 
+        from callbacks.models import Survey
+        from renocrm.privacy.masking import register_contact_fields
+
+        # New contact details a homeowner gave during a callback: masked like the customer's own.
+        register_contact_fields(Survey, contact_update="contacts")
+
         from callbacks import personal_data as section
         from leads import personal_data
 

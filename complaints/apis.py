@@ -20,6 +20,7 @@ from renocrm.api.views import (
     acting_user,
     service_response,
 )
+from renocrm.privacy.serializers import MaskedContactsMixin
 
 
 def _now(context):
@@ -32,14 +33,17 @@ def _now(context):
 # Output ----------------------------------------------------------------------------------------------------
 
 
-class ComplaintEntrySerializer(serializers.ModelSerializer):
+class ComplaintEntrySerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("text",)
+
     class Meta:
         model = ComplaintEntry
         fields = ["id", "kind", "level", "text", "at", "by"]
         read_only_fields = fields
 
 
-class ComplaintSerializer(serializers.ModelSerializer):
+class ComplaintSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("description", "resolution")
     customer = FirmRelatedField(model=Customer)
     project = FirmRelatedField(model=Project, required=False, allow_null=True)
     responsible = FirmMemberField(required=False, allow_null=True, help_text="User id of the staff complained about.")

@@ -16,6 +16,7 @@ from renocrm.api.views import (
     service_response,
     validated_data,
 )
+from renocrm.privacy.serializers import MaskedContactsMixin
 
 from . import selectors, services
 from .models import (
@@ -50,7 +51,8 @@ class ItemSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "position", "amount"]
 
 
-class VersionSerializer(serializers.ModelSerializer):
+class VersionSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("note",)
     items = ItemSerializer(many=True, read_only=True)
 
     class Meta:
@@ -198,7 +200,8 @@ class InstalmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "contract", "sequence", "paid_on", "paid_amount"]
 
 
-class ContractSerializer(serializers.ModelSerializer):
+class ContractSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("terms",)
     quotation_version = FirmRelatedField(model=QuotationVersion)
     main_materials = MainMaterialSerializer(many=True, required=False)
     instalments = InstalmentSerializer(many=True, required=False)
@@ -280,7 +283,8 @@ class ChangeOrderLineSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "amount"]
 
 
-class ChangeOrderSerializer(serializers.ModelSerializer):
+class ChangeOrderSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("reason",)
     contract = FirmRelatedField(model=Contract)
     lines = ChangeOrderLineSerializer(many=True, allow_empty=False)
     needs_requote = serializers.SerializerMethodField()
@@ -353,7 +357,8 @@ class ChangeOrderViewSet(FirmListCreateRetrieveViewSet):
 # Design agreements and measurement -------------------------------------------------------------------------
 
 
-class DesignAgreementSerializer(serializers.ModelSerializer):
+class DesignAgreementSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("notes",)
     lead = FirmRelatedField(model=Lead)
     fee = serializers.DecimalField(**MONEY, **NOT_NEGATIVE)
 
@@ -380,7 +385,8 @@ class DesignAgreementViewSet(FirmListCreateRetrieveViewSet):
         return service_response(self, services.design_agreement_mark_paid, agreement=agreement, paid_on=paid_on)
 
 
-class MeasurementAppointmentSerializer(serializers.ModelSerializer):
+class MeasurementAppointmentSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("notes",)
     lead = FirmRelatedField(model=Lead)
     designer = FirmMemberField(required=False, allow_null=True, help_text="User id of the designer who measures.")
 

@@ -44,7 +44,8 @@ class ZipRenderer(BaseRenderer):
 
 
 class CustomerSerializer(MaskedContactsMixin, serializers.ModelSerializer):
-    contact_fields = {"mobile": "mobile"}
+    contact_fields = {"mobile": "mobile", "other_contacts": "contacts"}
+    text_fields = ("notes",)
 
     class Meta:
         model = Customer
@@ -138,7 +139,8 @@ class PropertyViewSet(FirmListCreateRetrieveViewSet):
 # Leads ------------------------------------------------------------------------------------------------------
 
 
-class LeadSerializer(ReadPlanMixin, serializers.ModelSerializer):
+class LeadSerializer(MaskedContactsMixin, ReadPlanMixin, serializers.ModelSerializer):
+    text_fields = ("household", "living_habits", "style_preferences", "core_needs", "lost_reason")
     customer = FirmRelatedField(model=Customer, required=False)
     property = FirmRelatedField(model=Property, required=False, allow_null=True)
     referrer = FirmRelatedField(model=Customer, required=False, allow_null=True)
@@ -246,7 +248,8 @@ class LeadViewSet(FirmListCreateRetrieveViewSet):
         return Response(self.get_serializer(lead).data)
 
 
-class FollowUpSerializer(serializers.ModelSerializer):
+class FollowUpSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("outcome", "next_step")
     lead = FirmRelatedField(model=Lead)
 
     class Meta:

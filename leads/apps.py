@@ -11,5 +11,5 @@ class LeadsConfig(AppConfig):
 
         from .models import Customer, Property
 
-        register_contact_fields(Customer, mobile="mobile")
+        register_contact_fields(Customer, mobile="mobile", other_contacts="contacts")
         register_contact_fields(Property, address="address")

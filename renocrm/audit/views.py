@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from renocrm.accounts.access import permission_required
+from renocrm.privacy.masking import mask_audit_changes, may_see_contacts
 from renocrm.tenancy.time import firm_day_start
 
 from . import selectors
@@ -58,7 +59,19 @@ def event_list(request):
         page = selectors.AuditPage(events=[], next_cursor=None)
     else:
         page = selectors.audit_event_page(filters=filters, cursor=request.GET.get("cursor", ""))
-    context = {"form": form, "page": page, "firm_zone": zone, "is_first_page": not request.GET.get("cursor")}
+    contacts_masked = not may_see_contacts(request)
+    if contacts_masked:
+        # Masked before the values are shortened for display, so a cut can never leave a number half shown.
+        for event in page.events:
+            event.changes = mask_audit_changes(event.table_name, event.changes)
+            event.changed_fields = selectors.audit_changes(event)
+    context = {
+        "form": form,
+        "page": page,
+        "firm_zone": zone,
+        "is_first_page": not request.GET.get("cursor"),
+        "contacts_masked": contacts_masked,
+    }
     # "Older events" through htmx appends the next rows to the table instead of loading a new page.
     if request.htmx and not request.htmx.boosted:
         return render(request, "audit/_rows.html", context)

@@ -29,7 +29,7 @@ from renocrm.outbox.enqueue import enqueue_on_commit
 from renocrm.tenancy.context import require_current_tenant
 from renocrm.tenancy.db import tenant_models
 
-from .models import FirmExport
+from .models import FirmExport, export_retention
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +159,8 @@ def firm_export_build(*, export_id: int) -> FirmExport | None:
     """Build one requested archive. Safe to run twice: a finished export, or one another worker holds, is
     left alone. A failure is kept on the export (FAILED, with the error) rather than lost."""
     export = FirmExport.objects.select_for_update(skip_locked=True).filter(pk=export_id).first()
-    if export is None or export.status in (FirmExport.Status.DONE, FirmExport.Status.FAILED):
+    finished = (FirmExport.Status.DONE, FirmExport.Status.FAILED, FirmExport.Status.EXPIRED)
+    if export is None or export.status in finished:
         logger.info("firm export %s: nothing to do", export_id)
         return export
     export.status = FirmExport.Status.RUNNING
@@ -182,3 +183,25 @@ def firm_export_build(*, export_id: int) -> FirmExport | None:
     export.status, export.size, export.finished_at = FirmExport.Status.DONE, size, timezone.now()
     export.save(update_fields=["status", "archive", "size", "finished_at"])
     return export
+
+
+@transaction.atomic
+def firm_exports_expire(*, now=None) -> int:
+    """Delete the files of the current firm's ready exports older than the retention
+    (``settings.PERSONAL_EXPORT_RETENTION_DAYS``); their rows stay, marked expired, as the record that an
+    export was made. An export another run holds is left to it. The files go before the rows change: should
+    the transaction fail, the next run finds the same rows and deleting a missing file is no error."""
+    now = now or timezone.now()
+    due = list(
+        FirmExport.objects.select_for_update(skip_locked=True)
+        .filter(status=FirmExport.Status.DONE, finished_at__lte=now - export_retention())
+        .values_list("pk", "archive")
+    )
+    storage = FirmExport._meta.get_field("archive").storage
+    for _pk, name in due:
+        if name:
+            storage.delete(name)
+    FirmExport.objects.filter(pk__in=[pk for pk, _name in due]).update(status=FirmExport.Status.EXPIRED, archive="")
+    if due:
+        logger.info("firm exports expired: %s", len(due))
+    return len(due)

@@ -15,8 +15,14 @@ CONTACTS_PERMISSION = "contacts.view"
 CONTACTS_SCOPE = "contacts:read"
 MASK = "****"
 
-# A mainland mobile number standing alone (not part of a longer digit run such as an id or an amount).
-_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+# A mainland mobile number standing alone (not part of a longer digit run such as an id or an amount), written
+# as one run or in groups of 3-4-4 split by spaces or dashes, with or without the +86 / 0086 / 86 prefix.
+_SEP = r"[ \-\u00a0]?"
+_MOBILE = rf"(?<!\d)(?P<prefix>(?:\+|00)?86{_SEP})?(?P<head>1[3-9]\d){_SEP}\d{{4}}{_SEP}(?P<tail>\d{{4}})(?!\d)"
+_MOBILE_IN_TEXT = re.compile(_MOBILE)
+# Other contact details in a list of them (a WeChat id, a QQ number, a landline, an e-mail address): any run of
+# Latin letters, digits and the signs such ids use. The words around them (妻子, 微信) stay readable.
+_CONTACT_IN_TEXT = re.compile(rf"{_MOBILE}|(?P<other>[A-Za-z0-9][A-Za-z0-9_.@+\-]{{2,}})")
 
 
 def mask_mobile(value: str | None) -> str:
@@ -34,12 +40,32 @@ def mask_address(value: str | None) -> str:
     return f"{value[: min(6, len(value) // 2)]}{MASK}"
 
 
-def mask_text(value: str) -> str:
-    """Every mobile number inside free text (log lines, notes) masked."""
-    return _MOBILE_IN_TEXT.sub(rf"\1{MASK}\2", value)
+def _masked_mobile(match: re.Match) -> str:
+    return f"{match['prefix'] or ''}{match['head']}{MASK}{match['tail']}"
 
 
-MASKERS = {"mobile": mask_mobile, "address": mask_address}
+def mask_text(value: str | None) -> str:
+    """Every mobile number inside free text (notes, descriptions, log lines) masked; the rest as it was."""
+    if not value:
+        return value or ""
+    return _MOBILE_IN_TEXT.sub(_masked_mobile, value)
+
+
+def _masked_contact(match: re.Match) -> str:
+    if match["other"] is None:
+        return _masked_mobile(match)
+    return f"{match['other'][:2]}{MASK}"
+
+
+def mask_contacts(value: str | None) -> str:
+    """A list of other ways to reach someone ("微信 wang_fang；妻子 139 0000 1111"): every mobile number masked
+    as usual and every other id cut to its first two characters, the labels left readable."""
+    if not value:
+        return value or ""
+    return _CONTACT_IN_TEXT.sub(_masked_contact, value)
+
+
+MASKERS = {"mobile": mask_mobile, "address": mask_address, "contacts": mask_contacts}
 
 
 def mask(kind: str, value: str | None) -> str:
@@ -81,12 +107,69 @@ _revealable: dict[str, ContactFields] = {}
 
 def register_contact_fields(model, **fields: str) -> None:
     """``register_contact_fields(Customer, mobile="mobile")`` from an app's ``ready``: the page tag
-    ``{% contact customer "mobile" %}`` may then reveal that field."""
-    _revealable[model._meta.label_lower] = ContactFields(model=model, fields=fields)
+    ``{% contact customer "mobile" %}`` may then reveal that field, and the field's values in the audit trail
+    are masked as a whole for those not entitled (``mask_audit_changes``). Kinds: "mobile", "address",
+    "contacts" (a list of other ways to reach someone)."""
+    label = model._meta.label_lower
+    known = _revealable[label].fields if label in _revealable else {}
+    _revealable[label] = ContactFields(model=model, fields={**known, **fields})
+    _columns_by_table.clear()
 
 
 def revealable(record_type: str) -> ContactFields | None:
     return _revealable.get(record_type)
+
+
+_columns_by_table: dict[str, tuple[str, dict[str, str]]] = {}
+
+
+def contact_columns(table_name: str) -> tuple[str, dict[str, str]] | None:
+    """For a database table with registered contact fields: its record type and {column: kind}."""
+    if not _columns_by_table:
+        for record_type, registered in _revealable.items():
+            meta = registered.model._meta
+            columns = {meta.get_field(name).column: kind for name, kind in registered.fields.items()}
+            _columns_by_table[meta.db_table] = (record_type, columns)
+    return _columns_by_table.get(table_name)
+
+
+def _mask_value(value, masker):
+    """Every string inside an audit value (a column's value, or the list and objects a JSON column holds)."""
+    if isinstance(value, str):
+        return masker(value)
+    if isinstance(value, list):
+        return [_mask_value(item, masker) for item in value]
+    if isinstance(value, dict):
+        return {key: _mask_value(item, masker) for key, item in value.items()}
+    return value
+
+
+def mask_audit_changes(table_name: str, changes):
+    """An audit event's ``changes`` (``{column: value}``, or ``{column: [old, new]}`` for an update) as someone
+    without the contact permission sees them: a registered contact column's values masked as a whole, mobile
+    numbers masked inside every other text value."""
+    if not isinstance(changes, dict):
+        return _mask_value(changes, mask_text)
+    registered = contact_columns(table_name)
+    kinds = registered[1] if registered else {}
+    return {
+        column: _mask_value(value, MASKERS[kinds[column]] if column in kinds else mask_text)
+        for column, value in changes.items()
+    }
+
+
+def audit_contact_values(table_name: str, changes) -> list[str]:
+    """The registered contact fields an audit event's ``changes`` hold a value of: what reading it reveals."""
+    registered = contact_columns(table_name)
+    if registered is None or not isinstance(changes, dict):
+        return []
+    revealed = []
+    for column in registered[1]:
+        value = changes.get(column)
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(item, str) and item for item in values):
+            revealed.append(column)
+    return revealed
 
 
 class MaskContactsFilter(logging.Filter):

@@ -28,4 +28,4 @@ def data_request_page(*, before: int | None = None):
 
 def contact_reveal_page(*, before: int | None = None):
     """One keyset page of the contact reveals and the key of the next page."""
-    return keyset_page(ContactReveal.objects.select_related("user"), before=before)
+    return keyset_page(ContactReveal.objects.select_related("user", "api_key"), before=before)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from .models import ContactReveal, PrivacySettings
 
@@ -16,6 +17,26 @@ def contact_reveal(*, record, field: str, user, page: str = "") -> str:
         page=page[:300],
     )
     return getattr(record, field) or ""
+
+
+def contact_reveals_record(*, reveals: list[tuple[str, str, str]], user=None, api_key=None, page: str = "") -> None:
+    """Record that ``user`` or ``api_key`` was handed the full ``(record type, record id, field)`` values,
+    in one INSERT: an API answer listing a page of customers is one statement more, not one a row."""
+    at = timezone.now()
+    ContactReveal.objects.bulk_create(
+        [
+            ContactReveal(
+                user=user,
+                api_key=api_key,
+                record_type=record_type,
+                record_id=record_id,
+                field=field,
+                page=page[:300],
+                at=at,
+            )
+            for record_type, record_id, field in dict.fromkeys(reveals)
+        ]
+    )
 
 
 @transaction.atomic

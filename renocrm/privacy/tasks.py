@@ -1,4 +1,5 @@
-"""Personal-data tasks: building the firm's full export, and queueing again an export whose task was lost."""
+"""Personal-data tasks: building the firm's full export, queueing again an export whose task was lost, and
+deleting exports past their retention."""
 
 from datetime import timedelta
 
@@ -6,6 +7,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from renocrm.celery import FirmTask, each_active_firm
+from renocrm.tenancy.models import Tenant
 
 from . import exports
 
@@ -32,3 +34,15 @@ def sweep_firm_waiting_exports():
     for export_id in waiting:
         build_firm_export.delay(export_id=export_id)  # building twice builds once
     return len(waiting)
+
+
+@shared_task
+def sweep_expired_exports():
+    # Every firm, a switched-off one too: its exports hold personal data all the same.
+    for tenant_id in Tenant.objects.values_list("pk", flat=True):
+        expire_firm_exports.delay(tenant_id=tenant_id)
+
+
+@shared_task(base=FirmTask)
+def expire_firm_exports():
+    return exports.firm_exports_expire()

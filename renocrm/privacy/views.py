@@ -1,5 +1,6 @@
 from pathlib import PurePosixPath
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -58,6 +59,7 @@ def home(request):
         "reveals": reveals,
         "older": older,
         "firm_zone": request.tenant.zone,
+        "export_retention_days": django_settings.PERSONAL_EXPORT_RETENTION_DAYS,
     }
     return render(request, "privacy/home.html", context)
 
@@ -73,6 +75,14 @@ def export_start(request):
 @permission_required(MANAGE)
 def export_download(request, pk: int):
     export = get_object_or_404(FirmExport.objects, pk=pk)
+    if export.is_expired:
+        # Past its retention the file is deleted (or is about to be, by the next sweep): never handed out.
+        messages.error(
+            request,
+            _("This export has expired: its file is deleted %(days)s days after it was built. Start a new one.")
+            % {"days": django_settings.PERSONAL_EXPORT_RETENTION_DAYS},
+        )
+        return redirect("privacy:home")
     if export.status != FirmExport.Status.DONE or not export.archive:
         messages.error(request, _("This export is not ready to download."))
         return redirect("privacy:home")

@@ -328,6 +328,7 @@ CELERY_BEAT_SCHEDULE = {
     "webhook-redelivery": {"task": "renocrm.outbox.tasks.sweep_webhook_deliveries", "schedule": timedelta(minutes=1)},
     "notification-resend": {"task": "renocrm.outbox.tasks.sweep_notifications", "schedule": timedelta(minutes=2)},
     "firm-export-requeue": {"task": "renocrm.privacy.tasks.sweep_waiting_exports", "schedule": timedelta(minutes=10)},
+    "firm-export-expiry": {"task": "renocrm.privacy.tasks.sweep_expired_exports", "schedule": crontab(minute=50)},
     # Aftercare: every sweeper is set-based and idempotent, so a beat that was down catches up on its next run.
     "callbacks-due": {"task": "callbacks.tasks.sweep_due_callbacks", "schedule": timedelta(minutes=5)},
     "warranty-reminders": {"task": "aftercare.tasks.sweep_warranty_reminders", "schedule": timedelta(hours=1)},
@@ -358,6 +359,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 API_IDEMPOTENCY_TTL_HOURS = env_int("API_IDEMPOTENCY_TTL_HOURS", 24)
+# A firm's full export holds every homeowner's personal data: its file is deleted this long after it was built.
+PERSONAL_EXPORT_RETENTION_DAYS = env_int("PERSONAL_EXPORT_RETENTION_DAYS", 7)
+if PERSONAL_EXPORT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("Environment variable PERSONAL_EXPORT_RETENTION_DAYS must be at least 1.")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)

@@ -19,6 +19,7 @@ from renocrm.api.views import (
     validated_data,
 )
 from renocrm.media import media_url
+from renocrm.privacy.serializers import MaskedContactsMixin
 from renocrm.tenancy.time import firm_today
 from worksites.models import AcceptanceItem, Handover, HandoverDocument, RectificationItem, Worksite
 from worksites.selectors import handover as selectors
@@ -35,14 +36,17 @@ def _today(context) -> object:
 # Output ----------------------------------------------------------------------------------------------------
 
 
-class AcceptanceItemSerializer(serializers.ModelSerializer):
+class AcceptanceItemSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("note",)
+
     class Meta:
         model = AcceptanceItem
         fields = ["id", "handover", "position", "area", "item", "result", "note", "checked_at", "checked_by"]
         read_only_fields = fields
 
 
-class RectificationItemSerializer(serializers.ModelSerializer):
+class RectificationItemSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("description", "recheck_note")
     handover = FirmRelatedField(model=Handover)
     acceptance_item = FirmRelatedField(model=AcceptanceItem, required=False, allow_null=True)
     owner = FirmMemberField(help_text="User id of the staff member who puts it right.")

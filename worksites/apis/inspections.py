@@ -14,6 +14,7 @@ from renocrm.api.views import (
     service_response,
 )
 from renocrm.media import media_url
+from renocrm.privacy.serializers import MaskedContactsMixin
 from worksites.models import (
     Inspection,
     MaterialArrival,
@@ -28,7 +29,8 @@ from worksites.models import (
 from worksites.services import inspections as services
 
 
-class SignoffSerializer(serializers.ModelSerializer):
+class SignoffSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("note",)
     via_portal = serializers.SerializerMethodField(help_text="Signed by the homeowner through their portal link.")
 
     class Meta:
@@ -47,7 +49,8 @@ _roles = extend_schema_field(serializers.ListField(child=serializers.ChoiceField
 # Inspections -----------------------------------------------------------------------------------------------
 
 
-class InspectionSerializer(serializers.ModelSerializer):
+class InspectionSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("findings",)
     worksite = FirmRelatedField(model=Worksite)
     phase = FirmRelatedField(model=Phase, required=False, allow_null=True)
     required_signoffs = serializers.SerializerMethodField()
@@ -175,7 +178,8 @@ class InspectionViewSet(FirmListCreateRetrieveViewSet):
 # Material arrivals ------------------------------------------------------------------------------------------
 
 
-class MaterialArrivalSerializer(serializers.ModelSerializer):
+class MaterialArrivalSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("notes",)
     worksite = FirmRelatedField(model=Worksite)
     quantity = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
     signoffs = SignoffSerializer(many=True, read_only=True)
@@ -255,7 +259,8 @@ class MaterialArrivalViewSet(FirmListCreateRetrieveViewSet):
 # Site patrols ------------------------------------------------------------------------------------------------
 
 
-class SitePatrolSerializer(serializers.ModelSerializer):
+class SitePatrolSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("findings",)
     worksite = FirmRelatedField(model=Worksite)
 
     class Meta:
@@ -281,7 +286,8 @@ class SitePatrolViewSet(FirmListCreateRetrieveViewSet):
 # Site problems ---------------------------------------------------------------------------------------------
 
 
-class ProblemSolutionSerializer(serializers.ModelSerializer):
+class ProblemSolutionSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("description",)
     cost_change = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, default=Decimal("0"))
     extra_days = serializers.IntegerField(min_value=-999, max_value=999, required=False, default=0)
 
@@ -291,7 +297,8 @@ class ProblemSolutionSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "position"]
 
 
-class SiteProblemSerializer(serializers.ModelSerializer):
+class SiteProblemSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("description",)
     worksite = FirmRelatedField(model=Worksite)
     phase = FirmRelatedField(model=Phase, required=False, allow_null=True)
     solutions = ProblemSolutionSerializer(many=True, help_text="At least two proposed solutions.")

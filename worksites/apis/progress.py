@@ -7,6 +7,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from renocrm.api.fields import FirmIdField
 from renocrm.api.views import FirmListCreateRetrieveViewSet, acting_user, service_response
 from renocrm.media import media_url
+from renocrm.privacy.serializers import MaskedContactsMixin
 from worksites.models import Phase, PhaseKind, ProgressMedia, ProgressUpdate, Worksite
 from worksites.services import progress as services
 from worksites.services.progress import MAX_FILES
@@ -43,7 +44,8 @@ class ProgressMediaSerializer(serializers.ModelSerializer):
         return media_url(media.thumbnail) or None
 
 
-class ProgressUpdateSerializer(serializers.ModelSerializer):
+class ProgressUpdateSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("note",)
     phase_kind = serializers.ChoiceField(
         choices=PhaseKind.choices, source="phase.kind", read_only=True, allow_null=True
     )

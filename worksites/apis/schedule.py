@@ -15,6 +15,7 @@ from renocrm.api.views import (
     service_response,
     validated_data,
 )
+from renocrm.privacy.serializers import MaskedContactsMixin
 from worksites.models import Phase, PhaseKind, PhaseTemplate, TechnicalHandover, Worksite
 from worksites.selectors import schedule as selectors
 from worksites.services import schedule as services
@@ -22,7 +23,9 @@ from worksites.services import schedule as services
 # Phases ---------------------------------------------------------------------------------------------------
 
 
-class PhaseSerializer(serializers.ModelSerializer):
+class PhaseSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("notes",)
+
     class Meta:
         model = Phase
         fields = [
@@ -212,7 +215,8 @@ class PhaseTemplateViewSet(FirmScopedMixin, mixins.ListModelMixin, viewsets.Gene
 # Technical handover ------------------------------------------------------------------------------------------
 
 
-class TechnicalHandoverSerializer(serializers.ModelSerializer):
+class TechnicalHandoverSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("other_attendees", "existing_facilities")
     worksite = FirmRelatedField(model=Worksite)
 
     class Meta:

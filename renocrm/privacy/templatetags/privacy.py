@@ -19,7 +19,7 @@ def contact(context, record, field: str):
         raise template.TemplateSyntaxError(f"{record_type}.{field} is not a registered contact field.")
     value = getattr(record, field)
     if not value:
-        return format_html('<span class="contact">—</span>')
+        return format_html('<span class="contact">{}</span>', "—")
     masked = format_html('<span class="contact__masked">{}</span>', mask(registered.fields[field], value))
     request = context.get("request")
     button = ""
