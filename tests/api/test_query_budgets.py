@@ -17,18 +17,19 @@ from tests.factories import ApiKeyFactory
 from tests.registry import firm_api_routes
 from tests.test_page_query_budgets import LARGE, SMALL, build_world, make_staff
 
-# The whole request through a partner's API key: the key, the firm, then the page and its related rows.
+# The whole request through a partner's API key: the key, the firm, then the page and its related rows. The key
+# has every scope, contacts:read too, so a list with contact details records them as reveals: one INSERT more.
 BUDGETS = {
     "acceptance-item-list": 6,
     "api-key-list": 6,
-    "audit-event-list": 6,
+    "audit-event-list": 7,
     "callback-list": 9,
     "callback-plan-list": 7,
     "change-order-list": 8,
     "complaint-list": 6,
     "contract-list": 8,
     "coverage-list": 6,
-    "customer-list": 6,
+    "customer-list": 7,
     "design-agreement-list": 6,
     "follow-up-list": 6,
     "handover-list": 9,
@@ -40,7 +41,7 @@ BUDGETS = {
     "phase-list": 6,
     "phase-template-list": 7,
     "progress-update-list": 7,
-    "property-list": 6,
+    "property-list": 7,
     "quotation-list": 8,
     "quotation-version-list": 7,
     "rectification-item-list": 6,
@@ -53,6 +54,10 @@ BUDGETS = {
     "webhook-list": 6,
     "worksite-list": 6,
 }
+
+# Lists measured on a filter: every page of the customers' audit events holds contact details (recorded as
+# reveals), where a page of the whole trail may hold only the reveals recorded by the page read before it.
+LIST_PARAMS = {"audit-event-list": {"table_name": "leads_customer"}}
 
 # GET actions on one record that answer with the rows under it: the record of the world they are asked about,
 # their query parameters (naming other records of the world), and their budget.
@@ -122,10 +127,10 @@ def test_list_routes_cost_their_budget_at_two_sizes_and_page_sizes(firm_a, firm_
 
     report = []
     for name, _ in LIST_ROUTES:
-        url = reverse(name)
-        few, few_page = measure(small_client, url)
-        many, many_page = measure(large_client, url)
-        paged, paged_page = measure(large_client, url, page_size=SMALL_PAGE)
+        url, params = reverse(name), LIST_PARAMS.get(name, {})
+        few, few_page = measure(small_client, url, **params)
+        many, many_page = measure(large_client, url, **params)
+        paged, paged_page = measure(large_client, url, page_size=SMALL_PAGE, **params)
         problems = []
         if few != many:
             rows = f"{len(few_page['results'])} rows but {many} for {len(many_page['results'])}"
