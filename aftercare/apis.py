@@ -13,7 +13,7 @@ from aftercare.models import Area, Coverage, RepairPhoto, RepairRequest, RepairV
 from aftercare.services import MAX_PHOTOS
 from contracts.models import Project, TradeCategory
 from renocrm.api.fields import FirmIdField, FirmMemberField
-from renocrm.api.views import FirmScopedMixin, acting_user, call_service, service_response
+from renocrm.api.views import FirmScopedMixin, StrictBooleanField, acting_user, call_service, service_response
 from renocrm.media import media_url
 from renocrm.privacy.serializers import MaskedContactsMixin
 from renocrm.tenancy.time import firm_today
@@ -206,7 +206,7 @@ class RepairResolveSerializer(serializers.Serializer):
 
 
 class RepairConfirmSerializer(serializers.Serializer):
-    satisfied = serializers.BooleanField()
+    satisfied = StrictBooleanField()
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 

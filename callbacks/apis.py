@@ -22,7 +22,14 @@ from callbacks.models import (
 from complaints.models import Complaint
 from contracts.models import TradeCategory
 from renocrm.api.fields import FirmMemberField
-from renocrm.api.views import FirmReadOnlyViewSet, acting_user, call_service, service_response, validated_data
+from renocrm.api.views import (
+    FirmReadOnlyViewSet,
+    StrictBooleanField,
+    acting_user,
+    call_service,
+    service_response,
+    validated_data,
+)
 from renocrm.privacy.serializers import MaskedContactsMixin
 from worksites.models import PhaseKind
 
@@ -170,7 +177,7 @@ def _optional_score():
 
 class SurveyInputSerializer(serializers.Serializer):
     overall = _score(help_text="Overall satisfaction, 5 (very satisfied) to 1 (very dissatisfied).")
-    contact_confirmed = serializers.BooleanField(required=False, default=True)
+    contact_confirmed = StrictBooleanField(required=False, default=True)
     contact_update = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     quality_plumbing_electrical = _optional_score()
     quality_carpentry = _optional_score()
@@ -202,7 +209,7 @@ class PlanStepInputSerializer(serializers.Serializer):
     offset = serializers.IntegerField(min_value=0, max_value=120)
     unit = serializers.ChoiceField(choices=CallbackStep.Unit.choices)
     method = serializers.ChoiceField(choices=Method.choices, required=False, default=Method.PHONE)
-    is_active = serializers.BooleanField(required=False, default=True)
+    is_active = StrictBooleanField(required=False, default=True)
 
 
 class PlanInputSerializer(serializers.Serializer):

@@ -115,6 +115,7 @@ class QuotationVersionViewSet(FirmReadOnlyViewSet):
     customer's acceptance, compare two versions."""
 
     model = QuotationVersion
+    action_query_parameters = {"compare": frozenset({"with"})}
     permission_group = "contracts"
     serializer_class = VersionSerializer
     filterset_fields = ["quotation", "status"]

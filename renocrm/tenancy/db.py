@@ -87,11 +87,14 @@ def install_functions(cursor) -> None:
             ELSE
                 changes := coalesce(new_row, old_row);
             END IF;
-            INSERT INTO audit_auditevent (tenant_id, at, action, table_name, row_id, actor_id, request_id, changes)
+            INSERT INTO audit_auditevent (
+                tenant_id, at, action, table_name, row_id, actor_id, api_key_id, request_id, changes
+            )
             VALUES (
                 coalesce(NEW.tenant_id, OLD.tenant_id), clock_timestamp(), lower(TG_OP), TG_TABLE_NAME,
                 coalesce(new_row ->> 'id', old_row ->> 'id'),
                 NULLIF(current_setting('app.user_id', true), '')::bigint,
+                NULLIF(current_setting('app.api_key_id', true), '')::bigint,
                 coalesce(current_setting('app.request_id', true), ''),
                 changes
             );
@@ -263,7 +266,12 @@ def sync_tenant_tables(using: str = "owner") -> None:
                 continue
             for field in model._meta.concrete_fields:
                 target = field.related_model if field.many_to_one or field.one_to_one else None
-                if target is None or target._meta.db_table not in models_by_table or field.name == "tenant":
+                if (
+                    target is None
+                    or target._meta.db_table not in models_by_table
+                    or field.name == "tenant"
+                    or not field.db_constraint  # a reference meant to outlive its target (the audit trail)
+                ):
                     continue
                 _ensure_tenant_foreign_key(cursor, table, field.column, target._meta.db_table)
             if MEMBERSHIP_TABLE in existing:

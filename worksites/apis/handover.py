@@ -13,6 +13,7 @@ from renocrm.api.views import (
     FirmListCreateRetrieveViewSet,
     FirmReadOnlyViewSet,
     FirmRelatedField,
+    StrictBooleanField,
     acting_user,
     call_service,
     service_response,
@@ -173,7 +174,7 @@ class FailedCheckRectificationSerializer(serializers.Serializer):
 
 
 class AcceptanceCheckSerializer(serializers.Serializer):
-    passed = serializers.BooleanField()
+    passed = StrictBooleanField()
     note = serializers.CharField(required=False, allow_blank=True, default="")
     rectification = FailedCheckRectificationSerializer(
         required=False, help_text="Required when the check fails: what to put right, who, by when."
@@ -181,7 +182,7 @@ class AcceptanceCheckSerializer(serializers.Serializer):
 
 
 class RectificationRecheckSerializer(serializers.Serializer):
-    passed = serializers.BooleanField()
+    passed = StrictBooleanField()
     note = serializers.CharField(required=False, allow_blank=True, default="")
     new_deadline = serializers.DateField(required=False, help_text="Required when the re-check fails.")
 

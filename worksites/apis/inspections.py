@@ -9,6 +9,7 @@ from renocrm.api.fields import FirmIdField
 from renocrm.api.views import (
     FirmListCreateRetrieveViewSet,
     FirmRelatedField,
+    StrictBooleanField,
     acting_user,
     call_service,
     service_response,
@@ -110,7 +111,7 @@ class InspectionSignSerializer(SignSerializer):
 
 
 class InspectionResultSerializer(serializers.Serializer):
-    passed = serializers.BooleanField()
+    passed = StrictBooleanField()
     findings = serializers.CharField(required=False, allow_blank=True, default="", help_text="Required to fail.")
 
 

@@ -5,7 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from renocrm.api.fields import FirmIdField
-from renocrm.api.views import FirmListCreateRetrieveViewSet, acting_user, service_response
+from renocrm.api.views import FirmListCreateRetrieveViewSet, StrictBooleanField, acting_user, service_response
 from renocrm.media import media_url
 from renocrm.privacy.serializers import MaskedContactsMixin
 from worksites.models import Phase, PhaseKind, ProgressMedia, ProgressUpdate, Worksite
@@ -71,7 +71,7 @@ class ProgressPostSerializer(serializers.Serializer):
     worksite = FirmIdField(model=Worksite)
     phase = FirmIdField(model=Phase, required=False, allow_null=True, default=None)
     note = serializers.CharField(required=False, allow_blank=True, default="")
-    visible_to_homeowner = serializers.BooleanField(required=False, default=True)
+    visible_to_homeowner = StrictBooleanField(required=False, default=True)
     files = serializers.ListField(
         child=serializers.FileField(allow_empty_file=False),
         required=False,
@@ -85,7 +85,7 @@ class ProgressPostSerializer(serializers.Serializer):
 
 
 class ProgressVisibilitySerializer(serializers.Serializer):
-    visible = serializers.BooleanField(help_text="Whether the homeowner sees the update in the portal.")
+    visible = StrictBooleanField(help_text="Whether the homeowner sees the update in the portal.")
 
 
 class ProgressUpdateViewSet(FirmListCreateRetrieveViewSet):
