@@ -13,7 +13,7 @@ from leads.models import Customer
 from renocrm.tenancy.context import tenant_context
 from tests.contracts.factories import ProjectFactory, QuotationVersionFactory
 from tests.leads.factories import LeadFactory
-from tests.worksites.factories import ProgressUpdateFactory
+from tests.worksites.factories import ProgressUpdateFactory, WorksiteFactory
 
 LEADS = "/api/v1/leads/"
 
@@ -171,3 +171,14 @@ def test_a_customer_created_by_a_concurrent_request_answers_409_not_500(firm_a, 
     assert "mobile" in error_fields(response)
     with tenant_context(firm_a):
         assert list(Customer.objects.filter(mobile="13900002222").values_list("name", flat=True)) == ["先到"]
+
+
+def test_a_progress_update_posted_as_a_form_without_visibility_is_shown_to_the_homeowner(client, partner, firm_a):
+    """The form default is the documented one (shown), not an unticked box."""
+    with tenant_context(firm_a):
+        worksite = WorksiteFactory()
+    response = client.post(
+        "/api/v1/progress-updates/", {"worksite": worksite.pk, "note": "瓷砖铺贴完成"}, **partner.headers
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["visible_to_homeowner"] is True
