@@ -105,6 +105,7 @@ def seed_firm(slug: str, *, key_id: int | None = None) -> LiveFirm:
         callback = CallbackFactory(worksite=worksite, status="open")
         scheduled = CallbackFactory(worksite=worksite, status="scheduled")
         other_customer = CustomerFactory()
+        seed_the_rest(lead=lead, worksite=worksite)
     ids = {
         "lead": lead.pk,
         "customer": worksite.project.customer_id,
@@ -118,6 +119,52 @@ def seed_firm(slug: str, *, key_id: int | None = None) -> LiveFirm:
         "key": key.pk,
     }
     return LiveFirm(tenant, key.raw_key, signed_in(admin), ids)
+
+
+def seed_the_rest(*, lead, worksite) -> None:
+    """A row or two for the other lists and details, so the fuzzer reads real rows of every kind (blank choices,
+    empty lists, nulls) and checks them against the schema."""
+    from tests.aftercare.factories import CoverageFactory, RepairRequestFactory, RepairVisitFactory
+    from tests.callbacks.factories import SurveyDefectFactory
+    from tests.complaints.factories import ComplaintEntryFactory
+    from tests.contracts.factories import (
+        ChangeOrderLineFactory,
+        DesignAgreementFactory,
+        InstalmentFactory,
+        MeasurementAppointmentFactory,
+    )
+    from tests.leads.factories import FollowUpFactory, PropertyFactory, ReferralRewardFactory
+    from tests.outbox.factories import WebhookDeliveryFactory
+    from tests.worksites.factories import (
+        AcceptanceItemFactory,
+        InspectionFactory,
+        MaterialArrivalFactory,
+        ProblemSolutionFactory,
+        ProgressUpdateFactory,
+        SitePatrolFactory,
+        TechnicalHandoverFactory,
+    )
+
+    project, contract = worksite.project, worksite.contract
+    FollowUpFactory(lead=lead)
+    PropertyFactory(customer=lead.customer)
+    ReferralRewardFactory()
+    DesignAgreementFactory(lead=lead)
+    MeasurementAppointmentFactory(lead=lead)
+    InstalmentFactory(contract=contract)
+    ChangeOrderLineFactory(change_order__contract=contract)
+    TechnicalHandoverFactory(worksite=worksite)
+    ProgressUpdateFactory(worksite=worksite)
+    InspectionFactory(worksite=worksite)
+    MaterialArrivalFactory(worksite=worksite)
+    SitePatrolFactory(worksite=worksite)
+    ProblemSolutionFactory(problem__worksite=worksite)
+    AcceptanceItemFactory(handover__worksite=worksite)
+    CoverageFactory(project=project)
+    RepairVisitFactory(repair=RepairRequestFactory(project=project))
+    ComplaintEntryFactory(complaint__project=project)
+    SurveyDefectFactory(survey__callback__worksite=worksite)
+    WebhookDeliveryFactory()
 
 
 def flush_database() -> None:

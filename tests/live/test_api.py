@@ -170,6 +170,8 @@ def test_progress_update_post_and_one_bad_file_refusing_the_whole_post(live, liv
     from worksites.models import ProgressMedia, ProgressUpdate
 
     firm, worksite = live.firm_a, live.firm_a.ids["worksite"]
+    updates = _count(firm, ProgressUpdate, worksite_id=worksite)
+    media = _count(firm, ProgressMedia, update__worksite_id=worksite)
     data, content_type = _multipart({"worksite": worksite, "note": "水电完工"}, [("files", "a.png", _png())])
     posted = live.call(
         "POST", "/api/v1/progress-updates/", data=data, headers={**firm.api, "Content-Type": content_type}
@@ -185,8 +187,8 @@ def test_progress_update_post_and_one_bad_file_refusing_the_whole_post(live, liv
         "POST", "/api/v1/progress-updates/", data=data, headers={**firm.api, "Content-Type": content_type}
     )
     assert "files" in error(refused, 400)["fields"]
-    assert _count(firm, ProgressUpdate, worksite_id=worksite) == 1
-    assert _count(firm, ProgressMedia, update__worksite_id=worksite) == 1
+    assert _count(firm, ProgressUpdate, worksite_id=worksite) == updates + 1
+    assert _count(firm, ProgressMedia, update__worksite_id=worksite) == media + 1
     assert sorted(Path(live.media_root).rglob("*")) == files_before
 
 
@@ -194,13 +196,14 @@ def test_repair_request_create(live, live_db):
     from aftercare.models import RepairRequest
 
     firm, project = live.firm_a, live.firm_a.ids["project"]
+    before = _count(firm, RepairRequest, project_id=project)
     body = {"project": project, "area": "bathroom", "description": "卫生间漏水"}
     created = live.call("POST", "/api/v1/repair-requests/", body=body, headers=firm.api)
     assert created.status == 201, created.body
     assert created.json()["source"] == "api"
     refused = live.call("POST", "/api/v1/repair-requests/", body={**body, "area": "garage"}, headers=firm.api)
     assert "area" in error(refused, 400)["fields"]
-    assert _count(firm, RepairRequest, project_id=project) == 1
+    assert _count(firm, RepairRequest, project_id=project) == before + 1
 
 
 def test_callback_attempt_and_one_on_a_scheduled_callback(live, live_db):
@@ -224,7 +227,7 @@ def test_callback_attempt_and_one_on_a_scheduled_callback(live, live_db):
 def test_complaint_create_and_one_naming_another_customers_project(live, live_db):
     from complaints.models import Complaint
 
-    firm = live.firm_a
+    firm, before = live.firm_a, _count(live.firm_a, Complaint)
     body = {"customer": firm.ids["customer"], "project": firm.ids["project"], "category": "quality"}
     body["description"] = "墙面开裂"
     created = live.call("POST", "/api/v1/complaints/", body=body, headers=firm.api)
@@ -233,7 +236,7 @@ def test_complaint_create_and_one_naming_another_customers_project(live, live_db
         "POST", "/api/v1/complaints/", body={**body, "customer": firm.ids["other_customer"]}, headers=firm.api
     )
     assert "project" in error(refused, 400)["fields"]
-    assert _count(firm, Complaint) == 1
+    assert _count(firm, Complaint) == before + 1
 
 
 def test_refused_write_of_a_key_without_the_scope_writes_nothing(live, live_db):
