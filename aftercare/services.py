@@ -34,10 +34,10 @@ from renocrm.calendar import add_months, calendar_years
 from renocrm.outbox.models import Notification
 from renocrm.outbox.services import event_emit, notification_send, notify_staff
 from renocrm.tenancy.context import require_current_tenant
+from renocrm.tenancy.defaults import firm_copy_get
 from renocrm.tenancy.time import firm_today
 from renocrm.uploads import IMAGE, clean_upload
 from worksites.models import PortalAction, Worksite
-from worksites.services.firm_defaults import firm_copy_get
 from worksites.services.portal import portal_action_record
 
 # A homeowner's phone shows a handful of photos of a leak; more is rarely useful and slows a mobile upload.

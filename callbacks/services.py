@@ -56,8 +56,8 @@ from renocrm.outbox.services import (
     staff_message,
 )
 from renocrm.tenancy.context import require_current_tenant, tenant_context
+from renocrm.tenancy.defaults import firm_copy_get
 from worksites.models import PhaseKind, Worksite
-from worksites.services.firm_defaults import firm_copy_get
 
 # How many callbacks one sweeper transaction releases, and how many batches one call runs at most (a
 # beat five minutes later picks up whatever is left).

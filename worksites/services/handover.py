@@ -19,6 +19,7 @@ from renocrm.accounts.roles import Role
 from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit, notify_staff
 from renocrm.tenancy.context import require_current_tenant
+from renocrm.tenancy.defaults import firm_copy_get
 from renocrm.tenancy.time import firm_today
 from renocrm.uploads import IMAGE, PDF, clean_upload
 from worksites.models import (
@@ -30,7 +31,6 @@ from worksites.models import (
     Worksite,
 )
 from worksites.selectors.handover import handover_documents_missing
-from worksites.services.firm_defaults import firm_copy_get
 
 # The checklist a firm starts with: (area, check). Firms edit their own copy.
 DEFAULT_CHECKLIST = [

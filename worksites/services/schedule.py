@@ -15,9 +15,9 @@ from contracts.services import instalments_fall_due
 from renocrm.accounts.roles import Role
 from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit
+from renocrm.tenancy.defaults import firm_copy_get
 from renocrm.tenancy.time import firm_today
 from worksites.models import Phase, PhaseKind, PhaseTemplate, TechnicalHandover, Worksite
-from worksites.services.firm_defaults import firm_copy_get
 
 K = PhaseKind
 # The schedule a firm starts with: (kind, days, the homeowner signs off). Firms edit their own copy.

@@ -1,5 +1,5 @@
-"""A firm's own copy of a default the product ships (its phase template, its acceptance checklist), made the
-first time the firm needs it."""
+"""A firm's own copy of a default the product ships (its phase template, its acceptance checklist, its
+callback plan, its warranty coverage rules), made the first time the firm needs it."""
 
 from __future__ import annotations
 
