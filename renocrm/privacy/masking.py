@@ -40,6 +40,17 @@ def mask_address(value: str | None) -> str:
     return f"{value[: min(6, len(value) // 2)]}{MASK}"
 
 
+def mask_recipient(value: str | None) -> str:
+    """Where a message went: an e-mail address keeps its first letter and its domain, a mobile number is
+    masked as usual."""
+    if not value:
+        return value or ""
+    if "@" in value:
+        local, _at, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}"
+    return mask_mobile(value)
+
+
 def _masked_mobile(match: re.Match) -> str:
     return f"{match['prefix'] or ''}{match['head']}{MASK}{match['tail']}"
 

@@ -7,7 +7,7 @@ import pytest
 
 from renocrm.audit.models import AuditEvent
 from renocrm.outbox.sms import ConsoleBackend, SmsMessage
-from renocrm.privacy.masking import MaskContactsFilter, mask_address, mask_mobile, mask_text
+from renocrm.privacy.masking import MaskContactsFilter, mask_address, mask_mobile, mask_recipient, mask_text
 from renocrm.privacy.models import ContactReveal
 from renocrm.tenancy.context import tenant_context
 from tests.factories import ApiKeyFactory, MembershipFactory
@@ -26,6 +26,12 @@ def test_mobile_numbers_keep_the_first_three_and_last_four_digits():
 def test_addresses_keep_only_their_start():
     assert mask_address(ADDRESS) == "上海市浦东新****"
     assert mask_address("浦东1号") == "浦东****"
+
+
+def test_a_recipient_is_masked_as_an_email_address_or_a_mobile():
+    assert mask_recipient("wang.fang@example.com") == "w***@example.com"
+    assert mask_recipient(MOBILE) == "138****1234"
+    assert mask_recipient("") == "" and mask_recipient(None) == ""
 
 
 def test_mobile_numbers_inside_text_are_masked_but_longer_digit_runs_are_not():

@@ -23,6 +23,7 @@ from renocrm.clientip import client_ip
 from renocrm.forms import action_as_message, submit
 from renocrm.outbox.models import Notification
 from renocrm.paging import before_param
+from renocrm.privacy.masking import mask_recipient, may_see_contacts
 from worksites import portal_tabs
 from worksites.forms.portal import HomeownerNameForm, MaterialRejectForm, PortalLinkForm, SolutionChoiceForm
 from worksites.models import Inspection, MaterialArrival, Phase, PortalLink, ProblemSolution, SiteProblem, Worksite
@@ -39,19 +40,11 @@ PROGRESS_PAGE_SIZE = 20
 # Staff: the worksite's links ---------------------------------------------------------------------------------
 
 
-def _masked(value: str) -> str:
-    """A recipient shown to staff who may not see contact details."""
-    if "@" in value:
-        local, _at, domain = value.partition("@")
-        return f"{local[:1]}***@{domain}"
-    return f"{value[:3]}****{value[-4:]}" if len(value) >= 8 else "****"
-
-
 @permission_required(VIEW, to_post=MANAGE)
 def worksite_portal_links(request, pk):
     worksite = get_object_or_404(Worksite.objects.select_related("project__customer"), pk=pk)
     may_manage = request.membership.has_perm(MANAGE)
-    sees_contacts = request.membership.has_perm("contacts.view")
+    sees_contacts = may_see_contacts(request)
     customer = worksite.project.customer
     initial = {"channel": Notification.Channel.SMS, "recipient": customer.mobile if sees_contacts else "", "days": 30}
     form = PortalLinkForm(request.POST or None, initial=initial)
@@ -78,7 +71,7 @@ def worksite_portal_links(request, pk):
     links = selectors.portal_links(worksite=worksite)
     for link in links:
         link.url = request.build_absolute_uri(services.portal_link_url(link)) if link.is_usable else ""
-        link.sent_to_display = link.sent_to if sees_contacts or not link.sent_to else _masked(link.sent_to)
+        link.sent_to_display = link.sent_to if sees_contacts or not link.sent_to else mask_recipient(link.sent_to)
     actions, older = selectors.portal_action_page(worksite=worksite, before=before_param(request))
     context = {
         "worksite": worksite,
