@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import operator
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.rest_framework import DjangoFilterBackend, ModelChoiceFilter
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.fields import SkipField, empty
 from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+
+from renocrm.tenancy.context import require_current_tenant
 
 
 class FirmFilterBackend(DjangoFilterBackend):
@@ -26,6 +29,15 @@ class FirmFilterBackend(DjangoFilterBackend):
             return queryset
         return super().filter_queryset(request, queryset, view)
 
+    def get_filterset_class(self, view, queryset=None):
+        filterset_class = super().get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return None
+        firm_class = _FIRM_FILTERSETS.get(filterset_class)
+        if firm_class is None:
+            firm_class = _FIRM_FILTERSETS[filterset_class] = _with_firm_staff(filterset_class)
+        return firm_class
+
     def parameter_names(self, view) -> frozenset[str]:
         """The query parameters the view's filter set reads: a filter's own name, or each name its widget
         spreads over (a range's ``_after`` / ``_before``)."""
@@ -34,9 +46,38 @@ class FirmFilterBackend(DjangoFilterBackend):
             return frozenset()
         names = set()
         for name, field in filterset_class.base_filters.items():
-            suffixes = getattr(field.field.widget, "suffixes", None) or [""]
+            # The field's class, not ``field.field``: building the field on the class would cache it, with
+            # its choices, for every later request.
+            suffixes = getattr(field.field_class.widget, "suffixes", None) or [""]
             names.update(f"{name}_{suffix}" if suffix else name for suffix in suffixes)
         return frozenset(names)
+
+
+def _firm_staff(request):
+    # Everyone who is or was a member of the request's firm: a partner may filter by a former designer.
+    return get_user_model().objects.filter(memberships__tenant=require_current_tenant())
+
+
+def _with_firm_staff(filterset_class):
+    """The filter set with every filter over users narrowed to the firm's staff: an id of another firm's
+    user is "not one of the choices", exactly like an id that does not exist — a filter cannot be used to
+    find out which user ids exist elsewhere."""
+    user_model = get_user_model()
+    firm_class = type(filterset_class.__name__, (filterset_class,), {})
+    for name, declared in filterset_class.base_filters.items():
+        if isinstance(declared, ModelChoiceFilter) and getattr(declared.queryset, "model", None) is user_model:
+            firm_class.base_filters[name] = type(declared)(
+                field_name=declared.field_name,
+                lookup_expr=declared.lookup_expr,
+                queryset=_firm_staff,
+                label=declared.label,
+                **{key: value for key, value in declared.extra.items() if key != "queryset"},
+            )
+    return firm_class
+
+
+# Filter set class -> the same with its staff filters narrowed to the firm (built once per class).
+_FIRM_FILTERSETS: dict[type, type] = {}
 
 
 class FirmScopedMixin:

@@ -94,7 +94,7 @@ CASES = {
         measurement_appointment,
         lambda lead, who: (
             "/api/v1/measurement-appointments/",
-            {"lead": lead.pk, "scheduled_at": "2026-05-01T10:00:00+08:00", "designer": who},
+            {"lead": lead.pk, "scheduled_at": f"{date.today() + timedelta(days=7)}T10:00:00+08:00", "designer": who},
         ),
         lambda lead: MeasurementAppointment.objects.filter(lead=lead).values_list("designer", flat=True).first(),
     ),
@@ -236,3 +236,26 @@ def test_every_writable_field_over_users_is_a_firm_member_field():
                 plain.add(f"{serializer_class.__module__}.{serializer_class.__qualname__}.{name}")
     # The audit trail is read-only: its actor is shown, never written.
     assert plain - {"renocrm.audit.apis.AuditEventSerializer.actor"} == set()
+
+
+@pytest.mark.parametrize(
+    "url, parameter",
+    [
+        ("/api/v1/leads/", "assigned_to"),
+        ("/api/v1/leads/", "designer"),
+        ("/api/v1/audit-events/", "actor"),
+    ],
+)
+def test_a_filter_by_staff_takes_only_the_firms_staff(api, firm_a, people, url, parameter):
+    """Filtering by another firm's user answers as for an id that does not exist: no way to learn which
+    user ids exist elsewhere, and no name."""
+    with tenant_context(firm_a):
+        LeadFactory(assigned_to=people.colleague, designer=people.colleague)
+    outsider = api.get(url, {parameter: people.outsider.pk})
+    missing = api.get(url, {parameter: people.missing})
+    assert outsider.status_code == missing.status_code == 400
+    assert outsider.json()["error"]["fields"] == missing.json()["error"]["fields"]
+    assert people.outsider.username not in outsider.content.decode()
+    assert api.get(url, {parameter: people.colleague.pk}).status_code == 200
+    # A former member still filters their old records.
+    assert api.get(url, {parameter: people.leaver.pk}).status_code == 200
