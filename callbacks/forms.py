@@ -1,8 +1,6 @@
 """Forms of the callback pages: the work queue's filters, the callback's actions, the survey (the same
 questions for the agent on the phone and for the homeowner through the SMS link), the plan and the settings."""
 
-import string
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -49,13 +47,6 @@ SURVEY_TRADES = (
     (TradeCategory.PAINTING, "quality_painting"),
 )
 RATINGS = ("designer_rating", "project_manager_rating", "customer_service_rating")
-SMS_PLACEHOLDERS = (
-    ("customer_name", _("customer name")),
-    ("firm_name", _("firm name")),
-    ("agent_name", _("agent name")),
-    ("firm_phone", _("firm phone")),
-    ("survey_link", _("survey link")),
-)
 
 
 class QueueFilterForm(forms.Form):
@@ -318,18 +309,3 @@ class CallbackSettingsForm(forms.ModelForm):
 def _at_least_one_day(value):
     if value < 1:
         raise ValidationError(_("At least one day."))
-
-
-def sms_preview(template: str, values: dict) -> str:
-    """The message as a homeowner would read it; unknown or broken placeholders stay as typed (saving
-    names them as errors)."""
-    text = template or str(DEFAULT_SMS_TEMPLATE)
-    parts = []
-    try:
-        for literal, name, _spec, _conv in string.Formatter().parse(text):
-            parts.append(literal)
-            if name is not None:
-                parts.append(str(values.get(name, f"{{{name}}}")))
-    except ValueError:
-        return text
-    return "".join(parts)

@@ -11,6 +11,7 @@ from django.utils.translation import pgettext_lazy
 
 from contracts.models import TradeCategory
 from renocrm.accounts.models import staff_member_field
+from renocrm.outbox.templates import MessageTemplate
 from renocrm.tenancy.models import TenantModel
 
 
@@ -23,6 +24,18 @@ class Method(models.TextChoices):
 DEFAULT_SMS_TEMPLATE = _(
     "Dear {customer_name}, this is {agent_name} of {firm_name}. How is your new home? Please tell us in two "
     "minutes: {survey_link} — questions: {firm_phone}"
+)
+# The survey-link SMS: the firm's own text (``CallbackSettings.sms_template``) or the default above.
+SURVEY_SMS = MessageTemplate(
+    default=DEFAULT_SMS_TEMPLATE,
+    placeholders={
+        "customer_name": _("customer name"),
+        "firm_name": _("firm name"),
+        "agent_name": _("agent name"),
+        "firm_phone": _("firm phone"),
+        "survey_link": _("survey link"),
+    },
+    field="sms_template",
 )
 
 

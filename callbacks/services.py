@@ -13,7 +13,6 @@ idempotency key naming a callback.
 
 from __future__ import annotations
 
-import string
 from collections import Counter
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -30,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from callbacks.models import (
-    DEFAULT_SMS_TEMPLATE,
+    SURVEY_SMS,
     Callback,
     CallbackAttempt,
     CallbackSettings,
@@ -65,7 +64,6 @@ BATCH_SIZE = 500
 MAX_BATCHES = 20
 
 SURVEY_SALT = "callbacks.survey-link"
-SMS_PLACEHOLDERS = ("customer_name", "firm_name", "agent_name", "firm_phone", "survey_link")
 # Who may be given a callback.
 AGENT_ROLES = {Role.CUSTOMER_SERVICE, Role.ADMIN}
 FAILED_OUTCOMES = (
@@ -114,27 +112,6 @@ def callback_settings_get() -> CallbackSettings:
     return settings
 
 
-def _clean_template(template: str) -> str:
-    try:
-        names = {name for _text, name, _spec, _conv in string.Formatter().parse(template) if name is not None}
-    except ValueError:
-        raise ValidationError(
-            {"sms_template": _("Write placeholders as {name}; a lone “{” or “}” is not allowed.")}
-        ) from None
-    unknown = sorted(name for name in names if name not in SMS_PLACEHOLDERS)
-    if unknown or "" in names:
-        raise ValidationError(
-            {
-                "sms_template": _("Unknown placeholder %(names)s. Use: %(allowed)s.")
-                % {
-                    "names": ", ".join(f"{{{n}}}" for n in unknown) or "{}",
-                    "allowed": ", ".join(f"{{{n}}}" for n in SMS_PLACEHOLDERS),
-                }
-            }
-        )
-    return template
-
-
 def _bounded_int(value, field: str, low: int, high: int) -> int:
     try:
         number = int(value)
@@ -164,7 +141,7 @@ def callback_settings_save(**fields) -> CallbackSettings:
     if "survey_link_days" in fields:
         settings.survey_link_days = _bounded_int(fields["survey_link_days"], "survey_link_days", 1, 365)
     if "sms_template" in fields:
-        settings.sms_template = _clean_template((fields["sms_template"] or "").strip())
+        settings.sms_template = SURVEY_SMS.check((fields["sms_template"] or "").strip())
     settings.save()
     return settings
 
@@ -416,7 +393,6 @@ def _sms_body(callback: Callback, *, base_url: str, settings: CallbackSettings |
     tenant = require_current_tenant()
     settings = settings or callback_settings_get()
     with translation.override(tenant.language):
-        template = settings.sms_template or str(DEFAULT_SMS_TEMPLATE)
         agent = callback.assigned_to
         values = {
             "customer_name": callback.customer.name,
@@ -425,7 +401,7 @@ def _sms_body(callback: Callback, *, base_url: str, settings: CallbackSettings |
             "firm_phone": tenant.phone,
             "survey_link": survey_link_absolute_url(callback, base_url=base_url),
         }
-        return template.format_map(values)
+        return SURVEY_SMS.render(settings.sms_template, values)
 
 
 # Working a callback ----------------------------------------------------------------------------------------------

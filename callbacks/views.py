@@ -18,7 +18,6 @@ from callbacks.forms import (
     ATTEMPT_BUTTONS,
     BUCKETS,
     MINE,
-    SMS_PLACEHOLDERS,
     AssignForm,
     AttemptForm,
     CallbackSettingsForm,
@@ -27,9 +26,8 @@ from callbacks.forms import (
     QueueFilterForm,
     SurveyForm,
     VisitForm,
-    sms_preview,
 )
-from callbacks.models import Callback, Survey
+from callbacks.models import SURVEY_SMS, Callback, Survey
 from renocrm.accounts.access import permission_required
 from renocrm.accounts.roles import Role
 from renocrm.forms import action_as_message, refusal_as_message, submit
@@ -270,8 +268,8 @@ def settings_edit(request):
         template = request.POST.get("sms_template", "")
     context = {
         "form": form,
-        "placeholders": SMS_PLACEHOLDERS,
-        "preview": sms_preview(template, _preview_values(request)),
+        "placeholders": SURVEY_SMS.placeholders.items(),
+        "preview": SURVEY_SMS.preview(template, _preview_values(request)),
     }
     return render(request, "callbacks/settings.html", context)
 
