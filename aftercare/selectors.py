@@ -41,9 +41,10 @@ def with_status(coverages, *, today: date) -> list[Coverage]:
 # Repairs -----------------------------------------------------------------------------------------------------
 
 
-def repairs_overdue(queryset, *, now: datetime):
-    """Open repairs past a deadline they have not met: no response by ``respond_by``, nobody on site by
-    ``on_site_by``."""
+def repairs_overdue(queryset=None, *, now: datetime):
+    """Open repairs (of ``queryset``, else all of them) past a deadline they have not met: no response by
+    ``respond_by``, nobody on site by ``on_site_by``."""
+    queryset = RepairRequest.objects.all() if queryset is None else queryset
     return queryset.filter(status__in=RepairRequest.OPEN_STATUSES).filter(
         Q(respond_by__lt=now, responded_at__isnull=True) | Q(on_site_by__lt=now, on_site_at__isnull=True)
     )

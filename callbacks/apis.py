@@ -18,6 +18,7 @@ from callbacks.models import (
     SecondaryDemand,
     Survey,
     SurveyDefect,
+    SurveyStaff,
 )
 from complaints.models import Complaint
 from contracts.models import TradeCategory
@@ -58,7 +59,7 @@ class SurveySerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "callback",
             "via",
             *services.ANSWER_FIELDS,
-            *services.STAFF_SNAPSHOT,
+            *SurveyStaff.values,
             "defects",
             "demands",
             "lead",

@@ -17,15 +17,14 @@ from callbacks.models import (
     Survey,
     SurveyDefect,
 )
+from callbacks.selectors import ALL, MINE
 from complaints.models import Complaint
 from contracts.models import TradeCategory
-from renocrm.accounts.roles import Role
+from renocrm.accounts.roles import AGENT_ROLES
 from renocrm.accounts.staff import staff_choices
 from renocrm.forms import RowFormSet, StaffChoiceField, blank_first
 from worksites.models import PhaseKind
 
-AGENT_ROLES = (Role.CUSTOMER_SERVICE, Role.ADMIN)
-MINE, ALL = "mine", "all"
 BUCKETS = (
     ("due_today", _("Due today")),
     ("overdue", _("Overdue")),

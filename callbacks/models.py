@@ -191,6 +191,16 @@ class Satisfaction(models.IntegerChoices):
     VERY_DISSATISFIED = 1, _("Very dissatisfied")
 
 
+class SurveyStaff(models.TextChoices):
+    """Whom a survey's answers are about: the worksite's crew, copied onto the survey when it is submitted.
+    The labels head the staff-satisfaction report's tables."""
+
+    DESIGNER = "designer", _("Designers")
+    PROJECT_MANAGER = "project_manager", _("Project managers")
+    QC_INSPECTOR = "qc_inspector", _("QC inspectors")
+    CUSTOMER_SERVICE = "customer_service", _("Customer service agents")
+
+
 class Survey(TenantModel):
     """The answers of one callback. The staff who worked on the project are copied in when it is submitted,
     so rankings stay true after a worksite's team changes."""

@@ -12,7 +12,7 @@ from django.db.models.functions import Trim, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from callbacks.models import Callback, CallbackAttempt, Satisfaction, Survey, SurveyDefect
+from callbacks.models import Callback, CallbackAttempt, Satisfaction, Survey, SurveyDefect, SurveyStaff
 from contracts.models import TradeCategory
 from renocrm.calendar import add_months
 from renocrm.paging import PAGE_SIZE, keyset_page
@@ -21,7 +21,8 @@ from renocrm.tenancy.time import firm_day_start, firm_days, firm_today
 
 S = Callback.Status
 BUCKETS = ("due_today", "overdue", "upcoming", "retry", "done")
-STAFF_ROLES = ("designer", "project_manager", "qc_inspector", "customer_service")
+# The work queue's agent filter beside one agent's id: the user's own callbacks, or everybody's.
+MINE, ALL = "mine", "all"
 # The rating each role is rated by in the survey (QC inspectors have none of their own).
 ROLE_RATING = {
     "designer": "designer_rating",
@@ -156,8 +157,8 @@ def _staff_names(ids) -> dict[int, str]:
 
 
 def _check_role(role: str) -> None:
-    if role not in STAFF_ROLES:
-        raise ValueError(f"Unknown role {role!r}; one of {', '.join(STAFF_ROLES)}")
+    if role not in SurveyStaff.values:
+        raise ValueError(f"Unknown role {role!r}; one of {', '.join(SurveyStaff.values)}")
 
 
 def satisfaction_by_staff(role: str, start: date, end: date) -> list[dict]:

@@ -39,11 +39,12 @@ from callbacks.models import (
     Survey,
     SurveyDefect,
     SurveyDemand,
+    SurveyStaff,
 )
 from contracts.models import Project, TradeCategory
 from renocrm import links
 from renocrm.accounts.models import Membership
-from renocrm.accounts.roles import Role
+from renocrm.accounts.roles import AGENT_ROLES, Role
 from renocrm.accounts.staff import require_staff_role
 from renocrm.calendar import add_months, add_working_days
 from renocrm.outbox.models import Notification
@@ -64,8 +65,6 @@ BATCH_SIZE = 500
 MAX_BATCHES = 20
 
 SURVEY_SALT = "callbacks.survey-link"
-# Who may be given a callback.
-AGENT_ROLES = {Role.CUSTOMER_SERVICE, Role.ADMIN}
 FAILED_OUTCOMES = (
     CallbackAttempt.Outcome.NO_ANSWER,
     CallbackAttempt.Outcome.BUSY,
@@ -100,8 +99,6 @@ ANSWER_FIELDS = (
     "suggestions",
     "nps",
 )
-# The staff a survey's ratings are about, copied from the worksite when it is submitted.
-STAFF_SNAPSHOT = ("designer", "project_manager", "qc_inspector", "customer_service")
 
 
 # Settings and the plan ------------------------------------------------------------------------------------
@@ -877,7 +874,7 @@ def survey_submit(
         submitted_at=now,
         submitted_by=by,
         **cleaned,
-        **{field: getattr(worksite, field) for field in STAFF_SNAPSHOT},
+        **{field: getattr(worksite, field) for field in SurveyStaff.values},
     )
     if kinds:
         survey.lead = _start_lead(callback=callback, kinds=kinds, note=demand_note or "", by=by)

@@ -14,10 +14,8 @@ from django.views.decorators.http import require_POST
 
 from callbacks import selectors, services
 from callbacks.forms import (
-    ALL,
     ATTEMPT_BUTTONS,
     BUCKETS,
-    MINE,
     AssignForm,
     AttemptForm,
     CallbackSettingsForm,
@@ -50,7 +48,7 @@ def callback_list(request):
     data = request.GET.copy()
     if not data.get("agent"):
         # An agent starts with their own calls; an admin with everybody's.
-        data["agent"] = MINE if request.membership.role == Role.CUSTOMER_SERVICE else ALL
+        data["agent"] = selectors.MINE if request.membership.role == Role.CUSTOMER_SERVICE else selectors.ALL
     form = QueueFilterForm(data)
     agent = form.agent_filter(request.user)
     method = form.cleaned_data.get("method", "") if form.is_valid() else ""

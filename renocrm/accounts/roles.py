@@ -57,6 +57,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "contacts.view": frozenset({R.ADMIN, R.SALES, R.DESIGNER, R.PROJECT_MANAGER, R.CUSTOMER_SERVICE}),
 }
 
+# Who may be given a callback, and be a worksite's customer-service agent (whom its aftercare goes to).
+AGENT_ROLES = frozenset({R.CUSTOMER_SERVICE, R.ADMIN})
+
 
 def role_has(role: str, permission: str) -> bool:
     try:

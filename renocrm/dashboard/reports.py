@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from callbacks import selectors as callback_selectors
-from callbacks.models import Callback, SurveyDefect
+from callbacks.models import Callback, SurveyDefect, SurveyStaff
 from complaints import selectors as complaint_selectors
 from complaints.models import Complaint
 from contracts.models import TradeCategory
@@ -162,12 +162,6 @@ def callback_tables(period: Period, viewer: Viewer) -> list[Table]:
 
 # 2. Staff satisfaction ----------------------------------------------------------------------------------------
 
-STAFF_ROLES = (
-    ("designer", gettext_lazy("Designers")),
-    ("project_manager", gettext_lazy("Project managers")),
-    ("qc_inspector", gettext_lazy("QC inspectors")),
-    ("customer_service", gettext_lazy("Customer service agents")),
-)
 TREND_MONTHS = 6
 STAFF_COLUMNS = {
     "name": Column(gettext_lazy("Staff member")),
@@ -190,7 +184,7 @@ def _trend_months(period: Period) -> tuple[date, date]:
 def staff_tables(period: Period, viewer: Viewer) -> list[Table]:
     first, last = _trend_months(period)
     tables = []
-    for role, label in STAFF_ROLES:
+    for role, label in SurveyStaff.choices:
         rows = callback_selectors.satisfaction_by_staff(role, period.start, period.end)
         answers, satisfied = sum(r["answers"] for r in rows), sum(r["satisfied"] for r in rows)
         tables.append(

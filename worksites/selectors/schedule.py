@@ -24,12 +24,22 @@ def worksites_with_current_phase(worksites=None):
     )
 
 
+def crew_filter(user, prefix: str = "") -> Q:
+    """What "my worksites" means on the worksite list, the board and the dashboards: the user is on the crew
+    as foreman, designer or QC. ``prefix`` reaches the worksite from a related model (``"worksite__"``)."""
+    return (
+        Q(**{f"{prefix}project_manager": user})
+        | Q(**{f"{prefix}designer": user})
+        | Q(**{f"{prefix}qc_inspector": user})
+    )
+
+
 def _listed(*, mine=None):
     """The worksites of the list and the board: with their current phase, customer and foreman, narrowed
     to those ``mine`` works on when given."""
     worksites = worksites_with_current_phase().select_related("project__customer", "project_manager")
     if mine is not None:
-        worksites = worksites.filter(Q(project_manager=mine) | Q(designer=mine) | Q(qc_inspector=mine))
+        worksites = worksites.filter(crew_filter(mine))
     return worksites
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from contracts.models import Contract, Instalment, Project
 from contracts.services import instalments_fall_due
-from renocrm.accounts.roles import Role
+from renocrm.accounts.roles import AGENT_ROLES, Role
 from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit
 from renocrm.tenancy.defaults import firm_copy_get
@@ -123,7 +123,7 @@ CREW_ROLES = {
     "designer": {Role.DESIGNER, Role.ADMIN},
     "project_manager": {Role.PROJECT_MANAGER, Role.ADMIN},
     "qc_inspector": {Role.QC, Role.ADMIN},
-    "customer_service": {Role.CUSTOMER_SERVICE, Role.ADMIN},
+    "customer_service": AGENT_ROLES,
 }
 
 
