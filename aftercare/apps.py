@@ -16,9 +16,9 @@ class AftercareConfig(AppConfig):
         portal_tabs.register(portal_tabs.PortalTab("repairs", _("Repairs"), "aftercare_portal:repairs"))
 
         from aftercare import personal_data as section
-        from leads import personal_data
+        from renocrm.privacy import registry
 
-        personal_data.register(
+        registry.register(
             "aftercare",
             export=section.export,
             erase=section.erase,

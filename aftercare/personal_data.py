@@ -1,4 +1,4 @@
-"""The aftercare section of a homeowner's personal data (see leads/personal_data.py).
+"""The aftercare section of a homeowner's personal data (see renocrm/privacy/registry.py).
 
 Erased: what the homeowner wrote (a repair reported through the portal or a partner, their comment on the
 repair), the photos of their home sent with repairs (rows and stored files), the greetings sent to them;
@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from leads.personal_data import ERASED, SCRUB, anonymise, audit_redact, delete_files_on_commit, rows
+from renocrm.privacy.registry import ERASED, SCRUB, anonymise, audit_redact, delete_files_on_commit, rows
 from renocrm.tenancy.time import firm_today
 
 from .models import CareMessage, CareOptOut, Coverage, RepairPhoto, RepairRequest, RepairVisit, WarrantyReminder

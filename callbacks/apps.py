@@ -21,6 +21,6 @@ class CallbacksConfig(AppConfig):
         register_contact_fields(Survey, contact_update="contacts")
 
         from callbacks import personal_data as section
-        from leads import personal_data
+        from renocrm.privacy import registry
 
-        personal_data.register("callbacks", export=section.export, erase=section.erase)
+        registry.register("callbacks", export=section.export, erase=section.erase)

@@ -1,4 +1,4 @@
-"""The callbacks section of a homeowner's personal data (see leads/personal_data.py).
+"""The callbacks section of a homeowner's personal data (see renocrm/privacy/registry.py).
 
 Erased: what the homeowner said in their own words in surveys (new contact details, materials and furniture
 feedback, suggestions, notes on defects); the customer's name, mobile and addresses in the agents' notes.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from leads.personal_data import SCRUB, anonymise, rows
+from renocrm.privacy.registry import SCRUB, anonymise, rows
 from renocrm.tenancy.context import require_current_tenant
 
 from .models import Callback, CallbackAttempt, Survey, SurveyDefect, SurveyDemand

@@ -12,9 +12,9 @@ class ComplaintsConfig(AppConfig):
         register(PortalTab("complaints", _("Complaints"), "complaints_portal:complaints"))
 
         from complaints import personal_data as section
-        from leads import personal_data
+        from renocrm.privacy import registry
 
-        personal_data.register(
+        registry.register(
             "complaints",
             export=section.export,
             erase=section.erase,

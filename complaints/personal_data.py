@@ -1,4 +1,4 @@
-"""The complaints section of a homeowner's personal data (see leads/personal_data.py).
+"""The complaints section of a homeowner's personal data (see renocrm/privacy/registry.py).
 
 Erased: the complaint in the homeowner's words (its description), and the homeowner's own words recorded
 with their verdict; the customer's name, mobile and addresses inside the handling log and the resolution.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from leads.personal_data import ERASED, SCRUB, anonymise, rows
+from renocrm.privacy.registry import ERASED, SCRUB, anonymise, rows
 
 from .models import Complaint, ComplaintEntry, ComplaintEscalation
 

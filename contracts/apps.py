@@ -13,11 +13,11 @@ class ContractsConfig(AppConfig):
 
         panels.register(lead_panel)
 
-        from leads import personal_data
+        from renocrm.privacy import registry
 
         from . import personal_data as section
 
-        personal_data.register(
+        registry.register(
             "contracts",
             export=section.export,
             erase=section.erase,

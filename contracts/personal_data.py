@@ -1,4 +1,4 @@
-"""The contracts section of a homeowner's personal data (see leads/personal_data.py).
+"""The contracts section of a homeowner's personal data (see renocrm/privacy/registry.py).
 
 Erased: the signer's name, IP address and drawn signature on accepted quotation versions; the project's
 name (made from the customer's name or address); the customer's name, mobile and addresses inside titles,
@@ -14,7 +14,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from leads.personal_data import ERASED, SCRUB, anonymise, data_url_bytes, rows
+from renocrm.privacy.registry import ERASED, SCRUB, anonymise, data_url_bytes, rows
 from renocrm.tenancy.context import require_current_tenant
 
 from .models import (

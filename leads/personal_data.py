@@ -1,172 +1,125 @@
-"""A homeowner's personal data across the lifecycle, for their export and their erasure (PIPL).
+"""The leads app's own part of a homeowner's personal data: the profile, properties, leads, follow-ups and
+referral rewards. The export and the erasure (``leads.services``) hold these at the top and walk the sections
+the later stages register in ``renocrm.privacy.registry``; erasing them comes last, once every section has
+read the customer's name, mobile and addresses to cut them out of its notes.
 
-Each later app registers, from its ``AppConfig.ready``, the section of a customer's data it holds: how to
-export it (plain rows), which files belong in the export, how to anonymise it, and whether something of
-its own forbids erasing the customer now (a worksite under construction) or keeps the customer in use
-(a contract). The leads app reads whatever is registered, so it never imports the stages that follow it.
-
-What erasure keeps everywhere: counts, amounts, statuses, dates, scores and the staff involved — the
-firm's figures — and the audit events themselves (who did what when), with the erased values redacted.
+Erased: the customer's name, mobile, other contacts, birthday and notes; property addresses; the needs
+profile the homeowner told us and the follow-up outcomes; the customer's identifiers in lost reasons.
+Kept: channels, budget ranges, statuses, dates, staff and rewards — the funnel figures.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from datetime import datetime
 
-from django.core.files.storage import default_storage
-from django.db import connection, transaction
-from django.db.models import F, Value
-from django.db.models.fields.files import FieldFile
-from django.db.models.functions import Left, Replace
+from django.utils import translation
+from django.utils.translation import gettext as _
 
-# Values as JSON carries them, the same as in the firm's full export.
-from renocrm.privacy.exports import plain, table_columns
+from renocrm.privacy.registry import ERASED, SCRUB, anonymise, rows
+from renocrm.tenancy.context import require_current_tenant
 
-# What an erased free-text field or name reads afterwards.
-ERASED = "[erased]"
-
-Rows = dict[str, list[dict]]
-# A file of the export: its path in the archive and its content (a stored file, or bytes made on the fly).
-ExportFile = tuple[str, FieldFile | bytes]
+from .models import Customer, FollowUp, Lead, LeadStatusChange, ReferralReward
 
 
-@dataclass(frozen=True)
-class Section:
-    name: str
-    export: Callable[..., Rows]  # (customer) -> {table: [row, …]}
-    erase: Callable[..., None]  # (customer) -> None; anonymises this app's rows of the customer
-    files: Callable[..., list[ExportFile]] | None = None  # (customer) -> [(archive path, file), …]
-    blocks_erasure: Callable[..., str | None] | None = None  # (customer) -> why not now, or None
-    holds: Callable[..., bool] | None = None  # (customer) -> still in use (retention must not erase)
+def erased_mobile(customer: Customer) -> str:
+    """A unique stand-in for an erased customer's mobile: "0" and the id, which no mobile number starts with."""
+    return f"0{customer.pk:010d}"
 
 
-_sections: dict[str, Section] = {}
+def export(customer: Customer) -> dict[str, list[dict]]:
+    """The leads app's own rows of the customer: profile, properties, leads, follow-ups, rewards earned."""
+    return {
+        "customer": rows(
+            Customer.objects.filter(pk=customer.pk),
+            "id",
+            "name",
+            "mobile",
+            "other_contacts",
+            "birthday",
+            "notes",
+            "created_at",
+            "updated_at",
+            "anonymised_at",
+        ),
+        "properties": rows(
+            customer.properties.all(), "id", "address", "area", "layout", "condition", "kind", "created_at"
+        ),
+        "leads": rows(
+            customer.leads.all(),
+            "id",
+            "property_id",
+            "channel",
+            "household",
+            "living_habits",
+            "style_preferences",
+            "budget_min",
+            "budget_max",
+            "core_needs",
+            "assigned_to__name",
+            "designer__name",
+            "status",
+            "lost_reason",
+            "next_follow_up_on",
+            "created_at",
+            "updated_at",
+        ),
+        "follow_ups": rows(
+            FollowUp.objects.filter(lead__customer=customer),
+            "lead_id",
+            "kind",
+            "at",
+            "outcome",
+            "next_step",
+            "next_contact_on",
+            "by__name",
+        ),
+        "lead_status_changes": rows(
+            LeadStatusChange.objects.filter(lead__customer=customer),
+            "lead_id",
+            "from_status",
+            "to_status",
+            "reason",
+            "at",
+        ),
+        "referral_rewards": rows(
+            ReferralReward.objects.filter(referrer=customer),
+            "lead_id",
+            "kind",
+            "amount",
+            "gift",
+            "status",
+            "created_at",
+            "fulfilled_at",
+        ),
+    }
 
 
-def register(name: str, *, export, erase, files=None, blocks_erasure=None, holds=None) -> Section:
-    """Register (or replace, on a second ``ready``) the section ``name``."""
-    section = Section(name=name, export=export, erase=erase, files=files, blocks_erasure=blocks_erasure, holds=holds)
-    _sections[name] = section
-    return section
+def anonymise_leads(leads, *, customer: Customer | None = None, now: datetime) -> None:
+    """Clear the needs profile the homeowner told us and the follow-up outcomes of ``leads``; the channel,
+    budget range, status, dates and staff stay for the funnel figures."""
+    anonymise(FollowUp.objects.filter(lead__in=leads), customer, outcome=ERASED, next_step="")
+    anonymise(leads, customer, household="", living_habits="", style_preferences="", core_needs="")
+    if customer is not None:
+        anonymise(leads, customer, lost_reason=SCRUB)
+        anonymise(LeadStatusChange.objects.filter(lead__in=leads), customer, reason=SCRUB)
+    leads.filter(anonymised_at__isnull=True).update(anonymised_at=now)
 
 
-def sections() -> list[Section]:
-    return list(_sections.values())
-
-
-def erasure_blocks(customer) -> list[str]:
-    """Every registered reason not to erase ``customer`` now (empty: erasure may go ahead)."""
-    reasons = (section.blocks_erasure(customer) for section in sections() if section.blocks_erasure)
-    return [reason for reason in reasons if reason]
-
-
-def is_held(customer) -> bool:
-    """Whether a later stage still uses ``customer`` (the lost-lead retention leaves them alone)."""
-    return any(section.holds(customer) for section in sections() if section.holds)
-
-
-# Rows ---------------------------------------------------------------------------------------------------------
-
-
-def rows(queryset, *fields: str) -> list[dict]:
-    """The queryset's ``fields`` (lookups such as ``"phase__name"`` allowed) as plain rows, oldest first."""
-    return [{key: plain(value) for key, value in row.items()} for row in queryset.order_by("pk").values(*fields)]
-
-
-def columns_but(model, *left_out: str) -> list[str]:
-    """Every column of the model's rows for the export, but the firm's key and those named: a field added
-    later is exported without anyone remembering to list it here."""
-    return table_columns(model, leave_out=("tenant", *left_out))
-
-
-def data_url_bytes(value: str) -> bytes | None:
-    """The bytes of a ``data:image/png;base64,…`` URL (a drawn signature), or None."""
-    if not value or not value.startswith("data:") or "," not in value:
-        return None
-    try:
-        return base64.b64decode(value.split(",", 1)[1], validate=False)
-    except (binascii.Error, ValueError):
-        return None
-
-
-# Anonymising ------------------------------------------------------------------------------------------------
-
-
-class Scrub:
-    """Marks a text field whose free text is kept with the customer's name, mobile and addresses cut out:
-    notes staff wrote about the work rather than about the person."""
-
-
-SCRUB = Scrub()
-
-
-def identifiers(customer) -> list[str]:
-    """What identifies the customer in other rows' free text: their name, mobile and property addresses.
-    Read once, before anything is anonymised, and kept on the instance for every section's erase; an
-    already anonymised customer has none left."""
-    cached = getattr(customer, "_personal_identifiers", None)
-    if cached is None:
-        if customer.anonymised_at is not None:
-            cached = []
-        else:
-            addresses = customer.properties.values_list("address", flat=True)
-            # One-letter names would cut letters out of every note: too short to be an identifier.
-            cached = sorted({value for value in (customer.name, customer.mobile, *addresses) if len(value) >= 2})
-            cached.sort(key=len, reverse=True)  # a full address before a shorter name inside it
-        customer._personal_identifiers = cached
-    return cached
-
-
-def scrubbed(model, field: str, customer):
-    """An expression for ``field`` with the customer's identifiers replaced by "[erased]" (kept within the
-    column's length: the marker may be longer than a short name)."""
-    expression = F(field)
-    for identifier in identifiers(customer):
-        expression = Replace(expression, Value(identifier), Value(ERASED))
-    max_length = model._meta.get_field(field).max_length
-    if max_length and not isinstance(expression, F):
-        expression = Left(expression, max_length)
-    return expression
-
-
-def anonymise(queryset, customer=None, **values) -> list[int]:
-    """Set ``values`` (a value, or ``SCRUB``) on every row of ``queryset`` in one UPDATE, then redact the
-    same fields in those rows' audit trail (the trigger has just recorded their old values). Returns the
-    ids of the rows. Running it again changes nothing: the trigger records no unchanged row."""
-    model = queryset.model
-    pks = list(queryset.values_list("pk", flat=True))
-    if not pks or not values:
-        return pks
-    updates = {field: scrubbed(model, field, customer) if value is SCRUB else value for field, value in values.items()}
-    model.objects.filter(pk__in=pks).update(**updates)
-    audit_redact(model, pks, [model._meta.get_field(field).column for field in values])
-    return pks
-
-
-def audit_redact(model, pks: Iterable[int], columns: Iterable[str]) -> int:
-    """Replace the values of ``columns`` with "[erased]" in the audit trail of the rows ``pks`` of ``model``
-    (the database function is the one door into the otherwise append-only trail). One statement a table."""
-    pks, columns = [int(pk) for pk in pks], list(columns)
-    if not pks or not columns:
-        return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT coalesce(sum(renocrm_audit_redact(%s, pk::text, %s)), 0) FROM unnest(%s::bigint[]) AS pk",
-            [model._meta.db_table, columns, pks],
-        )
-        return cursor.fetchone()[0]
-
-
-def delete_files_on_commit(files: Iterable[FieldFile | str]) -> None:
-    """Remove stored files (or names in the default storage) once the erasure has committed: a rolled-back
-    erasure keeps its files."""
-    stored = [
-        (file.storage, file.name) if isinstance(file, FieldFile) else (default_storage, file)
-        for file in files
-        if file and (file.name if isinstance(file, FieldFile) else True)
-    ]
-    if stored:
-        transaction.on_commit(lambda: [storage.delete(name) for storage, name in stored])
+def erase(customer: Customer, *, now: datetime) -> None:
+    """Anonymise the customer, their properties and leads, once every registered section has erased its own
+    rows (those read the customer's identifiers first)."""
+    with translation.override(require_current_tenant().language):
+        name = _("Erased customer #%(id)s") % {"id": customer.pk}
+        address = _("Erased address")
+    anonymise_leads(Lead.objects.filter(customer=customer), customer=customer, now=now)
+    anonymise(customer.properties.all(), customer, address=address)
+    anonymise(
+        Customer.objects.filter(pk=customer.pk),
+        customer,
+        name=name,
+        mobile=erased_mobile(customer),
+        other_contacts="",
+        notes="",
+        birthday=None,
+    )
+    Customer.objects.filter(pk=customer.pk, anonymised_at__isnull=True).update(anonymised_at=now)

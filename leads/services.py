@@ -21,12 +21,13 @@ from django.utils.translation import gettext as _
 from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.models import Notification
 from renocrm.outbox.services import event_emit
+from renocrm.privacy import registry
 from renocrm.privacy.exports import csv_cell, plain
 from renocrm.privacy.models import DataRequest
 from renocrm.privacy.selectors import privacy_settings
 from renocrm.tenancy.context import require_current_tenant
 
-from . import personal_data as pd
+from . import personal_data
 from .models import Customer, FollowUp, Lead, LeadSettings, LeadStatusChange, Property, ReferralReward
 from .selectors import CUSTOMER_MANAGER_ROLES, DESIGNER_ROLES
 from .validators import normalize_mobile, validate_mobile
@@ -356,79 +357,6 @@ def referral_reward_fulfil(*, reward: ReferralReward) -> ReferralReward:
 CUSTOMER_RECORD = "leads.customer"  # how the privacy log names a customer
 
 
-def erased_mobile(customer: Customer) -> str:
-    """A unique stand-in for an erased customer's mobile: "0" and the id, which no mobile number starts with."""
-    return f"0{customer.pk:010d}"
-
-
-def _core_rows(customer: Customer) -> dict[str, list[dict]]:
-    """The leads app's own rows of the customer: profile, properties, leads, follow-ups, rewards earned."""
-    return {
-        "customer": pd.rows(
-            Customer.objects.filter(pk=customer.pk),
-            "id",
-            "name",
-            "mobile",
-            "other_contacts",
-            "birthday",
-            "notes",
-            "created_at",
-            "updated_at",
-            "anonymised_at",
-        ),
-        "properties": pd.rows(
-            customer.properties.all(), "id", "address", "area", "layout", "condition", "kind", "created_at"
-        ),
-        "leads": pd.rows(
-            customer.leads.all(),
-            "id",
-            "property_id",
-            "channel",
-            "household",
-            "living_habits",
-            "style_preferences",
-            "budget_min",
-            "budget_max",
-            "core_needs",
-            "assigned_to__name",
-            "designer__name",
-            "status",
-            "lost_reason",
-            "next_follow_up_on",
-            "created_at",
-            "updated_at",
-        ),
-        "follow_ups": pd.rows(
-            FollowUp.objects.filter(lead__customer=customer),
-            "lead_id",
-            "kind",
-            "at",
-            "outcome",
-            "next_step",
-            "next_contact_on",
-            "by__name",
-        ),
-        "lead_status_changes": pd.rows(
-            LeadStatusChange.objects.filter(lead__customer=customer),
-            "lead_id",
-            "from_status",
-            "to_status",
-            "reason",
-            "at",
-        ),
-        "referral_rewards": pd.rows(
-            ReferralReward.objects.filter(referrer=customer),
-            "lead_id",
-            "kind",
-            "amount",
-            "gift",
-            "status",
-            "created_at",
-            "fulfilled_at",
-        ),
-    }
-
-
 def _csv_bytes(table: list[dict]) -> bytes:
     columns = list(dict.fromkeys(key for row in table for key in row))
     out = io.StringIO()
@@ -467,12 +395,12 @@ def customer_data_export(*, customer: Customer, by=None, note: str = "") -> byte
     README in the firm's language), recorded as an export request in the privacy log."""
     firm = require_current_tenant()
     customer = Customer.objects.get(pk=customer.pk)
-    core = _core_rows(customer)
+    core = personal_data.export(customer)
     profile = core.pop("customer")[0]
-    sections = {section.name: section.export(customer) for section in pd.sections()}
+    sections = {section.name: section.export(customer) for section in registry.sections()}
     files = [
         (f"files/{section.name}/{path}", content)
-        for section in pd.sections()
+        for section in registry.sections()
         if section.files
         for path, content in section.files(customer)
     ]
@@ -519,17 +447,6 @@ def customer_data_export(*, customer: Customer, by=None, note: str = "") -> byte
     return buffer.getvalue()
 
 
-def _anonymise_leads(leads, *, customer: Customer | None = None, now: datetime) -> None:
-    """Clear the needs profile the homeowner told us and the follow-up outcomes of ``leads``; the channel,
-    budget range, status, dates and staff stay for the funnel figures."""
-    pd.anonymise(FollowUp.objects.filter(lead__in=leads), customer, outcome=pd.ERASED, next_step="")
-    pd.anonymise(leads, customer, household="", living_habits="", style_preferences="", core_needs="")
-    if customer is not None:
-        pd.anonymise(leads, customer, lost_reason=pd.SCRUB)
-        pd.anonymise(LeadStatusChange.objects.filter(lead__in=leads), customer, reason=pd.SCRUB)
-    leads.filter(anonymised_at__isnull=True).update(anonymised_at=now)
-
-
 @transaction.atomic
 def customer_erase(*, customer: Customer, by=None, note: str = "") -> Customer:
     """Erase a homeowner on request (PIPL): refused, naming why, while a later stage still needs them (a
@@ -537,41 +454,27 @@ def customer_erase(*, customer: Customer, by=None, note: str = "") -> Customer:
     personal data of the customer is anonymised, their own files deleted (after commit), the customer, their
     properties and leads anonymised, the old values redacted in the audit trail, notifications to and about
     them scrubbed, and the request recorded. The firm's figures stay. A second call changes nothing."""
-    firm = require_current_tenant()
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    reasons = pd.erasure_blocks(customer)
+    reasons = registry.erasure_blocks(customer)
     if reasons:
         raise ValidationError(reasons)
-    identifiers = pd.identifiers(customer)  # read before anything changes, for every section's notes
+    identifiers = registry.identifiers(customer)  # read before anything changes, for every section's notes
     old_mobile = customer.mobile
     now = timezone.now()
 
-    for section in pd.sections():
+    for section in registry.sections():
         section.erase(customer)
-
-    with translation.override(firm.language):
-        name = _("Erased customer #%(id)s") % {"id": customer.pk}
-        address = _("Erased address")
-    _anonymise_leads(Lead.objects.filter(customer=customer), customer=customer, now=now)
-    pd.anonymise(customer.properties.all(), customer, address=address)
-    pd.anonymise(
-        Customer.objects.filter(pk=customer.pk),
-        customer,
-        name=name,
-        mobile=erased_mobile(customer),
-        other_contacts="",
-        notes="",
-        birthday=None,
-    )
-    Customer.objects.filter(pk=customer.pk, anonymised_at__isnull=True).update(anonymised_at=now)
+    personal_data.erase(customer, now=now)
 
     if identifiers:
         # Texts sent to the homeowner, and staff notices naming them (the outbox keeps no audit trail).
         mentions = reduce(or_, (Q(body__contains=value) | Q(subject__contains=value) for value in identifiers))
         Notification.objects.filter(mentions | Q(recipient=old_mobile)).update(
-            recipient=Case(When(recipient=old_mobile, then=Value(erased_mobile(customer))), default=F("recipient")),
-            subject=pd.scrubbed(Notification, "subject", customer),
-            body=pd.scrubbed(Notification, "body", customer),
+            recipient=Case(
+                When(recipient=old_mobile, then=Value(personal_data.erased_mobile(customer))), default=F("recipient")
+            ),
+            subject=registry.scrubbed(Notification, "subject", customer),
+            body=registry.scrubbed(Notification, "body", customer),
         )
 
     DataRequest.objects.create(
@@ -601,7 +504,7 @@ def lost_leads_anonymise(*, now: datetime | None = None, batch: int = 500) -> in
     if not pks:
         return 0
     leads = Lead.objects.filter(pk__in=pks)
-    _anonymise_leads(leads, now=now)
+    personal_data.anonymise_leads(leads, now=now)
 
     kept = Lead.objects.filter(customer=OuterRef("pk"), anonymised_at__isnull=True)
     owed = ReferralReward.objects.filter(referrer=OuterRef("pk"), status=ReferralReward.Status.PENDING)
@@ -614,6 +517,6 @@ def lost_leads_anonymise(*, now: datetime | None = None, batch: int = 500) -> in
     with translation.override(require_current_tenant().language):
         note = _("Lost-lead retention")
     for customer in free:
-        if not (pd.is_held(customer) or pd.erasure_blocks(customer)):
+        if not (registry.is_held(customer) or registry.erasure_blocks(customer)):
             customer_erase(customer=customer, note=note)
     return len(pks)

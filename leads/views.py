@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST
 from renocrm.accounts.access import permission_required
 from renocrm.forms import submit
 from renocrm.paging import before_param
+from renocrm.privacy.registry import erasure_blocks
 
-from . import panels, personal_data, selectors, services
+from . import panels, selectors, services
 from .forms import (
     CustomerFilterForm,
     CustomerForm,
@@ -259,7 +260,7 @@ def customer_erase(request, pk):
     context = {
         "customer": customer,
         "form": form,
-        "blocks": personal_data.erasure_blocks(customer),
+        "blocks": erasure_blocks(customer),
         "already_erased": customer.anonymised_at is not None,
     }
     return render(request, "leads/customer_erase.html", context)

@@ -12,10 +12,10 @@ class WorksitesConfig(AppConfig):
 
         register_handler("contract.signed", on_contract_signed)
 
-        from leads import personal_data
+        from renocrm.privacy import registry
         from worksites import personal_data as section
 
-        personal_data.register(
+        registry.register(
             "worksites",
             export=section.export,
             erase=section.erase,

@@ -1,4 +1,4 @@
-"""The construction and handover section of a homeowner's personal data (see leads/personal_data.py).
+"""The construction and handover section of a homeowner's personal data (see renocrm/privacy/registry.py).
 
 Erased: the homeowner's name, IP address and remark on their sign-offs; the names on accepted phases and
 chosen solutions; who else came to the technical handover; where portal links were sent and the IP address
@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leads.personal_data import ERASED, SCRUB, anonymise, columns_but, rows
+from renocrm.privacy.registry import ERASED, SCRUB, anonymise, columns_but, rows
 
 from .models import (
     AcceptanceItem,

@@ -40,7 +40,7 @@ FILES_LEFT_OUT = {FirmExport}
 
 def plain(value):
     """A value as JSON carries it: dates ISO, decimals as strings, binary as base64, files by name. Also the
-    cells of a homeowner's own export (leads/personal_data.py)."""
+    cells of a homeowner's own export (renocrm/privacy/registry.py)."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, FieldFile):

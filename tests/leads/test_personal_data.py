@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from django.test import Client
 
-from leads import personal_data
+from renocrm.privacy import registry
 from renocrm.privacy.models import DataRequest
 from renocrm.tenancy.context import tenant_context
 from tests.factories import ApiKeyFactory, MembershipFactory
@@ -86,9 +86,9 @@ def test_the_schema_describes_a_binary_zip(staff_client):
 
 
 def test_a_section_registered_twice_replaces_itself():
-    before = len(personal_data.sections())
-    section = personal_data.sections()[0]
-    personal_data.register(
+    before = len(registry.sections())
+    section = registry.sections()[0]
+    registry.register(
         section.name,
         export=section.export,
         erase=section.erase,
@@ -96,14 +96,14 @@ def test_a_section_registered_twice_replaces_itself():
         blocks_erasure=section.blocks_erasure,
         holds=section.holds,
     )
-    assert len(personal_data.sections()) == before
+    assert len(registry.sections()) == before
 
 
 def test_plain_rows_are_json_ready(firm_a):
     with tenant_context(firm_a):
         customer = CustomerFactory(birthday="1990-05-01")
-        [row] = personal_data.rows(type(customer).objects.filter(pk=customer.pk), "birthday", "created_at")
+        [row] = registry.rows(type(customer).objects.filter(pk=customer.pk), "birthday", "created_at")
     assert row["birthday"] == "1990-05-01" and isinstance(row["created_at"], str)
     assert json.dumps(row)
-    assert personal_data.data_url_bytes("data:image/png;base64,AAE=") == b"\x00\x01"
-    assert personal_data.data_url_bytes("not a data url") is None
+    assert registry.data_url_bytes("data:image/png;base64,AAE=") == b"\x00\x01"
+    assert registry.data_url_bytes("not a data url") is None

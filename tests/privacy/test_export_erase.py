@@ -24,11 +24,11 @@ from callbacks.models import Callback
 from complaints import selectors as complaint_selectors
 from complaints.models import Complaint
 from contracts.models import Contract, Project
-from leads import personal_data
 from leads.models import Customer, Lead
 from leads.services import customer_data_export, customer_erase
 from renocrm.audit.models import AuditEvent
 from renocrm.outbox.models import Notification
+from renocrm.privacy import registry
 from renocrm.privacy.models import DataRequest
 from tests.aftercare.factories import CareMessageFactory, CoverageFactory, RepairPhotoFactory, RepairRequestFactory
 from tests.callbacks.factories import CallbackAttemptFactory, CallbackFactory, SurveyDefectFactory, SurveyFactory
@@ -141,7 +141,7 @@ def audit_mentions(value: str) -> int:
 
 
 def test_every_stage_registers_its_section():
-    assert {section.name for section in personal_data.sections()} == SECTIONS
+    assert {section.name for section in registry.sections()} == SECTIONS
 
 
 def test_the_export_holds_every_section_the_documents_list_and_the_files(firm):
