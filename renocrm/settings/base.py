@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "renocrm.api",
     "renocrm.privacy",
     "renocrm.dashboard",
+    "renocrm.demo",
     # Lifecycle stages, earlier stages first.
     "leads",
     "contracts",

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from renocrm.accounts.models import Membership, User
 from renocrm.api.models import ApiKey
-from renocrm.dashboard.demo import DEMO_PASSWORD, DEMO_USERS
+from renocrm.demo.users import DEMO_PASSWORD, DEMO_USERS
 from renocrm.tenancy.context import tenant_context
 from renocrm.tenancy.models import Tenant
 

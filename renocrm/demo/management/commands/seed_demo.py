@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from renocrm.dashboard.demo import DEMO_PASSWORD, DEMO_USERS, demo_seed
+from renocrm.demo.seed import demo_seed
+from renocrm.demo.users import DEMO_PASSWORD, DEMO_USERS
 
 
 class Command(BaseCommand):
