@@ -186,6 +186,10 @@ AXES_CLIENT_IP_CALLABLE = "renocrm.clientip.client_ip"
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Date formats that differ from Django's per language (renocrm/formats/<language>/formats.py); the setting
+# below is what a template gets with no language active.
+FORMAT_MODULE_PATH = ["renocrm.formats"]
+SHORT_DATETIME_FORMAT = "Y-m-d H:i"
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
