@@ -31,6 +31,7 @@ class ServerError(RuntimeError):
 
 
 def free_port() -> int:
+    """A loopback port nobody listens on now (the bench's servers and the fault drills' private ones)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

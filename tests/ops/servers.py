@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from bench.servers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -33,12 +35,6 @@ READY_SECONDS = 60
 
 class DrillError(RuntimeError):
     """A private server did not start or stop; the message names it and quotes its log."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(check, *, what: str, timeout: float = READY_SECONDS, log: Path | None = None, interval=0.2):
