@@ -28,6 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from aftercare.services import repair_request_open
 from callbacks.models import (
     SURVEY_SMS,
     Callback,
@@ -41,6 +42,7 @@ from callbacks.models import (
     SurveyDemand,
     SurveyStaff,
 )
+from complaints.services import complaint_open
 from contracts.models import Project, TradeCategory
 from renocrm import links
 from renocrm.accounts.models import Membership
@@ -879,8 +881,6 @@ def survey_submit(
     if kinds:
         survey.lead = _start_lead(callback=callback, kinds=kinds, note=demand_note or "", by=by)
     if repair:
-        from aftercare.services import repair_request_open
-
         try:
             survey.repair_request = repair_request_open(
                 project=callback.project,
@@ -893,8 +893,6 @@ def survey_submit(
         except ValidationError as error:
             raise _nested("repair", error) from error
     if grievance:
-        from complaints.services import complaint_open
-
         try:
             survey.complaint = complaint_open(
                 customer=callback.customer,
