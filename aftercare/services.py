@@ -33,6 +33,7 @@ from renocrm.accounts.staff import firm_admins, require_staff_role
 from renocrm.calendar import add_months, calendar_years
 from renocrm.outbox.models import Notification
 from renocrm.outbox.services import event_emit, notification_send, notify_staff
+from renocrm.sweeps.services import Sweep
 from renocrm.tenancy.context import require_current_tenant
 from renocrm.tenancy.defaults import firm_copy_get
 from renocrm.tenancy.time import firm_today
@@ -42,6 +43,10 @@ from worksites.services.portal import portal_action_record
 
 # A homeowner's phone shows a handful of photos of a leak; more is rarely useful and slows a mobile upload.
 MAX_PHOTOS = 9
+# The sweepers' names in renocrm.sweeps (their failures and backoff).
+REPAIR_SLA_SWEEP = "repair-sla"
+WARRANTY_REMINDER_SWEEP = "warranty-reminders"
+MEMBER_CARE_SWEEP = "member-care"
 
 
 # Settings ----------------------------------------------------------------------------------------------------
@@ -620,13 +625,15 @@ RESPOND, ON_SITE = "respond", "on_site"
 
 
 @transaction.atomic
-def repair_sla_raise_breaches(*, now: datetime | None = None) -> int:
+def repair_sla_raise_breaches(*, now: datetime | None = None, sweep: Sweep | None = None) -> int:
     """Tell the assignee (or the firm's admins when nobody is assigned) about each open repair past its
     response or on-site deadline, once per breach: the breach is marked on the row, and each message has
     the idempotency key ``repair-sla:<id>:respond`` / ``…:on_site``. Rows are claimed with SKIP LOCKED, so
-    two sweeps at once split the work. Returns how many breaches were raised."""
-    tenant = require_current_tenant()
+    two sweeps at once split the work; one bounded batch, each repair in its own savepoint, so a repair that
+    fails is recorded and retried later (``renocrm.sweeps``) without holding up the others. Returns how many
+    breaches were raised."""
     now = now or timezone.now()
+    sweep = sweep or Sweep(REPAIR_SLA_SWEEP)
     due = (
         RepairRequest.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("assigned_to", "project__customer")
@@ -638,52 +645,59 @@ def repair_sla_raise_breaches(*, now: datetime | None = None) -> int:
         .order_by("id")
     )
     raised = 0
+    for repair in sweep.batch(due):
+        raised += sweep.run(repair.pk, _repair_breaches_raise, repair, now=now) or 0
+    return raised
+
+
+def _repair_breaches_raise(repair: RepairRequest, *, now: datetime) -> int:
+    tenant = require_current_tenant()
+    raised = 0
     with translation.override(tenant.language):
-        for repair in due:
-            breaches = []
-            if repair.respond_by < now and repair.responded_at is None and repair.response_breach_raised_at is None:
-                repair.response_breach_raised_at = now
-                breaches.append(RESPOND)
-            if repair.on_site_by < now and repair.on_site_at is None and repair.on_site_breach_raised_at is None:
-                repair.on_site_breach_raised_at = now
-                breaches.append(ON_SITE)
-            repair.save(update_fields=["response_breach_raised_at", "on_site_breach_raised_at"])
-            for breach in breaches:
-                values = {
-                    "number": repair.pk,
-                    "project": repair.project.name,
-                    "customer": repair.project.customer.name,
-                    "area": repair.get_area_display(),
-                    "deadline": timezone.localtime(
-                        repair.respond_by if breach == RESPOND else repair.on_site_by, tenant.zone
-                    ).strftime("%Y-%m-%d %H:%M"),
-                }
-                if breach == RESPOND:
-                    body = (
-                        _(
-                            "Repair #%(number)s (%(project)s, %(customer)s, %(area)s) has had no response; "
-                            "the deadline was %(deadline)s."
-                        )
-                        % values
+        breaches = []
+        if repair.respond_by < now and repair.responded_at is None and repair.response_breach_raised_at is None:
+            repair.response_breach_raised_at = now
+            breaches.append(RESPOND)
+        if repair.on_site_by < now and repair.on_site_at is None and repair.on_site_breach_raised_at is None:
+            repair.on_site_breach_raised_at = now
+            breaches.append(ON_SITE)
+        repair.save(update_fields=["response_breach_raised_at", "on_site_breach_raised_at"])
+        for breach in breaches:
+            values = {
+                "number": repair.pk,
+                "project": repair.project.name,
+                "customer": repair.project.customer.name,
+                "area": repair.get_area_display(),
+                "deadline": timezone.localtime(
+                    repair.respond_by if breach == RESPOND else repair.on_site_by, tenant.zone
+                ).strftime("%Y-%m-%d %H:%M"),
+            }
+            if breach == RESPOND:
+                body = (
+                    _(
+                        "Repair #%(number)s (%(project)s, %(customer)s, %(area)s) has had no response; "
+                        "the deadline was %(deadline)s."
                     )
-                else:
-                    body = (
-                        _(
-                            "Repair #%(number)s (%(project)s, %(customer)s, %(area)s) has had nobody on site; "
-                            "the deadline was %(deadline)s."
-                        )
-                        % values
+                    % values
+                )
+            else:
+                body = (
+                    _(
+                        "Repair #%(number)s (%(project)s, %(customer)s, %(area)s) has had nobody on site; "
+                        "the deadline was %(deadline)s."
                     )
-                _tell_staff(
-                    _staff_for(repair.assigned_to, f"repair-sla:{repair.pk}:{breach}"),
-                    subject=_("Repair #%(number)s is overdue") % values,
-                    body=f"{tenant.name}: {body}",
+                    % values
                 )
-                event_emit(
-                    event_type="repair.sla_breached",
-                    payload={"id": repair.pk, "project_id": repair.project_id, "breach": breach},
-                )
-                raised += 1
+            _tell_staff(
+                _staff_for(repair.assigned_to, f"repair-sla:{repair.pk}:{breach}"),
+                subject=_("Repair #%(number)s is overdue") % values,
+                body=f"{tenant.name}: {body}",
+            )
+            event_emit(
+                event_type="repair.sla_breached",
+                payload={"id": repair.pk, "project_id": repair.project_id, "breach": breach},
+            )
+            raised += 1
     return raised
 
 
@@ -706,40 +720,50 @@ def _customer_service_of(project_id: int):
 
 
 @transaction.atomic
-def warranty_reminders_send(*, today: date | None = None) -> int:
+def warranty_reminders_send(*, today: date | None = None, sweep: Sweep | None = None) -> int:
     """Remind the homeowner (SMS) and customer service that a warranty ends soon, once per coverage and lead
     time in the firm's settings. When several lead times are due at once (a late start, a beat that was
     down), only the nearest is sent and the others are recorded as skipped. The reminder row's unique key
     decides: a run acts only on the rows it inserted, so two runs at once send each reminder once. Returns
-    how many reminders were sent."""
-    tenant = require_current_tenant()
+    how many reminders were sent. One bounded batch of coverages, each in its own savepoint: a coverage that
+    fails is recorded and retried later (``renocrm.sweeps``) without holding up the others."""
     today = today or firm_today()
+    sweep = sweep or Sweep(WARRANTY_REMINDER_SWEEP)
     leads = sorted(set(aftercare_settings_get().warranty_reminder_days))
     if not leads:
         return 0
-    coverages = list(
-        Coverage.objects.filter(ends_on__gte=today, ends_on__lte=today + timedelta(days=max(leads)))
-        .select_related("project__customer")
-        .order_by("id")
-    )
+    in_window = Coverage.objects.filter(ends_on__gte=today, ends_on__lte=today + timedelta(days=max(leads)))
+    if sweep.held:
+        in_window = in_window.exclude(pk__in=list(sweep.held))
+    coverages = list(in_window.select_related("project__customer").order_by("id"))
     recorded = set(WarrantyReminder.objects.filter(coverage__in=coverages).values_list("coverage_id", "days_before"))
     sent = 0
+    for coverage in coverages:
+        due = [lead for lead in leads if coverage.ends_on - timedelta(days=lead) <= today]
+        new = [lead for lead in due if (coverage.pk, lead) not in recorded]
+        if not new:
+            continue
+        if sweep.full:
+            break
+        sent += (
+            sweep.run(coverage.pk, _warranty_reminders_record, coverage, new=new, nearest=min(due), today=today) or 0
+        )
+    return sent
+
+
+def _warranty_reminders_record(coverage: Coverage, *, new: list[int], nearest: int, today: date) -> int:
+    tenant = require_current_tenant()
+    sent = 0
     with translation.override(tenant.language):
-        for coverage in coverages:
-            due = [lead for lead in leads if coverage.ends_on - timedelta(days=lead) <= today]
-            new = [lead for lead in due if (coverage.pk, lead) not in recorded]
-            if not new:
+        # Nearest first, in the same order in every run, so concurrent runs wait on the same row.
+        for lead in sorted(new):
+            row = _inserted(
+                WarrantyReminder, coverage=coverage, days_before=lead, sent_on=today, skipped=lead != nearest
+            )
+            if row is None or row.skipped:
                 continue
-            nearest = min(due)
-            # Nearest first, in the same order in every run, so concurrent runs wait on the same row.
-            for lead in sorted(new):
-                row = _inserted(
-                    WarrantyReminder, coverage=coverage, days_before=lead, sent_on=today, skipped=lead != nearest
-                )
-                if row is None or row.skipped:
-                    continue
-                _warranty_remind(tenant, coverage, lead)
-                sent += 1
+            _warranty_remind(tenant, coverage, lead)
+            sent += 1
     return sent
 
 
@@ -851,13 +875,28 @@ def _care_send(tenant, customer: Customer, kind: str, occasion: str, body: str) 
     return True
 
 
+def _not_yet(customers, occasion: str):
+    """Those not yet sent the occasion's message, so a batch only takes messages still to send."""
+    return customers.exclude(pk__in=CareMessage.objects.filter(occasion=occasion).values("customer_id"))
+
+
+def _care_try(sweep: Sweep, tenant, customer: Customer, kind: str, occasion: str, body: str) -> int:
+    """One message in its own savepoint; past the batch's size the rest wait for the next run."""
+    if sweep.full or not customer.mobile:
+        return 0
+    return int(sweep.run(f"{customer.pk}:{occasion}", _care_send, tenant, customer, kind, occasion, body) or 0)
+
+
 @transaction.atomic
-def member_care_send(*, now: datetime | None = None) -> int:
+def member_care_send(*, now: datetime | None = None, sweep: Sweep | None = None) -> int:
     """Birthday and holiday greetings and the free-inspection offer before a warranty ends, from 09:00 firm
     time, to customers with a project handed over who have not opted out. Each goes once per customer and
     occasion (``birthday:<year>``, ``holiday:<name>:<year>``, ``offer:coverage:<id>``): the CareMessage row's
-    unique key decides. Returns how many messages were sent."""
+    unique key decides. Returns how many messages were sent. One bounded batch, each message in its own
+    savepoint: one that fails is recorded and retried later (``renocrm.sweeps``) without holding up the
+    others."""
     tenant = require_current_tenant()
+    sweep = sweep or Sweep(MEMBER_CARE_SWEEP)
     now = timezone.localtime(now or timezone.now(), tenant.zone)
     if now.hour < CARE_FROM_HOUR:
         return 0
@@ -867,19 +906,20 @@ def member_care_send(*, now: datetime | None = None) -> int:
     values = {"firm": tenant.name}
     with translation.override(tenant.language):
         if settings.birthday_greetings:
-            for customer in care_customers().filter(_birthday_filter(today)).order_by("pk"):
+            birthdays = care_customers().filter(_birthday_filter(today))
+            for customer in _not_yet(birthdays, f"birthday:{today.year}").order_by("pk"):
                 body = _("%(firm)s wishes you, %(name)s, a very happy birthday!") % {**values, "name": customer.name}
-                sent += _care_send(tenant, customer, CareMessage.Kind.BIRTHDAY, f"birthday:{today.year}", body)
+                sent += _care_try(sweep, tenant, customer, CareMessage.Kind.BIRTHDAY, f"birthday:{today.year}", body)
         holiday = holiday_starting(today) if settings.holiday_greetings else None
         if holiday:
-            for customer in care_customers().order_by("pk"):
+            for customer in _not_yet(care_customers(), f"holiday:{holiday}:{today.year}").order_by("pk"):
                 body = _("%(greeting)s, %(name)s! With best wishes from %(firm)s.") % {
                     **values,
                     "greeting": GREETED_HOLIDAYS[holiday],
                     "name": customer.name,
                 }
                 occasion = f"holiday:{holiday}:{today.year}"
-                sent += _care_send(tenant, customer, CareMessage.Kind.HOLIDAY, occasion, body)
+                sent += _care_try(sweep, tenant, customer, CareMessage.Kind.HOLIDAY, occasion, body)
         days = settings.free_inspection_offer_days
         if days:
             offered = CareMessage.objects.filter(occasion__startswith="offer:coverage:").values_list(
@@ -911,7 +951,7 @@ def member_care_send(*, now: datetime | None = None) -> int:
                     "project": coverage.project.name,
                     "ends_on": coverage.ends_on.isoformat(),
                 }
-                sent += _care_send(tenant, customer, CareMessage.Kind.OFFER, occasion, body)
+                sent += _care_try(sweep, tenant, customer, CareMessage.Kind.OFFER, occasion, body)
     return sent
 
 

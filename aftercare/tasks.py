@@ -1,10 +1,12 @@
-"""Aftercare sweepers: beat fans out to each active firm; each firm's task is set-based and safe to repeat
-(markers on the rows and unique keys decide what was done)."""
+"""Aftercare sweepers: beat fans out to each active firm; each firm's task handles one bounded batch in one
+transaction, each row in its own savepoint (``renocrm.sweeps``), and is safe to repeat (markers on the rows
+and unique keys decide what was done). A full batch enqueues the next after commit."""
 
 from celery import shared_task
 
 from aftercare import services
 from renocrm.celery import FirmTask, each_active_firm
+from renocrm.sweeps.services import Sweep
 
 
 @shared_task
@@ -13,8 +15,11 @@ def sweep_repair_sla():
 
 
 @shared_task(base=FirmTask)
-def raise_repair_sla_breaches():
-    return services.repair_sla_raise_breaches()
+def raise_repair_sla_breaches(rounds: int = 0):
+    sweep = Sweep(services.REPAIR_SLA_SWEEP)
+    raised = services.repair_sla_raise_breaches(sweep=sweep)
+    sweep.continue_with(raise_repair_sla_breaches, rounds)
+    return raised
 
 
 @shared_task
@@ -23,8 +28,11 @@ def sweep_warranty_reminders():
 
 
 @shared_task(base=FirmTask)
-def send_warranty_reminders():
-    return services.warranty_reminders_send()
+def send_warranty_reminders(rounds: int = 0):
+    sweep = Sweep(services.WARRANTY_REMINDER_SWEEP)
+    sent = services.warranty_reminders_send(sweep=sweep)
+    sweep.continue_with(send_warranty_reminders, rounds)
+    return sent
 
 
 @shared_task
@@ -33,5 +41,8 @@ def sweep_member_care():
 
 
 @shared_task(base=FirmTask)
-def send_member_care():
-    return services.member_care_send()
+def send_member_care(rounds: int = 0):
+    sweep = Sweep(services.MEMBER_CARE_SWEEP)
+    sent = services.member_care_send(sweep=sweep)
+    sweep.continue_with(send_member_care, rounds)
+    return sent

@@ -28,11 +28,14 @@ from complaints.models import Complaint, ComplaintEntry, ComplaintEscalation, Co
 from contracts.models import TradeCategory
 from renocrm.accounts.staff import firm_admins, require_staff_role
 from renocrm.outbox.services import event_emit, notify_staff
+from renocrm.sweeps.services import Sweep
 from renocrm.tenancy.context import require_current_tenant
 from worksites.models import PortalAction, Worksite
 from worksites.services.portal import portal_action_record
 
 TOP_LEVEL = 3
+# The sweeper's name in renocrm.sweeps (its failures and backoff).
+ESCALATION_SWEEP = "complaint-escalation"
 Kind = ComplaintEntry.Kind
 Status = Complaint.Status
 
@@ -443,12 +446,14 @@ def breach_of(complaint: Complaint, now: datetime) -> tuple[str, datetime] | Non
 
 
 @transaction.atomic
-def complaints_escalate_overdue(*, now: datetime | None = None) -> int:
+def complaints_escalate_overdue(*, now: datetime | None = None, sweep: Sweep | None = None) -> int:
     """Move every active complaint whose current clock ran out one level up (at most one level per sweep;
     the new level's clocks start now), or, at the top level, record the breach once and tell the general
-    manager. Returns how many breaches were handled. Safe to run twice and concurrently."""
+    manager. One bounded batch, each complaint in its own savepoint: one that fails is recorded and retried
+    later (``renocrm.sweeps``) while the others go through. Returns how many breaches were handled. Safe to
+    run twice and concurrently."""
     now = now or timezone.now()
-    tenant = require_current_tenant()
+    sweep = sweep or Sweep(ESCALATION_SWEEP)
     already = ComplaintEscalation.objects.filter(
         complaint=OuterRef("pk"), cycle=OuterRef("cycle"), from_level=OuterRef("level")
     )
@@ -462,60 +467,65 @@ def complaints_escalate_overdue(*, now: datetime | None = None) -> int:
     )
     settings = None
     handled = 0
-    for complaint in due:
-        breach = breach_of(complaint, now)
-        if breach is None:  # moved on by someone else between the query and the lock
+    for complaint in sweep.batch(due):
+        if breach_of(complaint, now) is None:  # moved on by someone else between the query and the lock
             continue
         settings = settings or ComplaintSettings.objects.select_related("department_head", "general_manager").get(
             pk=complaint_settings_get().pk
         )
-        kind, deadline = breach
-        from_level, cycle = complaint.level, complaint.cycle
-        try:
-            with transaction.atomic():
-                escalation = ComplaintEscalation.objects.create(
-                    complaint=complaint,
-                    cycle=cycle,
-                    from_level=from_level,
-                    to_level=min(from_level + 1, TOP_LEVEL),
-                    breach=kind,
-                    deadline=deadline,
-                )
-        except IntegrityError:  # another sweep recorded this breach a moment ago
-            continue
-        with translation.override(tenant.language):
-            breach_label = str(ComplaintEscalation.Breach(kind).label)
-            if from_level < TOP_LEVEL:
-                _move_up(complaint, settings=settings, now=now)
-                text = _("%(breach)s (deadline %(deadline)s): moved from level %(from)s to level %(to)s.") % {
-                    "breach": breach_label,
-                    "deadline": _local(deadline),
-                    "from": from_level,
-                    "to": complaint.level,
-                }
-                headline = ESCALATED_HEADLINE
-            else:
-                # Nobody above the general manager: record the breach and make sure they know.
-                text = _("%(breach)s (deadline %(deadline)s) at the top level.") % {
-                    "breach": breach_label,
-                    "deadline": _local(deadline),
-                }
-                headline = TOP_BREACH_HEADLINE
-        _log(complaint, Kind.ESCALATED, text=text, at=now)
-        key = f"complaint-escalated:{complaint.pk}:{cycle}:{from_level}"
-        if from_level < TOP_LEVEL:
-            told = complaint.owner if _tell_owner(complaint, key=key, headline=headline) else None
-        else:
-            told = _tell_general_manager(complaint, settings=settings, key=key)
-        if told is not None:
-            escalation.notified = told
-            escalation.save(update_fields=["notified"])
-        event_emit(
-            event_type="complaint.escalated",
-            payload={"id": complaint.pk, "from_level": from_level, "to_level": escalation.to_level, "breach": kind},
-        )
-        handled += 1
+        handled += sweep.run(complaint.pk, _escalate, complaint, settings=settings, now=now) or 0
     return handled
+
+
+def _escalate(complaint: Complaint, *, settings: ComplaintSettings, now: datetime) -> int:
+    """One complaint's breach: 1 when this run recorded it, 0 when another sweep had."""
+    tenant = require_current_tenant()
+    kind, deadline = breach_of(complaint, now)
+    from_level, cycle = complaint.level, complaint.cycle
+    try:
+        with transaction.atomic():
+            escalation = ComplaintEscalation.objects.create(
+                complaint=complaint,
+                cycle=cycle,
+                from_level=from_level,
+                to_level=min(from_level + 1, TOP_LEVEL),
+                breach=kind,
+                deadline=deadline,
+            )
+    except IntegrityError:  # another sweep recorded this breach a moment ago
+        return 0
+    with translation.override(tenant.language):
+        breach_label = str(ComplaintEscalation.Breach(kind).label)
+        if from_level < TOP_LEVEL:
+            _move_up(complaint, settings=settings, now=now)
+            text = _("%(breach)s (deadline %(deadline)s): moved from level %(from)s to level %(to)s.") % {
+                "breach": breach_label,
+                "deadline": _local(deadline),
+                "from": from_level,
+                "to": complaint.level,
+            }
+            headline = ESCALATED_HEADLINE
+        else:
+            # Nobody above the general manager: record the breach and make sure they know.
+            text = _("%(breach)s (deadline %(deadline)s) at the top level.") % {
+                "breach": breach_label,
+                "deadline": _local(deadline),
+            }
+            headline = TOP_BREACH_HEADLINE
+    _log(complaint, Kind.ESCALATED, text=text, at=now)
+    key = f"complaint-escalated:{complaint.pk}:{cycle}:{from_level}"
+    if from_level < TOP_LEVEL:
+        told = complaint.owner if _tell_owner(complaint, key=key, headline=headline) else None
+    else:
+        told = _tell_general_manager(complaint, settings=settings, key=key)
+    if told is not None:
+        escalation.notified = told
+        escalation.save(update_fields=["notified"])
+    event_emit(
+        event_type="complaint.escalated",
+        payload={"id": complaint.pk, "from_level": from_level, "to_level": escalation.to_level, "breach": kind},
+    )
+    return 1
 
 
 def _tell_general_manager(complaint: Complaint, *, settings: ComplaintSettings, key: str):

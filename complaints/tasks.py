@@ -5,6 +5,7 @@ from celery import shared_task
 
 from complaints import services
 from renocrm.celery import FirmTask, each_active_firm
+from renocrm.sweeps.services import Sweep
 
 
 @shared_task
@@ -13,5 +14,9 @@ def sweep_complaint_escalations():
 
 
 @shared_task(base=FirmTask)
-def escalate_complaints():
-    services.complaints_escalate_overdue()
+def escalate_complaints(rounds: int = 0):
+    """One batch of the firm's overdue complaints; a full batch enqueues the next after commit."""
+    sweep = Sweep(services.ESCALATION_SWEEP)
+    handled = services.complaints_escalate_overdue(sweep=sweep)
+    sweep.continue_with(escalate_complaints, rounds)
+    return handled

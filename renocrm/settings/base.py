@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "renocrm.outbox",
     "renocrm.api",
     "renocrm.privacy",
+    "renocrm.sweeps",
     "renocrm.dashboard",
     "renocrm.demo",
     # Lifecycle stages, earlier stages first.
