@@ -318,7 +318,7 @@ class ChangeOrderSerializer(MaskedContactsMixin, serializers.ModelSerializer):
         ]
 
     def get_needs_requote(self, order) -> bool:
-        return order.status == ChangeOrder.Status.DRAFT and services.change_order_needs_requote(
+        return services.change_order_needs_requote(
             order=order,
             approved_changes=getattr(order, "approved_changes", None),
             threshold_percent=self.context.get("threshold_percent"),

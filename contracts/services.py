@@ -3,7 +3,7 @@ is one transaction; amounts are Decimal rounded to the cent, never float."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
@@ -17,7 +17,7 @@ from leads.selectors import DESIGNER_ROLES
 from leads.services import lead_mark_won
 from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit
-from renocrm.tenancy.time import firm_today
+from renocrm.tenancy.time import firm_day_start, firm_today
 
 from .models import (
     CENT,
@@ -76,9 +76,27 @@ def design_agreement_mark_paid(*, agreement: DesignAgreement, paid_on: date) -> 
 
 
 @transaction.atomic
-def measurement_appointment_schedule(*, lead: Lead, scheduled_at, designer=None, notes: str = ""):
+def measurement_appointment_schedule(
+    *, lead: Lead, scheduled_at: datetime, designer=None, notes: str = ""
+) -> MeasurementAppointment:
+    """Book the site survey. Any time from the start of the firm's today on: a visit agreed this morning is
+    still entered after the fact, an earlier day is a mistake."""
     require_staff_role(designer, roles=DESIGNER_ROLES, field="designer")
-    return MeasurementAppointment.objects.create(lead=lead, scheduled_at=scheduled_at, designer=designer, notes=notes)
+    if scheduled_at < firm_day_start(firm_today()):
+        raise ValidationError({"scheduled_at": _("The appointment cannot be on a day that has passed.")})
+    appointment = MeasurementAppointment.objects.create(
+        lead=lead, scheduled_at=scheduled_at, designer=designer, notes=notes
+    )
+    event_emit(
+        event_type="measurement.scheduled",
+        payload={
+            "id": appointment.pk,
+            "lead_id": lead.pk,
+            "scheduled_at": appointment.scheduled_at.isoformat(),
+            "designer_id": designer.pk if designer else None,
+        },
+    )
+    return appointment
 
 
 # Quotations ---------------------------------------------------------------------------------------------
@@ -427,8 +445,11 @@ def change_order_needs_requote(
 ) -> bool:
     """The 10 % rule: when the approved changes plus this one, counted in absolute terms (an addition and a
     removal both count), exceed the firm's threshold of the signed amount, the customer must sign a new
-    quotation version before the change is approved and work goes on. Lists pass the approved total and
-    the threshold they computed once for all rows."""
+    quotation version before the change is approved and work goes on. Only a draft can still need it: a
+    decided change order needs nothing. Lists pass the approved total and the threshold they computed once
+    for all rows."""
+    if order.status != ChangeOrder.Status.DRAFT:
+        return False
     contract = order.contract
     if approved_changes is None:
         approved = contract.change_orders.filter(status=ChangeOrder.Status.APPROVED).aggregate(

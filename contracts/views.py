@@ -321,7 +321,7 @@ def change_order_list(request):
     orders, older = selectors.change_order_page(**filters, before=before_param(request))
     threshold = services.contract_settings_get().change_order_threshold_percent
     for order in orders:
-        order.needs_requote = order.status == ChangeOrder.Status.DRAFT and services.change_order_needs_requote(
+        order.needs_requote = services.change_order_needs_requote(
             order=order, approved_changes=order.approved_changes, threshold_percent=threshold
         )
     return render(request, "contracts/change_order_list.html", {"form": form, "orders": orders, "older": older})
@@ -355,9 +355,7 @@ def change_order_detail(request, pk):
         service = services.change_order_approve if "approve" in request.POST else services.change_order_reject
         refusal_as_message(request, service, order=order, by=request.user)
         return redirect("contracts:change-order", pk=order.pk)
-    needs_requote = order.status == ChangeOrder.Status.DRAFT and services.change_order_needs_requote(
-        order=order, approved_changes=order.approved_changes
-    )
+    needs_requote = services.change_order_needs_requote(order=order, approved_changes=order.approved_changes)
     context = {
         "order": order,
         "contract": order.contract,

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 EVENT_TYPES: tuple[tuple[str, str], ...] = (
     ("lead.created", _("A lead came in")),
     ("lead.status_changed", _("A lead moved in the pipeline")),
+    ("measurement.scheduled", _("A site-survey appointment was booked")),
     ("quotation.accepted", _("The customer accepted a quotation version")),
     ("contract.signed", _("A contract was signed")),
     ("payment.due", _("An instalment fell due")),

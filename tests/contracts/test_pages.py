@@ -78,7 +78,8 @@ def test_design_agreement_and_measurement_forms(designer, firm_a):
         agreement = DesignAgreement.objects.get()
     designer.post(f"/contracts/design-agreements/{agreement.pk}/paid/", {"paid_on": "2026-11-21"})
     response = designer.post(
-        f"/contracts/leads/{lead.pk}/measurements/new/", {"scheduled_at": "2026-11-28T10:00", "notes": "bring laser"}
+        f"/contracts/leads/{lead.pk}/measurements/new/",
+        {"scheduled_at": f"{date.today() + timedelta(days=7)}T10:00", "notes": "bring laser"},
     )
     assert response.status_code == 302
     with tenant_context(firm_a):

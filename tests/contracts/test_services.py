@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -7,10 +7,19 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.translation import override
 
 from contracts import selectors, services
-from contracts.models import ChangeOrder, Contract, ContractSettings, Instalment, QuotationItem, QuotationVersion
+from contracts.models import (
+    ChangeOrder,
+    Contract,
+    ContractSettings,
+    Instalment,
+    MeasurementAppointment,
+    QuotationItem,
+    QuotationVersion,
+)
 from leads.models import Lead, ReferralReward
 from renocrm.outbox.models import OutboxEvent
 from renocrm.tenancy.context import tenant_context
+from renocrm.tenancy.time import firm_day_start, firm_today
 from tests.leads.factories import CustomerFactory, LeadFactory
 
 TILES = {"category": "masonry", "name": "Floor tiles laying", "unit": "m²", "quantity": "80", "unit_price": "65"}
@@ -45,6 +54,24 @@ def signed_contract(amount_items=(TILES, WIRING, PAINT), lead=None, **kwargs):
 
 def events(event_type):
     return list(OutboxEvent.objects.filter(event_type=event_type).order_by("id"))
+
+
+def test_a_measurement_appointment_is_booked_from_today_on_and_announced(firm):
+    lead = LeadFactory()
+    today_start = firm_day_start(firm_today())
+    with override("en"), pytest.raises(ValidationError) as refused:
+        services.measurement_appointment_schedule(lead=lead, scheduled_at=today_start - timedelta(minutes=1))
+    assert refused.value.message_dict == {"scheduled_at": ["The appointment cannot be on a day that has passed."]}
+    assert not MeasurementAppointment.objects.exists() and not events("measurement.scheduled")
+
+    earlier_today = services.measurement_appointment_schedule(lead=lead, scheduled_at=today_start)
+    booked = services.measurement_appointment_schedule(
+        lead=lead, scheduled_at=today_start + timedelta(days=3, hours=10), notes="bring laser"
+    )
+    assert [e.payload for e in events("measurement.scheduled")] == [
+        {"id": a.pk, "lead_id": lead.pk, "scheduled_at": a.scheduled_at.isoformat(), "designer_id": None}
+        for a in (earlier_today, booked)
+    ]
 
 
 def test_totals_are_exact_decimals_rounded_half_up(firm):
@@ -243,6 +270,14 @@ def test_changes_over_ten_percent_need_a_newly_accepted_version(firm):
     contract.refresh_from_db()
     assert contract.quotation_version_id == requote.pk
     assert contract.amount == Decimal("11316.63")
+
+
+def test_only_a_draft_change_order_can_need_a_new_version(firm):
+    contract = signed_contract()  # 10616.63: the threshold is 1061.66
+    rejected = services.change_order_create(contract=contract, reason="a", lines=[change("addition", 2000)])
+    assert services.change_order_needs_requote(order=rejected)
+    services.change_order_reject(order=rejected)
+    assert not services.change_order_needs_requote(order=ChangeOrder.objects.get(pk=rejected.pk))
 
 
 def test_the_threshold_is_a_firm_setting(firm):

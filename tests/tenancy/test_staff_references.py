@@ -3,7 +3,8 @@ accept no one else, the services refuse anyone else with an error that names nob
 refuses a user who is not a member of the row's firm whatever the application does."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -148,6 +149,9 @@ def test_a_staff_picker_takes_an_active_member(staff_client, firm_a, people, cas
 # The services: the invariant's keepers, whoever calls them ---------------------------------------------------
 
 
+NEXT_WEEK = datetime.combine(date.today() + timedelta(days=7), time(10), tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
 @pytest.mark.parametrize("who", ["outsider", "leaver"])
 def test_services_refuse_a_non_member_naming_nobody(firm_a, people, who):
     person = getattr(people, who)
@@ -157,9 +161,7 @@ def test_services_refuse_a_non_member_naming_nobody(firm_a, people, who):
             lead_services.lead_create(channel="online", name="Wang Fang", mobile="13800138000", assigned_to=person)
         assert refused.value.message_dict == {"assigned_to": [NOT_A_MEMBER]}
         with pytest.raises(ValidationError) as refused:
-            contract_services.measurement_appointment_schedule(
-                lead=lead, scheduled_at="2027-01-10T10:00:00+08:00", designer=person
-            )
+            contract_services.measurement_appointment_schedule(lead=lead, scheduled_at=NEXT_WEEK, designer=person)
         assert refused.value.message_dict == {"designer": [NOT_A_MEMBER]}
         assert not MeasurementAppointment.objects.exists()
     for message in refused.value.messages:
@@ -171,12 +173,10 @@ def test_the_measurement_service_checks_the_designers_role(firm_a, people):
     with tenant_context(firm_a):
         lead = LeadFactory()
         with pytest.raises(ValidationError) as refused:
-            contract_services.measurement_appointment_schedule(
-                lead=lead, scheduled_at="2027-01-10T10:00:00+08:00", designer=sales
-            )
+            contract_services.measurement_appointment_schedule(lead=lead, scheduled_at=NEXT_WEEK, designer=sales)
         assert list(refused.value.message_dict) == ["designer"]
         appointment = contract_services.measurement_appointment_schedule(
-            lead=lead, scheduled_at="2027-01-10T10:00:00+08:00", designer=people.colleague
+            lead=lead, scheduled_at=NEXT_WEEK, designer=people.colleague
         )
         assert appointment.designer == people.colleague
 
