@@ -150,8 +150,8 @@ def _context(complaint: Complaint) -> dict:
     }
 
 
-def _tell_owner(complaint: Complaint, *, key: str, headline: str) -> bool:
-    """Tell the complaint's owner what they now answer for and by when, in the firm's language."""
+def _tell(user, complaint: Complaint, *, key: str, headline: str) -> bool:
+    """Tell ``user`` what the complaint now asks of them and by when, in the firm's language."""
     tenant = require_current_tenant()
     with translation.override(tenant.language):
         context = _context(complaint)
@@ -165,7 +165,12 @@ def _tell_owner(complaint: Complaint, *, key: str, headline: str) -> bool:
             )
             % context
         )
-    return _notify(complaint.owner, subject=subject, body=body, key=key)
+    return _notify(user, subject=subject, body=body, key=key)
+
+
+def _tell_owner(complaint: Complaint, *, key: str, headline: str) -> bool:
+    """Tell the complaint's owner what they now answer for and by when."""
+    return _tell(complaint.owner, complaint, key=key, headline=headline)
 
 
 # Marked here, translated when sent, in the firm's language.
@@ -529,23 +534,11 @@ def _escalate(complaint: Complaint, *, settings: ComplaintSettings, now: datetim
 
 
 def _tell_general_manager(complaint: Complaint, *, settings: ComplaintSettings, key: str):
+    """Tell the top level's owner that a complaint ran past its last deadline; returns them if told."""
     manager = level_owner(TOP_LEVEL, settings=settings)
     if manager is None:
         return None
-    tenant = require_current_tenant()
-    with translation.override(tenant.language):
-        context = _context(complaint)
-        subject = _("Complaint #%(id)s (level %(level)s): %(category)s") % context
-        body = (
-            _(TOP_BREACH_HEADLINE)
-            + " "
-            + _(
-                "Complaint #%(id)s from %(customer)s (%(category)s), level %(level)s: respond by %(respond_by)s, "
-                "resolve by %(resolve_by)s. — %(firm)s"
-            )
-            % context
-        )
-    return manager if _notify(manager, subject=subject, body=body, key=key) else None
+    return manager if _tell(manager, complaint, key=key, headline=TOP_BREACH_HEADLINE) else None
 
 
 # The homeowner portal -----------------------------------------------------------------------------------------
