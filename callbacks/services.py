@@ -57,6 +57,7 @@ from renocrm.outbox.services import (
     notify_staff,
     staff_message,
 )
+from renocrm.sweeps.services import Sweep
 from renocrm.tenancy.context import require_current_tenant, tenant_context
 from renocrm.tenancy.defaults import firm_copy_get
 from worksites.models import PhaseKind, Worksite
@@ -65,6 +66,9 @@ from worksites.models import PhaseKind, Worksite
 # beat five minutes later picks up whatever is left).
 BATCH_SIZE = 500
 MAX_BATCHES = 20
+# The sweepers' names in renocrm.sweeps (their failures and backoff).
+RELEASE_SWEEP = "callbacks-due"
+LINK_RESEND_SWEEP = "callback-link-resend"
 
 SURVEY_SALT = "callbacks.survey-link"
 FAILED_OUTCOMES = (
@@ -679,15 +683,30 @@ def _survey_link_texts(callbacks: list[Callback], *, settings: CallbackSettings)
 
 
 @transaction.atomic(savepoint=False)
-def _release_batch(*, now: datetime, today: date, limit: int) -> int:
+def _release_batch(*, now: datetime, today: date, limit: int, sweep: Sweep) -> int:
     due = list(
-        Callback.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("customer", "worksite")
-        .filter(status=Callback.Status.SCHEDULED, due_on__lte=today)
-        .order_by("due_on", "id")[:limit]
+        sweep.batch(
+            Callback.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("customer", "worksite")
+            .filter(status=Callback.Status.SCHEDULED, due_on__lte=today)
+            .order_by("due_on", "id"),
+            size=limit,
+        )
     )
     if not due:
         return 0
+    try:
+        with transaction.atomic():
+            _release(due, now=now)
+    except Exception:  # noqa: BLE001 - a callback the batch could not release: one by one, so it alone waits
+        ids = [callback.pk for callback in due]
+        return sum(sweep.run(pk, _release_again, pk, now=now) or 0 for pk in ids)
+    for callback in due:
+        sweep.succeeded(callback.pk)
+    return len(due)
+
+
+def _release(due: list[Callback], *, now: datetime) -> None:
     assigner = _Assigner()
     for callback in due:
         agent_id = assigner.pick(callback)
@@ -704,13 +723,18 @@ def _release_batch(*, now: datetime, today: date, limit: int) -> int:
             if callback.method == Method.SMS and _sms_key(callback) in sent
         ]
     )
-    return len(due)
+
+
+def _release_again(pk: int, *, now: datetime) -> int:
+    """Release one callback of a batch that failed, read afresh (the failed attempt left its marks in memory)."""
+    _release([Callback.objects.select_related("customer", "worksite").get(pk=pk)], now=now)
+    return 1
 
 
 @transaction.atomic(savepoint=False)
-def _resend_due_links(*, now: datetime, limit: int) -> int:
+def _resend_due_links(*, now: datetime, limit: int, sweep: Sweep) -> int:
     """SMS callbacks whose retry is due get the link again, once per attempt number: the rows whose key
-    has no message yet."""
+    has no message yet. Each in its own savepoint: one that fails waits out its backoff alone."""
     key = Concat(
         Value("callback:"),
         Cast("pk", CharField()),
@@ -719,14 +743,17 @@ def _resend_due_links(*, now: datetime, limit: int) -> int:
         output_field=CharField(),
     )
     due = list(
-        Callback.objects.select_for_update(skip_locked=True, of=("self",))
-        .annotate(sms_key=key)
-        .filter(status=Callback.Status.RETRY, method=Method.SMS, next_attempt_at__lte=now)
-        .exclude(Exists(Notification.objects.filter(idempotency_key=OuterRef("sms_key"))))
-        .order_by("next_attempt_at", "id")[:limit]
+        sweep.batch(
+            Callback.objects.select_for_update(skip_locked=True, of=("self",))
+            .annotate(sms_key=key)
+            .filter(status=Callback.Status.RETRY, method=Method.SMS, next_attempt_at__lte=now)
+            .exclude(Exists(Notification.objects.filter(idempotency_key=OuterRef("sms_key"))))
+            .order_by("next_attempt_at", "id"),
+            size=limit,
+        )
     )
     for callback in due:
-        callback_sms_send(callback=callback)
+        sweep.run(callback.pk, callback_sms_send, callback=callback)
     return len(due)
 
 
@@ -736,19 +763,22 @@ def callbacks_release_due(
     """THE SWEEPER. Release every scheduled callback due by the firm's today, oldest first, ``limit`` per
     batch: assign the agents, open the callbacks, tell each agent once how many are now theirs and, for an
     SMS callback, text the homeowner the survey link — each batch in its own transaction (or in the caller's
-    when it holds one, as a task does: it runs one batch; no savepoint, as an error fails the whole call
-    anyway), rows claimed with SKIP LOCKED so concurrent sweeps share the work and never double it. Then
-    re-send the link of SMS callbacks whose retry is due. Returns how many callbacks were released."""
+    when it holds one, as a task does: it runs one batch), rows claimed with SKIP LOCKED so concurrent sweeps
+    share the work and never double it. A batch that fails is released again one callback at a time, each in
+    its own savepoint: the one that fails is recorded and retried later with backoff (``renocrm.sweeps``)
+    while the others go out. Then re-send the link of SMS callbacks whose retry is due, the same way. Returns
+    how many callbacks were released."""
     tenant = require_current_tenant()
     now = now or timezone.now()
     today = timezone.localtime(now, tenant.zone).date()
+    sweep = Sweep(RELEASE_SWEEP, batch_size=limit)
     released = 0
     for _batch in range(max_batches):
-        count = _release_batch(now=now, today=today, limit=limit)
+        count = _release_batch(now=now, today=today, limit=limit, sweep=sweep)
         released += count
         if count < limit:
             break
-    _resend_due_links(now=now, limit=limit)
+    _resend_due_links(now=now, limit=limit, sweep=Sweep(LINK_RESEND_SWEEP, batch_size=limit))
     return released
 
 

@@ -25,6 +25,7 @@ from renocrm.privacy import registry
 from renocrm.privacy.exports import csv_cell, plain
 from renocrm.privacy.models import DataRequest
 from renocrm.privacy.selectors import privacy_settings
+from renocrm.sweeps.services import Sweep
 from renocrm.tenancy.context import require_current_tenant
 
 from . import personal_data
@@ -33,6 +34,8 @@ from .selectors import CUSTOMER_MANAGER_ROLES, DESIGNER_ROLES
 from .validators import normalize_mobile, validate_mobile
 
 S = Lead.Status
+# The retention sweeper's name in renocrm.sweeps (its failures and backoff).
+RETENTION_SWEEP = "lost-lead-retention"
 # Forward moves only (skipping a step is fine: a showroom visitor may be measured on the spot). "Won" is
 # reached only by signing a contract; "lost" from any open status, with a reason; a lost lead may reopen.
 PIPELINE = [S.NEW, S.CONTACTED, S.MEASURED, S.PROPOSAL]
@@ -489,20 +492,28 @@ def customer_erase(*, customer: Customer, by=None, note: str = "") -> Customer:
 
 
 @transaction.atomic
-def lost_leads_anonymise(*, now: datetime | None = None, batch: int = 500) -> int:
+def lost_leads_anonymise(*, now: datetime | None = None, batch: int = 500, sweep: Sweep | None = None) -> int:
     """The firm's retention rule: lost leads untouched for longer than the firm keeps them are anonymised,
     oldest first, ``batch`` at a time (rows another run holds are skipped, not waited for). Their customer
     is erased too when nothing else of theirs is in use: no other lead still kept, no pending referral
-    reward, and no later stage holding or blocking them (a contract, a complaint). Returns how many leads
-    were anonymised; running again finds nothing more to do."""
+    reward, and no later stage holding or blocking them (a contract, a complaint). A batch that fails is
+    done again one lead at a time, each in its own savepoint: the lead that fails is recorded and retried
+    later with backoff (``renocrm.sweeps``) while the others are anonymised. Returns how many leads were
+    anonymised; running again finds nothing more to do."""
     now = now or timezone.now()
+    sweep = sweep or Sweep(RETENTION_SWEEP, batch_size=batch)
     cutoff = now - timedelta(days=privacy_settings().lost_lead_retention_days)
     due = Lead.objects.filter(status=Lead.Status.LOST, anonymised_at__isnull=True, updated_at__lt=cutoff)
     pks = list(
-        due.order_by("updated_at", "pk").select_for_update(skip_locked=True).values_list("pk", flat=True)[:batch]
+        sweep.batch(
+            due.order_by("updated_at", "pk").select_for_update(skip_locked=True).values_list("pk", flat=True),
+            size=batch,
+        )
     )
-    if not pks:
-        return 0
+    return sweep.run_together(pks, _lost_leads_anonymise, now=now, key=lambda pk: pk)
+
+
+def _lost_leads_anonymise(pks: list[int], *, now: datetime) -> int:
     leads = Lead.objects.filter(pk__in=pks)
     personal_data.anonymise_leads(leads, now=now)
 

@@ -30,6 +30,7 @@ from renocrm.outbox.models import Notification
 from renocrm.outbox.services import notification_send
 from renocrm.periods import CUSTOM, HALF, MONTH, WEEK, Period, period_of
 from renocrm.privacy.masking import mask_mobile, mask_text, may_see_contacts, shown
+from renocrm.sweeps.services import Sweep
 from renocrm.tenancy.context import require_current_tenant
 
 from .exports import DATE, INTEGER, MONEY, NUMBER, PERCENT, XLSX_TYPE, Column, ContactCell, Table, to_xlsx
@@ -424,6 +425,8 @@ def period_slug(period: Period) -> str:
 # The weekly e-mail ------------------------------------------------------------------------------------------
 
 WEEKLY_REPORT_HOUR = 8  # firm time, on Monday
+# The weekly report sweeper's name in renocrm.sweeps (its failures and backoff).
+WEEKLY_REPORT_SWEEP = "weekly-callback-report"
 WEEKLY_LIST_SIZE = 10
 
 
@@ -501,13 +504,22 @@ def weekly_callback_report_send(*, now: datetime | None = None, base_url: str | 
         # The Excel file of the same report, built for nobody in particular: contact details masked.
         workbook = to_xlsx(callback_tables(week, Viewer()))
         filename = f"{_('Callback report')}_{week.start.isoformat()}.xlsx"
+    # Each recipient in its own savepoint: one whose e-mail cannot be queued is recorded and retried later
+    # (renocrm.sweeps) while the others get theirs.
+    sweep = Sweep(WEEKLY_REPORT_SWEEP)
+    queued = 0
     for user in waiting:
-        notification_send(
-            channel=Notification.Channel.EMAIL,
-            recipient=user.email,
-            subject=subject[:200],
-            body=body,
-            idempotency_key=keys[user.pk],
-            attachment=(filename, workbook, XLSX_TYPE),
+        queued += (
+            sweep.run(
+                f"{week.start.isoformat()}:{user.pk}",
+                notification_send,
+                channel=Notification.Channel.EMAIL,
+                recipient=user.email,
+                subject=subject[:200],
+                body=body,
+                idempotency_key=keys[user.pk],
+                attachment=(filename, workbook, XLSX_TYPE),
+            )
+            is not None
         )
-    return len(waiting)
+    return queued

@@ -9,10 +9,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from renocrm.celery import FirmTask, each_active_firm
+from renocrm.sweeps.services import Sweep
 
 from . import services
 from .enqueue import enqueue
 from .models import Notification, OutboxEvent, WebhookDelivery
+
+# The event sweeper's name in renocrm.sweeps (its failures and backoff).
+OUTBOX_SWEEP = "outbox-dispatch"
 
 
 def _grace() -> timedelta:
@@ -61,12 +65,21 @@ def sweep_notifications():
 
 
 @shared_task(base=FirmTask)
-def sweep_firm_outbox():
+def sweep_firm_outbox(rounds: int = 0):
+    """One bounded batch of events still undispatched, each in its own savepoint: an event whose handler
+    fails is recorded and retried with backoff (``renocrm.sweeps``) instead of undoing and blocking the rest."""
+    sweep = Sweep(OUTBOX_SWEEP, batch_size=1000)
     cutoff = timezone.now() - _grace()
-    for event_id in OutboxEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff).values_list(
-        "pk", flat=True
-    )[:1000]:
-        services.event_dispatch(event_id=event_id)
+    undispatched = OutboxEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff).order_by("pk")
+    for event_id in sweep.batch(undispatched.values_list("pk", flat=True)):
+        sweep.run(event_id, services.event_dispatch, event_id=event_id)
+    sweep.continue_with(sweep_firm_outbox, rounds)
+    return sweep.tried - sweep.failed
+
+
+# The webhook and notification sweepers only queue one task per row: each row is sent in that task's own
+# transaction, and a failure is recorded on the row itself (attempts, last error, next attempt), so one row
+# that fails never holds up the others and waits its own backoff.
 
 
 @shared_task(base=FirmTask)

@@ -86,6 +86,23 @@ class Sweep:
         self.succeeded(key)
         return result
 
+    def run_together(self, rows: list, work: Callable, /, *args, key: Callable = lambda row: row.pk, **kwargs) -> int:
+        """Do ``work(rows, …)`` for the whole batch in one savepoint (one statement for many rows, where a
+        sweeper has one); should it fail, do ``work([row], …)`` for each row on its own through ``run``, so
+        only the row at fault waits out a backoff. ``work`` returns how many rows it handled, and must not
+        depend on what a failed attempt left in the rows' Python objects."""
+        if not rows:
+            return 0
+        try:
+            with transaction.atomic():
+                handled = work(rows, *args, **kwargs)
+        except Exception:  # one row at fault, or several: find them one by one
+            return sum(self.run(key(row), work, [row], *args, **kwargs) or 0 for row in rows)
+        self.tried += len(rows)
+        for row in rows:
+            self.succeeded(key(row))
+        return handled
+
     def succeeded(self, key) -> None:
         """The row went through (by ``run``, or with a whole batch): its failure, if any, is over."""
         key = str(key)

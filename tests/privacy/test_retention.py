@@ -101,13 +101,14 @@ def test_the_beat_applies_each_firms_own_setting(firm_a, firm_b):
 @pytest.mark.parametrize("leads", [2, 6])
 def test_the_sweep_runs_a_fixed_number_of_queries_per_lead_batch(firm_a, in_firm, leads, django_assert_max_num_queries):
     """Leads are anonymised set-based: the queries grow with customers erased, not with follow-ups or leads
-    kept. (Every customer here keeps another open lead, so no customer is erased.)"""
+    kept. (Every customer here keeps another open lead, so no customer is erased.) Three of them are the
+    sweep's own: reading its recorded failures, and the batch's savepoint."""
     with in_firm(firm_a):
         for _ in range(leads):
             lead = lost_lead(800)
             LeadFactory(customer=lead.customer)
             FollowUpFactory(lead=lead)
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(15):
             assert lost_leads_anonymise() == leads
 
 

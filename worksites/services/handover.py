@@ -18,6 +18,7 @@ from contracts.services import instalments_fall_due
 from renocrm.accounts.roles import Role
 from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit, notify_staff
+from renocrm.sweeps.services import Sweep
 from renocrm.tenancy.context import require_current_tenant
 from renocrm.tenancy.defaults import firm_copy_get
 from renocrm.tenancy.time import firm_today
@@ -394,15 +395,20 @@ def handover_complete(*, handover: Handover, completed_by, on: date | None = Non
 
 # The overdue sweep ---------------------------------------------------------------------------------------------
 
+# The sweeper's name in renocrm.sweeps (its failures and backoff).
+OVERDUE_RECTIFICATION_SWEEP = "overdue-rectifications"
+
 
 @transaction.atomic
-def rectification_items_raise_overdue(*, today: date | None = None) -> int:
+def rectification_items_raise_overdue(*, today: date | None = None, sweep: Sweep | None = None) -> int:
     """Tell the owner and the worksite's project manager about each open rectification item past its
     deadline (in the firm's time zone), once per deadline: a re-check that fails sets a new deadline,
     which may be raised again. Returns how many items were raised. Safe to run twice: raised items are
-    marked, and each message has an idempotency key."""
-    tenant = require_current_tenant()
+    marked, and each message has an idempotency key. One bounded batch, marked in one update; should the
+    batch fail, each item is tried on its own, and the one that fails is recorded and retried later
+    (``renocrm.sweeps``) without holding up the others."""
     today = today or firm_today()
+    sweep = sweep or Sweep(OVERDUE_RECTIFICATION_SWEEP)
     due = (
         RectificationItem.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("owner", "handover__worksite__project", "handover__worksite__project_manager")
@@ -410,35 +416,43 @@ def rectification_items_raise_overdue(*, today: date | None = None) -> int:
         .filter(Q(overdue_raised_on__isnull=True) | Q(overdue_raised_on__lt=F("deadline")))
         .order_by("deadline", "id")
     )
-    raised = []
+    return sweep.run_together(list(sweep.batch(due)), _rectification_items_raise, today=today)
+
+
+def _rectification_items_raise(items: list[RectificationItem], *, today: date) -> int:
+    for item in items:
+        _rectification_item_tell(item, today=today)
+    # One update for the batch, however many.
+    RectificationItem.objects.filter(pk__in=[item.pk for item in items]).update(overdue_raised_on=today)
+    return len(items)
+
+
+def _rectification_item_tell(item: RectificationItem, *, today: date) -> None:
+    tenant = require_current_tenant()
+    worksite = item.handover.worksite
+    recipients = {item.owner.pk: item.owner}
+    if worksite.project_manager is not None:
+        recipients.setdefault(worksite.project_manager.pk, worksite.project_manager)
+    context = {
+        "worksite": worksite.project.name,
+        "description": item.description,
+        "deadline": item.deadline.isoformat(),
+        "owner": str(item.owner),
+        "days": (today - item.deadline).days,
+    }
     with translation.override(tenant.language):
-        for item in due:
-            worksite = item.handover.worksite
-            recipients = {item.owner.pk: item.owner}
-            if worksite.project_manager is not None:
-                recipients.setdefault(worksite.project_manager.pk, worksite.project_manager)
-            context = {
-                "worksite": worksite.project.name,
-                "description": item.description,
-                "deadline": item.deadline.isoformat(),
-                "owner": str(item.owner),
-                "days": (today - item.deadline).days,
-            }
-            subject = _("Rectification item overdue: %(worksite)s") % context
-            body = ngettext(
-                "The rectification item “%(description)s” at %(worksite)s was due on %(deadline)s and is still "
-                "open (%(days)d day late). Owner: %(owner)s. — %(firm)s",
-                "The rectification item “%(description)s” at %(worksite)s was due on %(deadline)s and is still "
-                "open (%(days)d days late). Owner: %(owner)s. — %(firm)s",
-                context["days"],
-            ) % {**context, "firm": tenant.name}
-            for user_id, user in recipients.items():
-                notify_staff(
-                    user,
-                    subject=subject,
-                    body=body,
-                    idempotency_key=f"rectification-overdue:{item.pk}:{item.deadline.isoformat()}:{user_id}",
-                )
-            raised.append(item.pk)
-    RectificationItem.objects.filter(pk__in=raised).update(overdue_raised_on=today)
-    return len(raised)
+        subject = _("Rectification item overdue: %(worksite)s") % context
+        body = ngettext(
+            "The rectification item “%(description)s” at %(worksite)s was due on %(deadline)s and is still "
+            "open (%(days)d day late). Owner: %(owner)s. — %(firm)s",
+            "The rectification item “%(description)s” at %(worksite)s was due on %(deadline)s and is still "
+            "open (%(days)d days late). Owner: %(owner)s. — %(firm)s",
+            context["days"],
+        ) % {**context, "firm": tenant.name}
+        for user_id, user in recipients.items():
+            notify_staff(
+                user,
+                subject=subject,
+                body=body,
+                idempotency_key=f"rectification-overdue:{item.pk}:{item.deadline.isoformat()}:{user_id}",
+            )

@@ -27,6 +27,7 @@ from leads.validators import normalize_mobile, validate_mobile
 from renocrm import links
 from renocrm.outbox.models import Notification
 from renocrm.outbox.services import notification_send
+from renocrm.sweeps.services import Sweep
 from renocrm.tenancy.context import require_current_tenant, tenant_context
 from worksites.models import PortalAction, PortalLink, SignoffRole, Worksite
 from worksites.selectors import portal as selectors
@@ -42,6 +43,8 @@ DIGEST_REUSE_MIN_LEFT = timedelta(days=7)
 DIGEST_LINK_DAYS = 14
 # The digest goes out from Monday at this hour, firm time.
 DIGEST_HOUR = 9
+# The digest sweeper's name in renocrm.sweeps (its failures and backoff).
+WEEKLY_DIGEST_SWEEP = "weekly-digests"
 
 EXPIRED = gettext_lazy("This link has expired — ask your designer for a new link.")
 REVOKED = gettext_lazy("This link has been withdrawn — ask your designer for a new link.")
@@ -258,12 +261,14 @@ def _digest_body(*, firm, worksite: Worksite, digest: dict, url: str) -> str:
     return " ".join(parts)
 
 
-def weekly_digests_send(*, now: datetime | None = None, base_url: str | None = None) -> int:
+def weekly_digests_send(*, now: datetime | None = None, base_url: str | None = None, sweep: Sweep | None = None) -> int:
     """Send this ISO week's digest to the homeowner of each worksite in progress, from Monday 09:00 firm
     time. Run hourly: the idempotency key ``weekly-digest:<worksite>:<year>-W<week>`` sends once a week,
-    and a beat that was down on Monday catches up later in the week. Returns how many were sent now."""
-    firm = require_current_tenant()
+    and a beat that was down on Monday catches up later in the week. One bounded batch, each worksite in its
+    own savepoint: one that fails is recorded and retried later (``renocrm.sweeps``) without holding up the
+    others. Returns how many were sent now."""
     now = now or timezone.now()
+    sweep = sweep or Sweep(WEEKLY_DIGEST_SWEEP)
     week = digest_week(now)
     if week is None:
         return 0
@@ -278,24 +283,30 @@ def weekly_digests_send(*, now: datetime | None = None, base_url: str | None = N
     )
     sent = 0
     for worksite in worksites:
-        mobile = worksite.project.customer.mobile
-        if keys[worksite.pk] in already or not mobile:
+        if keys[worksite.pk] in already or not worksite.project.customer.mobile:
             continue
-        with transaction.atomic():
-            # Lock the worksite so two concurrent runs do not both make a link for it.
-            Worksite.objects.select_for_update().filter(pk=worksite.pk).first()
-            if Notification.objects.filter(idempotency_key=keys[worksite.pk]).exists():
-                continue
-            link = _digest_link(worksite, now=now, sent_to=mobile)
-            digest = selectors.weekly_digest(worksite=worksite, now=now)
-            body = _digest_body(
-                firm=firm, worksite=worksite, digest=digest, url=portal_link_absolute_url(link, base_url=base_url)
-            )
-            notification_send(
-                channel=Notification.Channel.SMS, recipient=mobile, body=body, idempotency_key=keys[worksite.pk]
-            )
-            sent += 1
+        if sweep.full:
+            break
+        sent += sweep.run(worksite.pk, _digest_send, worksite, key=keys[worksite.pk], now=now, base_url=base_url) or 0
     return sent
+
+
+def _digest_send(worksite: Worksite, *, key: str, now: datetime, base_url: str) -> int:
+    # Lock the worksite so two concurrent runs do not both make a link for it.
+    Worksite.objects.select_for_update().filter(pk=worksite.pk).first()
+    if Notification.objects.filter(idempotency_key=key).exists():
+        return 0
+    mobile = worksite.project.customer.mobile
+    link = _digest_link(worksite, now=now, sent_to=mobile)
+    digest = selectors.weekly_digest(worksite=worksite, now=now)
+    body = _digest_body(
+        firm=require_current_tenant(),
+        worksite=worksite,
+        digest=digest,
+        url=portal_link_absolute_url(link, base_url=base_url),
+    )
+    notification_send(channel=Notification.Channel.SMS, recipient=mobile, body=body, idempotency_key=key)
+    return 1
 
 
 # What the homeowner does through a link: the other parts' service and the trail row, in one transaction ----------
