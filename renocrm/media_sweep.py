@@ -26,12 +26,15 @@ from django.db import models
 from django.utils import timezone
 
 from renocrm.celery import FirmTask
+from renocrm.sweeps.services import Sweep
 from renocrm.tenancy.context import require_current_tenant
 from renocrm.uploads import upload_to
 
 logger = logging.getLogger(__name__)
 
 _BATCH = 500
+# The sweeper's name in renocrm.sweeps (its failures and backoff).
+MEDIA_SWEEP = "orphan-media"
 
 
 def _upload_fields() -> list[tuple[type[models.Model], str]]:
@@ -77,6 +80,11 @@ def _named(fields, names: list[str]) -> set[str]:
     return named
 
 
+def _delete(storage, name: str) -> int:
+    storage.delete(name)
+    return 1
+
+
 def media_sweep_orphans(*, storage=None) -> int:
     """Delete the current firm's stored uploads that no row names and that are past the grace period;
     returns how many were deleted."""
@@ -90,12 +98,14 @@ def media_sweep_orphans(*, storage=None) -> int:
     if not stale:
         return 0
     named = _named(fields, stale)
+    # Each file on its own: one that storage refuses to delete is recorded and tried again after its backoff
+    # (renocrm.sweeps), instead of stopping the files after it on every run.
+    sweep = Sweep(MEDIA_SWEEP)
     deleted = 0
     for name in stale:
         if name in named:
             continue
-        storage.delete(name)
-        deleted += 1
+        deleted += sweep.run(name, _delete, storage, name) or 0
     if deleted:
         logger.info("deleted %s stored upload(s) no record names any more", deleted)
     return deleted

@@ -3,7 +3,7 @@ chosen row of a table — the way a row a sweeper cannot handle looks in product
 a bug its data trips), without mocking our own database.
 
 ``poisoned_tables`` installs the trigger for the whole module; inside a test, ``poison(table, value)``
-makes every insert or update of that table whose trigger column holds ``value`` raise, and
+makes every insert, update or delete of that table whose trigger column holds ``value`` raise, and
 ``cure(table)`` mends it. The setting lives on the test's connection and dies with its transaction."""
 
 import psycopg2
@@ -13,11 +13,14 @@ from django.db import connection
 
 FUNCTION = """
 CREATE OR REPLACE FUNCTION test_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    value text := CASE WHEN TG_OP = 'DELETE' THEN to_jsonb(OLD) ELSE to_jsonb(NEW) END ->> TG_ARGV[0];
 BEGIN
-    IF (to_jsonb(NEW) ->> TG_ARGV[0]) = ANY (
-        string_to_array(current_setting('poison.' || TG_TABLE_NAME, true), ',')
-    ) THEN
-        RAISE EXCEPTION 'poisoned row: % %=%', TG_TABLE_NAME, TG_ARGV[0], to_jsonb(NEW) ->> TG_ARGV[0];
+    IF value = ANY (string_to_array(current_setting('poison.' || TG_TABLE_NAME, true), ',')) THEN
+        RAISE EXCEPTION 'poisoned row: % %=%', TG_TABLE_NAME, TG_ARGV[0], value;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN OLD;
     END IF;
     RETURN NEW;
 END $$
@@ -49,7 +52,7 @@ def poisoned_tables(*tables):
                 cursor.execute(FUNCTION)
                 for table, column in tables:
                     cursor.execute(
-                        f"CREATE TRIGGER test_poison BEFORE INSERT OR UPDATE ON {table} "
+                        f"CREATE TRIGGER test_poison BEFORE INSERT OR UPDATE OR DELETE ON {table} "
                         f"FOR EACH ROW EXECUTE FUNCTION test_poison('{column}')"
                     )
         yield

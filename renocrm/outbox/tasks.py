@@ -15,8 +15,10 @@ from . import services
 from .enqueue import enqueue
 from .models import Notification, OutboxEvent, WebhookDelivery
 
-# The event sweeper's name in renocrm.sweeps (its failures and backoff).
+# The sweepers' names in renocrm.sweeps (its failures and backoff).
 OUTBOX_SWEEP = "outbox-dispatch"
+WEBHOOK_SWEEP = "webhook-redelivery"
+NOTIFICATION_SWEEP = "notification-resend"
 
 
 def _grace() -> timedelta:
@@ -77,9 +79,10 @@ def sweep_firm_outbox(rounds: int = 0):
     return sweep.tried - sweep.failed
 
 
-# The webhook and notification sweepers only queue one task per row: each row is sent in that task's own
-# transaction, and a failure is recorded on the row itself (attempts, last error, next attempt), so one row
-# that fails never holds up the others and waits its own backoff.
+# The webhook and notification sweepers queue one task per row: each row is sent in that task's own
+# transaction, and a failed send is recorded on the row itself (attempts, last error, next attempt), so one
+# row that fails never holds up the others. Queueing goes through the sweep all the same, so a row whose task
+# raises when run in place (eager) is recorded and waits its backoff like any other.
 
 
 @shared_task(base=FirmTask)
@@ -93,12 +96,14 @@ def sweep_firm_webhook_deliveries():
         given_up_at__isnull=True,
         endpoint__is_active=True,
     )
-    for delivery_id in due.values_list("pk", flat=True)[:1000]:
-        enqueue(deliver_webhook, delivery_id=delivery_id)
+    sweep = Sweep(WEBHOOK_SWEEP, batch_size=1000)
+    for delivery_id in sweep.batch(due.values_list("pk", flat=True)):
+        sweep.run(delivery_id, enqueue, deliver_webhook, delivery_id=delivery_id)
 
 
 @shared_task(base=FirmTask)
 def sweep_firm_notifications():
     pending = Notification.objects.filter(status=Notification.Status.PENDING, created_at__lt=timezone.now() - _grace())
-    for notification_id in pending.values_list("pk", flat=True)[:1000]:
-        enqueue(deliver_notification, notification_id=notification_id)
+    sweep = Sweep(NOTIFICATION_SWEEP, batch_size=1000)
+    for notification_id in sweep.batch(pending.values_list("pk", flat=True)):
+        sweep.run(notification_id, enqueue, deliver_notification, notification_id=notification_id)

@@ -26,12 +26,15 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from renocrm.outbox.enqueue import enqueue_on_commit
+from renocrm.sweeps.services import Sweep
 from renocrm.tenancy.context import require_current_tenant
 from renocrm.tenancy.db import tenant_models
 
 from .models import FirmExport, export_retention
 
 logger = logging.getLogger(__name__)
+# The expiry sweeper's name in renocrm.sweeps (its failures and backoff).
+EXPIRY_SWEEP = "firm-export-expiry"
 
 CHUNK = 2000
 # Earlier exports are rows of the archive but not files in it: each archive would hold all those before it.
@@ -186,22 +189,29 @@ def firm_export_build(*, export_id: int) -> FirmExport | None:
 
 
 @transaction.atomic
-def firm_exports_expire(*, now=None) -> int:
+def firm_exports_expire(*, now=None, sweep: Sweep | None = None) -> int:
     """Delete the files of the current firm's ready exports older than the retention
     (``settings.PERSONAL_EXPORT_RETENTION_DAYS``); their rows stay, marked expired, as the record that an
-    export was made. An export another run holds is left to it. The files go before the rows change: should
-    the transaction fail, the next run finds the same rows and deleting a missing file is no error."""
+    export was made. An export another run holds is left to it. Each export in its own savepoint: one that
+    fails is recorded and retried later (``renocrm.sweeps``) while the others expire. The file goes before
+    the row changes: should that fail, the next try finds the same row and deleting a missing file is no
+    error."""
     now = now or timezone.now()
-    due = list(
-        FirmExport.objects.select_for_update(skip_locked=True)
-        .filter(status=FirmExport.Status.DONE, finished_at__lte=now - export_retention())
-        .values_list("pk", "archive")
+    sweep = sweep or Sweep(EXPIRY_SWEEP)
+    due = FirmExport.objects.select_for_update(skip_locked=True).filter(
+        status=FirmExport.Status.DONE, finished_at__lte=now - export_retention()
     )
-    storage = FirmExport._meta.get_field("archive").storage
-    for _pk, name in due:
-        if name:
-            storage.delete(name)
-    FirmExport.objects.filter(pk__in=[pk for pk, _name in due]).update(status=FirmExport.Status.EXPIRED, archive="")
-    if due:
-        logger.info("firm exports expired: %s", len(due))
-    return len(due)
+    expired = sum(
+        sweep.run(pk, _firm_export_expire, pk, name) or 0
+        for pk, name in sweep.batch(due.order_by("pk").values_list("pk", "archive"))
+    )
+    if expired:
+        logger.info("firm exports expired: %s", expired)
+    return expired
+
+
+def _firm_export_expire(pk: int, name: str) -> int:
+    if name:
+        FirmExport._meta.get_field("archive").storage.delete(name)
+    FirmExport.objects.filter(pk=pk).update(status=FirmExport.Status.EXPIRED, archive="")
+    return 1

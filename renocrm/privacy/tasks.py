@@ -7,6 +7,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from renocrm.celery import FirmTask, each_active_firm
+from renocrm.sweeps.services import Sweep
 from renocrm.tenancy.models import Tenant
 
 from . import exports
@@ -21,6 +22,8 @@ def build_firm_export(export_id: int):
 # An export normally starts within seconds; one still waiting after this was never queued (the broker was
 # down when it was asked for) or its task was lost.
 WAITING_GRACE = timedelta(minutes=10)
+# The requeue sweeper's name in renocrm.sweeps (its failures and backoff).
+WAITING_SWEEP = "firm-export-requeue"
 
 
 @shared_task
@@ -30,10 +33,14 @@ def sweep_waiting_exports():
 
 @shared_task(base=FirmTask)
 def sweep_firm_waiting_exports():
+    """Queue each waiting export's build again (building twice builds once). Each build is its own task and
+    keeps a failure on its export (FAILED, with the error); one that cannot even be queued, or that fails
+    while run in place (eager), is recorded and retried with backoff (``renocrm.sweeps``)."""
+    sweep = Sweep(WAITING_SWEEP)
     waiting = exports.waiting_export_ids(before=timezone.now() - WAITING_GRACE)
     for export_id in waiting:
-        build_firm_export.delay(export_id=export_id)  # building twice builds once
-    return len(waiting)
+        sweep.run(export_id, build_firm_export.delay, export_id=export_id)
+    return sweep.tried - sweep.failed
 
 
 @shared_task

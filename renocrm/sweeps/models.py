@@ -10,8 +10,9 @@ class SweepFailure(TenantModel):
     passes the row by; the row that then goes through deletes its failure."""
 
     sweeper = models.CharField(max_length=60)
-    # The row as the sweeper names it: usually its id, or "<id>:<part>" when one row holds several steps.
-    row_key = models.CharField(max_length=100)
+    # The row as the sweeper names it: usually its id, "<id>:<part>" when one row holds several steps, or a
+    # stored file's name.
+    row_key = models.CharField(max_length=255)
     error = models.TextField()
     attempts = models.PositiveIntegerField(default=1)
     first_failed_at = models.DateTimeField()

@@ -40,7 +40,7 @@ ERROR_LENGTH = 2000
 
 def retry_delay(attempts: int) -> timedelta:
     """How long a row waits after its ``attempts``-th failure: 10 minutes, doubling, at most a day."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LAST_RETRY)
+    return min(FIRST_RETRY * 2 ** min(max(attempts - 1, 0), 16), LAST_RETRY)
 
 
 class Sweep:
