@@ -10,12 +10,10 @@ urlpatterns = [
     path("", views.repair_list, name="list"),
     path("repairs/new/", views.repair_create, name="repair-new"),
     path("repairs/<int:pk>/", views.repair_detail, name="repair"),
-    path("repairs/<int:pk>/assign/", views.repair_assign, name="repair-assign"),
-    path("repairs/<int:pk>/respond/", views.repair_respond, name="repair-respond"),
-    path("repairs/<int:pk>/visit/", views.repair_visit, name="repair-visit"),
-    path("repairs/<int:pk>/resolve/", views.repair_resolve, name="repair-resolve"),
-    path("repairs/<int:pk>/confirm/", views.repair_confirm, name="repair-confirm"),
-    path("repairs/<int:pk>/cancel/", views.repair_cancel, name="repair-cancel"),
+    *[
+        path(f"repairs/<int:pk>/{action}/", views.repair_action, {"action": action}, name=f"repair-{action}")
+        for action in views.REPAIR_ACTIONS
+    ],
     path("projects/<int:pk>/", views.project_aftercare, name="project"),
     path("projects/<int:pk>/warranty-card/", views.warranty_card, name="warranty-card"),
     path("projects/<int:pk>/coverages/new/", views.coverage_create, name="coverage-new"),

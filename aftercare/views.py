@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from aftercare import selectors, services
@@ -37,7 +38,7 @@ from contracts.models import Project
 from leads.models import Customer, ReferralReward
 from leads.services import referral_reward_fulfil
 from renocrm.accounts.access import permission_required
-from renocrm.forms import action_as_message, submit
+from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
 from renocrm.tenancy.time import firm_today
 from worksites.views.portal import (
@@ -135,91 +136,57 @@ def repair_detail(request, pk):
     return render(request, "aftercare/repair_detail.html", context)
 
 
-def _act(request, repair, form, run, done: str):
-    """Validate the action's form, run one service, back to the repair; a refusal comes back as a message."""
-    action_as_message(request, form, run, done=done)
-    return redirect("aftercare:repair", pk=repair.pk)
-
-
-@require_POST
-@permission_required(MANAGE)
-def repair_assign(request, pk):
-    repair = get_object_or_404(RepairRequest, pk=pk)
-    return _act(
-        request,
-        repair,
-        AssignForm(request.POST),
-        lambda data: services.repair_request_assign(repair=repair, agent=data["agent"], by=request.user),
-        _("Assignment saved."),
-    )
-
-
-@require_POST
-@permission_required(MANAGE)
-def repair_respond(request, pk):
-    repair = get_object_or_404(RepairRequest, pk=pk)
-    return _act(
-        request,
-        repair,
-        RespondForm(request.POST),
-        lambda data: services.repair_request_respond(repair=repair, note=data["note"], by=request.user),
-        _("Response recorded."),
-    )
-
-
-@require_POST
-@permission_required(MANAGE)
-def repair_visit(request, pk):
-    repair = get_object_or_404(RepairRequest, pk=pk)
-    return _act(
-        request,
-        repair,
-        VisitForm(request.POST),
-        lambda data: services.repair_visit_log(repair=repair, kind=data["kind"], note=data["note"], by=request.user),
-        _("Log entry added."),
-    )
-
-
-@require_POST
-@permission_required(MANAGE)
-def repair_resolve(request, pk):
-    repair = get_object_or_404(RepairRequest, pk=pk)
-    return _act(
-        request,
-        repair,
-        ResolveForm(request.POST),
-        lambda data: services.repair_request_resolve(
-            repair=repair, resolution=data["resolution"], charge=data["charge"], by=request.user
+# Each action on a repair's page: its form, the service call it makes from the form's data, what it says.
+REPAIR_ACTIONS = {
+    "assign": (
+        AssignForm,
+        lambda repair, user, d: services.repair_request_assign(repair=repair, agent=d["agent"], by=user),
+        gettext_lazy("Assignment saved."),
+    ),
+    "respond": (
+        RespondForm,
+        lambda repair, user, d: services.repair_request_respond(repair=repair, note=d["note"], by=user),
+        gettext_lazy("Response recorded."),
+    ),
+    "visit": (
+        VisitForm,
+        lambda repair, user, d: services.repair_visit_log(repair=repair, kind=d["kind"], note=d["note"], by=user),
+        gettext_lazy("Log entry added."),
+    ),
+    "resolve": (
+        ResolveForm,
+        lambda repair, user, d: services.repair_request_resolve(
+            repair=repair, resolution=d["resolution"], charge=d["charge"], by=user
         ),
-        _("Repair resolved; ask the homeowner to confirm."),
-    )
-
-
-@require_POST
-@permission_required(MANAGE)
-def repair_confirm(request, pk):
-    repair = get_object_or_404(RepairRequest, pk=pk)
-    return _act(
-        request,
-        repair,
-        ConfirmForm(request.POST),
-        lambda data: services.repair_request_confirm(
-            repair=repair, satisfied=data["satisfied"] == YES, comment=data["comment"], by=request.user
+        gettext_lazy("Repair resolved; ask the homeowner to confirm."),
+    ),
+    "confirm": (
+        ConfirmForm,
+        lambda repair, user, d: services.repair_request_confirm(
+            repair=repair, satisfied=d["satisfied"] == YES, comment=d["comment"], by=user
         ),
-        _("The homeowner's answer is recorded."),
-    )
+        gettext_lazy("The homeowner's answer is recorded."),
+    ),
+    "cancel": (
+        CancelForm,
+        lambda repair, user, d: services.repair_request_cancel(repair=repair, reason=d["reason"], by=user),
+        gettext_lazy("Repair cancelled."),
+    ),
+}
 
 
 @require_POST
 @permission_required(MANAGE)
-def repair_cancel(request, pk):
+def repair_action(request, pk, action):
+    """One action from the repair's page; back to the page, a refusal as a message."""
     repair = get_object_or_404(RepairRequest, pk=pk)
-    return _act(
+    form_class, run, done = REPAIR_ACTIONS[action]
+    return page_action(
         request,
-        repair,
-        CancelForm(request.POST),
-        lambda data: services.repair_request_cancel(repair=repair, reason=data["reason"], by=request.user),
-        _("Repair cancelled."),
+        lambda data: run(repair, request.user, data),
+        form=form_class(request.POST),
+        done=done,
+        back=reverse("aftercare:repair", args=[repair.pk]),
     )
 
 
@@ -277,11 +244,9 @@ def coverage_edit(request, pk):
     return render(request, "form_page.html", context)
 
 
-def _back_to_customer(request):
+def _back_to_customer(request) -> str:
     target = request.POST.get("next", "")
-    if target.startswith("/aftercare/"):
-        return redirect(target)
-    return redirect("aftercare:list")
+    return target if target.startswith("/aftercare/") else reverse("aftercare:list")
 
 
 @require_POST
@@ -290,18 +255,24 @@ def care_opt_out(request, pk):
     customer = get_object_or_404(Customer, pk=pk)
     form = OptOutForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    services.care_opt_out_record(customer=customer, reason=reason)
-    messages.success(request, _("%(name)s gets no more greetings or offers.") % {"name": customer.name})
-    return _back_to_customer(request)
+    return page_action(
+        request,
+        lambda: services.care_opt_out_record(customer=customer, reason=reason),
+        done=_("%(name)s gets no more greetings or offers.") % {"name": customer.name},
+        back=_back_to_customer(request),
+    )
 
 
 @require_POST
 @permission_required(MANAGE)
 def care_opt_in(request, pk):
     customer = get_object_or_404(Customer, pk=pk)
-    services.care_opt_out_undo(customer=customer)
-    messages.success(request, _("%(name)s gets greetings and offers again.") % {"name": customer.name})
-    return _back_to_customer(request)
+    return page_action(
+        request,
+        lambda: services.care_opt_out_undo(customer=customer),
+        done=_("%(name)s gets greetings and offers again.") % {"name": customer.name},
+        back=_back_to_customer(request),
+    )
 
 
 # The firm's policy and settings ------------------------------------------------------------------------------
@@ -364,10 +335,13 @@ def referral_rewards(request):
 @permission_required(MANAGE)
 def referral_reward_fulfilled(request, pk):
     reward = get_object_or_404(ReferralReward.objects.select_related("referrer"), pk=pk)
-    referral_reward_fulfil(reward=reward)
-    messages.success(request, _("Reward for %(name)s marked fulfilled.") % {"name": reward.referrer.name})
     target = request.POST.get("next", "")
-    return redirect(target if target.startswith("/aftercare/") else reverse("aftercare:referral-rewards"))
+    return page_action(
+        request,
+        lambda: referral_reward_fulfil(reward=reward),
+        done=_("Reward for %(name)s marked fulfilled.") % {"name": reward.referrer.name},
+        back=target if target.startswith("/aftercare/") else reverse("aftercare:referral-rewards"),
+    )
 
 
 @permission_required(VIEW)
@@ -445,7 +419,7 @@ def portal_repair_confirm(request, link):
         services.portal_repair_confirm(
             link=link, repair=repair, satisfied=satisfied, comment=data["comment"], **portal_client(request)
         )
+        remember_homeowner(request, data["name"])
 
-    if action_as_message(request, form, confirm, done=done):
-        remember_homeowner(request, form.cleaned_data["name"])
-    return redirect(reverse("aftercare_portal:repairs", args=[link.token]) + f"#repair-{repair.pk}")
+    back = reverse("aftercare_portal:repairs", args=[link.token]) + f"#repair-{repair.pk}"
+    return page_action(request, confirm, form=form, done=done, back=back)

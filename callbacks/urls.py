@@ -9,9 +9,8 @@ urlpatterns = [
     path("plan/", views.plan_edit, name="plan"),
     path("settings/", views.settings_edit, name="settings"),
     path("<int:pk>/", views.callback_detail, name="detail"),
-    path("<int:pk>/assign/", views.callback_assign, name="assign"),
-    path("<int:pk>/attempt/", views.callback_attempt, name="attempt"),
-    path("<int:pk>/sms/", views.callback_sms, name="sms"),
-    path("<int:pk>/visit/", views.callback_visit, name="visit"),
-    path("<int:pk>/cancel/", views.callback_cancel, name="cancel"),
+    *[
+        path(f"<int:pk>/{action}/", views.callback_action, {"action": action}, name=action)
+        for action in views.CALLBACK_ACTIONS
+    ],
 ]

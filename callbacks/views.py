@@ -2,6 +2,8 @@
 filled in during the call, the firm's plan and settings; and the homeowner's survey page behind the SMS link
 (public, no account: the signed token names the firm and the callback)."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
@@ -28,7 +30,7 @@ from callbacks.forms import (
 from callbacks.models import SURVEY_SMS, Callback, Survey
 from renocrm.accounts.access import permission_required
 from renocrm.accounts.roles import Role
-from renocrm.forms import action_as_message, refusal_as_message, submit
+from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
 from renocrm.tenancy.context import get_current_tenant, require_current_tenant
 from renocrm.tenancy.time import firm_today
@@ -137,81 +139,53 @@ def callback_detail(request, pk):
     return render(request, "callbacks/callback_detail.html", context)
 
 
-def _act(request, callback, form, run, done: str):
-    """One action button of the callback page: validate, call the service, back to the page with a message."""
-    action_as_message(request, form, run, done=done)
-    return redirect("callbacks:detail", pk=callback.pk)
-
-
-def _callback_for_action(pk):
-    return get_object_or_404(Callback.objects.select_related("customer"), pk=pk)
-
-
-@require_POST
-@permission_required(MANAGE)
-def callback_assign(request, pk):
-    callback = _callback_for_action(pk)
-    return _act(
-        request,
-        callback,
-        AssignForm(request.POST),
-        lambda data: services.callback_assign(callback=callback, agent=data["agent"], by=request.user),
-        _("Agent assigned."),
-    )
-
-
-@require_POST
-@permission_required(MANAGE)
-def callback_attempt(request, pk):
-    callback = _callback_for_action(pk)
-    return _act(
-        request,
-        callback,
-        AttemptForm(request.POST),
-        lambda data: services.callback_attempt_record(
-            callback=callback, outcome=data["outcome"], note=data["note"], by=request.user
+# Each action on a callback's page: its form (none for a button), the service call it makes, what it says.
+CALLBACK_ACTIONS = {
+    "assign": (
+        AssignForm,
+        lambda callback, request, d: services.callback_assign(callback=callback, agent=d["agent"], by=request.user),
+        gettext_lazy("Agent assigned."),
+    ),
+    "attempt": (
+        AttemptForm,
+        lambda callback, request, d: services.callback_attempt_record(
+            callback=callback, outcome=d["outcome"], note=d["note"], by=request.user
         ),
-        _("Attempt recorded."),
-    )
-
-
-@require_POST
-@permission_required(MANAGE)
-def callback_sms(request, pk):
-    callback = _callback_for_action(pk)
-    base_url = request.build_absolute_uri("/")
-    done = refusal_as_message(
-        request, services.callback_sms_send, callback=callback, by=request.user, base_url=base_url
-    )
-    if done is not None:
-        messages.success(request, _("Survey link sent by SMS."))
-    return redirect("callbacks:detail", pk=callback.pk)
-
-
-@require_POST
-@permission_required(MANAGE)
-def callback_visit(request, pk):
-    callback = _callback_for_action(pk)
+        gettext_lazy("Attempt recorded."),
+    ),
+    "sms": (
+        None,
+        lambda callback, request: services.callback_sms_send(
+            callback=callback, by=request.user, base_url=request.build_absolute_uri("/")
+        ),
+        gettext_lazy("Survey link sent by SMS."),
+    ),
     # The agent types the visit time as the firm's clock shows it (the firm's zone is the active one).
-    return _act(
-        request,
-        callback,
-        VisitForm(request.POST),
-        lambda data: services.callback_visit_schedule(callback=callback, at=data["at"], by=request.user),
-        _("Visit scheduled."),
-    )
+    "visit": (
+        VisitForm,
+        lambda callback, request, d: services.callback_visit_schedule(callback=callback, at=d["at"], by=request.user),
+        gettext_lazy("Visit scheduled."),
+    ),
+    "cancel": (
+        CancelForm,
+        lambda callback, request, d: services.callback_cancel(callback=callback, reason=d["reason"], by=request.user),
+        gettext_lazy("Callback cancelled."),
+    ),
+}
 
 
 @require_POST
 @permission_required(MANAGE)
-def callback_cancel(request, pk):
-    callback = _callback_for_action(pk)
-    return _act(
+def callback_action(request, pk, action):
+    """One action from the callback's page; back to the page, a refusal as a message."""
+    callback = get_object_or_404(Callback.objects.select_related("customer"), pk=pk)
+    form_class, run, done = CALLBACK_ACTIONS[action]
+    return page_action(
         request,
-        callback,
-        CancelForm(request.POST),
-        lambda data: services.callback_cancel(callback=callback, reason=data["reason"], by=request.user),
-        _("Callback cancelled."),
+        partial(run, callback, request),
+        form=form_class(request.POST) if form_class else None,
+        done=done,
+        back=reverse("callbacks:detail", args=[callback.pk]),
     )
 
 

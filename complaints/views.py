@@ -5,7 +5,7 @@ report; and the homeowner portal's complaints page."""
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -32,7 +32,7 @@ from contracts.models import Project
 from leads.models import Customer
 from leads.selectors import customer_match
 from renocrm.accounts.access import permission_required
-from renocrm.forms import submit
+from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
 from worksites.views.portal import homeowner_name, portal_client, portal_page, portal_render, remember_homeowner
 
@@ -133,7 +133,7 @@ def _available_actions(complaint: Complaint) -> set[str]:
     return {"note"}
 
 
-def _detail_page(request, complaint_pk: int, bound: tuple[str, object] | None = None, status: int = 200):
+def _detail_page(request, complaint_pk: int, bound: tuple[str, object] | None = None):
     try:
         complaint = selectors.complaint_detail(pk=complaint_pk)
     except Complaint.DoesNotExist:
@@ -149,7 +149,7 @@ def _detail_page(request, complaint_pk: int, bound: tuple[str, object] | None = 
         "forms": forms,
         "refused": bound[0] if bound else "",
     }
-    return render(request, "complaints/complaint_detail.html", context, status=status)
+    return render(request, "complaints/complaint_detail.html", context)
 
 
 @permission_required(VIEW)
@@ -164,11 +164,14 @@ def complaint_action(request, pk, action):
     on the action's form."""
     complaint = get_object_or_404(Complaint, pk=pk)
     form_class, run = ACTIONS[action]
-    form = form_class(request.POST, prefix=action)
-    if submit(request, form, lambda data: run(complaint, request.user, data)):
-        messages.success(request, DONE[action])
-        return redirect(reverse("complaints:detail", args=[pk]) + "#log")
-    return _detail_page(request, pk, bound=(action, form), status=400)
+    return page_action(
+        request,
+        lambda data: run(complaint, request.user, data),
+        form=form_class(request.POST, prefix=action),
+        done=DONE[action],
+        back=reverse("complaints:detail", args=[pk]) + "#log",
+        page=lambda form: _detail_page(request, pk, bound=(action, form)),
+    )
 
 
 # Settings and report ---------------------------------------------------------------------------------------
@@ -206,17 +209,6 @@ def complaint_report(request):
         "sla": [(selectors.SLA_STATE_LABELS[state], state, n) for state, n in report["open"]["counts"].items()],
     }
     return render(request, "complaints/report.html", context)
-
-
-urlpatterns = [
-    path("", complaint_list, name="list"),
-    path("board/", complaint_board, name="board"),
-    path("new/", complaint_create, name="new"),
-    path("settings/", complaint_settings, name="settings"),
-    path("report/", complaint_report, name="report"),
-    path("<int:pk>/", complaint_detail, name="detail"),
-    *[path(f"<int:pk>/{action}/", complaint_action, {"action": action}, name=action) for action in ACTIONS],
-]
 
 
 # The homeowner portal ----------------------------------------------------------------------------------------
@@ -287,10 +279,3 @@ def portal_complaint_verdict(request, link):
             messages.success(request, _("We are sorry. Your complaint is open again and we will contact you soon."))
         return redirect("complaints_portal:complaints", token=link.token)
     return _portal_page(request, link, verdict_form=form, status=400)
-
-
-portal_urlpatterns = [
-    path("<str:token>/complaints/", portal_complaints, name="complaints"),
-    path("<str:token>/complaints/file/", portal_complaint_file, name="file"),
-    path("<str:token>/complaints/verdict/", portal_complaint_verdict, name="verdict"),
-]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from leads.models import Lead
 from renocrm.accounts.access import permission_required
 from renocrm.clientip import client_ip
-from renocrm.forms import refusal_as_message, submit
+from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
 from renocrm.tenancy.time import firm_today
 
@@ -82,12 +82,13 @@ def design_agreement_create(request, lead_pk):
 @permission_required(MANAGE)
 def design_agreement_paid(request, pk):
     agreement = get_object_or_404(DesignAgreement.objects, pk=pk)
-    form = PaidOnForm(request.POST)
-    if form.is_valid():
-        services.design_agreement_mark_paid(agreement=agreement, paid_on=form.cleaned_data["paid_on"])
-    else:
-        messages.error(request, _("Give the date the fee was paid."))
-    return redirect("leads:detail", pk=agreement.lead_id)
+    return page_action(
+        request,
+        lambda data: services.design_agreement_mark_paid(agreement=agreement, paid_on=data["paid_on"]),
+        form=PaidOnForm(request.POST),
+        invalid=_("Give the date the fee was paid."),
+        back=reverse("leads:detail", args=[agreement.lead_id]),
+    )
 
 
 @permission_required(MANAGE)
@@ -185,10 +186,12 @@ def version_detail(request, pk):
 @permission_required(MANAGE)
 def version_send(request, pk):
     version = _version(pk)
-    if refusal_as_message(request, services.quotation_version_send, version=version):
-        sent = _("Version %(number)s is sent and can no longer change.") % {"number": version.number}
-        messages.success(request, sent)
-    return redirect("contracts:version", pk=version.pk)
+    return page_action(
+        request,
+        lambda: services.quotation_version_send(version=version),
+        done=_("Version %(number)s is sent and can no longer change.") % {"number": version.number},
+        back=reverse("contracts:version", args=[version.pk]),
+    )
 
 
 @require_POST
@@ -301,14 +304,14 @@ def contract_detail(request, pk):
 @permission_required(MANAGE)
 def instalment_pay(request, pk):
     instalment = get_object_or_404(Instalment.objects, pk=pk)
-    form = PaidOnForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give the date the payment was received."))
-    elif refusal_as_message(
-        request, services.instalment_record_payment, instalment=instalment, paid_on=form.cleaned_data["paid_on"]
-    ):
-        messages.success(request, _("Payment recorded."))
-    return redirect("contracts:detail", pk=instalment.contract_id)
+    return page_action(
+        request,
+        lambda data: services.instalment_record_payment(instalment=instalment, paid_on=data["paid_on"]),
+        form=PaidOnForm(request.POST),
+        invalid=_("Give the date the payment was received."),
+        done=_("Payment recorded."),
+        back=reverse("contracts:detail", args=[instalment.contract_id]),
+    )
 
 
 # Change orders -------------------------------------------------------------------------------------------
@@ -353,8 +356,8 @@ def change_order_detail(request, pk):
     if request.method == "POST":
         _manage_or_403(request)
         service = services.change_order_approve if "approve" in request.POST else services.change_order_reject
-        refusal_as_message(request, service, order=order, by=request.user)
-        return redirect("contracts:change-order", pk=order.pk)
+        back = reverse("contracts:change-order", args=[order.pk])
+        return page_action(request, lambda: service(order=order, by=request.user), back=back)
     needs_requote = services.change_order_needs_requote(order=order, approved_changes=order.approved_changes)
     context = {
         "order": order,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
-from renocrm.forms import submit
+from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
 from renocrm.privacy.registry import erasure_blocks
 
@@ -214,9 +214,12 @@ def property_create(request, pk):
 @require_POST
 def referral_reward_fulfil(request, pk):
     reward = get_object_or_404(ReferralReward.objects, pk=pk)
-    services.referral_reward_fulfil(reward=reward)
-    messages.success(request, _("The referral reward is marked as fulfilled."))
-    return redirect("leads:customer-detail", pk=reward.referrer_id)
+    return page_action(
+        request,
+        lambda: services.referral_reward_fulfil(reward=reward),
+        done=_("The referral reward is marked as fulfilled."),
+        back=reverse("leads:customer-detail", args=[reward.referrer_id]),
+    )
 
 
 # A homeowner's personal data: their export and their erasure, for the firm's admins -----------------------------

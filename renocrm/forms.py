@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 
 from renocrm.accounts.staff import ALL_ROLES, NOT_A_MEMBER, active_members, staff_choices
 
@@ -62,39 +63,63 @@ def submit(request, form: forms.Form | forms.BaseFormSet, save):
     return True if result is None else result
 
 
-def refusal_as_message(request, service, *, about: str = "", **kwargs):
-    """A button's one service call: returns what the service returns, or None when it refused, the refusal
-    then shown as an error message (after ``about``, what it concerns) on the page the button returns to."""
-    try:
-        return service(**kwargs)
-    except ValidationError as error:
-        text = " ".join(error.messages)
-        messages.error(request, f"{about}: {text}" if about else text)
-        return None
-
-
-def action_as_message(request, form, run, *, done) -> bool:
-    """A small form behind a button on a record's page, which the view shows again afterwards: run
-    ``run(form.cleaned_data)`` (one service call). Bad input and a service's refusal come back as an error
-    message, success as ``done``. Returns whether the action ran."""
-    if not form.is_valid():
-        messages.error(
-            request,
-            " ".join(
-                f"{form.fields[name].label}: {' '.join(errors)}"
-                if name in form.fields and form.fields[name].label
-                else " ".join(errors)
-                for name, errors in form.errors.items()
-            ),
-        )
+def action_as_message(request, run, *, form=None, done=None, about: str = "", invalid: str = "", apart=False) -> bool:
+    """A button's one service call, or a small form's: with ``form``, ``run(form.cleaned_data)`` once the
+    form is valid, else ``run()``. Bad input and a service's refusal become an error message (after
+    ``about``, what it concerns), success ``done`` (a text, or a function of what the service returned;
+    none when left out). ``invalid`` replaces the form's own errors with one text; with ``apart`` every
+    error is a message of its own, so a page can list the reasons. Returns whether the action ran."""
+    if form is not None and not form.is_valid():
+        texts = [invalid] if invalid else list(_form_errors(form, apart))
+        _error(request, texts if apart else [" ".join(texts)], about)
         return False
     try:
-        run(form.cleaned_data)
+        result = run(form.cleaned_data) if form is not None else run()
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        _error(request, error.messages if apart else [" ".join(error.messages)], about)
         return False
-    messages.success(request, done)
+    _success(request, done, result)
     return True
+
+
+def _form_errors(form, apart: bool):
+    """A form's errors after their field's label: one text per error, or per field."""
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        for text in errors if apart else [" ".join(errors)]:
+            yield f"{label}: {text}" if label else text
+
+
+def _success(request, done, result) -> None:
+    text = done(result) if callable(done) else done
+    if text:
+        messages.success(request, text)
+
+
+def _error(request, texts, about: str) -> None:
+    for text in texts:
+        messages.error(request, f"{about}: {text}" if about else text)
+
+
+def page_action(request, run, *, back: str, refused_back: str = "", page=None, **outcome):
+    """The POST of a button or a small form on a record's page: one service call (``action_as_message``
+    with ``outcome``: ``form``, ``done``, ``about``, ``invalid``, ``apart``), then back to the page
+    (``back``; ``refused_back`` after a refusal, to show it where the user was). With ``page``, a function
+    of the bound form that renders the record's page again, bad input and a refusal are instead shown on
+    that form, next to its fields (status 400)."""
+    if page is None:
+        ran = action_as_message(request, run, **outcome)
+        return redirect(back if ran or not refused_back else refused_back)
+    form, done = outcome.pop("form"), outcome.pop("done", None)
+    if outcome:
+        raise TypeError(f"page_action with page takes no {', '.join(outcome)}")
+    result = submit(request, form, run)
+    if result is None:
+        response = page(form)
+        response.status_code = 400
+        return response
+    _success(request, done, result)
+    return redirect(back)
 
 
 def blank_first(choices):

@@ -7,13 +7,13 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
-from renocrm.forms import submit
+from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
 from renocrm.tenancy.time import firm_today
 from worksites.forms.handover import (
@@ -36,13 +36,17 @@ VIEW, MANAGE = "worksites.view", "worksites.manage"
 DEFAULT_RECTIFICATION_DAYS = 7
 
 
-def _back(worksite_id: int, anchor: str = "", *, refused: bool = False):
-    """Back to the handover page where the user was; a refusal is also shown next to that spot (``at``), so
-    someone far down the checklist on a phone sees it without scrolling up."""
+def _at(worksite_id: int, anchor: str = "") -> dict:
+    """``page_action``'s way back to the spot on the handover page where the user was. A refusal is also
+    shown next to that spot (``at``), every reason on its own, so someone far down the checklist on a phone
+    sees it without scrolling up."""
     url = reverse("worksites:handover", args=[worksite_id])
-    if refused and anchor:
-        url = f"{url}?{urlencode({'at': anchor})}"
-    return redirect(f"{url}#{anchor}" if anchor else url)
+    refused = f"{url}?{urlencode({'at': anchor})}" if anchor else url
+    return {
+        "back": f"{url}#{anchor}" if anchor else url,
+        "refused_back": f"{refused}#{anchor}" if anchor else url,
+        "apart": True,
+    }
 
 
 def _refusals_at(request) -> dict:
@@ -55,19 +59,6 @@ def _refusals_at(request) -> dict:
     if pk.isdigit() and kind in ("item", "rectification"):
         return {"refusals": refusals, f"refused_{kind}": int(pk)}
     return {"refusals": refusals, "refused_section": at}
-
-
-def _refused(request, error: ValidationError, prefix: str = "") -> None:
-    for message in error.messages:
-        messages.error(request, f"{prefix}: {message}" if prefix else message)
-
-
-def _form_refused(request, form, prefix: str = "") -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            text = f"{label}: {error}" if label else error
-            messages.error(request, f"{prefix}: {text}" if prefix else text)
 
 
 @permission_required(VIEW)
@@ -101,24 +92,9 @@ def worksite_handover(request, pk):
 @permission_required(MANAGE)
 def handover_start(request, pk):
     worksite = get_object_or_404(Worksite, pk=pk)
-    services.handover_start(worksite=worksite, started_by=request.user)
-    return _back(worksite.pk)
-
-
-def _act(request, *, worksite_id: int, anchor: str, run, form=None, prefix: str = "", done=None):
-    """Validate the form, run one service, go back to the spot on the page; a refusal becomes messages
-    shown there too."""
-    if form is not None and not form.is_valid():
-        _form_refused(request, form, prefix)
-        return _back(worksite_id, anchor, refused=True)
-    try:
-        result = run()
-    except ValidationError as error:
-        _refused(request, error, prefix)
-        return _back(worksite_id, anchor, refused=True)
-    if done is not None:
-        messages.success(request, done(result))
-    return _back(worksite_id, anchor)
+    return page_action(
+        request, lambda: services.handover_start(worksite=worksite, started_by=request.user), **_at(worksite.pk)
+    )
 
 
 @require_POST
@@ -126,19 +102,18 @@ def _act(request, *, worksite_id: int, anchor: str, run, form=None, prefix: str 
 def acceptance_item_check(request, pk):
     item = get_object_or_404(AcceptanceItem.objects.select_related("handover"), pk=pk)
     form = AcceptanceCheckForm(request.POST)
-    return _act(
+    return page_action(
         request,
-        worksite_id=item.handover.worksite_id,
-        anchor=f"item-{item.pk}",
-        form=form,
-        prefix=item.item,
-        run=lambda: services.acceptance_item_check(
+        lambda data: services.acceptance_item_check(
             item=item,
-            passed=form.cleaned_data["result"] == PASS,
+            passed=data["result"] == PASS,
             checked_by=request.user,
-            note=form.cleaned_data["note"],
+            note=data["note"],
             rectification=form.rectification(),
         ),
+        form=form,
+        about=item.item,
+        **_at(item.handover.worksite_id, f"item-{item.pk}"),
     )
 
 
@@ -146,14 +121,12 @@ def acceptance_item_check(request, pk):
 @permission_required(MANAGE)
 def rectification_item_create(request, pk):
     handover = get_object_or_404(Handover, pk=pk)
-    form = RectificationItemForm(request.POST)
-    return _act(
+    return page_action(
         request,
-        worksite_id=handover.worksite_id,
-        anchor="rectification",
-        form=form,
-        run=lambda: services.rectification_item_create(handover=handover, **form.cleaned_data),
-        done=lambda item: _("Rectification item added."),
+        lambda data: services.rectification_item_create(handover=handover, **data),
+        form=RectificationItemForm(request.POST),
+        done=_("Rectification item added."),
+        **_at(handover.worksite_id, "rectification"),
     )
 
 
@@ -161,12 +134,11 @@ def rectification_item_create(request, pk):
 @permission_required(MANAGE)
 def rectification_item_fixed(request, pk):
     item = get_object_or_404(RectificationItem.objects.select_related("handover"), pk=pk)
-    return _act(
+    return page_action(
         request,
-        worksite_id=item.handover.worksite_id,
-        anchor=f"rectification-{item.pk}",
-        prefix=str(item),
-        run=lambda: services.rectification_item_mark_fixed(item=item),
+        lambda: services.rectification_item_mark_fixed(item=item),
+        about=str(item),
+        **_at(item.handover.worksite_id, f"rectification-{item.pk}"),
     )
 
 
@@ -174,20 +146,18 @@ def rectification_item_fixed(request, pk):
 @permission_required(MANAGE)
 def rectification_item_recheck(request, pk):
     item = get_object_or_404(RectificationItem.objects.select_related("handover"), pk=pk)
-    form = RecheckForm(request.POST)
-    return _act(
+    return page_action(
         request,
-        worksite_id=item.handover.worksite_id,
-        anchor=f"rectification-{item.pk}",
-        form=form,
-        prefix=str(item),
-        run=lambda: services.rectification_item_recheck(
+        lambda data: services.rectification_item_recheck(
             item=item,
-            passed=form.cleaned_data["result"] == PASS,
+            passed=data["result"] == PASS,
             rechecked_by=request.user,
-            note=form.cleaned_data["note"],
-            new_deadline=form.cleaned_data["new_deadline"],
+            note=data["note"],
+            new_deadline=data["new_deadline"],
         ),
+        form=RecheckForm(request.POST),
+        about=str(item),
+        **_at(item.handover.worksite_id, f"rectification-{item.pk}"),
     )
 
 
@@ -195,20 +165,18 @@ def rectification_item_recheck(request, pk):
 @permission_required(MANAGE)
 def handover_document_add(request, pk):
     handover = get_object_or_404(Handover, pk=pk)
-    form = HandoverDocumentForm(request.POST, request.FILES)
-    return _act(
+    return page_action(
         request,
-        worksite_id=handover.worksite_id,
-        anchor="documents",
-        form=form,
-        run=lambda: services.handover_document_add(
+        lambda data: services.handover_document_add(
             handover=handover,
-            kind=form.cleaned_data["kind"],
-            upload=form.cleaned_data["file"],
+            kind=data["kind"],
+            upload=data["file"],
             uploaded_by=request.user,
-            title=form.cleaned_data["title"],
+            title=data["title"],
         ),
+        form=HandoverDocumentForm(request.POST, request.FILES),
         done=lambda document: _("%(document)s uploaded.") % {"document": document.get_kind_display()},
+        **_at(handover.worksite_id, "documents"),
     )
 
 
@@ -216,21 +184,19 @@ def handover_document_add(request, pk):
 @permission_required(MANAGE)
 def handover_complete(request, pk):
     handover = get_object_or_404(Handover, pk=pk)
-    form = HandoverCompleteForm(request.POST)
 
-    def complete():
+    def complete(data):
         try:
-            return services.handover_complete(handover=handover, completed_by=request.user, on=form.cleaned_data["on"])
+            return services.handover_complete(handover=handover, completed_by=request.user, on=data["on"])
         except ValidationError as error:
             raise ValidationError([_("The worksite cannot be handed over yet."), *error.messages]) from error
 
-    return _act(
+    return page_action(
         request,
-        worksite_id=handover.worksite_id,
-        anchor="complete",
-        form=form,
-        run=complete,
+        complete,
+        form=HandoverCompleteForm(request.POST),
         done=lambda done: _("Handed over on %(day)s.") % {"day": done.handed_over_on.isoformat()},
+        **_at(handover.worksite_id, "complete"),
     )
 
 
@@ -258,17 +224,3 @@ def rectification_item_list(request):
     )
     context = {"form": form, "items": items, "older": older, "today": firm_today()}
     return render(request, "worksites/rectification_list.html", context)
-
-
-urlpatterns = [
-    path("<int:pk>/handover/", worksite_handover, name="handover"),
-    path("<int:pk>/handover/start/", handover_start, name="handover-start"),
-    path("handovers/<int:pk>/complete/", handover_complete, name="handover-complete"),
-    path("handovers/<int:pk>/documents/", handover_document_add, name="handover-document-add"),
-    path("handovers/<int:pk>/rectification-items/", rectification_item_create, name="rectification-item-create"),
-    path("acceptance-items/<int:pk>/check/", acceptance_item_check, name="acceptance-item-check"),
-    path("rectification-items/", rectification_item_list, name="rectification-items"),
-    path("rectification-items/<int:pk>/fixed/", rectification_item_fixed, name="rectification-item-fixed"),
-    path("rectification-items/<int:pk>/recheck/", rectification_item_recheck, name="rectification-item-recheck"),
-    path("acceptance-template/", acceptance_template_edit, name="acceptance-template"),
-]

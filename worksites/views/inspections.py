@@ -7,12 +7,12 @@ from functools import partial
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
-from renocrm.forms import apply_service_errors, refusal_as_message, submit
+from renocrm.forms import apply_service_errors, page_action, submit
 from renocrm.tenancy.time import firm_today
 from worksites.forms.inspections import (
     CircuitDiagramForm,
@@ -322,22 +322,10 @@ def problem_choose(request, pk):
 @permission_required(MANAGE)
 def problem_resolve(request, pk):
     problem = get_object_or_404(SiteProblem, pk=pk)
-    if refusal_as_message(request, services.site_problem_resolve, about=problem.title, problem=problem):
-        messages.success(request, _("%(problem)s is resolved.") % {"problem": problem.title})
-    return redirect(_site_url(problem.worksite_id, f"problem-{problem.pk}"))
-
-
-urlpatterns = [
-    path("<int:pk>/site/", site_log, name="site"),
-    path("<int:pk>/inspections/new/", inspection_create, name="inspection-create"),
-    path("inspections/<int:pk>/sign/", inspection_sign, name="inspection-sign"),
-    path("inspections/<int:pk>/result/", inspection_result, name="inspection-result"),
-    path("inspections/<int:pk>/circuit-diagram/", inspection_circuit_diagram, name="inspection-circuit-diagram"),
-    path("<int:pk>/materials/new/", material_create, name="material-create"),
-    path("materials/<int:pk>/sign/", material_sign, name="material-sign"),
-    path("materials/<int:pk>/reject/", material_reject, name="material-reject"),
-    path("<int:pk>/patrols/new/", patrol_create, name="patrol-create"),
-    path("<int:pk>/problems/new/", problem_create, name="problem-create"),
-    path("problems/<int:pk>/choose/", problem_choose, name="problem-choose"),
-    path("problems/<int:pk>/resolve/", problem_resolve, name="problem-resolve"),
-]
+    return page_action(
+        request,
+        lambda: services.site_problem_resolve(problem=problem),
+        about=problem.title,
+        done=_("%(problem)s is resolved.") % {"problem": problem.title},
+        back=_site_url(problem.worksite_id, f"problem-{problem.pk}"),
+    )

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
 from renocrm.clientip import client_ip
-from renocrm.forms import action_as_message, submit
+from renocrm.forms import page_action, submit
 from renocrm.outbox.models import Notification
 from renocrm.paging import before_param
 from renocrm.privacy.masking import mask_recipient, may_see_contacts
@@ -88,15 +88,12 @@ def worksite_portal_links(request, pk):
 @permission_required(MANAGE)
 def portal_link_revoke(request, pk):
     link = get_object_or_404(PortalLink, pk=pk)
-    services.portal_link_revoke(link=link, revoked_by=request.user)
-    messages.success(request, _("Link %(number)s revoked; it stops working at once.") % {"number": link.pk})
-    return redirect("worksites:portal-links", pk=link.worksite_id)
-
-
-urlpatterns = [
-    path("<int:pk>/portal-links/", worksite_portal_links, name="portal-links"),
-    path("portal-links/<int:pk>/revoke/", portal_link_revoke, name="portal-link-revoke"),
-]
+    return page_action(
+        request,
+        lambda: services.portal_link_revoke(link=link, revoked_by=request.user),
+        done=_("Link %(number)s revoked; it stops working at once.") % {"number": link.pk},
+        back=reverse("worksites:portal-links", args=[link.worksite_id]),
+    )
 
 
 # The homeowner's portal ------------------------------------------------------------------------------------------
@@ -215,11 +212,9 @@ def portal_documents(request, link):
     return portal_render(request, link, "portal/documents.html", "documents", documents=documents)
 
 
-def _act(request, link, form, done: str, act):
-    """Run one homeowner action from a valid form; the outcome comes back as a message on the home page."""
-    if action_as_message(request, form, act, done=done):
-        remember_homeowner(request, form.cleaned_data["name"])
-    return redirect(reverse("portal:home", args=[link.token]) + "#waiting")
+def _home(link) -> str:
+    """Where a homeowner's action returns: the home page, at what waits for them."""
+    return reverse("portal:home", args=[link.token]) + "#waiting"
 
 
 def portal_object(request, queryset):
@@ -235,58 +230,57 @@ def _named(request, link, model):
     return portal_object(request, model.objects.filter(worksite_id=link.worksite_id))
 
 
+# A homeowner's action goes through with the name they signed with, remembered for the next one.
+
+
 @portal_page("POST")
 def portal_phase_accept(request, link):
     phase = _named(request, link, Phase)
-    return _act(
-        request,
-        link,
-        HomeownerNameForm(request.POST),
-        _("Thank you — %(phase)s is accepted.") % {"phase": phase.name},
-        lambda data: services.portal_phase_accept(link=link, phase=phase, name=data["name"], **portal_client(request)),
-    )
+
+    def accept(data):
+        services.portal_phase_accept(link=link, phase=phase, name=data["name"], **portal_client(request))
+        remember_homeowner(request, data["name"])
+
+    done = _("Thank you — %(phase)s is accepted.") % {"phase": phase.name}
+    return page_action(request, accept, form=HomeownerNameForm(request.POST), done=done, back=_home(link))
 
 
 @portal_page("POST")
 def portal_inspection_sign(request, link):
     inspection = _named(request, link, Inspection)
-    return _act(
-        request,
-        link,
-        HomeownerNameForm(request.POST),
-        _("Thank you — your signature on the %(inspection)s is recorded.") % {"inspection": inspection},
-        lambda data: services.portal_inspection_sign(
-            link=link, inspection=inspection, name=data["name"], **portal_client(request)
-        ),
-    )
+
+    def sign(data):
+        services.portal_inspection_sign(link=link, inspection=inspection, name=data["name"], **portal_client(request))
+        remember_homeowner(request, data["name"])
+
+    done = _("Thank you — your signature on the %(inspection)s is recorded.") % {"inspection": inspection}
+    return page_action(request, sign, form=HomeownerNameForm(request.POST), done=done, back=_home(link))
 
 
 @portal_page("POST")
 def portal_material_accept(request, link):
     arrival = _named(request, link, MaterialArrival)
-    return _act(
-        request,
-        link,
-        HomeownerNameForm(request.POST),
-        _("Thank you — you accepted %(material)s.") % {"material": arrival.material},
-        lambda data: services.portal_material_accept(
-            link=link, arrival=arrival, name=data["name"], **portal_client(request)
-        ),
-    )
+
+    def accept(data):
+        services.portal_material_accept(link=link, arrival=arrival, name=data["name"], **portal_client(request))
+        remember_homeowner(request, data["name"])
+
+    done = _("Thank you — you accepted %(material)s.") % {"material": arrival.material}
+    return page_action(request, accept, form=HomeownerNameForm(request.POST), done=done, back=_home(link))
 
 
 @portal_page("POST")
 def portal_material_reject(request, link):
     arrival = _named(request, link, MaterialArrival)
-    return _act(
-        request,
-        link,
-        MaterialRejectForm(request.POST),
-        _("Your rejection of %(material)s is sent to the crew.") % {"material": arrival.material},
-        lambda data: services.portal_material_reject(
+
+    def reject(data):
+        services.portal_material_reject(
             link=link, arrival=arrival, name=data["name"], reason=data["reason"], **portal_client(request)
-        ),
-    )
+        )
+        remember_homeowner(request, data["name"])
+
+    done = _("Your rejection of %(material)s is sent to the crew.") % {"material": arrival.material}
+    return page_action(request, reject, form=MaterialRejectForm(request.POST), done=done, back=_home(link))
 
 
 @portal_page("POST")
@@ -296,25 +290,12 @@ def portal_problem_choose(request, link):
     solution = None
     if form.is_valid():
         solution = get_object_or_404(ProblemSolution, pk=form.cleaned_data["solution"], problem=problem)
-    return _act(
-        request,
-        link,
-        form,
-        _("Thank you — your choice for “%(problem)s” is recorded.") % {"problem": problem.title},
-        lambda data: services.portal_solution_choose(
+
+    def choose(data):
+        services.portal_solution_choose(
             link=link, problem=problem, solution=solution, name=data["name"], **portal_client(request)
-        ),
-    )
+        )
+        remember_homeowner(request, data["name"])
 
-
-portal_urlpatterns = [
-    path("<str:token>/", portal_home, name="home"),
-    path("<str:token>/progress/", portal_progress, name="progress"),
-    path("<str:token>/documents/", portal_documents, name="documents"),
-    # The object acted on travels in the form (``object``), checked against the link's worksite.
-    path("<str:token>/phases/accept/", portal_phase_accept, name="phase-accept"),
-    path("<str:token>/inspections/sign/", portal_inspection_sign, name="inspection-sign"),
-    path("<str:token>/materials/accept/", portal_material_accept, name="material-accept"),
-    path("<str:token>/materials/reject/", portal_material_reject, name="material-reject"),
-    path("<str:token>/problems/choose/", portal_problem_choose, name="problem-choose"),
-]
+    done = _("Thank you — your choice for “%(problem)s” is recorded.") % {"problem": problem.title}
+    return page_action(request, choose, form=form, done=done, back=_home(link))

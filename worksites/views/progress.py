@@ -2,12 +2,12 @@
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
-from renocrm.forms import submit
+from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
 from worksites.forms.progress import ProgressForm
 from worksites.models import ProgressUpdate, Worksite
@@ -57,17 +57,13 @@ def progress_visibility(request, pk):
     """Show an update to the homeowner or hide it; back to the same page of the feed."""
     update = get_object_or_404(ProgressUpdate, pk=pk)
     visible = request.POST.get("visible") == "1"
-    services.progress_update_set_visibility(update=update, visible=visible)
-    if visible:
-        messages.success(request, _("The homeowner can see this update again."))
-    else:
-        messages.success(request, _("This update is hidden from the homeowner."))
     url = reverse("worksites:progress", args=[update.worksite_id])
     before = request.POST.get("before", "")
-    return redirect(f"{url}{'?before=' + before if before.isdigit() else ''}#update-{update.pk}")
-
-
-urlpatterns = [
-    path("<int:pk>/progress/", worksite_progress, name="progress"),
-    path("progress-updates/<int:pk>/visibility/", progress_visibility, name="progress-visibility"),
-]
+    return page_action(
+        request,
+        lambda: services.progress_update_set_visibility(update=update, visible=visible),
+        done=_("The homeowner can see this update again.")
+        if visible
+        else _("This update is hidden from the homeowner."),
+        back=f"{url}{'?before=' + before if before.isdigit() else ''}#update-{update.pk}",
+    )

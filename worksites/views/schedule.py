@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
-from renocrm.forms import refusal_as_message, submit
+from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
 from renocrm.tenancy.time import firm_today
 from worksites.forms.schedule import (
@@ -89,22 +89,21 @@ def worksite_detail(request, pk):
 def phase_action(request, pk, action):
     """Start, finish or record the homeowner's sign-off of a phase; a refusal comes back as a message."""
     phase = get_object_or_404(Phase, pk=pk)
-    back = redirect("worksites:detail", pk=phase.worksite_id)
+    outcome = {"about": phase.name, "done": _("%(phase)s updated.") % {"phase": phase.name}}
+    back = reverse("worksites:detail", args=[phase.worksite_id])
     if action == "accept":
-        form = PhaseAcceptForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, f"{phase.name}: {_('Give the name of the person signing off.')}")
-            return back
-        name = form.cleaned_data["name"]
-        done = refusal_as_message(request, services.phase_accept, about=phase.name, phase=phase, name=name)
-    else:
-        form = PhaseDateForm(request.POST)
-        service = services.phase_start if action == "start" else services.phase_complete
-        on = form.cleaned_data["on"] if form.is_valid() else None
-        done = refusal_as_message(request, service, about=phase.name, phase=phase, on=on)
-    if done:
-        messages.success(request, _("%(phase)s updated.") % {"phase": phase.name})
-    return back
+        return page_action(
+            request,
+            lambda data: services.phase_accept(phase=phase, name=data["name"]),
+            form=PhaseAcceptForm(request.POST),
+            invalid=_("Give the name of the person signing off."),
+            back=back,
+            **outcome,
+        )
+    form = PhaseDateForm(request.POST)
+    on = form.cleaned_data["on"] if form.is_valid() else None
+    service = services.phase_start if action == "start" else services.phase_complete
+    return page_action(request, lambda: service(phase=phase, on=on), back=back, **outcome)
 
 
 @permission_required(MANAGE)
