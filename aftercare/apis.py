@@ -255,37 +255,74 @@ class RepairRequestViewSet(
             created_by=acting_user(request),
         )
 
-    def _act(self, service, serializer_class, **arguments):
-        return service_response(
-            self, service, input=serializer_class, reload=True, repair=self.get_object(), **arguments
-        )
-
     @extend_schema(request=RepairAssignSerializer, responses=RepairRequestSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
-        return self._act(services.repair_request_assign, RepairAssignSerializer, by=acting_user(request))
+        return service_response(
+            self,
+            services.repair_request_assign,
+            input=RepairAssignSerializer,
+            reload=True,
+            repair=self.get_object(),
+            by=acting_user(request),
+        )
 
     @extend_schema(request=RepairRespondSerializer, responses=RepairRequestSerializer)
     @action(detail=True, methods=["post"])
     def respond(self, request, pk=None):
-        return self._act(services.repair_request_respond, RepairRespondSerializer, by=acting_user(request))
+        return service_response(
+            self,
+            services.repair_request_respond,
+            input=RepairRespondSerializer,
+            reload=True,
+            repair=self.get_object(),
+            by=acting_user(request),
+        )
 
     @extend_schema(request=RepairVisitLogSerializer, responses=RepairRequestSerializer)
     @action(detail=True, methods=["post"])
     def visit(self, request, pk=None):
-        return self._act(services.repair_visit_log, RepairVisitLogSerializer, by=acting_user(request))
+        return service_response(
+            self,
+            services.repair_visit_log,
+            input=RepairVisitLogSerializer,
+            reload=True,
+            repair=self.get_object(),
+            by=acting_user(request),
+        )
 
     @extend_schema(request=RepairResolveSerializer, responses=RepairRequestSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        return self._act(services.repair_request_resolve, RepairResolveSerializer, by=acting_user(request))
+        return service_response(
+            self,
+            services.repair_request_resolve,
+            input=RepairResolveSerializer,
+            reload=True,
+            repair=self.get_object(),
+            by=acting_user(request),
+        )
 
     @extend_schema(request=RepairConfirmSerializer, responses=RepairRequestSerializer)
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
-        return self._act(services.repair_request_confirm, RepairConfirmSerializer, by=acting_user(request))
+        return service_response(
+            self,
+            services.repair_request_confirm,
+            input=RepairConfirmSerializer,
+            reload=True,
+            repair=self.get_object(),
+            by=acting_user(request),
+        )
 
     @extend_schema(request=RepairCancelSerializer, responses=RepairRequestSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        return self._act(services.repair_request_cancel, RepairCancelSerializer, by=acting_user(request))
+        return service_response(
+            self,
+            services.repair_request_cancel,
+            input=RepairCancelSerializer,
+            reload=True,
+            repair=self.get_object(),
+            by=acting_user(request),
+        )

@@ -6,7 +6,6 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from aftercare.models import Area
 from callbacks import services
@@ -27,9 +26,7 @@ from renocrm.api.views import (
     FirmReadOnlyViewSet,
     StrictBooleanField,
     acting_user,
-    call_service,
     service_response,
-    validated_data,
 )
 from renocrm.privacy.serializers import MaskedContactsMixin
 from worksites.models import PhaseKind
@@ -214,7 +211,7 @@ class PlanStepInputSerializer(serializers.Serializer):
 
 
 class PlanInputSerializer(serializers.Serializer):
-    steps = PlanStepInputSerializer(many=True, help_text="The whole plan in display order.")
+    steps = PlanStepInputSerializer(many=True, source="rows", help_text="The whole plan in display order.")
 
 
 # Viewsets ----------------------------------------------------------------------------------------------------
@@ -246,52 +243,82 @@ class CallbackViewSet(FirmReadOnlyViewSet):
             Prefetch("surveys", queryset=Survey.objects.prefetch_related("defects", "demands"))
         )
 
-    def _act(self, service, *, input=None, **arguments):
-        return service_response(self, service, input=input, reload=True, callback=self.get_object(), **arguments)
-
     @extend_schema(request=AssignSerializer, responses=CallbackSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
-        return self._act(services.callback_assign, input=AssignSerializer, by=acting_user(request))
+        return service_response(
+            self,
+            services.callback_assign,
+            input=AssignSerializer,
+            reload=True,
+            callback=self.get_object(),
+            by=acting_user(request),
+        )
 
     @extend_schema(request=AttemptSerializer, responses=CallbackSerializer)
     @action(detail=True, methods=["post"])
     def attempt(self, request, pk=None):
-        return self._act(services.callback_attempt_record, input=AttemptSerializer, by=acting_user(request))
+        return service_response(
+            self,
+            services.callback_attempt_record,
+            input=AttemptSerializer,
+            reload=True,
+            callback=self.get_object(),
+            by=acting_user(request),
+        )
 
     @extend_schema(request=None, responses=CallbackSerializer)
     @action(detail=True, methods=["post"], url_path="send-sms")
     def send_sms(self, request, pk=None):
         """Text the homeowner the survey link (once per attempt number)."""
-        return self._act(services.callback_sms_send, by=acting_user(request), base_url=request.build_absolute_uri("/"))
+        return service_response(
+            self,
+            services.callback_sms_send,
+            reload=True,
+            callback=self.get_object(),
+            by=acting_user(request),
+            base_url=request.build_absolute_uri("/"),
+        )
 
     @extend_schema(request=VisitSerializer, responses=CallbackSerializer)
     @action(detail=True, methods=["post"])
     def visit(self, request, pk=None):
-        return self._act(services.callback_visit_schedule, input=VisitSerializer, by=acting_user(request))
+        return service_response(
+            self,
+            services.callback_visit_schedule,
+            input=VisitSerializer,
+            reload=True,
+            callback=self.get_object(),
+            by=acting_user(request),
+        )
 
     @extend_schema(request=CancelSerializer, responses=CallbackSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        return self._act(services.callback_cancel, input=CancelSerializer, by=acting_user(request))
+        return service_response(
+            self,
+            services.callback_cancel,
+            input=CancelSerializer,
+            reload=True,
+            callback=self.get_object(),
+            by=acting_user(request),
+        )
 
     @extend_schema(request=SurveyInputSerializer, responses={201: SurveySerializer})
     @action(detail=True, methods=["post"])
     def survey(self, request, pk=None):
         """Submit the survey and complete the callback; demands, a repair and a grievance start a lead, a
         repair request and a complaint."""
-        callback = self.get_object()
-        data = dict(validated_data(SurveyInputSerializer, request))
-        data["defects"] = [dict(defect) for defect in data.get("defects", [])]
-        for part in ("repair", "grievance"):
-            if part in data:
-                data[part] = dict(data[part])
-        survey = call_service(
-            services.survey_submit, callback=callback, via=Survey.Via.STAFF, by=acting_user(request), **data
-        )
-        survey = Survey.objects.prefetch_related("defects", "demands").get(pk=survey.pk)
-        return Response(
-            SurveySerializer(survey, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+        return service_response(
+            self,
+            services.survey_submit,
+            input=SurveyInputSerializer,
+            output=SurveySerializer,
+            reload=Survey.objects.prefetch_related("defects", "demands"),
+            status=status.HTTP_201_CREATED,
+            callback=self.get_object(),
+            via=Survey.Via.STAFF,
+            by=acting_user(request),
         )
 
 
@@ -315,6 +342,4 @@ class CallbackStepViewSet(FirmReadOnlyViewSet):
     @extend_schema(request=PlanInputSerializer, responses=CallbackStepSerializer(many=True))
     @action(detail=False, methods=["post"], pagination_class=None)
     def replace(self, request):
-        data = validated_data(PlanInputSerializer, request)
-        steps = call_service(services.plan_save, rows=[dict(step) for step in data["steps"]])
-        return Response(CallbackStepSerializer(steps, many=True).data)
+        return service_response(self, services.plan_save, input=PlanInputSerializer, many=True)

@@ -204,44 +204,74 @@ class ComplaintViewSet(FirmListCreateRetrieveViewSet):
             opened_by=acting_user(request),
         )
 
-    def _act(self, service, *, input=None, **arguments):
-        return service_response(
-            self,
-            service,
-            input=input,
-            output=ComplaintDetailSerializer,
-            reload=True,
-            complaint=self.get_object(),
-            by=acting_user(self.request),
-            **arguments,
-        )
-
     @extend_schema(request=TextSerializer, responses=ComplaintDetailSerializer)
     @action(detail=True, methods=["post"])
     def respond(self, request, pk=None):
-        return self._act(services.complaint_respond, input=TextSerializer)
+        return service_response(
+            self,
+            services.complaint_respond,
+            input=TextSerializer,
+            reload=True,
+            complaint=self.get_object(),
+            by=acting_user(request),
+        )
 
     @extend_schema(request=NoteSerializer, responses=ComplaintDetailSerializer)
     @action(detail=True, methods=["post"])
     def note(self, request, pk=None):
-        return self._act(services.complaint_note_add, input=NoteSerializer)
+        return service_response(
+            self,
+            services.complaint_note_add,
+            input=NoteSerializer,
+            reload=True,
+            complaint=self.get_object(),
+            by=acting_user(request),
+        )
 
     @extend_schema(request=ResolveSerializer, responses=ComplaintDetailSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        return self._act(services.complaint_resolve, input=ResolveSerializer)
+        return service_response(
+            self,
+            services.complaint_resolve,
+            input=ResolveSerializer,
+            reload=True,
+            complaint=self.get_object(),
+            by=acting_user(request),
+        )
 
     @extend_schema(request=TextSerializer, responses=ComplaintDetailSerializer)
     @action(detail=True, methods=["post"])
     def report(self, request, pk=None):
-        return self._act(services.complaint_report, input=TextSerializer)
+        return service_response(
+            self,
+            services.complaint_report,
+            input=TextSerializer,
+            reload=True,
+            complaint=self.get_object(),
+            by=acting_user(request),
+        )
 
     @extend_schema(request=VerdictSerializer, responses=ComplaintDetailSerializer)
     @action(detail=True, methods=["post"])
     def verdict(self, request, pk=None):
-        return self._act(services.complaint_verdict_record, input=VerdictSerializer)
+        return service_response(
+            self,
+            services.complaint_verdict_record,
+            input=VerdictSerializer,
+            reload=True,
+            complaint=self.get_object(),
+            by=acting_user(request),
+        )
 
     @extend_schema(request=EscalateSerializer, responses=ComplaintDetailSerializer)
     @action(detail=True, methods=["post"])
     def escalate(self, request, pk=None):
-        return self._act(services.complaint_escalate, input=EscalateSerializer)
+        return service_response(
+            self,
+            services.complaint_escalate,
+            input=EscalateSerializer,
+            reload=True,
+            complaint=self.get_object(),
+            by=acting_user(request),
+        )

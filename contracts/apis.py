@@ -14,7 +14,6 @@ from renocrm.api.views import (
     acting_user,
     call_service,
     service_response,
-    validated_data,
 )
 from renocrm.privacy.serializers import MaskedContactsMixin
 
@@ -369,6 +368,14 @@ class DesignAgreementSerializer(MaskedContactsMixin, serializers.ModelSerializer
         read_only_fields = ["id", "paid", "paid_on", "created_at"]
 
 
+class AgreementPaymentSerializer(PaymentSerializer):
+    """An agreement is paid in full: an amount, if given, is checked like an instalment's and not used."""
+
+    def validate(self, attrs):
+        attrs.pop("amount", None)
+        return attrs
+
+
 class DesignAgreementViewSet(FirmListCreateRetrieveViewSet):
     model = DesignAgreement
     permission_group = "contracts"
@@ -381,9 +388,9 @@ class DesignAgreementViewSet(FirmListCreateRetrieveViewSet):
     @extend_schema(request=PaymentSerializer, responses=DesignAgreementSerializer)
     @action(detail=True, methods=["post"], url_path="record-payment")
     def record_payment(self, request, pk=None):
-        agreement = self.get_object()
-        paid_on = validated_data(PaymentSerializer, request)["paid_on"]  # an agreement is paid in full
-        return service_response(self, services.design_agreement_mark_paid, agreement=agreement, paid_on=paid_on)
+        return service_response(
+            self, services.design_agreement_mark_paid, input=AgreementPaymentSerializer, agreement=self.get_object()
+        )
 
 
 class MeasurementAppointmentSerializer(MaskedContactsMixin, serializers.ModelSerializer):

@@ -20,6 +20,7 @@ from renocrm.api.views import (
     ReadPlanMixin,
     acting_user,
     call_service,
+    service_response,
 )
 from renocrm.privacy.masking import may_see_contacts
 from renocrm.privacy.serializers import MaskedContactsMixin
@@ -241,11 +242,13 @@ class LeadViewSet(FirmListCreateRetrieveViewSet):
     @extend_schema(request=StatusChangeSerializer, responses=LeadSerializer)
     @action(detail=True, methods=["post"], url_path="change-status")
     def change_status(self, request, pk=None):
-        lead = self.get_object()
-        data = StatusChangeSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        lead = call_service(services.lead_change_status, lead=lead, by=acting_user(request), **data.validated_data)
-        return Response(self.get_serializer(lead).data)
+        return service_response(
+            self,
+            services.lead_change_status,
+            input=StatusChangeSerializer,
+            lead=self.get_object(),
+            by=acting_user(request),
+        )
 
 
 class FollowUpSerializer(MaskedContactsMixin, serializers.ModelSerializer):
@@ -287,4 +290,4 @@ class ReferralRewardViewSet(FirmReadOnlyViewSet):
     @extend_schema(request=None, responses=ReferralRewardSerializer)
     @action(detail=True, methods=["post"])
     def fulfil(self, request, pk=None):
-        return Response(self.get_serializer(services.referral_reward_fulfil(reward=self.get_object())).data)
+        return service_response(self, services.referral_reward_fulfil, reward=self.get_object())

@@ -10,7 +10,7 @@ from renocrm.accounts.roles import SCOPES
 
 from . import services
 from .models import ApiKey
-from .views import FirmListCreateRetrieveViewSet, call_service
+from .views import FirmListCreateRetrieveViewSet, call_service, service_response
 
 
 def calling_key(request) -> ApiKey | None:
@@ -63,5 +63,4 @@ class ApiKeyViewSet(FirmListCreateRetrieveViewSet):
     @extend_schema(request=None, responses={200: ApiKeySerializer})
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
-        api_key = services.api_key_revoke(api_key=self.get_object())
-        return Response(ApiKeySerializer(api_key).data)
+        return service_response(self, services.api_key_revoke, api_key=self.get_object())

@@ -6,6 +6,7 @@ import operator
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend, ModelChoiceFilter
 from rest_framework import exceptions, mixins, serializers, viewsets
@@ -203,17 +204,21 @@ def validated_data(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
-def service_response(view, service, *, input=None, output=None, reload=False, status=200, **arguments):
-    """The body of a POST action: the request checked by the ``input`` serializer and passed to ``service``
-    with ``arguments``; the answer is the service's result in the ``output`` serializer (the view's unless
-    named). With ``reload``, the answer is instead the action's row (or, for a create, the row made) read
-    again through the view's queryset, with the related rows and annotations it adds."""
+def service_response(view, service, *, input=None, output=None, reload=False, many=False, status=200, **arguments):
+    """The body of every POST action: the request checked by the ``input`` serializer and passed to
+    ``service`` with ``arguments``; a refusal answers 400 (or 409, see ``call_service``). The answer is the
+    service's result in the ``output`` serializer (the view's unless named), a list of rows with ``many``.
+    With ``reload``, the answer is instead the action's row (or, for a create, the row made) read again
+    through the view's queryset, with the related rows and annotations it adds; ``reload`` may also be a
+    queryset to read the row the service made again through."""
     data = validated_data(input, view.request) if input is not None else {}
     result = call_service(service, **arguments, **data)
-    if reload:
+    if isinstance(reload, QuerySet):
+        result = reload.get(pk=result.pk)
+    elif reload:
         pk = view.kwargs[view.lookup_url_kwarg or view.lookup_field] if view.detail else result.pk
         result = view.get_queryset().get(pk=pk)
-    serializer = (output or view.get_serializer_class())(result, context=view.get_serializer_context())
+    serializer = (output or view.get_serializer_class())(result, many=many, context=view.get_serializer_context())
     return Response(serializer.data, status=status)
 
 

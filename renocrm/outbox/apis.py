@@ -4,7 +4,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from renocrm.api.views import FirmModelViewSet, FirmReadOnlyViewSet, call_service
+from renocrm.api.views import FirmModelViewSet, FirmReadOnlyViewSet, call_service, service_response
 from renocrm.privacy.masking import may_see_contacts
 
 from . import services
@@ -94,8 +94,12 @@ class WebhookEndpointViewSet(FirmModelViewSet):
     @extend_schema(request=None, responses=WebhookEndpointWithSecretSerializer)
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
-        endpoint = services.webhook_endpoint_rotate_secret(endpoint=self.get_object())
-        return Response(WebhookEndpointWithSecretSerializer(endpoint).data)
+        return service_response(
+            self,
+            services.webhook_endpoint_rotate_secret,
+            output=WebhookEndpointWithSecretSerializer,
+            endpoint=self.get_object(),
+        )
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):
@@ -137,5 +141,4 @@ class WebhookDeliveryViewSet(FirmReadOnlyViewSet):
     @extend_schema(request=None, responses=WebhookDeliverySerializer)
     @action(detail=True, methods=["post"])
     def redeliver(self, request, pk=None):
-        delivery = services.webhook_delivery_redeliver(delivery=self.get_object())
-        return Response(WebhookDeliverySerializer(delivery).data)
+        return service_response(self, services.webhook_delivery_redeliver, delivery=self.get_object())

@@ -1,7 +1,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from renocrm.api.fields import FirmMemberField
 from renocrm.api.pagination import IdCursorPagination
@@ -13,7 +12,6 @@ from renocrm.api.views import (
     acting_user,
     call_service,
     service_response,
-    validated_data,
 )
 from renocrm.privacy.serializers import MaskedContactsMixin
 from worksites.models import Phase, PhaseKind, PhaseTemplate, TechnicalHandover, Worksite
@@ -183,7 +181,7 @@ class PhaseTemplateSerializer(serializers.ModelSerializer):
 
 
 class TemplateReplaceSerializer(serializers.Serializer):
-    phases = PhaseTemplateSerializer(many=True, allow_empty=False)
+    phases = PhaseTemplateSerializer(many=True, allow_empty=False, source="rows")
 
 
 class SchedulePagination(IdCursorPagination):
@@ -207,9 +205,7 @@ class PhaseTemplateViewSet(FirmScopedMixin, mixins.ListModelMixin, viewsets.Gene
     @extend_schema(request=TemplateReplaceSerializer, responses=PhaseTemplateSerializer(many=True))
     @action(detail=False, methods=["post"], pagination_class=None)
     def replace(self, request):
-        data = validated_data(TemplateReplaceSerializer, request)
-        rows = call_service(services.phase_templates_replace, rows=data["phases"])
-        return Response(PhaseTemplateSerializer(rows, many=True).data)
+        return service_response(self, services.phase_templates_replace, input=TemplateReplaceSerializer, many=True)
 
 
 # Technical handover ------------------------------------------------------------------------------------------
