@@ -388,7 +388,7 @@ def staff_pages() -> list[str]:
     role pages once per role (``name@role``)."""
     names = set()
     for route, name, pattern in _walk(get_resolver().url_patterns):
-        if route.startswith(OUTSIDE) or not pattern.name or pattern.pattern.converters or name in POST_ONLY:
+        if route.lstrip("^").startswith(OUTSIDE) or not pattern.name or pattern.pattern.converters or name in POST_ONLY:
             continue
         names.add(name)
     names |= {f"dashboard:report@{report.key}" for report in REPORTS}
