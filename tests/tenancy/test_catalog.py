@@ -82,8 +82,20 @@ FOREIGN_KEYS = [
     (model, field)
     for model in TENANT_MODELS
     for field in model._meta.concrete_fields
-    if field.is_relation and field.name != "tenant" and field.related_model in TENANT_MODELS
+    if field.is_relation and field.name != "tenant" and field.related_model in TENANT_MODELS and field.db_constraint
 ]
+
+
+def test_the_only_references_the_database_does_not_hold_are_the_audit_trails():
+    """A reference without a key (``db_constraint=False``) would escape the walls above; only the audit
+    trail's, which must outlive what it names, may."""
+    loose = {
+        f"{model._meta.db_table}.{field.column}"
+        for model in TENANT_MODELS
+        for field in model._meta.concrete_fields
+        if field.is_relation and not field.db_constraint
+    }
+    assert loose == {"audit_auditevent.actor_id", "audit_auditevent.api_key_id"}
 
 
 @pytest.mark.parametrize(("model", "field"), FOREIGN_KEYS, ids=lambda x: getattr(x, "name", None) or x._meta.label)
