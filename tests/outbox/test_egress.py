@@ -102,7 +102,9 @@ def dns(monkeypatch):
 
 
 def post_endpoint(client, headers=None, **body):
-    return client.post("/api/v1/webhooks/", body, content_type="application/json", **(headers or {}))
+    # In English, to compare the reasons word for word (the firm's own language is Chinese).
+    headers = {"HTTP_ACCEPT_LANGUAGE": "en", **(headers or {})}
+    return client.post("/api/v1/webhooks/", body, content_type="application/json", **headers)
 
 
 # Saving an endpoint ------------------------------------------------------------------------------------------
@@ -151,6 +153,7 @@ def test_a_name_that_resolves_inside_the_network_is_refused_and_so_is_moving_an_
         f"/api/v1/webhooks/{created.json()['id']}/",
         {"url": "https://intranet.partner.test/hook"},
         content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert moved.status_code == 400 and moved.json()["error"]["fields"] == {"url": [PRIVATE]}
     with tenant_context(firm_a):
