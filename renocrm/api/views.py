@@ -34,9 +34,11 @@ class FirmFilterBackend(DjangoFilterBackend):
         filterset_class = super().get_filterset_class(view, queryset)
         if filterset_class is None:
             return None
-        firm_class = _FIRM_FILTERSETS.get(filterset_class)
+        # Keyed by the view: django-filter builds a new class for ``filterset_fields`` on every call, so a key
+        # by that class would grow with every filtered request.
+        firm_class = _FIRM_FILTERSETS.get(type(view))
         if firm_class is None:
-            firm_class = _FIRM_FILTERSETS[filterset_class] = _with_firm_staff(filterset_class)
+            firm_class = _FIRM_FILTERSETS[type(view)] = _with_firm_staff(filterset_class)
         return firm_class
 
     def parameter_names(self, view) -> frozenset[str]:
@@ -77,7 +79,7 @@ def _with_firm_staff(filterset_class):
     return firm_class
 
 
-# Filter set class -> the same with its staff filters narrowed to the firm (built once per class).
+# View class -> its filter set with the staff filters narrowed to the firm (built once per view class).
 _FIRM_FILTERSETS: dict[type, type] = {}
 
 

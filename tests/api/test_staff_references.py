@@ -259,3 +259,14 @@ def test_a_filter_by_staff_takes_only_the_firms_staff(api, firm_a, people, url, 
     assert api.get(url, {parameter: people.colleague.pk}).status_code == 200
     # A former member still filters their old records.
     assert api.get(url, {parameter: people.leaver.pk}).status_code == 200
+
+
+def test_filtered_requests_do_not_grow_the_filter_set_cache(api, people):
+    from renocrm.api.views import _FIRM_FILTERSETS
+
+    # audit-events declares filterset_fields: django-filter builds its filter set class on every call.
+    api.get("/api/v1/audit-events/", {"actor": people.colleague.pk})
+    size = len(_FIRM_FILTERSETS)
+    for _ in range(3):
+        assert api.get("/api/v1/audit-events/", {"actor": people.colleague.pk}).status_code == 200
+    assert len(_FIRM_FILTERSETS) == size
