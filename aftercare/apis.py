@@ -8,9 +8,11 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
-from aftercare import selectors, services
+from aftercare import selectors
 from aftercare.models import Area, Coverage, RepairPhoto, RepairRequest, RepairVisit
-from aftercare.services import MAX_PHOTOS
+from aftercare.services import coverage as coverage_services
+from aftercare.services import repairs as repair_services
+from aftercare.services.repairs import MAX_PHOTOS
 from contracts.models import Project, TradeCategory
 from renocrm.api.fields import FirmIdField, FirmMemberField
 from renocrm.api.views import FirmScopedMixin, StrictBooleanField, acting_user, call_service, service_response
@@ -92,13 +94,13 @@ class CoverageViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def perform_create(self, serializer):
-        serializer.instance = call_service(services.coverage_create, **serializer.validated_data)
+        serializer.instance = call_service(coverage_services.coverage_create, **serializer.validated_data)
 
     @extend_schema(request=CoverageUpdateSerializer, responses=CoverageSerializer)
     def partial_update(self, request, *args, **kwargs):
         return service_response(
             self,
-            services.coverage_update,
+            coverage_services.coverage_update,
             input=CoverageUpdateSerializer,
             reload=True,
             coverage=self.get_object(),
@@ -247,7 +249,7 @@ class RepairRequestViewSet(
     def create(self, request, *args, **kwargs):
         return service_response(
             self,
-            services.repair_request_open,
+            repair_services.repair_request_open,
             input=RepairOpenSerializer,
             reload=True,
             status=status.HTTP_201_CREATED,
@@ -260,7 +262,7 @@ class RepairRequestViewSet(
     def assign(self, request, pk=None):
         return service_response(
             self,
-            services.repair_request_assign,
+            repair_services.repair_request_assign,
             input=RepairAssignSerializer,
             reload=True,
             repair=self.get_object(),
@@ -272,7 +274,7 @@ class RepairRequestViewSet(
     def respond(self, request, pk=None):
         return service_response(
             self,
-            services.repair_request_respond,
+            repair_services.repair_request_respond,
             input=RepairRespondSerializer,
             reload=True,
             repair=self.get_object(),
@@ -284,7 +286,7 @@ class RepairRequestViewSet(
     def visit(self, request, pk=None):
         return service_response(
             self,
-            services.repair_visit_log,
+            repair_services.repair_visit_log,
             input=RepairVisitLogSerializer,
             reload=True,
             repair=self.get_object(),
@@ -296,7 +298,7 @@ class RepairRequestViewSet(
     def resolve(self, request, pk=None):
         return service_response(
             self,
-            services.repair_request_resolve,
+            repair_services.repair_request_resolve,
             input=RepairResolveSerializer,
             reload=True,
             repair=self.get_object(),
@@ -308,7 +310,7 @@ class RepairRequestViewSet(
     def confirm(self, request, pk=None):
         return service_response(
             self,
-            services.repair_request_confirm,
+            repair_services.repair_request_confirm,
             input=RepairConfirmSerializer,
             reload=True,
             repair=self.get_object(),
@@ -320,7 +322,7 @@ class RepairRequestViewSet(
     def cancel(self, request, pk=None):
         return service_response(
             self,
-            services.repair_request_cancel,
+            repair_services.repair_request_cancel,
             input=RepairCancelSerializer,
             reload=True,
             repair=self.get_object(),

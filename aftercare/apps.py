@@ -7,7 +7,7 @@ class AftercareConfig(AppConfig):
     verbose_name = _("Aftercare")
 
     def ready(self):
-        from aftercare.services import on_project_handed_over
+        from aftercare.services.coverage import on_project_handed_over
         from renocrm.outbox.services import register_handler
         from worksites import portal_tabs
 

@@ -17,7 +17,7 @@ from renocrm.privacy.registry import ERASED, SCRUB, anonymise, audit_redact, del
 from renocrm.tenancy.time import firm_today
 
 from .models import CareMessage, CareOptOut, Coverage, RepairPhoto, RepairRequest, RepairVisit, WarrantyReminder
-from .services import aftercare_settings_get
+from .services.policy import aftercare_settings_get
 
 # Repairs the homeowner described in their own words.
 HOMEOWNER_SOURCES = (RepairRequest.Source.PORTAL, RepairRequest.Source.API)

@@ -1,17 +1,18 @@
-"""Reads for aftercare: the repair list and a repair's page, a project's warranty card, expiring coverages,
-referral rewards, and the report figures. Query counts do not grow with the rows."""
+"""Reads for aftercare: the coverage that covers a repair, the repair list and a repair's page, a project's
+warranty card, expiring coverages, the customers member care writes to, referral rewards, and the report
+figures. Query counts do not grow with the rows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, Value, When
 from django.utils import timezone
 
-from aftercare.models import CareMessage, CareOptOut, Coverage, RepairPhoto, RepairRequest, RepairVisit
+from aftercare.models import Area, CareMessage, CareOptOut, Coverage, RepairPhoto, RepairRequest, RepairVisit
 from contracts.models import Project
-from leads.models import ReferralReward
+from leads.models import Customer, ReferralReward
 from renocrm.paging import keyset_page
 from renocrm.tenancy.time import firm_days, firm_today
 
@@ -36,6 +37,32 @@ def with_status(coverages, *, today: date) -> list[Coverage]:
         coverage.status = coverage_status(coverage, today=today)
         coverage.days_left = (coverage.ends_on - today).days
     return rows
+
+
+# Coverage check ----------------------------------------------------------------------------------------------
+
+
+def coverage_for(project: Project, area: str, trade: str = "", *, on: date | None = None) -> Coverage | None:
+    """The coverage of a project that covers a repair in this area (and trade, when given) on a day: one of
+    the area or the whole home, of no trade or of the request's trade, running on that day. The most specific wins:
+    the exact area, then the exact trade, then the one that lasts longest."""
+    on = on or firm_today()
+    candidates = Coverage.objects.filter(project=project, starts_on__lte=on, ends_on__gte=on).filter(
+        Q(area=area) | Q(area=Area.WHOLE_HOME)
+    )
+    if trade:
+        # Without a trade named, a coverage of any trade in the area counts.
+        candidates = candidates.filter(Q(trade="") | Q(trade=trade))
+    return (
+        candidates.annotate(
+            area_rank=Case(When(area=area, then=Value(0)), default=Value(1), output_field=IntegerField()),
+            trade_rank=Case(
+                When(~Q(trade="") & Q(trade=trade), then=Value(0)), default=Value(1), output_field=IntegerField()
+            ),
+        )
+        .order_by("area_rank", "trade_rank", "-ends_on", "id")
+        .first()
+    )
 
 
 # Repairs -----------------------------------------------------------------------------------------------------
@@ -168,6 +195,18 @@ def coverages_expiring_list(*, within_days: int, today: date | None = None, limi
 
 def coverages_expiring_count(*, within_days: int, today: date | None = None) -> int:
     return coverages_expiring(within_days=within_days, today=today).count()
+
+
+# Member care -------------------------------------------------------------------------------------------------
+
+
+def care_customers():
+    """Customers member care may write to: with a project handed over, and not opted out."""
+    return (
+        Customer.objects.filter(projects__handed_over_on__isnull=False)
+        .exclude(pk__in=CareOptOut.objects.values("customer_id"))
+        .distinct()
+    )
 
 
 # Referral rewards --------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ and unique keys decide what was done). A full batch enqueues the next after comm
 
 from celery import shared_task
 
-from aftercare import services
+from aftercare.services import care, reminders, sla
 from renocrm.celery import FirmTask, each_active_firm
 from renocrm.sweeps.services import Sweep
 
@@ -16,8 +16,8 @@ def sweep_repair_sla():
 
 @shared_task(base=FirmTask)
 def raise_repair_sla_breaches(rounds: int = 0):
-    sweep = Sweep(services.REPAIR_SLA_SWEEP)
-    raised = services.repair_sla_raise_breaches(sweep=sweep)
+    sweep = Sweep(sla.REPAIR_SLA_SWEEP)
+    raised = sla.repair_sla_raise_breaches(sweep=sweep)
     sweep.continue_with(raise_repair_sla_breaches, rounds)
     return raised
 
@@ -29,8 +29,8 @@ def sweep_warranty_reminders():
 
 @shared_task(base=FirmTask)
 def send_warranty_reminders(rounds: int = 0):
-    sweep = Sweep(services.WARRANTY_REMINDER_SWEEP)
-    sent = services.warranty_reminders_send(sweep=sweep)
+    sweep = Sweep(reminders.WARRANTY_REMINDER_SWEEP)
+    sent = reminders.warranty_reminders_send(sweep=sweep)
     sweep.continue_with(send_warranty_reminders, rounds)
     return sent
 
@@ -42,7 +42,7 @@ def sweep_member_care():
 
 @shared_task(base=FirmTask)
 def send_member_care(rounds: int = 0):
-    sweep = Sweep(services.MEMBER_CARE_SWEEP)
-    sent = services.member_care_send(sweep=sweep)
+    sweep = Sweep(care.MEMBER_CARE_SWEEP)
+    sent = care.member_care_send(sweep=sweep)
     sweep.continue_with(send_member_care, rounds)
     return sent

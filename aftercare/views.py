@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from aftercare import selectors, services
+from aftercare import selectors
 from aftercare.forms import (
     NO,
     OPEN_ALL,
@@ -34,9 +34,14 @@ from aftercare.forms import (
     VisitForm,
 )
 from aftercare.models import Coverage, RepairRequest
+from aftercare.services import care as care_services
+from aftercare.services import coverage as coverage_services
+from aftercare.services import policy as policy_services
+from aftercare.services import portal as portal_services
+from aftercare.services import repairs as repair_services
 from contracts.models import Project
 from leads.models import Customer, ReferralReward
-from leads.services import referral_reward_fulfil
+from leads.services.referrals import referral_reward_fulfil
 from renocrm.accounts.access import permission_required
 from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
@@ -93,7 +98,7 @@ def repair_create(request):
     form = RepairRequestForm(request.POST or None, request.FILES or None, initial=initial)
 
     def save(data):
-        return services.repair_request_open(
+        return repair_services.repair_request_open(
             project=data["project"],
             area=data["area"],
             trade=data["trade"],
@@ -140,36 +145,38 @@ def repair_detail(request, pk):
 REPAIR_ACTIONS = {
     "assign": (
         AssignForm,
-        lambda repair, user, d: services.repair_request_assign(repair=repair, agent=d["agent"], by=user),
+        lambda repair, user, d: repair_services.repair_request_assign(repair=repair, agent=d["agent"], by=user),
         gettext_lazy("Assignment saved."),
     ),
     "respond": (
         RespondForm,
-        lambda repair, user, d: services.repair_request_respond(repair=repair, note=d["note"], by=user),
+        lambda repair, user, d: repair_services.repair_request_respond(repair=repair, note=d["note"], by=user),
         gettext_lazy("Response recorded."),
     ),
     "visit": (
         VisitForm,
-        lambda repair, user, d: services.repair_visit_log(repair=repair, kind=d["kind"], note=d["note"], by=user),
+        lambda repair, user, d: repair_services.repair_visit_log(
+            repair=repair, kind=d["kind"], note=d["note"], by=user
+        ),
         gettext_lazy("Log entry added."),
     ),
     "resolve": (
         ResolveForm,
-        lambda repair, user, d: services.repair_request_resolve(
+        lambda repair, user, d: repair_services.repair_request_resolve(
             repair=repair, resolution=d["resolution"], charge=d["charge"], by=user
         ),
         gettext_lazy("Repair resolved; ask the homeowner to confirm."),
     ),
     "confirm": (
         ConfirmForm,
-        lambda repair, user, d: services.repair_request_confirm(
+        lambda repair, user, d: repair_services.repair_request_confirm(
             repair=repair, satisfied=d["satisfied"] == YES, comment=d["comment"], by=user
         ),
         gettext_lazy("The homeowner's answer is recorded."),
     ),
     "cancel": (
         CancelForm,
-        lambda repair, user, d: services.repair_request_cancel(repair=repair, reason=d["reason"], by=user),
+        lambda repair, user, d: repair_services.repair_request_cancel(repair=repair, reason=d["reason"], by=user),
         gettext_lazy("Repair cancelled."),
     ),
 }
@@ -213,7 +220,7 @@ def coverage_create(request, pk):
     project = get_object_or_404(Project, pk=pk)
     start = project.handed_over_on or firm_today()
     form = CoverageForm(request.POST or None, initial={"starts_on": start})
-    if submit(request, form, lambda data: services.coverage_create(project=project, **data)):
+    if submit(request, form, lambda data: coverage_services.coverage_create(project=project, **data)):
         messages.success(request, _("Coverage added."))
         return redirect("aftercare:project", pk=project.pk)
     context = {
@@ -231,7 +238,7 @@ def coverage_edit(request, pk):
     coverage = get_object_or_404(Coverage.objects.select_related("project"), pk=pk)
     initial = {f: getattr(coverage, f) for f in ("name", "area", "trade", "starts_on", "ends_on", "notes")}
     form = CoverageForm(request.POST or None, initial=initial)
-    if submit(request, form, lambda data: services.coverage_update(coverage=coverage, **data)):
+    if submit(request, form, lambda data: coverage_services.coverage_update(coverage=coverage, **data)):
         messages.success(request, _("Coverage saved."))
         return redirect("aftercare:project", pk=coverage.project_id)
     context = {
@@ -257,7 +264,7 @@ def care_opt_out(request, pk):
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     return page_action(
         request,
-        lambda: services.care_opt_out_record(customer=customer, reason=reason),
+        lambda: care_services.care_opt_out_record(customer=customer, reason=reason),
         done=_("%(name)s gets no more greetings or offers.") % {"name": customer.name},
         back=_back_to_customer(request),
     )
@@ -269,7 +276,7 @@ def care_opt_in(request, pk):
     customer = get_object_or_404(Customer, pk=pk)
     return page_action(
         request,
-        lambda: services.care_opt_out_undo(customer=customer),
+        lambda: care_services.care_opt_out_undo(customer=customer),
         done=_("%(name)s gets greetings and offers again.") % {"name": customer.name},
         back=_back_to_customer(request),
     )
@@ -280,7 +287,7 @@ def care_opt_in(request, pk):
 
 @permission_required(VIEW, to_post=MANAGE)
 def coverage_rules(request):
-    rules = services.coverage_rules_get()
+    rules = policy_services.coverage_rules_get()
     initial = [
         {
             "id": r.pk,
@@ -294,7 +301,7 @@ def coverage_rules(request):
         for r in rules
     ]
     formset = CoverageRuleFormSet(request.POST or None, initial=initial, prefix="rules")
-    if submit(request, formset, lambda _rows: services.coverage_rules_save(rows=formset.rows())):
+    if submit(request, formset, lambda _rows: policy_services.coverage_rules_save(rows=formset.rows())):
         messages.success(request, _("The warranty policy is saved; handovers from now on use it."))
         return redirect("aftercare:rules")
     return render(request, "aftercare/rules.html", {"formset": formset, "may_manage": _may_manage(request)})
@@ -302,7 +309,7 @@ def coverage_rules(request):
 
 @permission_required(VIEW, to_post=MANAGE)
 def aftercare_settings(request):
-    current = services.aftercare_settings_get()
+    current = policy_services.aftercare_settings_get()
     initial = {
         "repair_response_hours": current.repair_response_hours,
         "repair_on_site_hours": current.repair_on_site_hours,
@@ -312,7 +319,7 @@ def aftercare_settings(request):
         "free_inspection_offer_days": current.free_inspection_offer_days,
     }
     form = SettingsForm(request.POST or None, initial=initial)
-    if submit(request, form, lambda data: services.aftercare_settings_update(**data)):
+    if submit(request, form, lambda data: policy_services.aftercare_settings_update(**data)):
         messages.success(request, _("Aftercare settings saved."))
         return redirect("aftercare:settings")
     context = {"form": form, "may_manage": _may_manage(request)}
@@ -386,7 +393,7 @@ def portal_repairs(request, link):
     form = PortalRepairForm(request.POST, request.FILES)
 
     def report(data):
-        return services.portal_repair_report(
+        return portal_services.portal_repair_report(
             link=link,
             area=data["area"],
             trade=data["trade"],
@@ -416,7 +423,7 @@ def portal_repair_confirm(request, link):
     )
 
     def confirm(data):
-        services.portal_repair_confirm(
+        portal_services.portal_repair_confirm(
             link=link, repair=repair, satisfied=satisfied, comment=data["comment"], **portal_client(request)
         )
         remember_homeowner(request, data["name"])

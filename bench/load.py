@@ -487,12 +487,12 @@ def _create_firms(sizes: list[dict]) -> list[dict]:
 def _seed_firm(firm: dict, index: int) -> dict:
     """The firm's own copies of the product's defaults, made by the services that make them on first use;
     some firms have edited their callback plan (an SMS survey after a month, no six-month call)."""
-    from aftercare.services import aftercare_settings_get, coverage_rules_get
+    from aftercare.services.policy import aftercare_settings_get, coverage_rules_get
     from callbacks.models import CallbackStep
-    from callbacks.services import callback_settings_get, plan_save, plan_steps
-    from complaints.services import complaint_settings_get
-    from contracts.services import contract_settings_get
-    from leads.services import lead_settings_get
+    from callbacks.services.plan import callback_settings_get, plan_save, plan_steps
+    from complaints.services.settings import complaint_settings_get
+    from contracts.services.signing import contract_settings_get
+    from leads.services.pipeline import lead_settings_get
     from renocrm.tenancy.context import tenant_context
     from worksites.services.handover import acceptance_template_get
     from worksites.services.schedule import phase_templates_get

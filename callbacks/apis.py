@@ -8,7 +8,6 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 
 from aftercare.models import Area
-from callbacks import services
 from callbacks.models import (
     Callback,
     CallbackAttempt,
@@ -19,6 +18,9 @@ from callbacks.models import (
     SurveyDefect,
     SurveyStaff,
 )
+from callbacks.services import actions as action_services
+from callbacks.services import plan as plan_services
+from callbacks.services import surveys as survey_services
 from complaints.models import Complaint
 from contracts.models import TradeCategory
 from renocrm.api.fields import FirmMemberField
@@ -55,7 +57,7 @@ class SurveySerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "id",
             "callback",
             "via",
-            *services.ANSWER_FIELDS,
+            *survey_services.ANSWER_FIELDS,
             *SurveyStaff.values,
             "defects",
             "demands",
@@ -248,7 +250,7 @@ class CallbackViewSet(FirmReadOnlyViewSet):
     def assign(self, request, pk=None):
         return service_response(
             self,
-            services.callback_assign,
+            action_services.callback_assign,
             input=AssignSerializer,
             reload=True,
             callback=self.get_object(),
@@ -260,7 +262,7 @@ class CallbackViewSet(FirmReadOnlyViewSet):
     def attempt(self, request, pk=None):
         return service_response(
             self,
-            services.callback_attempt_record,
+            action_services.callback_attempt_record,
             input=AttemptSerializer,
             reload=True,
             callback=self.get_object(),
@@ -273,7 +275,7 @@ class CallbackViewSet(FirmReadOnlyViewSet):
         """Text the homeowner the survey link (once per attempt number)."""
         return service_response(
             self,
-            services.callback_sms_send,
+            action_services.callback_sms_send,
             reload=True,
             callback=self.get_object(),
             by=acting_user(request),
@@ -285,7 +287,7 @@ class CallbackViewSet(FirmReadOnlyViewSet):
     def visit(self, request, pk=None):
         return service_response(
             self,
-            services.callback_visit_schedule,
+            action_services.callback_visit_schedule,
             input=VisitSerializer,
             reload=True,
             callback=self.get_object(),
@@ -297,7 +299,7 @@ class CallbackViewSet(FirmReadOnlyViewSet):
     def cancel(self, request, pk=None):
         return service_response(
             self,
-            services.callback_cancel,
+            action_services.callback_cancel,
             input=CancelSerializer,
             reload=True,
             callback=self.get_object(),
@@ -311,7 +313,7 @@ class CallbackViewSet(FirmReadOnlyViewSet):
         repair request and a complaint."""
         return service_response(
             self,
-            services.survey_submit,
+            survey_services.survey_submit,
             input=SurveyInputSerializer,
             output=SurveySerializer,
             reload=Survey.objects.prefetch_related("defects", "demands"),
@@ -335,11 +337,11 @@ class CallbackStepViewSet(FirmReadOnlyViewSet):
         return queryset.order_by("position", "id")
 
     def list(self, request, *args, **kwargs):
-        services.plan_steps()  # seeds the default plan on first use
+        plan_services.plan_steps()  # seeds the default plan on first use
         return super().list(request, *args, **kwargs)
 
     # Answers with the whole list, unpaginated (and documented so).
     @extend_schema(request=PlanInputSerializer, responses=CallbackStepSerializer(many=True))
     @action(detail=False, methods=["post"], pagination_class=None)
     def replace(self, request):
-        return service_response(self, services.plan_save, input=PlanInputSerializer, many=True)
+        return service_response(self, plan_services.plan_save, input=PlanInputSerializer, many=True)

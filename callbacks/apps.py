@@ -7,7 +7,7 @@ class CallbacksConfig(AppConfig):
     verbose_name = _("Callbacks")
 
     def ready(self):
-        from callbacks.services import on_phase_completed, on_project_handed_over
+        from callbacks.services.plan import on_phase_completed, on_project_handed_over
         from renocrm.outbox.services import register_handler
 
         # In the emitting transaction: a handover that rolls back leaves no callbacks behind.

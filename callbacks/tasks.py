@@ -5,7 +5,7 @@ broker."""
 from celery import shared_task
 from django.db import transaction
 
-from callbacks import services
+from callbacks.services import release as services
 from renocrm.celery import FirmTask, each_active_firm
 from renocrm.tenancy.context import require_current_tenant
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from callbacks import selectors, services
+from callbacks import selectors
 from callbacks.forms import (
     ATTEMPT_BUTTONS,
     BUCKETS,
@@ -28,6 +28,10 @@ from callbacks.forms import (
     VisitForm,
 )
 from callbacks.models import SURVEY_SMS, Callback, Survey
+from callbacks.services import actions as action_services
+from callbacks.services import plan as plan_services
+from callbacks.services import survey_link
+from callbacks.services import surveys as survey_services
 from renocrm.accounts.access import permission_required
 from renocrm.accounts.roles import Role
 from renocrm.forms import page_action, submit
@@ -107,7 +111,7 @@ def callback_detail(request, pk):
         done = submit(
             request,
             form,
-            lambda _data: services.survey_submit(
+            lambda _data: survey_services.survey_submit(
                 callback=callback, via=Survey.Via.STAFF, by=request.user, **form.submission()
             ),
         )
@@ -143,19 +147,21 @@ def callback_detail(request, pk):
 CALLBACK_ACTIONS = {
     "assign": (
         AssignForm,
-        lambda callback, request, d: services.callback_assign(callback=callback, agent=d["agent"], by=request.user),
+        lambda callback, request, d: action_services.callback_assign(
+            callback=callback, agent=d["agent"], by=request.user
+        ),
         gettext_lazy("Agent assigned."),
     ),
     "attempt": (
         AttemptForm,
-        lambda callback, request, d: services.callback_attempt_record(
+        lambda callback, request, d: action_services.callback_attempt_record(
             callback=callback, outcome=d["outcome"], note=d["note"], by=request.user
         ),
         gettext_lazy("Attempt recorded."),
     ),
     "sms": (
         None,
-        lambda callback, request: services.callback_sms_send(
+        lambda callback, request: action_services.callback_sms_send(
             callback=callback, by=request.user, base_url=request.build_absolute_uri("/")
         ),
         gettext_lazy("Survey link sent by SMS."),
@@ -163,12 +169,16 @@ CALLBACK_ACTIONS = {
     # The agent types the visit time as the firm's clock shows it (the firm's zone is the active one).
     "visit": (
         VisitForm,
-        lambda callback, request, d: services.callback_visit_schedule(callback=callback, at=d["at"], by=request.user),
+        lambda callback, request, d: action_services.callback_visit_schedule(
+            callback=callback, at=d["at"], by=request.user
+        ),
         gettext_lazy("Visit scheduled."),
     ),
     "cancel": (
         CancelForm,
-        lambda callback, request, d: services.callback_cancel(callback=callback, reason=d["reason"], by=request.user),
+        lambda callback, request, d: action_services.callback_cancel(
+            callback=callback, reason=d["reason"], by=request.user
+        ),
         gettext_lazy("Callback cancelled."),
     ),
 }
@@ -208,9 +218,9 @@ def _step_row(step) -> dict:
 
 @permission_required(MANAGE)
 def plan_edit(request):
-    initial = [_step_row(step) for step in services.plan_steps()]
+    initial = [_step_row(step) for step in plan_services.plan_steps()]
     formset = PlanFormSet(request.POST or None, initial=initial, prefix="steps")
-    if submit(request, formset, lambda _rows: services.plan_save(rows=formset.rows())):
+    if submit(request, formset, lambda _rows: plan_services.plan_save(rows=formset.rows())):
         messages.success(request, _("The callback plan is saved; projects handed over from now on follow it."))
         return redirect("callbacks:plan")
     return render(request, "callbacks/plan.html", {"formset": formset})
@@ -229,10 +239,10 @@ def _preview_values(request) -> dict:
 
 @permission_required(MANAGE)
 def settings_edit(request):
-    current = services.callback_settings_get()
+    current = plan_services.callback_settings_get()
     form = CallbackSettingsForm(request.POST or None, instance=current)
     previewing = "preview" in request.POST
-    if not previewing and submit(request, form, lambda data: services.callback_settings_save(**data)):
+    if not previewing and submit(request, form, lambda data: plan_services.callback_settings_save(**data)):
         messages.success(request, _("Callback settings saved."))
         return redirect("callbacks:settings")
     template = current.sms_template
@@ -257,7 +267,7 @@ def survey_page(request, token):
     """The survey behind the SMS link: tampered → 404, expired → 410, answered → thanks without a form."""
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
-    with services.open_survey_link(token) as (callback, problem):
+    with survey_link.open_survey_link(token) as (callback, problem):
         # An answered or expired link still names its firm (the context is entered); a tampered one does not.
         firm = get_current_tenant()
         chosen = portal_language(request, firm)
@@ -281,7 +291,7 @@ def _survey_response(request, firm, callback):
     if submit(
         request,
         form,
-        lambda _data: services.survey_submit(callback=callback, via=Survey.Via.SMS_LINK, **form.submission()),
+        lambda _data: survey_services.survey_submit(callback=callback, via=Survey.Via.SMS_LINK, **form.submission()),
     ):
         # Back to the link, which now opens as answered: a reload cannot send the answers twice.
         return redirect(request.path)

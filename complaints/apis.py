@@ -9,8 +9,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 
-from complaints import selectors, services
+from complaints import selectors
 from complaints.models import Complaint, ComplaintEntry
+from complaints.services import escalation, handling, intake
 from contracts.models import Project
 from leads.models import Customer
 from renocrm.api.fields import FirmMemberField
@@ -196,7 +197,7 @@ class ComplaintViewSet(FirmListCreateRetrieveViewSet):
     def create(self, request, *args, **kwargs):
         return service_response(
             self,
-            services.complaint_open,
+            intake.complaint_open,
             input=ComplaintSerializer,
             output=ComplaintDetailSerializer,
             reload=True,
@@ -209,7 +210,7 @@ class ComplaintViewSet(FirmListCreateRetrieveViewSet):
     def respond(self, request, pk=None):
         return service_response(
             self,
-            services.complaint_respond,
+            handling.complaint_respond,
             input=TextSerializer,
             reload=True,
             complaint=self.get_object(),
@@ -221,7 +222,7 @@ class ComplaintViewSet(FirmListCreateRetrieveViewSet):
     def note(self, request, pk=None):
         return service_response(
             self,
-            services.complaint_note_add,
+            handling.complaint_note_add,
             input=NoteSerializer,
             reload=True,
             complaint=self.get_object(),
@@ -233,7 +234,7 @@ class ComplaintViewSet(FirmListCreateRetrieveViewSet):
     def resolve(self, request, pk=None):
         return service_response(
             self,
-            services.complaint_resolve,
+            handling.complaint_resolve,
             input=ResolveSerializer,
             reload=True,
             complaint=self.get_object(),
@@ -245,7 +246,7 @@ class ComplaintViewSet(FirmListCreateRetrieveViewSet):
     def report(self, request, pk=None):
         return service_response(
             self,
-            services.complaint_report,
+            handling.complaint_report,
             input=TextSerializer,
             reload=True,
             complaint=self.get_object(),
@@ -257,7 +258,7 @@ class ComplaintViewSet(FirmListCreateRetrieveViewSet):
     def verdict(self, request, pk=None):
         return service_response(
             self,
-            services.complaint_verdict_record,
+            handling.complaint_verdict_record,
             input=VerdictSerializer,
             reload=True,
             complaint=self.get_object(),
@@ -269,7 +270,7 @@ class ComplaintViewSet(FirmListCreateRetrieveViewSet):
     def escalate(self, request, pk=None):
         return service_response(
             self,
-            services.complaint_escalate,
+            escalation.complaint_escalate,
             input=EscalateSerializer,
             reload=True,
             complaint=self.get_object(),

@@ -1,6 +1,7 @@
-"""Reads for complaints: the board by level with each complaint's running clock, the filtered list, one
-complaint with its handling log, the homeowner's complaints about a project, and the reports. Each in a
-fixed number of queries; sums and averages are computed by the database."""
+"""Reads for complaints: who answers for a complaint at each level, the board by level with each
+complaint's running clock, the filtered list, one complaint with its handling log, the homeowner's
+complaints about a project, and the reports. Each in a fixed number of queries; sums and averages are
+computed by the database."""
 
 from __future__ import annotations
 
@@ -23,10 +24,12 @@ from django.db.models import (
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from complaints.models import Complaint
+from complaints.models import Complaint, ComplaintEscalation, ComplaintSettings
 from leads.selectors import customer_match
+from renocrm.accounts.staff import firm_admins
 from renocrm.paging import keyset_page
 from renocrm.tenancy.time import firm_day_start
+from worksites.models import Worksite
 
 ACTIVE = Complaint.ACTIVE_STATUSES
 LEVELS = (1, 2, 3)
@@ -34,6 +37,39 @@ LEVEL_LABELS = {1: _("Level 1 · front line"), 2: _("Level 2 · department head"
 # A clock with less than this left is shown as due soon.
 DUE_SOON = timedelta(hours=1)
 BOARD_COLUMN_SIZE = 50
+
+
+# Owners -----------------------------------------------------------------------------------------------------
+
+
+def first_active_admin():
+    """The firm's first active admin, who answers for level 3 when no general manager is set."""
+    return firm_admins().first()
+
+
+def front_line_owner(project):
+    """Level 1 of a project's complaint: the worksite's customer service agent, else its project manager."""
+    if project is None:
+        return None
+    worksite = Worksite.objects.filter(project=project).select_related("customer_service", "project_manager").first()
+    if worksite is None:
+        return None
+    for user in (worksite.customer_service, worksite.project_manager):
+        if user is not None and user.is_active:
+            return user
+    return None
+
+
+def level_owner(level: int, *, settings: ComplaintSettings, project=None):
+    """Who answers for a complaint at ``level``. Level 2 without a department head goes to the general
+    manager, so an escalation never lands with nobody."""
+    if level == 1:
+        return front_line_owner(project)
+    if level == 2 and settings.department_head is not None and settings.department_head.is_active:
+        return settings.department_head
+    if settings.general_manager is not None and settings.general_manager.is_active:
+        return settings.general_manager
+    return first_active_admin()
 
 
 # The running clock -------------------------------------------------------------------------------------------
@@ -93,6 +129,15 @@ def complaint_clock(complaint: Complaint, *, now: datetime | None = None) -> Clo
     else:
         kind, deadline = "resolve", complaint.resolve_by
     return Clock(kind=kind, deadline=deadline, seconds_left=int((deadline - now).total_seconds()))
+
+
+def breach_of(complaint: Complaint, now: datetime) -> tuple[str, datetime] | None:
+    """Which clock of the current level ran out at ``now`` (the response clock first), and its deadline."""
+    if complaint.responded_at is None and complaint.respond_by <= now:
+        return ComplaintEscalation.Breach.RESPOND, complaint.respond_by
+    if complaint.resolve_by <= now:
+        return ComplaintEscalation.Breach.RESOLVE, complaint.resolve_by
+    return None
 
 
 def _with_clocks(complaints, now: datetime) -> list[Complaint]:

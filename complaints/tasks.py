@@ -3,7 +3,7 @@ per breach."""
 
 from celery import shared_task
 
-from complaints import services
+from complaints.services import escalation as services
 from renocrm.celery import FirmTask, each_active_firm
 from renocrm.sweeps.services import Sweep
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from complaints import selectors, services
+from complaints import selectors
 from complaints.forms import (
     ComplaintFilterForm,
     ComplaintForm,
@@ -28,6 +28,9 @@ from complaints.forms import (
     VerdictForm,
 )
 from complaints.models import Complaint
+from complaints.services import escalation, handling, intake
+from complaints.services import portal as portal_services
+from complaints.services import settings as settings_services
 from contracts.models import Project
 from leads.models import Customer
 from leads.selectors import customer_match
@@ -89,7 +92,7 @@ def complaint_create(request):
         if len(projects) == 1:
             initial = {"project": projects[0].pk}
     form = ComplaintForm(request.POST or None, customer=customer, initial=initial)
-    complaint = submit(request, form, lambda data: services.complaint_open(**data, opened_by=request.user))
+    complaint = submit(request, form, lambda data: intake.complaint_open(**data, opened_by=request.user))
     if complaint:
         messages.success(request, _("Complaint #%(id)s taken in.") % {"id": complaint.pk})
         return redirect("complaints:detail", pk=complaint.pk)
@@ -100,13 +103,13 @@ def complaint_create(request):
 
 # Each action: its form, and the service call it makes from the form's data.
 ACTIONS = {
-    "respond": (RespondForm, lambda c, user, d: services.complaint_respond(complaint=c, by=user, text=d["text"])),
-    "note": (NoteForm, lambda c, user, d: services.complaint_note_add(complaint=c, by=user, text=d["text"])),
-    "reassign": (ReassignForm, lambda c, user, d: services.complaint_reassign(complaint=c, by=user, **d)),
-    "resolve": (ResolveForm, lambda c, user, d: services.complaint_resolve(complaint=c, by=user, **d)),
-    "report": (ReportForm, lambda c, user, d: services.complaint_report(complaint=c, by=user, text=d["text"])),
-    "verdict": (VerdictForm, lambda c, user, d: services.complaint_verdict_record(complaint=c, by=user, **d)),
-    "escalate": (EscalateForm, lambda c, user, d: services.complaint_escalate(complaint=c, by=user, **d)),
+    "respond": (RespondForm, lambda c, user, d: handling.complaint_respond(complaint=c, by=user, text=d["text"])),
+    "note": (NoteForm, lambda c, user, d: handling.complaint_note_add(complaint=c, by=user, text=d["text"])),
+    "reassign": (ReassignForm, lambda c, user, d: handling.complaint_reassign(complaint=c, by=user, **d)),
+    "resolve": (ResolveForm, lambda c, user, d: handling.complaint_resolve(complaint=c, by=user, **d)),
+    "report": (ReportForm, lambda c, user, d: handling.complaint_report(complaint=c, by=user, text=d["text"])),
+    "verdict": (VerdictForm, lambda c, user, d: handling.complaint_verdict_record(complaint=c, by=user, **d)),
+    "escalate": (EscalateForm, lambda c, user, d: escalation.complaint_escalate(complaint=c, by=user, **d)),
 }
 DONE = {
     "respond": gettext_lazy("Response recorded; the resolve clock runs on."),
@@ -125,7 +128,7 @@ def _available_actions(complaint: Complaint) -> set[str]:
         available = {"note", "reassign", "resolve"}
         if complaint.responded_at is None:
             available.add("respond")
-        if complaint.level < services.TOP_LEVEL:
+        if complaint.level < escalation.TOP_LEVEL:
             available.add("escalate")
         return available
     if complaint.status == Complaint.Status.RESOLVED:
@@ -181,9 +184,9 @@ def complaint_action(request, pk, action):
 def complaint_settings(request):
     """Hours per level and the owners of levels 2 and 3; changing them needs the firm admin."""
     may_edit = request.membership.has_perm("firm.manage")
-    settings = services.complaint_settings_get()
+    settings = settings_services.complaint_settings_get()
     form = ComplaintSettingsForm(request.POST or None, instance=settings)
-    if submit(request, form, lambda data: services.complaint_settings_update(**data)):
+    if submit(request, form, lambda data: settings_services.complaint_settings_update(**data)):
         messages.success(request, _("Complaint settings saved; new clocks use them from now on."))
         return redirect("complaints:settings")
     return render(request, "complaints/settings.html", {"form": form, "may_edit": may_edit})
@@ -243,7 +246,7 @@ def portal_complaint_file(request, link):
     done = submit(
         request,
         form,
-        lambda data: services.portal_complaint_file(link=link, **data, **portal_client(request)),
+        lambda data: portal_services.portal_complaint_file(link=link, **data, **portal_client(request)),
     )
     if done:
         remember_homeowner(request, form.cleaned_data["name"])
@@ -262,7 +265,7 @@ def portal_complaint_verdict(request, link):
     done = submit(
         request,
         form,
-        lambda data: services.portal_complaint_verdict(
+        lambda data: portal_services.portal_complaint_verdict(
             link=link,
             complaint=complaint,
             verdict=data["verdict"],

@@ -17,7 +17,7 @@ from renocrm.api.views import (
 )
 from renocrm.privacy.serializers import MaskedContactsMixin
 
-from . import selectors, services
+from . import selectors
 from .models import (
     ChangeOrder,
     ChangeOrderLine,
@@ -31,6 +31,7 @@ from .models import (
     QuotationVersion,
     TradeCategory,
 )
+from .services import change_orders, design, payments, quotations, signing
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 NOT_NEGATIVE = {"min_value": Decimal("0")}
@@ -97,7 +98,7 @@ class QuotationViewSet(FirmListCreateRetrieveViewSet):
 
     def perform_create(self, serializer):
         serializer.instance = call_service(
-            services.quotation_create, by=acting_user(self.request), **serializer.validated_data
+            quotations.quotation_create, by=acting_user(self.request), **serializer.validated_data
         )
 
 
@@ -126,19 +127,23 @@ class QuotationVersionViewSet(FirmReadOnlyViewSet):
     @action(detail=True, methods=["post"], url_path="set-items")
     def set_items(self, request, pk=None):
         return service_response(
-            self, services.quotation_version_set_items, input=SetItemsSerializer, reload=True, version=self.get_object()
+            self,
+            quotations.quotation_version_set_items,
+            input=SetItemsSerializer,
+            reload=True,
+            version=self.get_object(),
         )
 
     @extend_schema(request=None, responses=VersionSerializer)
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
-        return service_response(self, services.quotation_version_send, version=self.get_object())
+        return service_response(self, quotations.quotation_version_send, version=self.get_object())
 
     @extend_schema(request=None, responses={201: VersionSerializer})
     @action(detail=True, methods=["post"])
     def copy(self, request, pk=None):
         return service_response(
-            self, services.quotation_version_copy, status=status.HTTP_201_CREATED, version=self.get_object()
+            self, quotations.quotation_version_copy, status=status.HTTP_201_CREATED, version=self.get_object()
         )
 
     @extend_schema(request=AcceptSerializer, responses=VersionSerializer)
@@ -146,7 +151,7 @@ class QuotationVersionViewSet(FirmReadOnlyViewSet):
     def accept(self, request, pk=None):
         return service_response(
             self,
-            services.quotation_version_accept,
+            quotations.quotation_version_accept,
             input=AcceptSerializer,
             version=self.get_object(),
             via=QuotationVersion.AcceptedVia.STAFF,
@@ -241,7 +246,7 @@ class ContractViewSet(FirmListCreateRetrieveViewSet):
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         serializer.instance = call_service(
-            services.contract_sign, version=data.pop("quotation_version"), by=acting_user(self.request), **data
+            signing.contract_sign, version=data.pop("quotation_version"), by=acting_user(self.request), **data
         )
 
 
@@ -265,7 +270,7 @@ class InstalmentViewSet(FirmReadOnlyViewSet):
     @action(detail=True, methods=["post"], url_path="record-payment")
     def record_payment(self, request, pk=None):
         return service_response(
-            self, services.instalment_record_payment, input=PaymentSerializer, instalment=self.get_object()
+            self, payments.instalment_record_payment, input=PaymentSerializer, instalment=self.get_object()
         )
 
 
@@ -317,7 +322,7 @@ class ChangeOrderSerializer(MaskedContactsMixin, serializers.ModelSerializer):
         ]
 
     def get_needs_requote(self, order) -> bool:
-        return services.change_order_needs_requote(
+        return change_orders.change_order_needs_requote(
             order=order,
             approved_changes=getattr(order, "approved_changes", None),
             threshold_percent=self.context.get("threshold_percent"),
@@ -335,23 +340,27 @@ class ChangeOrderViewSet(FirmListCreateRetrieveViewSet):
 
     def get_serializer_context(self):
         # Read once per request, not once per row.
-        threshold = services.contract_settings_get().change_order_threshold_percent
+        threshold = signing.contract_settings_get().change_order_threshold_percent
         return {**super().get_serializer_context(), "threshold_percent": threshold}
 
     def perform_create(self, serializer):
         serializer.instance = call_service(
-            services.change_order_create, by=acting_user(self.request), **serializer.validated_data
+            change_orders.change_order_create, by=acting_user(self.request), **serializer.validated_data
         )
 
     @extend_schema(request=None, responses=ChangeOrderSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        return service_response(self, services.change_order_approve, order=self.get_object(), by=acting_user(request))
+        return service_response(
+            self, change_orders.change_order_approve, order=self.get_object(), by=acting_user(request)
+        )
 
     @extend_schema(request=None, responses=ChangeOrderSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        return service_response(self, services.change_order_reject, order=self.get_object(), by=acting_user(request))
+        return service_response(
+            self, change_orders.change_order_reject, order=self.get_object(), by=acting_user(request)
+        )
 
 
 # Design agreements and measurement -------------------------------------------------------------------------
@@ -383,13 +392,13 @@ class DesignAgreementViewSet(FirmListCreateRetrieveViewSet):
     filterset_fields = ["lead", "paid"]
 
     def perform_create(self, serializer):
-        serializer.instance = call_service(services.design_agreement_create, **serializer.validated_data)
+        serializer.instance = call_service(design.design_agreement_create, **serializer.validated_data)
 
     @extend_schema(request=PaymentSerializer, responses=DesignAgreementSerializer)
     @action(detail=True, methods=["post"], url_path="record-payment")
     def record_payment(self, request, pk=None):
         return service_response(
-            self, services.design_agreement_mark_paid, input=AgreementPaymentSerializer, agreement=self.get_object()
+            self, design.design_agreement_mark_paid, input=AgreementPaymentSerializer, agreement=self.get_object()
         )
 
 
@@ -411,4 +420,4 @@ class MeasurementAppointmentViewSet(FirmListCreateRetrieveViewSet):
     filterset_fields = {"lead": ["exact"], "status": ["exact"], "scheduled_at": ["gte", "lte"]}
 
     def perform_create(self, serializer):
-        serializer.instance = call_service(services.measurement_appointment_schedule, **serializer.validated_data)
+        serializer.instance = call_service(design.measurement_appointment_schedule, **serializer.validated_data)

@@ -18,7 +18,7 @@ from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
 from renocrm.tenancy.time import firm_today
 
-from . import homeowner_links, selectors, services
+from . import homeowner_links, selectors
 from .forms import (
     AcceptForm,
     ChangeLineFormSet,
@@ -37,6 +37,8 @@ from .forms import (
     QuotationFilterForm,
 )
 from .models import ChangeOrder, Contract, DesignAgreement, Instalment, QuotationItem, QuotationVersion
+from .services import change_orders, design, payments, signing
+from .services import quotations as quotation_services
 
 VIEW, MANAGE = "contracts.view", "contracts.manage"
 
@@ -73,7 +75,7 @@ def lead_panel(request, lead):
 def design_agreement_create(request, lead_pk):
     lead = get_object_or_404(Lead.objects.select_related("customer"), pk=lead_pk)
     form = DesignAgreementForm(request.POST or None, initial={"signed_on": firm_today()})
-    if submit(request, form, lambda data: services.design_agreement_create(lead=lead, **data)):
+    if submit(request, form, lambda data: design.design_agreement_create(lead=lead, **data)):
         return redirect("leads:detail", pk=lead.pk)
     return _lead_form_page(request, form, lead, _("Design agreement"))
 
@@ -84,7 +86,7 @@ def design_agreement_paid(request, pk):
     agreement = get_object_or_404(DesignAgreement.objects, pk=pk)
     return page_action(
         request,
-        lambda data: services.design_agreement_mark_paid(agreement=agreement, paid_on=data["paid_on"]),
+        lambda data: design.design_agreement_mark_paid(agreement=agreement, paid_on=data["paid_on"]),
         form=PaidOnForm(request.POST),
         invalid=_("Give the date the fee was paid."),
         back=reverse("leads:detail", args=[agreement.lead_id]),
@@ -95,7 +97,7 @@ def design_agreement_paid(request, pk):
 def measurement_create(request, lead_pk):
     lead = get_object_or_404(Lead.objects.select_related("customer"), pk=lead_pk)
     form = MeasurementForm(request.POST or None, initial={"designer": lead.designer_id})
-    if submit(request, form, lambda data: services.measurement_appointment_schedule(lead=lead, **data)):
+    if submit(request, form, lambda data: design.measurement_appointment_schedule(lead=lead, **data)):
         return redirect("leads:detail", pk=lead.pk)
     return _lead_form_page(request, form, lead, _("Measurement appointment"))
 
@@ -119,7 +121,9 @@ def quotation_create(request, lead_pk):
     lead = get_object_or_404(Lead.objects.select_related("customer"), pk=lead_pk)
     title = _("Quotation for %(name)s") % {"name": lead.customer.name}
     form = QuotationCreateForm(request.POST or None, initial={"title": title})
-    if quotation := submit(request, form, lambda data: services.quotation_create(lead=lead, by=request.user, **data)):
+    if quotation := submit(
+        request, form, lambda data: quotation_services.quotation_create(lead=lead, by=request.user, **data)
+    ):
         return redirect("contracts:version", pk=quotation.versions.get().pk)
     return _lead_form_page(request, form, lead, _("New quotation"))
 
@@ -147,7 +151,7 @@ def version_detail(request, pk):
             if submit(
                 request,
                 accept_form,
-                lambda data: services.quotation_version_accept(
+                lambda data: quotation_services.quotation_version_accept(
                     version=version, via=QuotationVersion.AcceptedVia.STAFF, by=request.user, name=data["name"]
                 ),
             ):
@@ -158,7 +162,9 @@ def version_detail(request, pk):
             if submit(
                 request,
                 items_formset,
-                lambda _rows: services.quotation_version_set_items(version=version, items=items_formset.rows()),
+                lambda _rows: quotation_services.quotation_version_set_items(
+                    version=version, items=items_formset.rows()
+                ),
             ):
                 messages.success(request, _("Line items saved."))
                 return redirect("contracts:version", pk=version.pk)
@@ -188,7 +194,7 @@ def version_send(request, pk):
     version = _version(pk)
     return page_action(
         request,
-        lambda: services.quotation_version_send(version=version),
+        lambda: quotation_services.quotation_version_send(version=version),
         done=_("Version %(number)s is sent and can no longer change.") % {"number": version.number},
         back=reverse("contracts:version", args=[version.pk]),
     )
@@ -197,7 +203,7 @@ def version_send(request, pk):
 @require_POST
 @permission_required(MANAGE)
 def version_copy(request, pk):
-    copy = services.quotation_version_copy(version=_version(pk))
+    copy = quotation_services.quotation_version_copy(version=_version(pk))
     messages.success(request, _("Version %(number)s started as a copy.") % {"number": copy.number})
     return redirect("contracts:version", pk=copy.pk)
 
@@ -230,7 +236,7 @@ def homeowner_accept(request, token):
         accepted = submit(
             request,
             form,
-            lambda data: services.quotation_version_accept(
+            lambda data: quotation_services.quotation_version_accept(
                 version=version,
                 via=QuotationVersion.AcceptedVia.HOMEOWNER_LINK,
                 name=data["name"],
@@ -264,12 +270,12 @@ def contract_sign(request, version_pk):
         request.POST or None,
         initial={"number": f"HT{today:%Y%m%d}-{lead.pk}", "signed_on": today, "package_type": "half"},
     )
-    schedule = services.default_instalments(amount=version.total, signed_on=today)
+    schedule = signing.default_instalments(amount=version.total, signed_on=today)
     instalments = InstalmentFormSet(request.POST or None, initial=schedule, prefix="instalments")
     materials = MainMaterialFormSet(request.POST or None, prefix="materials")
 
     def sign(data):
-        return services.contract_sign(
+        return signing.contract_sign(
             version=version, by=request.user, instalments=instalments.rows(), main_materials=materials.rows(), **data
         )
 
@@ -306,7 +312,7 @@ def instalment_pay(request, pk):
     instalment = get_object_or_404(Instalment.objects, pk=pk)
     return page_action(
         request,
-        lambda data: services.instalment_record_payment(instalment=instalment, paid_on=data["paid_on"]),
+        lambda data: payments.instalment_record_payment(instalment=instalment, paid_on=data["paid_on"]),
         form=PaidOnForm(request.POST),
         invalid=_("Give the date the payment was received."),
         done=_("Payment recorded."),
@@ -322,9 +328,9 @@ def change_order_list(request):
     form = ChangeOrderFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     orders, older = selectors.change_order_page(**filters, before=before_param(request))
-    threshold = services.contract_settings_get().change_order_threshold_percent
+    threshold = signing.contract_settings_get().change_order_threshold_percent
     for order in orders:
-        order.needs_requote = services.change_order_needs_requote(
+        order.needs_requote = change_orders.change_order_needs_requote(
             order=order, approved_changes=order.approved_changes, threshold_percent=threshold
         )
     return render(request, "contracts/change_order_list.html", {"form": form, "orders": orders, "older": older})
@@ -338,7 +344,7 @@ def change_order_create(request, contract_pk):
     order = lines.is_valid() and submit(
         request,
         form,
-        lambda data: services.change_order_create(contract=contract, lines=lines.rows(), by=request.user, **data),
+        lambda data: change_orders.change_order_create(contract=contract, lines=lines.rows(), by=request.user, **data),
     )
     if order:
         return redirect("contracts:change-order", pk=order.pk)
@@ -355,10 +361,10 @@ def change_order_detail(request, pk):
     )
     if request.method == "POST":
         _manage_or_403(request)
-        service = services.change_order_approve if "approve" in request.POST else services.change_order_reject
+        service = change_orders.change_order_approve if "approve" in request.POST else change_orders.change_order_reject
         back = reverse("contracts:change-order", args=[order.pk])
         return page_action(request, lambda: service(order=order, by=request.user), back=back)
-    needs_requote = services.change_order_needs_requote(order=order, approved_changes=order.approved_changes)
+    needs_requote = change_orders.change_order_needs_requote(order=order, approved_changes=order.approved_changes)
     context = {
         "order": order,
         "contract": order.contract,

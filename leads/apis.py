@@ -25,8 +25,8 @@ from renocrm.api.views import (
 from renocrm.privacy.masking import may_see_contacts
 from renocrm.privacy.serializers import MaskedContactsMixin
 
-from . import services
 from .models import Customer, FollowUp, Lead, Property, ReferralReward
+from .services import customers, pipeline, privacy, referrals
 from .validators import normalize_mobile
 
 
@@ -80,11 +80,11 @@ class CustomerViewSet(FirmModelViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def perform_create(self, serializer):
-        serializer.instance = call_service(services.customer_create, **serializer.validated_data)
+        serializer.instance = call_service(customers.customer_create, **serializer.validated_data)
 
     def perform_update(self, serializer):
         serializer.instance = call_service(
-            services.customer_update, customer=serializer.instance, **serializer.validated_data
+            customers.customer_update, customer=serializer.instance, **serializer.validated_data
         )
 
     @extend_schema(
@@ -110,7 +110,7 @@ class CustomerViewSet(FirmModelViewSet):
         customer = self.get_object()
         api_key = getattr(request.user, "api_key", None)
         note = f"API: {api_key.name}" if api_key is not None else "API"
-        content = services.customer_data_export(customer=customer, by=acting_user(request), note=note)
+        content = privacy.customer_data_export(customer=customer, by=acting_user(request), note=note)
         response = HttpResponse(content, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.zip"'
         return response
@@ -134,7 +134,7 @@ class PropertyViewSet(FirmListCreateRetrieveViewSet):
     filterset_fields = ["customer"]
 
     def perform_create(self, serializer):
-        serializer.instance = call_service(services.property_create, **serializer.validated_data)
+        serializer.instance = call_service(customers.property_create, **serializer.validated_data)
 
 
 # Leads ------------------------------------------------------------------------------------------------------
@@ -230,12 +230,12 @@ class LeadViewSet(FirmListCreateRetrieveViewSet):
                 raise serializers.ValidationError({"mobile": ["Give the customer's name and mobile number."]})
             data.pop("customer", None)
             lead, created = call_service(
-                services.lead_create_from_partner, name=data.pop("name"), mobile=data.pop("mobile"), **data
+                pipeline.lead_create_from_partner, name=data.pop("name"), mobile=data.pop("mobile"), **data
             )
             return Response(self.get_serializer(lead).data, status=status.HTTP_201_CREATED if created else 200)
         if "channel" not in data:
             raise serializers.ValidationError({"channel": ["This field is required."]})
-        lead, linked = call_service(services.lead_create, by=acting_user(request), **data)
+        lead, linked = call_service(pipeline.lead_create, by=acting_user(request), **data)
         lead.linked_existing_customer = linked
         return Response(self.get_serializer(lead).data, status=status.HTTP_201_CREATED)
 
@@ -244,7 +244,7 @@ class LeadViewSet(FirmListCreateRetrieveViewSet):
     def change_status(self, request, pk=None):
         return service_response(
             self,
-            services.lead_change_status,
+            pipeline.lead_change_status,
             input=StatusChangeSerializer,
             lead=self.get_object(),
             by=acting_user(request),
@@ -270,7 +270,7 @@ class FollowUpViewSet(FirmListCreateRetrieveViewSet):
 
     def perform_create(self, serializer):
         serializer.instance = call_service(
-            services.follow_up_record, by=acting_user(self.request), **serializer.validated_data
+            pipeline.follow_up_record, by=acting_user(self.request), **serializer.validated_data
         )
 
 
@@ -290,4 +290,4 @@ class ReferralRewardViewSet(FirmReadOnlyViewSet):
     @extend_schema(request=None, responses=ReferralRewardSerializer)
     @action(detail=True, methods=["post"])
     def fulfil(self, request, pk=None):
-        return service_response(self, services.referral_reward_fulfil, reward=self.get_object())
+        return service_response(self, referrals.referral_reward_fulfil, reward=self.get_object())

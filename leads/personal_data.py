@@ -1,7 +1,7 @@
 """The leads app's own part of a homeowner's personal data: the profile, properties, leads, follow-ups and
-referral rewards. The export and the erasure (``leads.services``) hold these at the top and walk the sections
-the later stages register in ``renocrm.privacy.registry``; erasing them comes last, once every section has
-read the customer's name, mobile and addresses to cut them out of its notes.
+referral rewards. The export and the erasure (``leads.services.privacy``) hold these at the top and walk the
+sections the later stages register in ``renocrm.privacy.registry``; erasing them comes last, once every section
+has read the customer's name, mobile and addresses to cut them out of its notes.
 
 Erased: the customer's name, mobile, other contacts, birthday and notes; property addresses; the needs
 profile the homeowner told us and the follow-up outcomes; the customer's identifiers in lost reasons.

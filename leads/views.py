@@ -15,7 +15,7 @@ from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
 from renocrm.privacy.registry import erasure_blocks
 
-from . import panels, selectors, services
+from . import panels, selectors
 from .forms import (
     CustomerFilterForm,
     CustomerForm,
@@ -28,6 +28,8 @@ from .forms import (
     StatusForm,
 )
 from .models import Customer, Lead, ReferralReward
+from .services import customers as customer_services
+from .services import pipeline, privacy, referrals
 
 
 def _may_manage(request) -> bool:
@@ -58,7 +60,7 @@ def lead_create(request):
     form = LeadCreateForm(request.POST or None)
     # A customer manager's new lead is theirs to follow up.
     assignee = request.user if request.membership.role == "sales" else None
-    created = submit(request, form, lambda data: services.lead_create(by=request.user, assigned_to=assignee, **data))
+    created = submit(request, form, lambda data: pipeline.lead_create(by=request.user, assigned_to=assignee, **data))
     if created:
         lead, linked = created
         if linked:
@@ -83,7 +85,7 @@ def lead_detail(request, pk):
     follow_up_form = FollowUpForm(posted if is_follow_up else None, prefix="fu")
     status_form = StatusForm(None if is_follow_up else posted, prefix="st")
     form, service = (
-        (follow_up_form, services.follow_up_record) if is_follow_up else (status_form, services.lead_change_status)
+        (follow_up_form, pipeline.follow_up_record) if is_follow_up else (status_form, pipeline.lead_change_status)
     )
     if submit(request, form, lambda data: service(lead=lead, by=request.user, **data)):
         return redirect("leads:detail", pk=lead.pk)
@@ -103,7 +105,7 @@ def lead_detail(request, pk):
 def lead_edit(request, pk):
     lead = get_object_or_404(Lead.objects.select_related("customer", "property", "assigned_to", "designer"), pk=pk)
     form = LeadEditForm(request.POST or None, lead=lead)
-    if submit(request, form, lambda data: services.lead_update(lead=lead, **data)):
+    if submit(request, form, lambda data: pipeline.lead_update(lead=lead, **data)):
         return redirect("leads:detail", pk=lead.pk)
     return _form_page(
         request,
@@ -181,7 +183,7 @@ def customer_detail(request, pk):
 @permission_required("leads.manage")
 def customer_create(request):
     form = CustomerForm(request.POST or None)
-    if customer := submit(request, form, lambda data: services.customer_create(**data)):
+    if customer := submit(request, form, lambda data: customer_services.customer_create(**data)):
         return redirect("leads:customer-detail", pk=customer.pk)
     return _form_page(request, form, _("New customer"), tab="customers", cancel_url=reverse("leads:customer-list"))
 
@@ -190,7 +192,7 @@ def customer_create(request):
 def customer_edit(request, pk):
     customer = get_object_or_404(Customer.objects, pk=pk)
     form = CustomerForm(request.POST or None, initial=CustomerForm.initial_for(customer))
-    if submit(request, form, lambda data: services.customer_update(customer=customer, **data)):
+    if submit(request, form, lambda data: customer_services.customer_update(customer=customer, **data)):
         return redirect("leads:customer-detail", pk=customer.pk)
     title = _("Edit customer: %(name)s") % {"name": customer.name}
     return _form_page(
@@ -202,7 +204,7 @@ def customer_edit(request, pk):
 def property_create(request, pk):
     customer = get_object_or_404(Customer.objects, pk=pk)
     form = PropertyForm(request.POST or None)
-    if submit(request, form, lambda data: services.property_create(customer=customer, **data)):
+    if submit(request, form, lambda data: customer_services.property_create(customer=customer, **data)):
         return redirect("leads:customer-detail", pk=customer.pk)
     title = _("New property for %(name)s") % {"name": customer.name}
     return _form_page(
@@ -216,7 +218,7 @@ def referral_reward_fulfil(request, pk):
     reward = get_object_or_404(ReferralReward.objects, pk=pk)
     return page_action(
         request,
-        lambda: services.referral_reward_fulfil(reward=reward),
+        lambda: referrals.referral_reward_fulfil(reward=reward),
         done=_("The referral reward is marked as fulfilled."),
         back=reverse("leads:customer-detail", args=[reward.referrer_id]),
     )
@@ -243,7 +245,7 @@ def customer_export(request, pk):
     customer = get_object_or_404(Customer.objects, pk=pk)
     form = DataRequestForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
-    content = services.customer_data_export(customer=customer, by=request.user, note=note)
+    content = privacy.customer_data_export(customer=customer, by=request.user, note=note)
     response = HttpResponse(content, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.zip"'
     return response
@@ -255,7 +257,7 @@ def customer_erase(request, pk):
     customer = get_object_or_404(Customer.objects, pk=pk)
     form = DataRequestForm(request.POST or None)
     erased = submit(
-        request, form, lambda data: services.customer_erase(customer=customer, by=request.user, note=data["note"])
+        request, form, lambda data: privacy.customer_erase(customer=customer, by=request.user, note=data["note"])
     )
     if erased:
         messages.success(request, _("The customer's personal data has been erased."))

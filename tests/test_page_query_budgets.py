@@ -26,7 +26,7 @@ from complaints.models import Complaint
 from contracts.models import ChangeOrder, QuotationVersion
 from leads.models import Lead
 from renocrm.accounts.roles import Role
-from renocrm.dashboard.reports import REPORTS
+from renocrm.dashboard.reports.catalogue import REPORTS
 from renocrm.tenancy.context import get_current_tenant, tenant_context
 from renocrm.tenancy.time import firm_today
 from tests.aftercare.factories import (

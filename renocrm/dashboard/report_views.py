@@ -1,5 +1,5 @@
 """The Reports area: the index, each report's page with the period picker, and its CSV and XLSX downloads.
-The page and the downloads are built from the same tables (``reports.py``)."""
+The page and the downloads are built from the same tables (``reports/``)."""
 
 from dataclasses import dataclass, replace
 from datetime import date
@@ -17,7 +17,8 @@ from renocrm.periods import period_from_request
 from renocrm.tenancy.time import firm_today
 
 from . import exports
-from .reports import BY_KEY, REPORTS, Viewer, period_slug
+from .reports.catalogue import BY_KEY, REPORTS, period_slug
+from .reports.tables import Viewer
 
 PERMISSION = "reports.view"
 STACK_FROM_COLUMNS = 4

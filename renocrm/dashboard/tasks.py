@@ -6,7 +6,7 @@ from celery import shared_task
 
 from renocrm.celery import FirmTask, each_active_firm
 
-from . import reports
+from .reports import weekly_email
 
 
 @shared_task
@@ -16,4 +16,4 @@ def sweep_weekly_callback_reports():
 
 @shared_task(base=FirmTask)
 def send_weekly_callback_report():
-    return reports.weekly_callback_report_send()
+    return weekly_email.weekly_callback_report_send()

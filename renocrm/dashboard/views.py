@@ -4,7 +4,9 @@ from renocrm.accounts.access import permission_required
 from renocrm.periods import CUSTOM, KINDS, period_from_request
 from renocrm.tenancy.time import firm_today
 
-from . import charts, selectors
+from . import charts
+from .selectors.cards import url
+from .selectors.home import dashboard_for
 
 
 @permission_required("dashboard.view")
@@ -13,14 +15,14 @@ def home(request):
     membership = request.membership
     today = firm_today()
     period, period_form = period_from_request(request, today=today)
-    dashboard = selectors.dashboard_for(role=membership.role, user=request.user, period=period, today=today)
+    dashboard = dashboard_for(role=membership.role, user=request.user, period=period, today=today)
     for card in dashboard.cards:
         card.drawn = [
             charts.draw(spec.kind, spec.data, title=spec.title, slug=f"{card.key}-{n}", total_text=spec.total_text)
             for n, spec in enumerate(card.charts)
         ]
     periods = [
-        (kind, label, selectors.url("dashboard:home", period=kind), kind == period.kind)
+        (kind, label, url("dashboard:home", period=kind), kind == period.kind)
         for kind, label in KINDS
         if kind != CUSTOM
     ]

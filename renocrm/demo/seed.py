@@ -12,13 +12,15 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from aftercare import services as aftercare
-from callbacks import services as callbacks
+from aftercare.services import repairs as aftercare
 from callbacks.models import Callback, CallbackAttempt
-from complaints import services as complaints
-from contracts import services as contracts
+from callbacks.services import actions as callback_actions
+from callbacks.services import release as callback_release
+from callbacks.services import surveys as callback_surveys
+from complaints.services import intake as complaints
 from contracts.models import Contract
-from leads import services as leads
+from contracts.services import quotations, signing
+from leads.services import pipeline as leads
 from renocrm.accounts.models import Membership, User
 from renocrm.tenancy.context import tenant_context
 from renocrm.tenancy.models import Tenant
@@ -74,15 +76,15 @@ def seed_leads_and_contracts(tenant, users) -> None:
     ]
     proposal = lead("赵敏", "13811110004", channel="online")
     leads.lead_change_status(lead=proposal, status="proposal", by=sales)
-    quotation = contracts.quotation_create(lead=proposal, title="赵敏 · 三室两厅全包报价", items=items, by=designer)
-    contracts.quotation_version_send(version=quotation.versions.get())
+    quotation = quotations.quotation_create(lead=proposal, title="赵敏 · 三室两厅全包报价", items=items, by=designer)
+    quotations.quotation_version_send(version=quotation.versions.get())
 
     referrer = contacted.customer
     won = lead("周婷", "13811110006", channel="referral", referrer=referrer, style_preferences="北欧")
-    quotation = contracts.quotation_create(lead=won, title="周婷 · 全屋整装报价", items=items, by=designer)
-    version = contracts.quotation_version_send(version=quotation.versions.get())
-    contracts.quotation_version_accept(version=version, via="staff", by=designer, name="周婷")
-    contracts.contract_sign(
+    quotation = quotations.quotation_create(lead=won, title="周婷 · 全屋整装报价", items=items, by=designer)
+    version = quotations.quotation_version_send(version=quotation.versions.get())
+    quotations.quotation_version_accept(version=version, via="staff", by=designer, name="周婷")
+    signing.contract_sign(
         version=version,
         number=f"HT-{today:%Y}-0001",
         package_type="whole_house",
@@ -197,10 +199,10 @@ def _handed_over_project(users, *, today):
         {"category": "carpentry", "name": "定制衣柜", "unit": "m²", "quantity": "12", "unit_price": "680"},
         {"category": "painting", "name": "墙面乳胶漆", "unit": "m²", "quantity": "230", "unit_price": "28"},
     ]
-    quotation = contracts.quotation_create(lead=lead, title="王芳 · 两室一厅全包", items=items, by=users["designer"])
-    version = contracts.quotation_version_send(version=quotation.versions.get())
-    contracts.quotation_version_accept(version=version, via="staff", by=users["designer"], name="王芳")
-    contract = contracts.contract_sign(
+    quotation = quotations.quotation_create(lead=lead, title="王芳 · 两室一厅全包", items=items, by=users["designer"])
+    version = quotations.quotation_version_send(version=quotation.versions.get())
+    quotations.quotation_version_accept(version=version, via="staff", by=users["designer"], name="王芳")
+    contract = signing.contract_sign(
         version=version,
         number=f"HT-{signed_on:%Y}-0002",
         package_type="full",
@@ -235,9 +237,9 @@ def seed_aftercare(tenant, users) -> None:
     (one answered, one not reached yet), a repair under warranty and an open complaint."""
     worksite = _handed_over_project(users, today=firm_today())
     project = worksite.project
-    callbacks.callbacks_release_due()
+    callback_release.callbacks_release_due()
     first, second = Callback.objects.filter(project=project, status=Callback.Status.OPEN).order_by("due_on")[:2]
-    callbacks.survey_submit(
+    callback_surveys.survey_submit(
         callback=first,
         via="staff",
         by=users["service"],
@@ -256,7 +258,9 @@ def seed_aftercare(tenant, users) -> None:
         demands=["soft_furnishing"],
         demand_note="想配客厅窗帘",
     )
-    callbacks.callback_attempt_record(callback=second, outcome=CallbackAttempt.Outcome.NO_ANSWER, by=users["service"])
+    callback_actions.callback_attempt_record(
+        callback=second, outcome=CallbackAttempt.Outcome.NO_ANSWER, by=users["service"]
+    )
     aftercare.repair_request_open(
         project=project,
         area="bathroom",

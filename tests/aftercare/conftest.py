@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from contracts import services as contract_services
+from contracts.services import quotations, signing
 from renocrm.tenancy.context import tenant_context
 from tests.factories import MembershipFactory
 from tests.leads.factories import LeadFactory
@@ -65,10 +65,10 @@ def not_a_photo(name="leak.jpg"):
 
 def signed_worksite(items=(TILES,), number="HT-A-1"):
     """A worksite opened from a contract signed on a quotation with these lines."""
-    quotation = contract_services.quotation_create(lead=LeadFactory(), title="Whole flat", items=list(items))
-    version = contract_services.quotation_version_send(version=quotation.versions.get())
-    contract_services.quotation_version_accept(version=version, via="staff", name="Wang Fang")
-    contract = contract_services.contract_sign(
+    quotation = quotations.quotation_create(lead=LeadFactory(), title="Whole flat", items=list(items))
+    version = quotations.quotation_version_send(version=quotation.versions.get())
+    quotations.quotation_version_accept(version=version, via="staff", name="Wang Fang")
+    contract = signing.contract_sign(
         version=version,
         number=number,
         package_type="full",

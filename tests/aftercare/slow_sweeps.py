@@ -8,8 +8,8 @@ import time
 
 import redis
 
-from aftercare import services as aftercare
-from complaints import services as complaints
+from aftercare.services import reminders as aftercare
+from complaints.services import escalation as complaints
 from renocrm.celery import app
 
 DELAY = float(os.environ["DRILL_DELAY"])

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from aftercare import services, tasks
+from aftercare import tasks
 from aftercare.models import CareMessage, WarrantyReminder
+from aftercare.services import repairs as repair_services
 from renocrm.outbox.models import Notification
 from renocrm.sweeps.models import SweepFailure
 from tests.aftercare.conftest import staff
@@ -43,7 +44,7 @@ def failure(sweeper):
 def test_a_poisoned_repair_is_retried_later_and_the_other_breaches_are_raised(firm):
     project = WorksiteFactory(customer_service=staff(firm, phone="13800000001")).project
     with time_machine.travel(at(2027, 3, 1, 9, 0), tick=False):
-        good, bad = (services.repair_request_open(project=project, area="kitchen", description=d) for d in "AB")
+        good, bad = (repair_services.repair_request_open(project=project, area="kitchen", description=d) for d in "AB")
     poison("aftercare_repairrequest", bad.pk)
     late = at(2027, 3, 2, 10, 0)
 

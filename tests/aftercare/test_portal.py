@@ -5,8 +5,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from aftercare import services
 from aftercare.models import RepairPhoto, RepairRequest
+from aftercare.services import repairs as repair_services
 from renocrm.tenancy.context import tenant_context
 from tests.aftercare.conftest import not_a_photo, photo
 from tests.aftercare.factories import CoverageFactory, RepairRequestFactory
@@ -81,8 +81,8 @@ def test_a_bad_photo_refuses_the_report_on_the_form(homeowner, site, firm_a):
 def test_the_homeowner_confirms_a_resolved_repair(homeowner, site, firm_a):
     worksite, link, token = site
     with tenant_context(firm_a):
-        repair = services.repair_request_open(project=worksite.project, area="kitchen", description="Tap")
-        services.repair_request_resolve(repair=repair, resolution="New washer")
+        repair = repair_services.repair_request_open(project=worksite.project, area="kitchen", description="Tap")
+        repair_services.repair_request_resolve(repair=repair, resolution="New washer")
     page = homeowner.get(url(token))
     assert f'data-testid="portal-confirm-{repair.pk}"' in page.content.decode()
     homeowner.post(
@@ -91,7 +91,7 @@ def test_the_homeowner_confirms_a_resolved_repair(homeowner, site, firm_a):
     with tenant_context(firm_a):
         repair.refresh_from_db()
         assert repair.status == RepairRequest.Status.OPEN and repair.homeowner_comment == "Still drips"
-        services.repair_request_resolve(repair=repair, resolution="New tap")
+        repair_services.repair_request_resolve(repair=repair, resolution="New tap")
     homeowner.post(url(token, "repair-confirm"), {"object": repair.pk, "name": "王芳", "satisfied": "yes"})
     with tenant_context(firm_a):
         assert RepairRequest.objects.get(pk=repair.pk).status == RepairRequest.Status.CONFIRMED

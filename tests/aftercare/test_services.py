@@ -10,8 +10,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 
-from aftercare import services
+from aftercare import selectors
 from aftercare.models import AftercareSettings, Area, Coverage, CoverageRule, RepairPhoto, RepairRequest, RepairVisit
+from aftercare.services import coverage as coverage_services
+from aftercare.services import policy as policy_services
+from aftercare.services import repairs as repair_services
 from contracts.models import Project
 from renocrm.outbox.models import OutboxEvent
 from renocrm.tenancy.context import tenant_context
@@ -56,19 +59,19 @@ def test_the_default_policy_is_seeded_once_in_the_firms_language(firm_a):
     firm_a.language = "en"
     firm_a.save()
     with tenant_context(firm_a):
-        rules = services.coverage_rules_get()
+        rules = policy_services.coverage_rules_get()
         assert [(r.name, r.area, r.trade, r.months) for r in rules] == [
             ("General works", Area.WHOLE_HOME, "", 24),
             ("Kitchen waterproofing", Area.KITCHEN, "waterproofing", 60),
             ("Bathroom waterproofing", Area.BATHROOM, "waterproofing", 60),
         ]
         assert rules[1].keywords == "防水, waterproof"
-        services.coverage_rules_get()
+        policy_services.coverage_rules_get()
         assert CoverageRule.objects.count() == 3
 
 
 def test_rules_are_edited_added_and_turned_off_but_never_deleted(firm):
-    general, kitchen, bathroom = services.coverage_rules_get()
+    general, kitchen, bathroom = policy_services.coverage_rules_get()
     rows = [
         {
             "id": kitchen.pk,
@@ -90,7 +93,7 @@ def test_rules_are_edited_added_and_turned_off_but_never_deleted(firm):
         },
         {"name": "Cabinets", "area": "kitchen", "trade": "carpentry", "keywords": "", "months": 36, "is_active": True},
     ]
-    services.coverage_rules_save(rows=rows)
+    policy_services.coverage_rules_save(rows=rows)
     saved = list(CoverageRule.objects.order_by("position"))
     assert [(r.name, r.position, r.months) for r in saved] == [
         ("Kitchen waterproofing", 1, 72),
@@ -99,11 +102,11 @@ def test_rules_are_edited_added_and_turned_off_but_never_deleted(firm):
         ("Bathroom waterproofing", 4, 60),
     ]
     assert saved[0].keywords == "防水, waterproof"
-    services.coverage_rules_save(rows=[{**rows[0], "is_active": False}])
+    policy_services.coverage_rules_save(rows=[{**rows[0], "is_active": False}])
     assert not CoverageRule.objects.get(pk=kitchen.pk).is_active and CoverageRule.objects.count() == 4
     for bad in ({**rows[2], "name": " "}, {**rows[2], "months": 0}, {**rows[2], "id": 999999}):
         with pytest.raises(ValidationError):
-            services.coverage_rules_save(rows=[bad])
+            policy_services.coverage_rules_save(rows=[bad])
     assert CoverageRule.objects.count() == 4
 
 
@@ -136,7 +139,7 @@ def test_rules_are_edited_added_and_turned_off_but_never_deleted(firm):
     ],
 )
 def test_rule_applies(the_rule, quotation, applies):
-    assert services.rule_applies(the_rule, quotation) is applies
+    assert policy_services.rule_applies(the_rule, quotation) is applies
 
 
 def test_handover_starts_the_coverages_the_signed_quotation_calls_for(firm):
@@ -159,7 +162,7 @@ def test_both_wet_rooms_waterproofed(firm):
 
 
 def test_a_turned_off_rule_starts_nothing(firm):
-    services.coverage_rules_get()
+    policy_services.coverage_rules_get()
     CoverageRule.objects.filter(name="General works").update(is_active=False)
     assert names(handed_over(firm, items=[TILES])) == []
 
@@ -173,10 +176,10 @@ def test_a_turned_off_rule_starts_nothing(firm):
     ],
 )
 def test_warranty_months_are_calendar_months_from_the_handover(firm, handed, months, ends):
-    services.coverage_rules_save(rows=[{"name": "General works", "area": "whole_home", "months": months}])
+    policy_services.coverage_rules_save(rows=[{"name": "General works", "area": "whole_home", "months": months}])
     CoverageRule.objects.exclude(months=months).update(is_active=False)
     project = ProjectFactory()
-    services.coverages_start(project=project, contract=None, handed_over_on=handed)
+    coverage_services.coverages_start(project=project, contract=None, handed_over_on=handed)
     [coverage] = Coverage.objects.filter(project=project)
     assert (coverage.starts_on, coverage.ends_on) == (handed, ends)
 
@@ -186,7 +189,7 @@ def test_starting_coverages_twice_creates_nothing_twice(firm):
     event = SimpleNamespace(
         payload={"project_id": project.pk, "contract_id": None, "handed_over_on": project.handed_over_on.isoformat()}
     )
-    services.on_project_handed_over(event)
+    coverage_services.on_project_handed_over(event)
     assert names(project) == ["General works", "Kitchen waterproofing"]
 
 
@@ -212,7 +215,7 @@ def test_a_failing_coverage_seed_refuses_the_handover(firm, monkeypatch):
     def broken(**kwargs):
         raise ValidationError("policy broken")
 
-    monkeypatch.setattr(services, "coverages_start", broken)
+    monkeypatch.setattr(coverage_services, "coverages_start", broken)
     with pytest.raises(ValidationError):
         complete_handover(worksite, by)
     assert Project.objects.get(pk=worksite.project_id).handed_over_on is None
@@ -220,18 +223,18 @@ def test_a_failing_coverage_seed_refuses_the_handover(firm, monkeypatch):
 
 def test_staff_add_and_edit_a_coverage(firm):
     project = ProjectFactory()
-    coverage = services.coverage_create(
+    coverage = coverage_services.coverage_create(
         project=project, name="Extended boiler warranty", area="kitchen", starts_on=date(2027, 1, 31), months=36
     )
     assert coverage.ends_on == date(2030, 1, 31) and coverage.rule is None
-    services.coverage_update(coverage=coverage, ends_on=date(2031, 1, 31), notes="Bought with the boiler")
+    coverage_services.coverage_update(coverage=coverage, ends_on=date(2031, 1, 31), notes="Bought with the boiler")
     coverage.refresh_from_db()
     assert (coverage.ends_on, coverage.notes) == (date(2031, 1, 31), "Bought with the boiler")
     with pytest.raises(ValidationError) as refused:
-        services.coverage_update(coverage=coverage, ends_on=date(2026, 1, 1))
+        coverage_services.coverage_update(coverage=coverage, ends_on=date(2026, 1, 1))
     assert "ends_on" in refused.value.message_dict
     with pytest.raises(ValidationError):
-        services.coverage_create(project=project, name="", area="kitchen", starts_on=None, ends_on=None)
+        coverage_services.coverage_create(project=project, name="", area="kitchen", starts_on=None, ends_on=None)
     assert Coverage.objects.filter(project=project).count() == 1
 
 
@@ -262,7 +265,7 @@ def covered_project(firm):
 
 
 def test_a_repair_in_the_covered_area_and_trade_is_under_warranty(covered_project):
-    repair = services.repair_request_open(
+    repair = repair_services.repair_request_open(
         project=covered_project, area="kitchen", trade="waterproofing", description="Damp under the sink"
     )
     assert repair.is_covered and repair.coverage.name == "Kitchen waterproofing"
@@ -270,10 +273,10 @@ def test_a_repair_in_the_covered_area_and_trade_is_under_warranty(covered_projec
 
 
 def test_a_repair_out_of_warranty_is_recorded_and_chargeable(covered_project):
-    repair = services.repair_request_open(project=covered_project, area="bedroom", description="Door sticks")
+    repair = repair_services.repair_request_open(project=covered_project, area="bedroom", description="Door sticks")
     assert not repair.is_covered and repair.coverage is None and repair.is_chargeable
     assert RepairRequest.objects.filter(pk=repair.pk).exists()
-    other_trade = services.repair_request_open(
+    other_trade = repair_services.repair_request_open(
         project=covered_project, area="kitchen", trade="painting", description="Paint peeling"
     )
     assert not other_trade.is_covered
@@ -297,11 +300,11 @@ def test_the_most_specific_coverage_wins(firm):
         starts_on=start,
         ends_on=today + timedelta(days=200),
     )
-    assert services.coverage_for(project, "bathroom", "waterproofing") == bathroom_wp
-    assert services.coverage_for(project, "bathroom", "painting") == bathroom
-    assert services.coverage_for(project, "balcony").name == "Whole home"
-    assert services.coverage_for(project, "bathroom", on=today + timedelta(days=250)) == bathroom
-    assert services.coverage_for(project, "bathroom", on=today + timedelta(days=1000)) is None
+    assert selectors.coverage_for(project, "bathroom", "waterproofing") == bathroom_wp
+    assert selectors.coverage_for(project, "bathroom", "painting") == bathroom
+    assert selectors.coverage_for(project, "balcony").name == "Whole home"
+    assert selectors.coverage_for(project, "bathroom", on=today + timedelta(days=250)) == bathroom
+    assert selectors.coverage_for(project, "bathroom", on=today + timedelta(days=1000)) is None
 
 
 def test_opening_a_repair_sets_deadlines_assignee_photos_and_the_event(firm, media_root):
@@ -309,7 +312,7 @@ def test_opening_a_repair_sets_deadlines_assignee_photos_and_the_event(firm, med
     worksite = WorksiteFactory(customer_service=agent)
     AftercareSettings.objects.create(repair_response_hours=4, repair_on_site_hours=48)
     reported = timezone.now() - timedelta(hours=1)
-    repair = services.repair_request_open(
+    repair = repair_services.repair_request_open(
         project=worksite.project,
         area="bathroom",
         description="  Leak  ",
@@ -334,14 +337,14 @@ def test_opening_a_repair_sets_deadlines_assignee_photos_and_the_event(firm, med
 
 
 def test_a_project_without_a_customer_service_agent_opens_unassigned(firm):
-    repair = services.repair_request_open(project=ProjectFactory(), area="kitchen", description="Tap drips")
+    repair = repair_services.repair_request_open(project=ProjectFactory(), area="kitchen", description="Tap drips")
     assert repair.assigned_to is None
 
 
 def test_one_bad_photo_refuses_the_request_and_stores_nothing(firm, media_root):
     project = ProjectFactory()
     with translation.override("en"), pytest.raises(ValidationError) as refused:
-        services.repair_request_open(
+        repair_services.repair_request_open(
             project=project, area="kitchen", description="Leak", photos=[photo(), not_a_photo("fake.jpg")]
         )
     assert "fake.jpg" in " ".join(refused.value.message_dict["photos"])
@@ -351,7 +354,7 @@ def test_one_bad_photo_refuses_the_request_and_stores_nothing(firm, media_root):
 
 def test_a_repair_needs_a_description_and_an_area(firm):
     with pytest.raises(ValidationError) as refused:
-        services.repair_request_open(project=ProjectFactory(), area="attic", description=" ")
+        repair_services.repair_request_open(project=ProjectFactory(), area="attic", description=" ")
     assert set(refused.value.message_dict) == {"area", "description"}
     assert not RepairRequest.objects.exists()
 
@@ -361,24 +364,24 @@ def test_a_repair_needs_a_description_and_an_area(firm):
 
 @pytest.fixture
 def repair(firm):
-    return services.repair_request_open(project=ProjectFactory(), area="kitchen", description="Tap drips")
+    return repair_services.repair_request_open(project=ProjectFactory(), area="kitchen", description="Tap drips")
 
 
 def test_the_full_lifecycle(firm, repair):
     agent = staff(firm)
-    services.repair_request_assign(repair=repair, agent=agent)
-    services.repair_request_respond(repair=repair, note="Visit on Tuesday", by=agent)
+    repair_services.repair_request_assign(repair=repair, agent=agent)
+    repair_services.repair_request_respond(repair=repair, note="Visit on Tuesday", by=agent)
     repair.refresh_from_db()
     assert repair.status == RepairRequest.Status.RESPONDED and repair.responded_at is not None
-    services.repair_visit_log(repair=repair, kind=RepairVisit.Kind.VISIT, note="Replaced the washer", by=agent)
+    repair_services.repair_visit_log(repair=repair, kind=RepairVisit.Kind.VISIT, note="Replaced the washer", by=agent)
     repair.refresh_from_db()
     assert repair.status == RepairRequest.Status.ON_SITE and repair.on_site_at is not None
     first_on_site = repair.on_site_at
-    services.repair_visit_log(repair=repair, kind=RepairVisit.Kind.VISIT, note="Checked again", by=agent)
+    repair_services.repair_visit_log(repair=repair, kind=RepairVisit.Kind.VISIT, note="Checked again", by=agent)
     repair.refresh_from_db()
     assert repair.on_site_at == first_on_site
-    services.repair_request_resolve(repair=repair, resolution="Washer replaced", charge=Decimal("80"), by=agent)
-    services.repair_request_confirm(repair=repair, satisfied=True, comment="Thanks")
+    repair_services.repair_request_resolve(repair=repair, resolution="Washer replaced", charge=Decimal("80"), by=agent)
+    repair_services.repair_request_confirm(repair=repair, satisfied=True, comment="Thanks")
     repair.refresh_from_db()
     assert repair.status == RepairRequest.Status.CONFIRMED and repair.homeowner_satisfied
     assert repair.charge == Decimal("80.00")
@@ -389,48 +392,48 @@ def test_the_full_lifecycle(firm, repair):
 
 
 def test_an_unsatisfied_homeowner_sends_the_repair_back_to_open(firm, repair):
-    services.repair_request_resolve(repair=repair, resolution="Tightened")
+    repair_services.repair_request_resolve(repair=repair, resolution="Tightened")
     with pytest.raises(ValidationError):
-        services.repair_request_confirm(repair=repair, satisfied=False, comment="")
-    services.repair_request_confirm(repair=repair, satisfied=False, comment="Still drips")
+        repair_services.repair_request_confirm(repair=repair, satisfied=False, comment="")
+    repair_services.repair_request_confirm(repair=repair, satisfied=False, comment="Still drips")
     repair.refresh_from_db()
     assert repair.status == RepairRequest.Status.OPEN and repair.resolved_at is None
     assert repair.homeowner_satisfied is False
     assert "Still drips" in repair.visits.last().note
-    services.repair_request_resolve(repair=repair, resolution="New tap")
+    repair_services.repair_request_resolve(repair=repair, resolution="New tap")
     assert RepairRequest.objects.get(pk=repair.pk).status == RepairRequest.Status.RESOLVED
 
 
 def test_covered_work_cannot_be_charged(firm):
     project = ProjectFactory()
     CoverageFactory(project=project)
-    repair = services.repair_request_open(project=project, area="kitchen", description="Crack")
+    repair = repair_services.repair_request_open(project=project, area="kitchen", description="Crack")
     with translation.override("en"), pytest.raises(ValidationError, match="under warranty"):
-        services.repair_request_resolve(repair=repair, resolution="Filled", charge=Decimal("100"))
-    services.repair_request_resolve(repair=repair, resolution="Filled", charge=None)
+        repair_services.repair_request_resolve(repair=repair, resolution="Filled", charge=Decimal("100"))
+    repair_services.repair_request_resolve(repair=repair, resolution="Filled", charge=None)
     assert RepairRequest.objects.get(pk=repair.pk).charge is None
 
 
 def test_invalid_transitions_are_refused_with_a_clear_message(firm, repair):
     with translation.override("en"):
         with pytest.raises(ValidationError, match="Only a resolved repair can be confirmed"):
-            services.repair_request_confirm(repair=repair, satisfied=True)
-        services.repair_request_cancel(repair=repair, reason="Reported twice")
+            repair_services.repair_request_confirm(repair=repair, satisfied=True)
+        repair_services.repair_request_cancel(repair=repair, reason="Reported twice")
         with pytest.raises(ValidationError, match="cannot be resolved"):
-            services.repair_request_resolve(repair=repair, resolution="x")
+            repair_services.repair_request_resolve(repair=repair, resolution="x")
         with pytest.raises(ValidationError, match="cannot be answered"):
-            services.repair_request_respond(repair=repair, note="x")
+            repair_services.repair_request_respond(repair=repair, note="x")
         with pytest.raises(ValidationError, match="cannot be cancelled"):
-            services.repair_request_cancel(repair=repair, reason="again")
+            repair_services.repair_request_cancel(repair=repair, reason="again")
         with pytest.raises(ValidationError):
-            services.repair_request_cancel(repair=RepairRequestFactory(), reason="")
+            repair_services.repair_request_cancel(repair=RepairRequestFactory(), reason="")
     assert RepairRequest.objects.get(pk=repair.pk).status == RepairRequest.Status.CANCELLED
 
 
 def test_only_an_active_member_of_the_firm_may_be_assigned(firm, firm_b, repair):
     outsider = staff(firm_b)
     with pytest.raises(ValidationError) as refused:
-        services.repair_request_assign(repair=repair, agent=outsider)
+        repair_services.repair_request_assign(repair=repair, agent=outsider)
     assert "agent" in refused.value.message_dict
     assert RepairRequest.objects.get(pk=repair.pk).assigned_to is None
 
@@ -444,7 +447,7 @@ def test_settings_are_checked(firm):
         "holiday_greetings": False,
         "free_inspection_offer_days": 0,
     }
-    saved = services.aftercare_settings_update(**good)
+    saved = policy_services.aftercare_settings_update(**good)
     assert saved.warranty_reminder_days == [30, 7] and not saved.holiday_greetings
     for bad in (
         {"repair_on_site_hours": 6},
@@ -452,10 +455,10 @@ def test_settings_are_checked(firm):
         {"warranty_reminder_days": [1, 2, 3, 4, 5, 6]},
     ):
         with pytest.raises(ValidationError):
-            services.aftercare_settings_update(**{**good, **bad})
+            policy_services.aftercare_settings_update(**{**good, **bad})
     assert AftercareSettings.objects.get().repair_on_site_hours == 48
 
 
 def test_a_chinese_firms_default_policy_is_in_chinese(firm_b):
     with tenant_context(firm_b):
-        assert [rule.name for rule in services.coverage_rules_get()] == ["一般工程", "厨房防水", "卫生间防水"]
+        assert [rule.name for rule in policy_services.coverage_rules_get()] == ["一般工程", "厨房防水", "卫生间防水"]

@@ -9,8 +9,12 @@ import pytest
 import time_machine
 from django.db import connection
 
-from aftercare import services, tasks
+from aftercare import tasks
 from aftercare.models import AftercareSettings, CareMessage, CareOptOut, WarrantyReminder
+from aftercare.services import care as care_services
+from aftercare.services import reminders as reminders_services
+from aftercare.services import repairs as repair_services
+from aftercare.services import sla as sla_services
 from renocrm.outbox.models import Notification, OutboxEvent
 from renocrm.tenancy.context import tenant_context
 from tests.aftercare.conftest import staff
@@ -39,18 +43,18 @@ def keys(prefix):
 def test_sla_breaches_are_raised_once_each(firm):
     agent = staff(firm, phone="13800000001")
     with time_machine.travel(at(2027, 3, 1, 9, 0), tick=False):
-        repair = services.repair_request_open(
+        repair = repair_services.repair_request_open(
             project=WorksiteFactory(customer_service=agent).project, area="kitchen", description="Leak"
         )
-        nothing_late = services.repair_sla_raise_breaches()
+        nothing_late = sla_services.repair_sla_raise_breaches()
     assert nothing_late == 0
     with time_machine.travel(at(2027, 3, 2, 10, 0), tick=False):  # 25 hours: no response yet
-        assert services.repair_sla_raise_breaches() == 1
-        assert services.repair_sla_raise_breaches() == 0
+        assert sla_services.repair_sla_raise_breaches() == 1
+        assert sla_services.repair_sla_raise_breaches() == 0
     assert keys("repair-sla:") == [f"repair-sla:{repair.pk}:respond"]
     assert Notification.objects.get().recipient == "13800000001"
     with time_machine.travel(at(2027, 3, 4, 10, 0), tick=False):  # 73 hours: nobody on site
-        assert services.repair_sla_raise_breaches() == 1
+        assert sla_services.repair_sla_raise_breaches() == 1
         tasks.raise_repair_sla_breaches.delay(tenant_id=firm.pk)  # the beat's task, again: nothing more
     assert keys("repair-sla:") == [f"repair-sla:{repair.pk}:on_site", f"repair-sla:{repair.pk}:respond"]
     repair.refresh_from_db()
@@ -60,22 +64,22 @@ def test_sla_breaches_are_raised_once_each(firm):
 
 def test_a_met_deadline_or_a_closed_repair_raises_nothing(firm):
     with time_machine.travel(at(2027, 3, 1, 9, 0), tick=False):
-        answered = services.repair_request_open(project=ProjectFactory(), area="kitchen", description="A")
-        services.repair_request_respond(repair=answered, note="Called")
-        services.repair_visit_log(repair=answered, kind="visit", note="On site")
-        cancelled = services.repair_request_open(project=ProjectFactory(), area="kitchen", description="B")
-        services.repair_request_cancel(repair=cancelled, reason="Duplicate")
+        answered = repair_services.repair_request_open(project=ProjectFactory(), area="kitchen", description="A")
+        repair_services.repair_request_respond(repair=answered, note="Called")
+        repair_services.repair_visit_log(repair=answered, kind="visit", note="On site")
+        cancelled = repair_services.repair_request_open(project=ProjectFactory(), area="kitchen", description="B")
+        repair_services.repair_request_cancel(repair=cancelled, reason="Duplicate")
     with time_machine.travel(at(2027, 3, 10, 9, 0), tick=False):
-        assert services.repair_sla_raise_breaches() == 0
+        assert sla_services.repair_sla_raise_breaches() == 0
     assert not Notification.objects.exists()
 
 
 def test_an_unassigned_breach_goes_to_each_admin(firm):
     admins = [staff(firm, role="admin", phone=f"1390000000{n}") for n in (1, 2)]
     with time_machine.travel(at(2027, 3, 1, 9, 0), tick=False):
-        repair = services.repair_request_open(project=ProjectFactory(), area="kitchen", description="Leak")
+        repair = repair_services.repair_request_open(project=ProjectFactory(), area="kitchen", description="Leak")
     with time_machine.travel(at(2027, 3, 2, 10, 0), tick=False):
-        services.repair_sla_raise_breaches()
+        sla_services.repair_sla_raise_breaches()
     assert keys("repair-sla:") == sorted(f"repair-sla:{repair.pk}:respond:{a.pk}" for a in admins)
 
 
@@ -97,14 +101,14 @@ def reminders(coverage):
 
 def test_each_lead_time_is_reminded_once(coverage):
     with time_machine.travel(at(2027, 5, 30, 10, 0), tick=False):  # 31 days before: nothing yet
-        assert services.warranty_reminders_send() == 0
+        assert reminders_services.warranty_reminders_send() == 0
     with time_machine.travel(at(2027, 5, 31, 10, 0), tick=False):
-        assert services.warranty_reminders_send() == 1
-        assert services.warranty_reminders_send() == 0
+        assert reminders_services.warranty_reminders_send() == 1
+        assert reminders_services.warranty_reminders_send() == 0
     with time_machine.travel(at(2027, 6, 23, 10, 0), tick=False):
-        assert services.warranty_reminders_send() == 1
+        assert reminders_services.warranty_reminders_send() == 1
     with time_machine.travel(at(2027, 6, 29, 10, 0), tick=False):
-        assert services.warranty_reminders_send() == 0
+        assert reminders_services.warranty_reminders_send() == 0
     assert reminders(coverage) == [(7, False), (30, False)]
     homeowner = Notification.objects.filter(recipient="13912345678").order_by("id")
     assert [n.idempotency_key for n in homeowner] == [
@@ -126,7 +130,7 @@ def test_each_lead_time_is_reminded_once(coverage):
 
 def test_after_an_outage_only_the_nearest_lead_time_is_sent(coverage):
     with time_machine.travel(at(2027, 6, 25, 10, 0), tick=False):  # beat was down for 30 days
-        assert services.warranty_reminders_send() == 1
+        assert reminders_services.warranty_reminders_send() == 1
     assert reminders(coverage) == [(7, False), (30, True)]
     [message] = Notification.objects.filter(recipient="13912345678")
     assert message.idempotency_key == f"warranty-reminder:{coverage.pk}:7"
@@ -135,7 +139,7 @@ def test_after_an_outage_only_the_nearest_lead_time_is_sent(coverage):
 
 def test_an_ended_warranty_is_not_reminded(coverage):
     with time_machine.travel(at(2027, 7, 1, 10, 0), tick=False):
-        assert services.warranty_reminders_send() == 0
+        assert reminders_services.warranty_reminders_send() == 0
     assert not WarrantyReminder.objects.exists()
 
 
@@ -158,7 +162,7 @@ def test_two_concurrent_sweeps_send_each_reminder_once(firm_a):
         try:
             with tenant_context(firm_a):
                 barrier.wait(timeout=10)
-                sent.append(services.warranty_reminders_send(today=date(2027, 6, 25)))
+                sent.append(reminders_services.warranty_reminders_send(today=date(2027, 6, 25)))
         except Exception as error:  # reported below: a thread's exception would vanish
             errors.append(error)
         finally:
@@ -197,10 +201,10 @@ def test_birthday_greetings_from_nine_oclock_once(firm):
     never_handed_over = CustomerFactory(birthday=date(1985, 3, 12))
     ProjectFactory(customer=never_handed_over, lead__customer=never_handed_over)
     with time_machine.travel(at(2027, 3, 12, 8, 30), tick=False):
-        assert services.member_care_send() == 0
+        assert care_services.member_care_send() == 0
     with time_machine.travel(at(2027, 3, 12, 9, 5), tick=False):
-        assert services.member_care_send() == 1
-        assert services.member_care_send() == 0
+        assert care_services.member_care_send() == 1
+        assert care_services.member_care_send() == 0
     assert care(customer) == ["birthday:2027"] and care(never_handed_over) == []
     [message] = Notification.objects.all()
     assert message.idempotency_key == f"care:{customer.pk}:birthday:2027" and message.recipient == customer.mobile
@@ -209,30 +213,30 @@ def test_birthday_greetings_from_nine_oclock_once(firm):
 def test_29_february_birthdays_are_greeted_on_28_february_in_other_years(firm):
     leapling = customer_with_handover(birthday=date(1988, 2, 29))
     with time_machine.travel(at(2027, 2, 28, 10, 0), tick=False):
-        services.member_care_send()
+        care_services.member_care_send()
     with time_machine.travel(at(2028, 2, 28, 10, 0), tick=False):
-        services.member_care_send()  # a leap year: not yet
+        care_services.member_care_send()  # a leap year: not yet
     assert care(leapling) == ["birthday:2027"]
     with time_machine.travel(at(2028, 2, 29, 10, 0), tick=False):
-        services.member_care_send()
+        care_services.member_care_send()
     assert care(leapling) == ["birthday:2027", "birthday:2028"]
 
 
 def test_an_opted_out_customer_gets_nothing_until_the_opt_out_is_undone(firm):
     customer = customer_with_handover(birthday=date(1980, 7, 1))
-    services.care_opt_out_record(customer=customer, reason="No marketing")
+    care_services.care_opt_out_record(customer=customer, reason="No marketing")
     with time_machine.travel(at(2027, 7, 1, 10, 0), tick=False):
-        assert services.member_care_send() == 0
-        services.care_opt_out_undo(customer=customer)
+        assert care_services.member_care_send() == 0
+        care_services.care_opt_out_undo(customer=customer)
         assert not CareOptOut.objects.exists()
-        assert services.member_care_send() == 1
+        assert care_services.member_care_send() == 1
 
 
 def test_holiday_greetings_on_the_first_day_of_the_holiday(firm):
     customer = customer_with_handover()
     for day in (date(2026, 2, 14), date(2026, 2, 15), date(2026, 2, 16), date(2026, 9, 25), date(2026, 10, 1)):
         with time_machine.travel(at(day.year, day.month, day.day, 10, 0), tick=False):
-            services.member_care_send()
+            care_services.member_care_send()
     assert care(customer) == [
         "holiday:Mid-autumn Festival:2026",
         "holiday:National Day:2026",
@@ -244,7 +248,7 @@ def test_past_the_calendar_data_only_national_day_is_greeted(firm):
     customer = customer_with_handover()
     for day in (date(2099, 1, 1), date(2099, 10, 1), date(2099, 10, 2)):
         with time_machine.travel(at(day.year, day.month, day.day, 10, 0), tick=False):
-            services.member_care_send()
+            care_services.member_care_send()
     assert care(customer) == ["holiday:National Day:2099"]
 
 
@@ -252,7 +256,7 @@ def test_switches_turn_greetings_off(firm):
     customer = customer_with_handover(birthday=date(1980, 10, 1))
     AftercareSettings.objects.create(birthday_greetings=False, holiday_greetings=False, free_inspection_offer_days=0)
     with time_machine.travel(at(2026, 10, 1, 10, 0), tick=False):
-        assert services.member_care_send() == 0
+        assert care_services.member_care_send() == 0
     assert care(customer) == []
 
 
@@ -261,10 +265,10 @@ def test_the_free_inspection_offer_goes_once_before_a_warranty_ends(firm):
     coverage = CoverageFactory(project=customer.projects.get(), starts_on=date(2025, 5, 1), ends_on=date(2027, 5, 1))
     AftercareSettings.objects.create(free_inspection_offer_days=60, holiday_greetings=False)
     with time_machine.travel(at(2027, 3, 1, 10, 0), tick=False):  # 61 days before
-        assert services.member_care_send() == 0
+        assert care_services.member_care_send() == 0
     for day in (2, 3):
         with time_machine.travel(at(2027, 3, day, 10, 0), tick=False):
-            services.member_care_send()
+            care_services.member_care_send()
     assert care(customer) == [f"offer:coverage:{coverage.pk}"]
     assert CareMessage.objects.get().kind == CareMessage.Kind.OFFER
 

@@ -7,8 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from aftercare import services, tasks
+from aftercare import tasks
 from aftercare.models import WarrantyReminder
+from aftercare.services import policy as policy_services
+from aftercare.services import reminders as reminders_services
 from renocrm.outbox import sms
 from renocrm.outbox.models import Notification, OutboxEvent
 from renocrm.tenancy.context import tenant_context
@@ -29,7 +31,7 @@ DUE_THIS_WEEK = {days: 7 if days <= 7 else 30 for days in ENDS_IN if days <= 7 o
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_catch_up_sends_each_warranty_reminder_once(drill_worker, firm_a):  # noqa: F811
     with tenant_context(firm_a):
-        assert services.aftercare_settings_get().warranty_reminder_days == [30, 7]
+        assert policy_services.aftercare_settings_get().warranty_reminder_days == [30, 7]
         worksite = WorksiteFactory(customer_service=staff(firm_a, phone="13800000009"))
         today = firm_today()
         coverages = {
@@ -38,7 +40,7 @@ def test_a_worker_killed_mid_catch_up_sends_each_warranty_reminder_once(drill_wo
             )
             for days in ENDS_IN
         }
-        services.warranty_reminders_send(today=today - timedelta(days=7))  # the beat's last run
+        reminders_services.warranty_reminders_send(today=today - timedelta(days=7))  # the beat's last run
         before = set(WarrantyReminder.objects.values_list("pk", flat=True))
     sms.outbox.clear()
 
@@ -57,7 +59,7 @@ def test_a_worker_killed_mid_catch_up_sends_each_warranty_reminder_once(drill_wo
 
     settle(swept, what="the warranty sweep after the restart", log=drill_worker.worker.log)
     with tenant_context(firm_a):
-        assert services.warranty_reminders_send() == 0, "the sweep left a due reminder behind"
+        assert reminders_services.warranty_reminders_send() == 0, "the sweep left a due reminder behind"
         deliver_parked_notifications()
         new = WarrantyReminder.objects.exclude(pk__in=before).filter(skipped=False)
         sent = Counter((r.coverage_id, r.days_before) for r in new)

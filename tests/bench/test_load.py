@@ -158,9 +158,9 @@ SELECT (SELECT md5(string_agg(c::text, ',' ORDER BY id)) FROM callbacks_callback
 
 
 def test_rearm_puts_a_real_sweep_back_and_is_idempotent(dataset, owner, django_db_blocker):
-    from aftercare.services import warranty_reminders_send
-    from callbacks.services import callbacks_release_due
-    from complaints.services import complaints_escalate_overdue
+    from aftercare.services.reminders import warranty_reminders_send
+    from callbacks.services.release import callbacks_release_due
+    from complaints.services.escalation import complaints_escalate_overdue
     from renocrm.tenancy.context import tenant_context
     from renocrm.tenancy.models import Tenant
 

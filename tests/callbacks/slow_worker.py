@@ -6,7 +6,7 @@ so the test delivers them itself and counts every text."""
 import os
 import time
 
-from callbacks import services
+from callbacks.services import release as services
 from renocrm.celery import app
 
 services.BATCH_SIZE = int(os.environ["CALLBACKS_TEST_BATCH"])

@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
-from callbacks import services, tasks
+from callbacks import tasks
 from callbacks.models import Callback, Method
+from callbacks.services import actions
+from callbacks.services import release as services
 from renocrm.outbox.models import Notification
 from renocrm.sweeps.models import SweepFailure
 from renocrm.tenancy.context import tenant_context
@@ -61,7 +63,7 @@ def test_a_poisoned_link_resend_waits_and_the_other_links_go_again(firm_a):
     with time_machine.travel(FEB_4, tick=False), tenant_context(firm_a):
         services.callbacks_release_due()
         for callback in (good, bad):
-            services.callback_attempt_record(
+            actions.callback_attempt_record(
                 callback=Callback.objects.get(pk=callback.pk), outcome="no_answer", by=agent
             )
     poison("outbox_notification", f"callback:{bad.pk}:sms:1")

@@ -6,8 +6,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from callbacks import services
 from callbacks.models import Callback, Method, Survey
+from callbacks.services import survey_link
 from renocrm.tenancy.context import tenant_context
 from renocrm.tenancy.time import firm_today
 from tests.callbacks.factories import CallbackFactory, SurveyFactory
@@ -37,7 +37,7 @@ def sms_callback(firm_a):
 
 def survey_url(callback):
     with tenant_context(callback.tenant):
-        return services.survey_link_url(callback)
+        return survey_link.survey_link_url(callback)
 
 
 def test_the_link_opens_the_survey_without_an_account_and_is_not_cached(client, sms_callback):

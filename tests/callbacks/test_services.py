@@ -9,8 +9,8 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from callbacks import services
 from callbacks.models import Callback, CallbackAttempt, CallbackSettings, CallbackStep, Method, Survey
+from callbacks.services import actions, plan, survey_link, surveys
 from leads.models import Lead
 from renocrm.outbox.models import Notification, OutboxEvent
 from renocrm.tenancy.context import tenant_context
@@ -40,7 +40,7 @@ def test_the_default_plan_is_seeded_once_in_the_firms_language(firm_a):
     firm_a.language = "en"
     firm_a.save()
     with tenant_context(firm_a):
-        steps = services.plan_steps()
+        steps = plan.plan_steps()
         assert [(s.position, s.name, s.anchor, s.offset, s.unit, s.method) for s in steps] == [
             (1, "First callback", "handover", 3, "working_days", "phone"),
             (2, "1 month after handover", "handover", 1, "months", "phone"),
@@ -48,12 +48,12 @@ def test_the_default_plan_is_seeded_once_in_the_firms_language(firm_a):
             (4, "6 months after handover", "handover", 6, "months", "phone"),
             (5, "12 months after handover", "handover", 12, "months", "phone"),
         ]
-        services.plan_steps()
+        plan.plan_steps()
         assert CallbackStep.objects.count() == 5
 
 
 def test_saving_the_plan_updates_creates_reorders_and_deactivates(firm):
-    first, one_month, three, six, twelve = services.plan_steps()
+    first, one_month, three, six, twelve = plan.plan_steps()
     rows = [
         {"id": twelve.pk, "name": "一年回访", "anchor": "handover", "offset": 12, "unit": "months", "method": "visit"},
         {"id": first.pk, "name": "首次回访", "anchor": "handover", "offset": 2, "unit": "working_days"},
@@ -66,7 +66,7 @@ def test_saving_the_plan_updates_creates_reorders_and_deactivates(firm):
             "method": "sms",
         },
     ]
-    steps = services.plan_save(rows=rows)
+    steps = plan.plan_save(rows=rows)
     assert [(s.name, s.position, s.is_active) for s in steps] == [
         ("一年回访", 1, True),
         ("首次回访", 2, True),
@@ -92,18 +92,18 @@ def test_saving_the_plan_updates_creates_reorders_and_deactivates(firm):
     ],
 )
 def test_a_plan_step_that_cannot_work_is_refused_on_its_field(firm, row, field):
-    before = [(s.pk, s.name, s.position, s.is_active) for s in services.plan_steps()]
+    before = [(s.pk, s.name, s.position, s.is_active) for s in plan.plan_steps()]
     with pytest.raises(ValidationError) as refused:
-        services.plan_save(rows=[{"name": "Step", "method": "phone", **row}])
+        plan.plan_save(rows=[{"name": "Step", "method": "phone", **row}])
     assert field in refused.value.message_dict
-    assert [(s.pk, s.name, s.position, s.is_active) for s in services.plan_steps()] == before
+    assert [(s.pk, s.name, s.position, s.is_active) for s in plan.plan_steps()] == before
 
 
 def test_another_firms_step_id_is_not_a_step_of_this_plan(firm_a, firm_b):
     with tenant_context(firm_b):
-        theirs = services.plan_steps()[0]
+        theirs = plan.plan_steps()[0]
     with tenant_context(firm_a), pytest.raises(ValidationError):
-        services.plan_save(rows=[{"id": theirs.pk, "name": "x", "anchor": "handover", "offset": 1, "unit": "days"}])
+        plan.plan_save(rows=[{"id": theirs.pk, "name": "x", "anchor": "handover", "offset": 1, "unit": "days"}])
     with tenant_context(firm_b):
         theirs.refresh_from_db()
         assert theirs.name != "x"
@@ -111,14 +111,14 @@ def test_another_firms_step_id_is_not_a_step_of_this_plan(firm_a, firm_b):
 
 def test_settings_refuse_an_unknown_placeholder_and_keep_a_good_template(firm):
     with pytest.raises(ValidationError) as refused:
-        services.callback_settings_save(sms_template="Hello {customer} from {firm_name}")
+        plan.callback_settings_save(sms_template="Hello {customer} from {firm_name}")
     assert "sms_template" in refused.value.message_dict
     with pytest.raises(ValidationError):
-        services.callback_settings_save(sms_template="Broken {customer_name")
+        plan.callback_settings_save(sms_template="Broken {customer_name")
     with pytest.raises(ValidationError) as attempts:
-        services.callback_settings_save(max_attempts=0)
+        plan.callback_settings_save(max_attempts=0)
     assert "max_attempts" in attempts.value.message_dict
-    saved = services.callback_settings_save(
+    saved = plan.callback_settings_save(
         sms_template="{customer_name}您好，{firm_name}{agent_name}回访：{survey_link} 电话{firm_phone}",
         assignment="round_robin",
         max_attempts=4,
@@ -133,7 +133,7 @@ def test_settings_refuse_an_unknown_placeholder_and_keep_a_good_template(firm):
 def test_the_handover_writes_the_plans_callbacks_from_the_handover_date(handed_over):
     """Handed over on Saturday 31 January 2026: the first callback on the 3rd working day, then calendar
     months from the handover date each time (clamped to the month's end, never chained)."""
-    names = [step.name for step in services.plan_steps()]
+    names = [step.name for step in plan.plan_steps()]
     phone, scheduled = Method.PHONE, Callback.Status.SCHEDULED
     assert due_dates(handed_over) == [
         (names[0], date(2026, 2, 4), scheduled, phone),
@@ -159,25 +159,25 @@ def test_working_days_follow_the_statutory_calendar_with_its_working_weekends(fi
 
 def test_the_same_event_again_writes_nothing_twice(handed_over):
     event = OutboxEvent.objects.get(event_type="project.handed_over")
-    services.on_project_handed_over(event)
+    plan.on_project_handed_over(event)
     assert Callback.objects.filter(worksite=handed_over).count() == 5
 
 
 def test_only_active_steps_are_written(firm):
-    steps = services.plan_steps()
+    steps = plan.plan_steps()
     rows = [
         {"id": s.pk, "name": s.name, "anchor": s.anchor, "offset": s.offset, "unit": s.unit, "method": s.method}
         for s in steps
     ]
     rows[2]["is_active"] = False
-    services.plan_save(rows=rows)
+    plan.plan_save(rows=rows)
     worksite = hand_over(on=HANDED_OVER_ON)
     assert Callback.objects.filter(worksite=worksite).count() == 4
     assert not Callback.objects.filter(worksite=worksite, step=steps[2]).exists()
 
 
 def test_a_finished_phase_writes_the_milestone_steps_that_follow_it(firm):
-    services.plan_save(
+    plan.plan_save(
         rows=[
             {"name": "木工完工回访", "anchor": "phase_completed", "phase_kind": "carpentry", "offset": 2,
              "unit": "working_days", "method": "sms"},
@@ -212,7 +212,7 @@ def test_a_handover_that_rolls_back_leaves_no_callbacks_and_queues_nothing(firm_
         handover = handover_services.handover_start(worksite=worksite, started_by=foreman)
         pass_all(handover, foreman)
         add_required_documents(handover, foreman)
-        services.plan_steps()
+        plan.plan_steps()
         events_before = OutboxEvent.objects.count()
     dispatch = mock.patch("renocrm.outbox.tasks.dispatch_event.delay")
     with dispatch as queued, pytest.raises(RuntimeError), tenant_context(firm_a), transaction.atomic():
@@ -235,12 +235,12 @@ def test_a_handover_that_rolls_back_leaves_no_callbacks_and_queues_nothing(firm_
 def test_attempts_retry_after_the_firms_spacing_then_close_as_unreachable(firm, agent):
     callback = released(assigned_to=agent)
     with time_machine.travel(NOON, tick=False):
-        callback = services.callback_attempt_record(callback=callback, outcome="no_answer", by=agent)
+        callback = actions.callback_attempt_record(callback=callback, outcome="no_answer", by=agent)
     assert (callback.status, callback.attempts) == (Callback.Status.RETRY, 1)
     assert callback.next_attempt_at == NOON + timedelta(hours=24)
-    callback = services.callback_attempt_record(callback=callback, outcome="busy", note="在开会", by=agent)
+    callback = actions.callback_attempt_record(callback=callback, outcome="busy", note="在开会", by=agent)
     assert (callback.status, callback.attempts) == (Callback.Status.RETRY, 2)
-    callback = services.callback_attempt_record(callback=callback, outcome="wrong_number", by=agent)
+    callback = actions.callback_attempt_record(callback=callback, outcome="wrong_number", by=agent)
     assert (callback.status, callback.attempts, callback.next_attempt_at) == (Callback.Status.UNREACHABLE, 3, None)
     assert "3" in callback.closed_reason
     assert list(callback.attempt_log.values_list("outcome", "note")) == [
@@ -249,20 +249,20 @@ def test_attempts_retry_after_the_firms_spacing_then_close_as_unreachable(firm, 
         ("wrong_number", ""),
     ]
     with pytest.raises(ValidationError):
-        services.callback_attempt_record(callback=callback, outcome="no_answer")
+        actions.callback_attempt_record(callback=callback, outcome="no_answer")
 
 
 def test_reaching_the_homeowner_after_a_retry_reopens_without_counting(firm):
-    callback = services.callback_attempt_record(callback=released(), outcome="no_answer")
-    callback = services.callback_attempt_record(callback=callback, outcome="reached")
+    callback = actions.callback_attempt_record(callback=released(), outcome="no_answer")
+    callback = actions.callback_attempt_record(callback=callback, outcome="reached")
     assert (callback.status, callback.attempts, callback.next_attempt_at) == (Callback.Status.OPEN, 1, None)
 
 
 def test_a_callback_not_yet_due_cannot_be_worked(firm):
     callback = CallbackFactory(due_on=date(2027, 1, 31))
     for call in (
-        lambda: services.callback_attempt_record(callback=callback, outcome="no_answer"),
-        lambda: services.callback_sms_send(callback=callback),
+        lambda: actions.callback_attempt_record(callback=callback, outcome="no_answer"),
+        lambda: actions.callback_sms_send(callback=callback),
     ):
         with pytest.raises(ValidationError):
             call()
@@ -273,23 +273,23 @@ def test_the_sms_link_goes_once_per_attempt_in_the_firms_words(firm, agent, sms_
     firm.phone = "400-820-8820"
     firm.save()
     callback = released(assigned_to=agent, method=Method.SMS)
-    first = services.callback_sms_send(callback=callback, by=agent, base_url="https://crm.example.com")
-    again = services.callback_sms_send(callback=callback, by=agent, base_url="https://crm.example.com")
+    first = actions.callback_sms_send(callback=callback, by=agent, base_url="https://crm.example.com")
+    again = actions.callback_sms_send(callback=callback, by=agent, base_url="https://crm.example.com")
     assert first.pk == again.pk and first.idempotency_key == f"callback:{callback.pk}:sms:0"
     assert first.recipient == callback.customer.mobile
     assert callback.customer.name in first.body and "Firm A" in first.body and "Zhou Min" in first.body
     assert "https://crm.example.com/portal/survey/" in first.body and "400-820-8820" in first.body
     assert CallbackAttempt.objects.filter(callback=callback, outcome="sms_sent").count() == 1
-    services.callback_attempt_record(callback=callback, outcome="no_answer")
-    second = services.callback_sms_send(callback=callback)
+    actions.callback_attempt_record(callback=callback, outcome="no_answer")
+    second = actions.callback_sms_send(callback=callback)
     assert second.idempotency_key == f"callback:{callback.pk}:sms:1"
     assert Notification.objects.filter(idempotency_key__startswith=f"callback:{callback.pk}:sms:").count() == 2
 
 
 def test_the_firms_own_template_fills_every_placeholder(firm, agent):
-    services.callback_settings_save(sms_template="{customer_name}您好！{agent_name}（{firm_name}）：{survey_link}")
+    plan.callback_settings_save(sms_template="{customer_name}您好！{agent_name}（{firm_name}）：{survey_link}")
     callback = released(assigned_to=agent)
-    body = services.callback_sms_send(callback=callback, base_url="https://x.example").body
+    body = actions.callback_sms_send(callback=callback, base_url="https://x.example").body
     assert body.startswith(f"{callback.customer.name}您好！Zhou Min（Firm A）：https://x.example/portal/survey/")
 
 
@@ -297,9 +297,9 @@ def test_assigning_needs_a_customer_service_agent_and_tells_them(firm, agent):
     callback = released()
     sales = member(firm, role="sales")
     with pytest.raises(ValidationError) as refused:
-        services.callback_assign(callback=callback, agent=sales)
+        actions.callback_assign(callback=callback, agent=sales)
     assert "agent" in refused.value.message_dict
-    callback = services.callback_assign(callback=callback, agent=agent)
+    callback = actions.callback_assign(callback=callback, agent=agent)
     assert callback.assigned_to == agent
     assert Notification.objects.filter(idempotency_key=f"callback:{callback.pk}:assigned:{agent.pk}").count() == 1
 
@@ -307,22 +307,22 @@ def test_assigning_needs_a_customer_service_agent_and_tells_them(firm, agent):
 def test_cancelling_needs_a_reason(firm):
     callback = released()
     with pytest.raises(ValidationError) as refused:
-        services.callback_cancel(callback=callback, reason="  ")
+        actions.callback_cancel(callback=callback, reason="  ")
     assert "reason" in refused.value.message_dict
-    callback = services.callback_cancel(callback=callback, reason="房子已出售")
+    callback = actions.callback_cancel(callback=callback, reason="房子已出售")
     assert (callback.status, callback.closed_reason) == (Callback.Status.CANCELLED, "房子已出售")
     with pytest.raises(ValidationError):
-        services.callback_cancel(callback=callback, reason="again")
+        actions.callback_cancel(callback=callback, reason="again")
 
 
 def test_a_visit_is_booked_in_the_future_and_the_homeowner_told(firm):
     callback = released()
     with time_machine.travel(NOON, tick=False):
         with pytest.raises(ValidationError) as refused:
-            services.callback_visit_schedule(callback=callback, at=NOON - timedelta(hours=1))
+            actions.callback_visit_schedule(callback=callback, at=NOON - timedelta(hours=1))
         assert "at" in refused.value.message_dict
         at = datetime(2026, 3, 5, 2, 0, tzinfo=UTC)
-        callback = services.callback_visit_schedule(callback=callback, at=at)
+        callback = actions.callback_visit_schedule(callback=callback, at=at)
     assert (callback.appointment_at, callback.method) == (at, Method.VISIT)
     message = Notification.objects.get(recipient=callback.customer.mobile)
     assert "2026-03-05" in message.body and "10:00" in message.body
@@ -337,7 +337,7 @@ def test_a_survey_completes_the_callback_with_the_team_as_it_was(firm, agent):
     worksite = callback.worksite
     worksite.designer, worksite.project_manager, worksite.customer_service = designer, foreman, agent
     worksite.save()
-    survey = services.survey_submit(
+    survey = surveys.survey_submit(
         callback=callback,
         via="staff",
         by=agent,
@@ -375,7 +375,7 @@ def test_a_survey_completes_the_callback_with_the_team_as_it_was(firm, agent):
         },
     }
     with pytest.raises(ValidationError):
-        services.survey_submit(callback=callback, via="staff", overall=5)
+        surveys.survey_submit(callback=callback, via="staff", overall=5)
     assert Survey.objects.count() == 1
 
 
@@ -383,10 +383,10 @@ def test_a_bad_answer_is_refused_on_its_field_and_nothing_is_stored(firm):
     callback = released()
     for answers, field in [({"overall": 7}, "overall"), ({}, "overall"), ({"overall": 4, "nps": 11}, "nps")]:
         with pytest.raises(ValidationError) as refused:
-            services.survey_submit(callback=callback, via="staff", **answers)
+            surveys.survey_submit(callback=callback, via="staff", **answers)
         assert field in refused.value.message_dict
     with pytest.raises(ValidationError) as refused:
-        services.survey_submit(callback=callback, via="staff", overall=4, defects=[{"trade": "x", "kind": "leak"}])
+        surveys.survey_submit(callback=callback, via="staff", overall=4, defects=[{"trade": "x", "kind": "leak"}])
     assert "defects" in refused.value.message_dict
     callback.refresh_from_db()
     assert callback.status == Callback.Status.OPEN and not Survey.objects.exists()
@@ -397,7 +397,7 @@ def test_new_contact_details_join_the_customers_other_contacts_and_keep_the_mobi
     customer = callback.customer
     customer.other_contacts = "微信 wang_fang"
     customer.save()
-    survey = services.survey_submit(
+    survey = surveys.survey_submit(
         callback=callback, via="staff", overall=5, contact_confirmed=False, contact_update="新手机 13900001111"
     )
     customer.refresh_from_db()
@@ -409,7 +409,7 @@ def test_new_contact_details_join_the_customers_other_contacts_and_keep_the_mobi
 
 def test_secondary_demand_becomes_one_lead_for_the_customer(firm):
     callback = released()
-    survey = services.survey_submit(
+    survey = surveys.survey_submit(
         callback=callback,
         via="staff",
         overall=5,
@@ -426,7 +426,7 @@ def test_secondary_demand_becomes_one_lead_for_the_customer(firm):
 
 def test_a_demand_note_without_a_demand_is_refused(firm):
     with pytest.raises(ValidationError) as refused:
-        services.survey_submit(callback=released(), via="staff", overall=5, demand_note="以后再说")
+        surveys.survey_submit(callback=released(), via="staff", overall=5, demand_note="以后再说")
     assert "demands" in refused.value.message_dict
     assert not Lead.objects.filter(channel="aftercare").exists()
 
@@ -437,19 +437,19 @@ def test_a_demand_note_without_a_demand_is_refused(firm):
 def test_the_survey_link_opens_the_callback_until_it_expires_or_is_answered(firm_a):
     with tenant_context(firm_a):
         callback = released(method=Method.SMS)
-        path = services.survey_link_url(callback)
+        path = survey_link.survey_link_url(callback)
     token = path.split("/")[3]
     assert path == f"/portal/survey/{token}/"
-    with services.open_survey_link(token) as (opened, problem):
+    with survey_link.open_survey_link(token) as (opened, problem):
         assert (opened.pk, problem) == (callback.pk, "")
-    with services.open_survey_link(token[:-2] + "xx") as (opened, problem):
+    with survey_link.open_survey_link(token[:-2] + "xx") as (opened, problem):
         assert (opened, problem) == (None, "invalid")
     later = time_machine.travel(datetime.now(UTC) + timedelta(days=15))
-    with later, services.open_survey_link(token) as (opened, problem):
+    with later, survey_link.open_survey_link(token) as (opened, problem):
         assert (opened, problem) == (None, "expired")
-    with services.open_survey_link(token) as (opened, problem):
-        services.survey_submit(callback=opened, via="sms_link", overall=5)
-    with services.open_survey_link(token) as (opened, problem):
+    with survey_link.open_survey_link(token) as (opened, problem):
+        surveys.survey_submit(callback=opened, via="sms_link", overall=5)
+    with survey_link.open_survey_link(token) as (opened, problem):
         assert (opened, problem) == (None, "answered")
     with tenant_context(firm_a):
         assert Survey.objects.get().via == "sms_link"
@@ -458,15 +458,15 @@ def test_the_survey_link_opens_the_callback_until_it_expires_or_is_answered(firm
 def test_a_cancelled_callbacks_link_is_invalid(firm_a):
     with tenant_context(firm_a):
         callback = released()
-        token = services.survey_link_token(callback)
-        services.callback_cancel(callback=callback, reason="业主要求不再回访")
-    with services.open_survey_link(token) as (opened, problem):
+        token = survey_link.survey_link_token(callback)
+        actions.callback_cancel(callback=callback, reason="业主要求不再回访")
+    with survey_link.open_survey_link(token) as (opened, problem):
         assert (opened, problem) == (None, "invalid")
 
 
 def test_a_firm_with_a_plan_is_never_seeded_over(firm):
     CallbackStepFactory(position=9)
-    assert [s.position for s in services.plan_steps()] == [9]
+    assert [s.position for s in plan.plan_steps()] == [9]
 
 
 # What the survey starts in aftercare and complaints ------------------------------------------------------------
@@ -477,7 +477,7 @@ def test_a_reported_defect_opens_a_repair_request_and_a_grievance_a_complaint(fi
     from complaints.models import Complaint
 
     callback = released(assigned_to=agent)
-    survey = services.survey_submit(
+    survey = surveys.survey_submit(
         callback=callback,
         via="staff",
         by=agent,
@@ -500,7 +500,7 @@ def test_a_refused_repair_request_refuses_the_whole_survey(firm):
 
     callback = released()
     with pytest.raises(ValidationError) as refused:
-        services.survey_submit(
+        surveys.survey_submit(
             callback=callback,
             via="staff",
             overall=2,

@@ -12,8 +12,10 @@ import time_machine
 from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 
-from callbacks import services, tasks
+from callbacks import tasks
 from callbacks.models import Callback, CallbackAttempt, CallbackSettings, CallbackStep, Method
+from callbacks.services import actions, plan
+from callbacks.services import release as services
 from renocrm.outbox.models import Notification
 from renocrm.tenancy.context import tenant_context
 from tests.callbacks.conftest import member
@@ -123,7 +125,7 @@ def test_round_robin_takes_turns_among_active_customer_service_agents(firm):
     member(firm, role="sales")  # not a callback agent
     gone = member(firm)
     gone.memberships.update(is_active=False)
-    services.callback_settings_save(assignment="round_robin")
+    plan.callback_settings_save(assignment="round_robin")
     callbacks = due_callbacks(firm, 4, due_on=date(2026, 2, 4))
     services.callbacks_release_due(now=FEB_4)
     assigned = [c.assigned_to_id for c in Callback.objects.filter(pk__in=[c.pk for c in callbacks]).order_by("id")]
@@ -166,7 +168,7 @@ def test_an_sms_callback_due_for_retry_gets_the_link_again_once(firm, agent):
     [callback] = due_callbacks(firm, 1, due_on=date(2026, 2, 4), method=Method.SMS, customer_service=agent)
     with time_machine.travel(FEB_4, tick=False):
         services.callbacks_release_due()
-        services.callback_attempt_record(callback=callback, outcome="no_answer", by=agent)
+        actions.callback_attempt_record(callback=callback, outcome="no_answer", by=agent)
         services.callbacks_release_due()  # the retry is not due for 24 hours
     assert f"callback:{callback.pk}:sms:1" not in keys(firm)
     with time_machine.travel(FEB_4 + timedelta(hours=25), tick=False):
@@ -245,7 +247,7 @@ def test_two_sweeps_at_once_release_and_send_nothing_twice(firm_a, monkeypatch, 
     recorded and sent once."""
     with tenant_context(firm_a):
         agents = [member(firm_a, phone=f"1370000020{n}") for n in range(2)]
-        services.callback_settings_save(assignment="round_robin")
+        plan.callback_settings_save(assignment="round_robin")
     rows = due_callbacks(firm_a, 30, due_on=date(2026, 2, 4), method=Method.SMS)
     rows += due_callbacks(firm_a, 30, due_on=date(2026, 2, 4))
     release_one = services._release_one

@@ -14,8 +14,10 @@ import pytest
 import redis
 from django.conf import settings
 
-from callbacks import services, tasks
+from callbacks import tasks
 from callbacks.models import Callback, CallbackAttempt, Method
+from callbacks.services import plan
+from callbacks.services import release as services
 from renocrm.celery import app as celery_app
 from renocrm.outbox.models import Notification
 from renocrm.outbox.services import notification_deliver
@@ -89,7 +91,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(slow_worker
     process, queue = slow_worker
     with tenant_context(firm_a):
         agents = [member(firm_a, phone=f"1370000030{n}") for n in range(3)]
-        services.callback_settings_save(assignment="round_robin")
+        plan.callback_settings_save(assignment="round_robin")
         today = firm_today()
     rows = due_callbacks(firm_a, 150, due_on=today, method=Method.SMS)
     rows += due_callbacks(firm_a, 150, due_on=today - timedelta(days=3))

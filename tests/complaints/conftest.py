@@ -24,7 +24,7 @@ def api(client, partner):
 def team(firm_a):
     """Firm A's complaint handlers: a customer service agent and a project manager on a worksite, a
     department head and a general manager set in the complaint settings."""
-    from complaints.services import complaint_settings_get
+    from complaints.services.settings import complaint_settings_get
 
     class Team:
         pass

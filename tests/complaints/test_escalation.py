@@ -8,8 +8,10 @@ import pytest
 import time_machine
 from django.db import connection
 
-from complaints import services, tasks
+from complaints import tasks
 from complaints.models import Complaint, ComplaintEscalation
+from complaints.services import escalation as services
+from complaints.services import handling
 from renocrm.outbox.models import Notification, OutboxEvent
 from renocrm.tenancy.context import tenant_context
 from tests.complaints.test_services import open_complaint
@@ -50,7 +52,7 @@ def test_a_response_stops_the_respond_clock_but_not_the_resolve_clock(firm_a, te
     with time_machine.travel(T0, tick=False), tenant_context(firm_a):
         complaint = open_complaint(team)
     with time_machine.travel(T0 + timedelta(hours=1), tick=False), tenant_context(firm_a):
-        services.complaint_respond(complaint=complaint, by=team.agent)
+        handling.complaint_respond(complaint=complaint, by=team.agent)
     assert sweep(firm_a, T0 + timedelta(hours=47)) == 0
     assert sweep(firm_a, T0 + timedelta(hours=48)) == 1
     with tenant_context(firm_a):
@@ -62,7 +64,7 @@ def test_resolve_breach_at_level_two_goes_to_the_general_manager_and_level_three
         complaint = open_complaint(team)
         services.complaint_escalate(complaint=complaint, by=team.agent, reason="Serious")
     with time_machine.travel(T0 + timedelta(hours=1), tick=False), tenant_context(firm_a):
-        services.complaint_respond(complaint=complaint, by=team.head)
+        handling.complaint_respond(complaint=complaint, by=team.head)
     at = T0 + timedelta(hours=24, minutes=3)
     assert sweep(firm_a, at) == 1
     with tenant_context(firm_a):
@@ -118,9 +120,9 @@ def test_reopened_complaint_can_breach_its_level_again_in_the_new_cycle(firm_a, 
         complaint = open_complaint(team)
     assert sweep(firm_a, T0 + timedelta(hours=5)) == 1  # level 1 → 2, cycle 1
     with time_machine.travel(T0 + timedelta(hours=6), tick=False), tenant_context(firm_a):
-        services.complaint_resolve(complaint=complaint, by=team.head, resolution="Done", root_cause="design")
-        services.complaint_report(complaint=complaint, by=team.head)
-        services.complaint_verdict_record(complaint=complaint, verdict="not_satisfied")
+        handling.complaint_resolve(complaint=complaint, by=team.head, resolution="Done", root_cause="design")
+        handling.complaint_report(complaint=complaint, by=team.head)
+        handling.complaint_verdict_record(complaint=complaint, verdict="not_satisfied")
     assert sweep(firm_a, T0 + timedelta(hours=8, minutes=1)) == 1, "cycle 2 at level 2: its own breach"
     with tenant_context(firm_a):
         complaint.refresh_from_db()
@@ -131,7 +133,7 @@ def test_reopened_complaint_can_breach_its_level_again_in_the_new_cycle(firm_a, 
 def test_resolved_and_closed_complaints_are_left_alone_and_firms_are_apart(firm_a, firm_b, team):
     with time_machine.travel(T0, tick=False), tenant_context(firm_a):
         complaint = open_complaint(team)
-        services.complaint_resolve(complaint=complaint, by=team.agent, resolution="Done", root_cause="other")
+        handling.complaint_resolve(complaint=complaint, by=team.agent, resolution="Done", root_cause="other")
     assert sweep(firm_b, T0 + timedelta(days=3)) == 0
     assert sweep(firm_a, T0 + timedelta(days=3)) == 0
 

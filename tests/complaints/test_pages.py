@@ -9,8 +9,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from complaints import services
 from complaints.models import Complaint, ComplaintSettings
+from complaints.services import handling as services
 from renocrm.tenancy.context import tenant_context
 from tests.complaints.conftest import staff
 from tests.complaints.factories import ComplaintFactory

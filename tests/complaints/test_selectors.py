@@ -8,8 +8,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from complaints import selectors, services
+from complaints import selectors
 from complaints.models import Complaint
+from complaints.services import handling as services
 from renocrm.tenancy.context import tenant_context
 from tests.complaints.conftest import staff
 from tests.complaints.factories import ComplaintFactory

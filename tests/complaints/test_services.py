@@ -8,8 +8,10 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from complaints import services
+from complaints import selectors
 from complaints.models import Complaint, ComplaintEntry
+from complaints.services import escalation, handling, intake
+from complaints.services import settings as settings_services
 from renocrm.outbox.models import Notification, OutboxEvent
 from renocrm.tenancy.context import tenant_context
 from tests.complaints.conftest import staff
@@ -28,7 +30,7 @@ def open_complaint(team, **kwargs):
         "category": Complaint.Category.QUALITY,
         "description": "Tiles in the bathroom sound hollow",
     }
-    return services.complaint_open(**{**arguments, **kwargs})
+    return intake.complaint_open(**{**arguments, **kwargs})
 
 
 def kinds(complaint):
@@ -68,7 +70,7 @@ def test_open_starts_level_one_with_its_clocks_owner_log_message_and_event(firm_
 
 def test_open_uses_the_firm_hours(firm_a, team):
     with tenant_context(firm_a):
-        services.complaint_settings_update(level1_respond_hours=2, level1_resolve_hours=10)
+        settings_services.complaint_settings_update(level1_respond_hours=2, level1_resolve_hours=10)
         complaint = open_complaint(team)
         assert complaint.respond_by - complaint.opened_at == timedelta(hours=2)
         assert complaint.resolve_by - complaint.opened_at == timedelta(hours=10)
@@ -130,18 +132,18 @@ def test_open_refuses_bad_input_field_by_field(firm_a, firm_b, team):
 def test_the_full_path_respond_note_resolve_report_satisfied_closes(firm_a, team):
     with tenant_context(firm_a):
         complaint = open_complaint(team)
-        complaint = services.complaint_respond(complaint=complaint, by=team.agent, text="Called, visit tomorrow")
+        complaint = handling.complaint_respond(complaint=complaint, by=team.agent, text="Called, visit tomorrow")
         assert complaint.status == Complaint.Status.IN_PROGRESS and complaint.responded_at is not None
-        services.complaint_note_add(complaint=complaint, by=team.agent, text="Visited, two tiles hollow")
-        complaint = services.complaint_resolve(
+        handling.complaint_note_add(complaint=complaint, by=team.agent, text="Visited, two tiles hollow")
+        complaint = handling.complaint_resolve(
             complaint=complaint, by=team.agent, resolution="Re-laid the two tiles", root_cause="workmanship"
         )
         assert complaint.status == Complaint.Status.RESOLVED and complaint.resolved_at is not None
         event = OutboxEvent.objects.get(event_type="complaint.resolved")
         assert event.payload == {"id": complaint.pk, "level": 1, "root_cause": "workmanship"}
-        complaint = services.complaint_report(complaint=complaint, by=team.agent, text="Phoned Mrs Li")
+        complaint = handling.complaint_report(complaint=complaint, by=team.agent, text="Phoned Mrs Li")
         assert complaint.reported_at is not None
-        complaint = services.complaint_verdict_record(complaint=complaint, verdict="satisfied", by=team.agent)
+        complaint = handling.complaint_verdict_record(complaint=complaint, verdict="satisfied", by=team.agent)
         assert complaint.status == Complaint.Status.CLOSED and complaint.closed_at is not None
         assert kinds(complaint) == ["opened", "responded", "note", "resolved", "reported", "verdict", "closed"]
 
@@ -150,53 +152,53 @@ def test_each_step_refuses_what_does_not_fit_the_stage(firm_a, team):
     with tenant_context(firm_a), translation.override("en"):
         complaint = open_complaint(team)
         with pytest.raises(ValidationError, match="Only a resolved complaint"):
-            services.complaint_report(complaint=complaint, by=team.agent)
+            handling.complaint_report(complaint=complaint, by=team.agent)
         with pytest.raises(ValidationError, match="once the result has been reported"):
-            services.complaint_verdict_record(complaint=complaint, verdict="satisfied")
+            handling.complaint_verdict_record(complaint=complaint, verdict="satisfied")
         with pytest.raises(ValidationError) as excinfo:
-            services.complaint_resolve(complaint=complaint, by=team.agent, resolution=" ", root_cause="")
+            handling.complaint_resolve(complaint=complaint, by=team.agent, resolution=" ", root_cause="")
         assert set(errors_of(excinfo)) == {"resolution", "root_cause"}
         with pytest.raises(ValidationError) as excinfo:
-            services.complaint_note_add(complaint=complaint, by=team.agent, text="")
+            handling.complaint_note_add(complaint=complaint, by=team.agent, text="")
         assert set(errors_of(excinfo)) == {"text"}
         with pytest.raises(ValidationError) as excinfo:
-            services.complaint_escalate(complaint=complaint, by=team.agent, reason="")
+            escalation.complaint_escalate(complaint=complaint, by=team.agent, reason="")
         assert set(errors_of(excinfo)) == {"reason"}
         with pytest.raises(ValidationError) as excinfo:
-            services.complaint_reassign(complaint=complaint, owner=team.agent, by=team.agent)
+            handling.complaint_reassign(complaint=complaint, owner=team.agent, by=team.agent)
         assert set(errors_of(excinfo)) == {"owner"}
 
-        services.complaint_respond(complaint=complaint, by=team.agent)
+        handling.complaint_respond(complaint=complaint, by=team.agent)
         with pytest.raises(ValidationError, match="already responded"):
-            services.complaint_respond(complaint=complaint, by=team.agent)
+            handling.complaint_respond(complaint=complaint, by=team.agent)
 
-        services.complaint_resolve(complaint=complaint, by=team.agent, resolution="Fixed", root_cause="design")
+        handling.complaint_resolve(complaint=complaint, by=team.agent, resolution="Fixed", root_cause="design")
         for step in (
-            lambda: services.complaint_respond(complaint=complaint, by=team.agent),
-            lambda: services.complaint_resolve(complaint=complaint, by=team.agent, resolution="x", root_cause="design"),
-            lambda: services.complaint_escalate(complaint=complaint, by=team.agent, reason="x"),
-            lambda: services.complaint_reassign(complaint=complaint, owner=team.pm, by=team.agent),
+            lambda: handling.complaint_respond(complaint=complaint, by=team.agent),
+            lambda: handling.complaint_resolve(complaint=complaint, by=team.agent, resolution="x", root_cause="design"),
+            lambda: escalation.complaint_escalate(complaint=complaint, by=team.agent, reason="x"),
+            lambda: handling.complaint_reassign(complaint=complaint, owner=team.pm, by=team.agent),
         ):
             with pytest.raises(ValidationError, match="no longer being handled"):
                 step()
-        services.complaint_report(complaint=complaint, by=team.agent)
+        handling.complaint_report(complaint=complaint, by=team.agent)
         with pytest.raises(ValidationError, match="already reported"):
-            services.complaint_report(complaint=complaint, by=team.agent)
+            handling.complaint_report(complaint=complaint, by=team.agent)
         with pytest.raises(ValidationError) as excinfo:
-            services.complaint_verdict_record(complaint=complaint, verdict="meh")
+            handling.complaint_verdict_record(complaint=complaint, verdict="meh")
         assert set(errors_of(excinfo)) == {"verdict"}
-        services.complaint_verdict_record(complaint=complaint, verdict="satisfied")
+        handling.complaint_verdict_record(complaint=complaint, verdict="satisfied")
         with pytest.raises(ValidationError, match="once the result has been reported"):
-            services.complaint_verdict_record(complaint=complaint, verdict="not_satisfied")
+            handling.complaint_verdict_record(complaint=complaint, verdict="not_satisfied")
         # A note still fits a closed complaint: the log is the record.
-        services.complaint_note_add(complaint=complaint, by=team.agent, text="Customer sent thanks")
+        handling.complaint_note_add(complaint=complaint, by=team.agent, text="Customer sent thanks")
 
 
 def test_reassign_hands_over_within_the_level_and_tells_the_new_owner(firm_a, team):
     with tenant_context(firm_a):
         complaint = open_complaint(team)
         before = (complaint.respond_by, complaint.resolve_by)
-        complaint = services.complaint_reassign(complaint=complaint, owner=team.pm, by=team.agent, reason="On site")
+        complaint = handling.complaint_reassign(complaint=complaint, owner=team.pm, by=team.agent, reason="On site")
         assert complaint.owner == team.pm and complaint.level == 1
         assert (complaint.respond_by, complaint.resolve_by) == before, "the clocks keep running"
         entry = complaint.entries.get(kind="reassigned")
@@ -209,14 +211,14 @@ def test_reassign_hands_over_within_the_level_and_tells_the_new_owner(firm_a, te
 def test_not_satisfied_reopens_in_a_new_cycle_with_fresh_clocks_at_the_same_level(firm_a, team):
     with time_machine.travel(T0, tick=False), tenant_context(firm_a):
         complaint = open_complaint(team)
-        services.complaint_escalate(complaint=complaint, by=team.agent, reason="Customer insists")
+        escalation.complaint_escalate(complaint=complaint, by=team.agent, reason="Customer insists")
     with time_machine.travel(T0 + timedelta(hours=1), tick=False), tenant_context(firm_a):
-        services.complaint_respond(complaint=complaint, by=team.head)
-        services.complaint_resolve(complaint=complaint, by=team.head, resolution="Re-tiled", root_cause="workmanship")
-        services.complaint_report(complaint=complaint, by=team.head)
+        handling.complaint_respond(complaint=complaint, by=team.head)
+        handling.complaint_resolve(complaint=complaint, by=team.head, resolution="Re-tiled", root_cause="workmanship")
+        handling.complaint_report(complaint=complaint, by=team.head)
     later = T0 + timedelta(days=3)
     with time_machine.travel(later, tick=False), tenant_context(firm_a):
-        complaint = services.complaint_verdict_record(
+        complaint = handling.complaint_verdict_record(
             complaint=complaint, verdict="not_satisfied", comment="Still hollow"
         )
         assert (complaint.status, complaint.level, complaint.cycle) == (Complaint.Status.OPEN, 2, 2)
@@ -235,30 +237,30 @@ def test_not_satisfied_reopens_in_a_new_cycle_with_fresh_clocks_at_the_same_leve
 def test_manual_escalation_moves_up_with_fresh_clocks_and_stops_at_the_top(firm_a, team):
     with tenant_context(firm_a), translation.override("en"):
         complaint = open_complaint(team)
-        complaint = services.complaint_escalate(complaint=complaint, by=team.agent, reason="Threatens media")
+        complaint = escalation.complaint_escalate(complaint=complaint, by=team.agent, reason="Threatens media")
         assert (complaint.level, complaint.owner, complaint.status) == (2, team.head, Complaint.Status.OPEN)
         assert complaint.respond_by == T0 + timedelta(hours=2)
         event = OutboxEvent.objects.get(event_type="complaint.escalated")
         assert event.payload == {"id": complaint.pk, "from_level": 1, "to_level": 2, "breach": "manual"}
         assert Notification.objects.filter(idempotency_key=f"complaint-escalated:{complaint.pk}:1:1").exists()
-        complaint = services.complaint_escalate(complaint=complaint, by=team.head, reason="Still unhappy")
+        complaint = escalation.complaint_escalate(complaint=complaint, by=team.head, reason="Still unhappy")
         assert (complaint.level, complaint.owner) == (3, team.gm)
         assert complaint.resolve_by == T0 + timedelta(hours=24)
         with pytest.raises(ValidationError, match="already at the top level"):
-            services.complaint_escalate(complaint=complaint, by=team.gm, reason="Again")
+            escalation.complaint_escalate(complaint=complaint, by=team.gm, reason="Again")
 
 
 def test_level_three_without_a_general_manager_goes_to_the_first_admin(firm_a, team):
     with tenant_context(firm_a):
-        settings = services.complaint_settings_get()
+        settings = settings_services.complaint_settings_get()
         settings.general_manager = settings.department_head = None
         settings.save()
-        first_admin = services.first_active_admin()
+        first_admin = selectors.first_active_admin()
         assert first_admin is not None
         complaint = open_complaint(team)
-        complaint = services.complaint_escalate(complaint=complaint, by=team.agent, reason="x")
+        complaint = escalation.complaint_escalate(complaint=complaint, by=team.agent, reason="x")
         assert complaint.owner == first_admin, "no department head: the general manager's stand-in"
-        complaint = services.complaint_escalate(complaint=complaint, by=team.agent, reason="y")
+        complaint = escalation.complaint_escalate(complaint=complaint, by=team.agent, reason="y")
         assert complaint.owner == first_admin
 
 
@@ -267,9 +269,9 @@ def test_settings_update_checks_hours_and_owners(firm_a, firm_b, team):
         outsider = MembershipFactory(tenant=firm_b).user
     with tenant_context(firm_a), translation.override("en"):
         with pytest.raises(ValidationError) as excinfo:
-            services.complaint_settings_update(
+            settings_services.complaint_settings_update(
                 level1_respond_hours=0, level2_respond_hours=30, level2_resolve_hours=24, department_head=outsider
             )
         assert set(errors_of(excinfo)) == {"level1_respond_hours", "level2_respond_hours", "department_head"}
-        settings = services.complaint_settings_update(level3_resolve_hours=12, department_head=team.pm)
+        settings = settings_services.complaint_settings_update(level3_resolve_hours=12, department_head=team.pm)
         assert settings.hours(3) == (1, 12) and settings.department_head == team.pm

@@ -9,8 +9,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from complaints import services, tasks
+from complaints import tasks
 from complaints.models import Complaint, ComplaintEscalation
+from complaints.services import escalation as services
 from renocrm.outbox import sms
 from renocrm.outbox.models import Notification, OutboxEvent
 from renocrm.tenancy.context import tenant_context

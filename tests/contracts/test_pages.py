@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core import signing
 
-from contracts import homeowner_links, services
+from contracts import homeowner_links
 from contracts.models import (
     ChangeOrder,
     Contract,
@@ -17,6 +17,7 @@ from contracts.models import (
     MeasurementAppointment,
     QuotationVersion,
 )
+from contracts.services import change_orders, design, quotations
 from leads.models import Lead
 from renocrm.tenancy.context import tenant_context
 from tests.contracts.test_services import PAINT, TILES, WIRING, sent_version, signed_contract
@@ -226,9 +227,9 @@ def test_change_order_over_the_threshold_waits_for_a_new_version(designer, firm_
         order = ChangeOrder.objects.get()
         assert order.status == "draft"
         # The customer accepts a re-quote; then the change order goes through and the amount follows.
-        requote = services.quotation_version_copy(version=contract.quotation_version)
-        services.quotation_version_send(version=requote)
-        services.quotation_version_accept(version=requote, via="staff", name="王芳")
+        requote = quotations.quotation_version_copy(version=contract.quotation_version)
+        quotations.quotation_version_send(version=requote)
+        quotations.quotation_version_accept(version=requote, via="staff", name="王芳")
     designer.post(order_url, {"approve": "1"})
     with tenant_context(firm_a):
         order.refresh_from_db()
@@ -248,7 +249,7 @@ def test_lists_filter_and_keep_their_query_count(designer, firm_a, django_assert
     with tenant_context(firm_a):
         for n in range(6):
             contract = signed_contract(number=f"HT-{n}")
-            services.change_order_create(
+            change_orders.change_order_create(
                 contract=contract, reason="x", lines=[{**TILES, "kind": "addition", "quantity": "1"}]
             )
     for url, budget in budgets.items():
@@ -269,8 +270,8 @@ def test_lead_panel_keeps_its_query_count_as_quotations_grow(designer, firm_a, d
     with tenant_context(firm_a):
         for _ in range(3):
             version = sent_version(lead=lead)
-            services.quotation_version_copy(version=version)
-            services.design_agreement_create(lead=lead, fee=Decimal("3000"), signed_on=date(2026, 11, 20))
+            quotations.quotation_version_copy(version=version)
+            design.design_agreement_create(lead=lead, fee=Decimal("3000"), signed_on=date(2026, 11, 20))
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = designer.get(url)
     assert page.content.decode().count("/contracts/versions/") == 7
@@ -284,7 +285,7 @@ def test_contract_page_keeps_its_query_count_as_change_orders_grow(designer, fir
         designer.get(url)
     with tenant_context(firm_a):
         for _ in range(4):
-            services.change_order_create(
+            change_orders.change_order_create(
                 contract=contract, reason="x", lines=[{**TILES, "kind": "addition", "quantity": "1"}]
             )
     with django_assert_max_num_queries(len(few.captured_queries)):
@@ -299,7 +300,7 @@ def test_another_firms_records_are_404(designer, firm_b):
     with tenant_context(firm_b):
         contract = signed_contract()
         version = contract.quotation_version
-        order = services.change_order_create(
+        order = change_orders.change_order_create(
             contract=contract, reason="x", lines=[{**TILES, "kind": "addition", "quantity": "1"}]
         )
         instalment = contract.instalments.first()
@@ -355,7 +356,7 @@ def test_tampered_expired_and_withdrawn_links_show_no_data(client, firm_a):
         expired = client.get(f"/contracts/accept/{token}/")
     assert expired.status_code == 404 and expired.context["problem"] == homeowner_links.EXPIRED
     with tenant_context(firm_a):
-        services.quotation_version_copy(version=version)
+        quotations.quotation_version_copy(version=version)
         version.refresh_from_db()
         QuotationVersion.objects.filter(pk=version.pk).update(status="superseded")
     withdrawn = client.get(f"/contracts/accept/{token}/")

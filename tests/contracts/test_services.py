@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import override
 
-from contracts import selectors, services
+from contracts import selectors
 from contracts.models import (
     ChangeOrder,
     Contract,
@@ -16,6 +16,7 @@ from contracts.models import (
     QuotationItem,
     QuotationVersion,
 )
+from contracts.services import change_orders, design, payments, quotations, signing
 from leads.models import Lead, ReferralReward
 from renocrm.outbox.models import OutboxEvent
 from renocrm.tenancy.context import tenant_context
@@ -34,14 +35,14 @@ def firm(firm_a):
 
 
 def sent_version(items=(TILES, WIRING), lead=None):
-    quotation = services.quotation_create(lead=lead or LeadFactory(), title="Whole flat", items=list(items))
-    return services.quotation_version_send(version=quotation.versions.get())
+    quotation = quotations.quotation_create(lead=lead or LeadFactory(), title="Whole flat", items=list(items))
+    return quotations.quotation_version_send(version=quotation.versions.get())
 
 
 def signed_contract(amount_items=(TILES, WIRING, PAINT), lead=None, **kwargs):
     version = sent_version(amount_items, lead=lead)
-    services.quotation_version_accept(version=version, via="staff", name="Wang Fang")
-    return services.contract_sign(
+    quotations.quotation_version_accept(version=version, via="staff", name="Wang Fang")
+    return signing.contract_sign(
         version=version,
         number=kwargs.pop("number", "HT-001"),
         package_type="full",
@@ -60,12 +61,12 @@ def test_a_measurement_appointment_is_booked_from_today_on_and_announced(firm):
     lead = LeadFactory()
     today_start = firm_day_start(firm_today())
     with override("en"), pytest.raises(ValidationError) as refused:
-        services.measurement_appointment_schedule(lead=lead, scheduled_at=today_start - timedelta(minutes=1))
+        design.measurement_appointment_schedule(lead=lead, scheduled_at=today_start - timedelta(minutes=1))
     assert refused.value.message_dict == {"scheduled_at": ["The appointment cannot be on a day that has passed."]}
     assert not MeasurementAppointment.objects.exists() and not events("measurement.scheduled")
 
-    earlier_today = services.measurement_appointment_schedule(lead=lead, scheduled_at=today_start)
-    booked = services.measurement_appointment_schedule(
+    earlier_today = design.measurement_appointment_schedule(lead=lead, scheduled_at=today_start)
+    booked = design.measurement_appointment_schedule(
         lead=lead, scheduled_at=today_start + timedelta(days=3, hours=10), notes="bring laser"
     )
     assert [e.payload for e in events("measurement.scheduled")] == [
@@ -83,13 +84,13 @@ def test_totals_are_exact_decimals_rounded_half_up(firm):
 
 def test_negative_quantities_are_refused(firm):
     with pytest.raises(ValidationError):
-        services.quotation_create(lead=LeadFactory(), title="x", items=[{**TILES, "quantity": "-1"}])
+        quotations.quotation_create(lead=LeadFactory(), title="x", items=[{**TILES, "quantity": "-1"}])
 
 
 def test_a_sent_version_cannot_change_even_in_the_database(firm):
     version = sent_version()
     with override("en"), pytest.raises(ValidationError, match="can no longer change"):
-        services.quotation_version_set_items(version=version, items=[PAINT])
+        quotations.quotation_version_set_items(version=version, items=[PAINT])
     with pytest.raises(Exception, match="sent"), transaction.atomic():
         QuotationItem.objects.filter(version=version).update(unit_price=1)
     with pytest.raises(Exception, match="sent"), transaction.atomic():
@@ -99,9 +100,9 @@ def test_a_sent_version_cannot_change_even_in_the_database(firm):
 
 def test_a_new_version_copies_and_edits_without_touching_the_old(firm):
     v1 = sent_version()
-    v2 = services.quotation_version_copy(version=v1)
+    v2 = quotations.quotation_version_copy(version=v1)
     assert (v2.number, v2.status, v2.total) == (2, "draft", v1.total)
-    services.quotation_version_set_items(version=v2, items=[{**TILES, "unit_price": "70"}, PAINT])
+    quotations.quotation_version_set_items(version=v2, items=[{**TILES, "unit_price": "70"}, PAINT])
     v1.refresh_from_db()
     assert v1.total == Decimal("5616.63") and v1.items.count() == 2
     comparison = selectors.quotation_versions_compare(old=v1, new=QuotationVersion.objects.get(pk=v2.pk))
@@ -120,10 +121,10 @@ def test_a_new_version_copies_and_edits_without_touching_the_old(firm):
 def test_exactly_one_accepted_version(firm):
     v1 = sent_version()
     with override("en"), pytest.raises(ValidationError, match="sent"):
-        services.quotation_version_accept(version=services.quotation_version_copy(version=v1), via="staff")
-    services.quotation_version_accept(version=v1, via="staff", name="Wang")
-    v2 = services.quotation_version_send(version=services.quotation_version_copy(version=v1))
-    services.quotation_version_accept(version=v2, via="staff", name="Wang")
+        quotations.quotation_version_accept(version=quotations.quotation_version_copy(version=v1), via="staff")
+    quotations.quotation_version_accept(version=v1, via="staff", name="Wang")
+    v2 = quotations.quotation_version_send(version=quotations.quotation_version_copy(version=v1))
+    quotations.quotation_version_accept(version=v2, via="staff", name="Wang")
     statuses = dict(QuotationVersion.objects.filter(quotation=v1.quotation).values_list("number", "status"))
     assert statuses == {1: "superseded", 2: "draft", 3: "accepted"}
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -133,7 +134,7 @@ def test_exactly_one_accepted_version(firm):
 
 def test_homeowner_acceptance_needs_a_signature(firm):
     with pytest.raises(ValidationError):
-        services.quotation_version_accept(version=sent_version(), via="homeowner_link", name="Wang", signature="")
+        quotations.quotation_version_accept(version=sent_version(), via="homeowner_link", name="Wang", signature="")
 
 
 def test_signing_wins_the_lead_opens_the_project_and_splits_the_payments(firm):
@@ -164,13 +165,13 @@ def test_signing_a_referred_lead_rewards_the_referrer(firm):
 
 def test_instalments_must_add_up_and_nothing_is_written_otherwise(firm):
     version = sent_version()
-    services.quotation_version_accept(version=version, via="staff", name="Wang")
+    quotations.quotation_version_accept(version=version, via="staff", name="Wang")
     schedule = [
         {"kind": "deposit", "amount": "1000", "trigger": "on_signing", "due_on": date(2026, 11, 24)},
         {"kind": "final", "amount": "1000", "trigger": "acceptance"},
     ]
     with pytest.raises(ValidationError) as error:
-        services.contract_sign(
+        signing.contract_sign(
             version=version,
             number="HT-9",
             package_type="half",
@@ -186,7 +187,7 @@ def test_instalments_must_add_up_and_nothing_is_written_otherwise(firm):
 
 def test_an_unaccepted_version_cannot_be_signed(firm):
     with override("en"), pytest.raises(ValidationError, match="not accepted"):
-        services.contract_sign(
+        signing.contract_sign(
             version=sent_version(),
             number="HT-1",
             package_type="half",
@@ -207,19 +208,19 @@ def test_contract_numbers_are_unique_per_firm_only(firm_a, firm_b):
 
 def test_mid_inspection_makes_the_midterm_instalment_due_once(firm):
     contract = signed_contract()
-    due = services.instalments_fall_due(contract=contract, trigger="mid_inspection", on=date(2027, 1, 10))
+    due = payments.instalments_fall_due(contract=contract, trigger="mid_inspection", on=date(2027, 1, 10))
     assert [i.kind for i in due] == ["midterm"]
-    assert services.instalments_fall_due(contract=contract, trigger="mid_inspection", on=date(2027, 1, 11)) == []
-    final = services.instalments_fall_due(contract=contract, trigger="acceptance", on=date(2027, 3, 1))
+    assert payments.instalments_fall_due(contract=contract, trigger="mid_inspection", on=date(2027, 1, 11)) == []
+    final = payments.instalments_fall_due(contract=contract, trigger="acceptance", on=date(2027, 3, 1))
     assert final[0].due_on == date(2027, 3, 4)  # final payment within 3 days of acceptance
     assert [e.payload["kind"] for e in events("payment.due")] == ["deposit", "midterm", "final"]
 
 
 def test_payment_is_recorded_once(firm):
     deposit = signed_contract().instalments.get(kind="deposit")
-    services.instalment_record_payment(instalment=deposit, paid_on=date(2026, 11, 25))
+    payments.instalment_record_payment(instalment=deposit, paid_on=date(2026, 11, 25))
     with pytest.raises(ValidationError):
-        services.instalment_record_payment(instalment=deposit, paid_on=date(2026, 11, 26))
+        payments.instalment_record_payment(instalment=deposit, paid_on=date(2026, 11, 26))
     assert [e.payload["instalment_id"] for e in events("payment.received")] == [deposit.pk]
 
 
@@ -237,9 +238,11 @@ def change(kind, amount):
 def test_a_small_change_order_moves_the_amount_and_the_unpaid_schedule(firm):
     contract = signed_contract()
     deposit = contract.instalments.get(kind="deposit")
-    services.instalment_record_payment(instalment=deposit, paid_on=date(2026, 11, 25))
-    order = services.change_order_create(contract=contract, reason="Extra cabinet", lines=[change("addition", 700)])
-    services.change_order_approve(order=order)
+    payments.instalment_record_payment(instalment=deposit, paid_on=date(2026, 11, 25))
+    order = change_orders.change_order_create(
+        contract=contract, reason="Extra cabinet", lines=[change("addition", 700)]
+    )
+    change_orders.change_order_approve(order=order)
     contract.refresh_from_db()
     assert contract.amount == Decimal("11316.63")
     instalments = {i.kind: i.amount for i in contract.instalments.all()}
@@ -251,22 +254,22 @@ def test_a_small_change_order_moves_the_amount_and_the_unpaid_schedule(firm):
 
 def test_changes_over_ten_percent_need_a_newly_accepted_version(firm):
     contract = signed_contract()  # 10616.63: the threshold is 1061.66
-    first = services.change_order_create(contract=contract, reason="a", lines=[change("addition", 600)])
-    services.change_order_approve(order=first)
+    first = change_orders.change_order_create(contract=contract, reason="a", lines=[change("addition", 600)])
+    change_orders.change_order_approve(order=first)
     # Removals count too: 600 approved + 300 + 200 = 1100 > 1061.66, although the net change is smaller.
-    second = services.change_order_create(
+    second = change_orders.change_order_create(
         contract=contract, reason="b", lines=[change("addition", 300), change("removal", 200)]
     )
-    assert services.change_order_needs_requote(order=second)
+    assert change_orders.change_order_needs_requote(order=second)
     with override("en"), pytest.raises(ValidationError, match="new quotation version"):
-        services.change_order_approve(order=second)
+        change_orders.change_order_approve(order=second)
     assert ChangeOrder.objects.get(pk=second.pk).status == "draft"
 
-    requote = services.quotation_version_send(
-        version=services.quotation_version_copy(version=contract.quotation_version)
+    requote = quotations.quotation_version_send(
+        version=quotations.quotation_version_copy(version=contract.quotation_version)
     )
-    services.quotation_version_accept(version=requote, via="staff", name="Wang")
-    services.change_order_approve(order=second)
+    quotations.quotation_version_accept(version=requote, via="staff", name="Wang")
+    change_orders.change_order_approve(order=second)
     contract.refresh_from_db()
     assert contract.quotation_version_id == requote.pk
     assert contract.amount == Decimal("11316.63")
@@ -274,28 +277,28 @@ def test_changes_over_ten_percent_need_a_newly_accepted_version(firm):
 
 def test_only_a_draft_change_order_can_need_a_new_version(firm):
     contract = signed_contract()  # 10616.63: the threshold is 1061.66
-    rejected = services.change_order_create(contract=contract, reason="a", lines=[change("addition", 2000)])
-    assert services.change_order_needs_requote(order=rejected)
-    services.change_order_reject(order=rejected)
-    assert not services.change_order_needs_requote(order=ChangeOrder.objects.get(pk=rejected.pk))
+    rejected = change_orders.change_order_create(contract=contract, reason="a", lines=[change("addition", 2000)])
+    assert change_orders.change_order_needs_requote(order=rejected)
+    change_orders.change_order_reject(order=rejected)
+    assert not change_orders.change_order_needs_requote(order=ChangeOrder.objects.get(pk=rejected.pk))
 
 
 def test_the_threshold_is_a_firm_setting(firm):
     contract = signed_contract()
     ContractSettings.objects.update_or_create(defaults={"change_order_threshold_percent": Decimal("20")})
-    order = services.change_order_create(contract=contract, reason="a", lines=[change("addition", 1500)])
-    assert not services.change_order_needs_requote(order=order)
-    services.change_order_approve(order=order)
+    order = change_orders.change_order_create(contract=contract, reason="a", lines=[change("addition", 1500)])
+    assert not change_orders.change_order_needs_requote(order=order)
+    change_orders.change_order_approve(order=order)
 
 
 def test_a_reduction_larger_than_what_is_unpaid_is_refused(firm):
     contract = signed_contract()
     ContractSettings.objects.update_or_create(defaults={"change_order_threshold_percent": Decimal("100")})
     for instalment in contract.instalments.exclude(kind="final"):
-        services.instalment_record_payment(instalment=instalment, paid_on=date(2026, 12, 1))
-    order = services.change_order_create(contract=contract, reason="skip", lines=[change("removal", 2000)])
+        payments.instalment_record_payment(instalment=instalment, paid_on=date(2026, 12, 1))
+    order = change_orders.change_order_create(contract=contract, reason="skip", lines=[change("removal", 2000)])
     with override("en"), pytest.raises(ValidationError, match="still to be paid"):
-        services.change_order_approve(order=order)
+        change_orders.change_order_approve(order=order)
     contract.refresh_from_db()
     assert contract.amount == Decimal("10616.63")
     assert sum(i.amount for i in Instalment.objects.filter(contract=contract)) == contract.amount
@@ -319,9 +322,9 @@ def test_firm_settings_change_the_default_split(firm):
 
 def test_rollback_of_signing_leaves_no_project_and_no_event(firm):
     version = sent_version()
-    services.quotation_version_accept(version=version, via="staff", name="Wang")
+    quotations.quotation_version_accept(version=version, via="staff", name="Wang")
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.contract_sign(
+        signing.contract_sign(
             version=version,
             number="HT-7",
             package_type="full",
@@ -339,9 +342,9 @@ def test_rollback_of_signing_leaves_no_project_and_no_event(firm):
 
 def test_planned_end_before_start_is_refused(firm):
     version = sent_version()
-    services.quotation_version_accept(version=version, via="staff", name="Wang")
+    quotations.quotation_version_accept(version=version, via="staff", name="Wang")
     with pytest.raises(ValidationError) as error:
-        services.contract_sign(
+        signing.contract_sign(
             version=version,
             number="HT-8",
             package_type="full",

@@ -17,7 +17,12 @@ from callbacks import selectors as callback_selectors
 from complaints import selectors as complaint_selectors
 from leads.models import Lead
 from renocrm.accounts.roles import Role
-from renocrm.dashboard import reports
+from renocrm.dashboard.reports.callback_report import callback_tables
+from renocrm.dashboard.reports.catalogue import REPORTS
+from renocrm.dashboard.reports.complaint_report import complaint_tables
+from renocrm.dashboard.reports.lead_report import lead_tables_from
+from renocrm.dashboard.reports.satisfaction_report import staff_tables
+from renocrm.dashboard.reports.tables import Viewer
 from renocrm.periods import CUSTOM, Period
 from renocrm.tenancy.context import tenant_context
 from tests.dashboard import report_fixtures
@@ -107,7 +112,7 @@ def test_complaint_resolution_stats(firm_a, february):
 
 def test_callback_report_tables(firm_a, february):
     with tenant_context(firm_a), translation.override("en"):
-        tables = reports.callback_tables(FEB_PERIOD, reports.Viewer())
+        tables = callback_tables(FEB_PERIOD, Viewer())
         assert [str(t.title) for t in tables] == [
             "Summary",
             "Satisfaction",
@@ -147,7 +152,7 @@ def test_callback_report_tables(firm_a, february):
 
 def test_staff_ranking_and_trend(firm_a, february):
     with tenant_context(firm_a), translation.override("en"):
-        tables = reports.staff_tables(FEB_PERIOD, reports.Viewer())
+        tables = staff_tables(FEB_PERIOD, Viewer())
         assert [str(t.title) for t in tables] == [
             "Designers",
             "Designers: trend by month",
@@ -170,7 +175,7 @@ def test_staff_ranking_and_trend(firm_a, february):
 
 def test_complaint_concentration_tables(firm_a, february):
     with tenant_context(firm_a), translation.override("en"):
-        summary, category, trade, staff, level = reports.complaint_tables(FEB_PERIOD, reports.Viewer())
+        summary, category, trade, staff, level = complaint_tables(FEB_PERIOD, Viewer())
         assert [row[1] for row in summary.rows] == [4, 2, 2, 20.0, 30.0]
         assert rows(category) == [["Quality", 3, 1, 0], ["Schedule", 1, 1, 1]]
         assert category.total[1:] == [4, 2, 1]
@@ -194,7 +199,7 @@ def test_lead_tables_follow_the_leads_selectors_contract():
          "rewards_fulfilled": 0, "reward_amount": Decimal("500.00")},
     ]  # fmt: skip
     with translation.override("en"):
-        funnel_table, referral_table = reports.lead_tables_from(funnel, referrals)
+        funnel_table, referral_table = lead_tables_from(funnel, referrals)
     assert funnel_table.rows == [["Referral", 4, 3, 2, 2, 1, 1, 50.0], ["Online", 2, 1, 0, 0, 0, 0, None]]
     assert funnel_table.total[1:] == [6, 4, 2, 2, 1, 1, 16.7]
     assert referral_table.rows == [["Wang", 3, 1, 1, 0, Decimal("500.00")]]
@@ -209,7 +214,7 @@ def test_reports_open_for_roles_with_reports_view(client, firm_a, role):
     client_for(client, firm_a, role)
     response = client.get(reverse("dashboard:reports"), **EN)
     assert response.status_code == 200
-    for report in reports.REPORTS:
+    for report in REPORTS:
         assert url(report.key) in response.content.decode()
     for report in ("callbacks", "satisfaction", "complaints", "leads"):
         assert client.get(url(report), **EN).status_code == 200

@@ -13,7 +13,8 @@ from django.core import mail
 
 from callbacks.models import Callback
 from renocrm.accounts.roles import Role
-from renocrm.dashboard import reports, tasks
+from renocrm.dashboard import tasks
+from renocrm.dashboard.reports.weekly_email import weekly_callback_report_send
 from renocrm.outbox.models import Notification
 from renocrm.tenancy.context import tenant_context
 from tests.callbacks.factories import CallbackFactory, SurveyFactory
@@ -90,10 +91,10 @@ def test_each_firm_gets_it_on_its_own_monday_morning_once(firm_a, firm_b, firms,
 
 def test_an_admin_added_on_monday_gets_their_own_copy(firm_a, firms):
     with tenant_context(firm_a):
-        assert reports.weekly_callback_report_send(now=MONDAY_0845_SHANGHAI) == 1
+        assert weekly_callback_report_send(now=MONDAY_0845_SHANGHAI) == 1
         late = member(firm_a, Role.ADMIN, username="late", email="late@example.com")
-        assert reports.weekly_callback_report_send(now=MONDAY_0845_SHANGHAI + timedelta(hours=1)) == 1
-        assert reports.weekly_callback_report_send(now=MONDAY_0845_SHANGHAI + timedelta(hours=2)) == 0
+        assert weekly_callback_report_send(now=MONDAY_0845_SHANGHAI + timedelta(hours=1)) == 1
+        assert weekly_callback_report_send(now=MONDAY_0845_SHANGHAI + timedelta(hours=2)) == 0
         assert sorted(Notification.objects.values_list("recipient", flat=True)) == [
             "boss-a@example.com",
             late.email,
@@ -102,8 +103,8 @@ def test_an_admin_added_on_monday_gets_their_own_copy(firm_a, firms):
 
 def test_before_eight_on_monday_nothing_is_sent(firm_a, firms):
     with tenant_context(firm_a):
-        assert reports.weekly_callback_report_send(now=datetime(2026, 11, 22, 23, 59, tzinfo=UTC)) == 0
-        assert reports.weekly_callback_report_send(now=datetime(2026, 11, 23, 0, 0, tzinfo=UTC)) == 1
+        assert weekly_callback_report_send(now=datetime(2026, 11, 22, 23, 59, tzinfo=UTC)) == 0
+        assert weekly_callback_report_send(now=datetime(2026, 11, 23, 0, 0, tzinfo=UTC)) == 1
 
 
 def test_the_e_mail_speaks_the_firms_language_and_masks_mobiles(firms, django_capture_on_commit_callbacks):

@@ -5,8 +5,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from leads import selectors, services
+from leads import selectors
 from leads.models import Customer, Lead, Property
+from leads.services import pipeline
 from renocrm.tenancy.context import tenant_context
 from renocrm.tenancy.time import firm_today
 from tests.factories import MembershipFactory
@@ -500,13 +501,13 @@ def test_lead_update_checks_the_property_and_takes_only_known_fields(firm_a):
     with tenant_context(firm_a):
         lead = LeadFactory()
         with pytest.raises(ValidationError) as refused:
-            services.lead_update(lead=lead, property=PropertyFactory())
+            pipeline.lead_update(lead=lead, property=PropertyFactory())
         assert "property" in refused.value.message_dict
         with pytest.raises(TypeError):
-            services.lead_update(lead=lead, status="won")
-        services.lead_update(lead=lead, budget_max=Decimal("100"))
+            pipeline.lead_update(lead=lead, status="won")
+        pipeline.lead_update(lead=lead, budget_max=Decimal("100"))
         with pytest.raises(ValidationError):
-            services.lead_update(lead=lead, budget_min=Decimal("200"))  # above the stored upper end
+            pipeline.lead_update(lead=lead, budget_min=Decimal("200"))  # above the stored upper end
         lead.refresh_from_db()
         assert (lead.budget_min, lead.budget_max, lead.status) == (None, Decimal("100"), "new")
 

@@ -6,8 +6,9 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from leads import selectors, services
+from leads import selectors
 from leads.models import Customer, Lead, LeadSettings, LeadStatusChange, ReferralReward
+from leads.services import pipeline, referrals
 from leads.validators import normalize_mobile
 from renocrm.outbox.models import OutboxEvent
 from renocrm.tenancy.context import tenant_context
@@ -29,14 +30,14 @@ def test_mobile_numbers_are_normalised(raw):
 @pytest.mark.parametrize("bad", ["12800138000", "1380013800", "138001380001", "021-12345678", ""])
 def test_invalid_mobiles_are_refused(firm, bad):
     with pytest.raises(ValidationError) as error:
-        services.lead_create(channel="phone", name="王", mobile=bad)
+        pipeline.lead_create(channel="phone", name="王", mobile=bad)
     assert "mobile" in error.value.message_dict or "customer" in error.value.message_dict
     assert not Customer.objects.exists()
 
 
 def test_a_known_mobile_links_the_existing_customer(firm):
-    first, linked_first = services.lead_create(channel="online", name="王芳", mobile="13800138000")
-    second, linked_second = services.lead_create(channel="showroom", name="王芳 (showroom)", mobile="+86 138-0013-8000")
+    first, linked_first = pipeline.lead_create(channel="online", name="王芳", mobile="13800138000")
+    second, linked_second = pipeline.lead_create(channel="showroom", name="王芳 (showroom)", mobile="+86 138-0013-8000")
     assert (linked_first, linked_second) == (False, True)
     assert first.customer_id == second.customer_id
     assert Customer.objects.count() == 1
@@ -46,7 +47,7 @@ def test_a_known_mobile_links_the_existing_customer(firm):
 def test_two_firms_may_hold_the_same_mobile(firm_a, firm_b):
     for firm in (firm_a, firm_b):
         with tenant_context(firm):
-            lead, linked = services.lead_create(channel="online", name="王芳", mobile="13800138000")
+            lead, linked = pipeline.lead_create(channel="online", name="王芳", mobile="13800138000")
             assert not linked
     with tenant_context(firm_a):
         assert Customer.objects.count() == 1
@@ -54,27 +55,27 @@ def test_two_firms_may_hold_the_same_mobile(firm_a, firm_b):
 
 def test_partner_duplicate_within_the_window_returns_the_open_lead(firm):
     with time_machine.travel(datetime(2026, 10, 1, 10, tzinfo=ZoneInfo("Asia/Shanghai"))):
-        first, created = services.lead_create_from_partner(name="李雷", mobile="13900139000")
+        first, created = pipeline.lead_create_from_partner(name="李雷", mobile="13900139000")
     assert created
     with time_machine.travel(datetime(2026, 10, 20, 10, tzinfo=ZoneInfo("Asia/Shanghai"))):
-        again, created = services.lead_create_from_partner(name="李雷", mobile="139 0013 9000")
+        again, created = pipeline.lead_create_from_partner(name="李雷", mobile="139 0013 9000")
     assert (again.pk, created) == (first.pk, False)
     with time_machine.travel(datetime(2026, 11, 5, 10, tzinfo=ZoneInfo("Asia/Shanghai"))):
-        later, created = services.lead_create_from_partner(name="李雷", mobile="13900139000")
+        later, created = pipeline.lead_create_from_partner(name="李雷", mobile="13900139000")
     assert created and later.pk != first.pk and later.customer_id == first.customer_id
 
 
 def test_the_pipeline_moves_forward_and_refuses_the_rest_clearly(firm):
     lead = LeadFactory()
-    services.lead_change_status(lead=lead, status="contacted")
-    services.lead_change_status(lead=lead, status="proposal")  # measured on the spot: a step may be skipped
+    pipeline.lead_change_status(lead=lead, status="contacted")
+    pipeline.lead_change_status(lead=lead, status="proposal")  # measured on the spot: a step may be skipped
     with pytest.raises(ValidationError) as error, translation.override("en"):
-        services.lead_change_status(lead=lead, status="contacted")
+        pipeline.lead_change_status(lead=lead, status="contacted")
     assert (
         "“Proposal”" in error.value.message_dict["status"][0] and "“Contacted”" in error.value.message_dict["status"][0]
     )
     with pytest.raises(ValidationError, match="signing its contract"), translation.override("en"):
-        services.lead_change_status(lead=lead, status="won")
+        pipeline.lead_change_status(lead=lead, status="won")
     assert [(c.from_status, c.to_status) for c in LeadStatusChange.objects.filter(lead=lead)] == [
         ("new", "contacted"),
         ("contacted", "proposal"),
@@ -88,55 +89,55 @@ def test_the_pipeline_moves_forward_and_refuses_the_rest_clearly(firm):
 def test_lost_needs_a_reason_and_may_reopen(firm):
     lead = LeadFactory()
     with pytest.raises(ValidationError) as error:
-        services.lead_change_status(lead=lead, status="lost", reason="  ")
+        pipeline.lead_change_status(lead=lead, status="lost", reason="  ")
     assert "reason" in error.value.message_dict
-    services.lead_change_status(lead=lead, status="lost", reason="Chose a cheaper firm")
+    pipeline.lead_change_status(lead=lead, status="lost", reason="Chose a cheaper firm")
     assert Lead.objects.get(pk=lead.pk).lost_reason == "Chose a cheaper firm"
-    services.lead_change_status(lead=lead, status="contacted")
+    pipeline.lead_change_status(lead=lead, status="contacted")
     assert Lead.objects.get(pk=lead.pk).lost_reason == ""
 
 
 def test_a_won_lead_is_closed(firm):
-    lead = services.lead_mark_won(lead=LeadFactory())
+    lead = pipeline.lead_mark_won(lead=LeadFactory())
     for status in ("contacted", "lost"):
         with pytest.raises(ValidationError):
-            services.lead_change_status(lead=lead, status=status, reason="x")
+            pipeline.lead_change_status(lead=lead, status=status, reason="x")
     with pytest.raises(ValidationError):
-        services.lead_mark_won(lead=lead)
+        pipeline.lead_mark_won(lead=lead)
 
 
 def test_referral_needs_a_referrer_and_only_a_referral_has_one(firm):
     referrer = CustomerFactory()
     with pytest.raises(ValidationError) as error:
-        services.lead_create(channel="referral", name="韩梅梅", mobile="13700137000")
+        pipeline.lead_create(channel="referral", name="韩梅梅", mobile="13700137000")
     assert "referrer" in error.value.message_dict
     with pytest.raises(ValidationError):
-        services.lead_create(channel="online", name="韩梅梅", mobile="13700137000", referrer=referrer)
+        pipeline.lead_create(channel="online", name="韩梅梅", mobile="13700137000", referrer=referrer)
     with pytest.raises(ValidationError, match="refer themselves"), translation.override("en"):
-        services.lead_create(channel="referral", customer=referrer, referrer=referrer)
+        pipeline.lead_create(channel="referral", customer=referrer, referrer=referrer)
 
 
 def test_winning_a_referred_lead_rewards_the_referrer_once_per_firm_setting(firm):
     LeadSettings.objects.create(referral_reward_kind="gift", referral_reward_gift="扫地机器人")
     referrer = CustomerFactory()
-    lead, _ = services.lead_create(channel="referral", name="韩梅梅", mobile="13700137000", referrer=referrer)
-    services.lead_mark_won(lead=lead)
+    lead, _ = pipeline.lead_create(channel="referral", name="韩梅梅", mobile="13700137000", referrer=referrer)
+    pipeline.lead_mark_won(lead=lead)
     reward = ReferralReward.objects.get()
     assert (reward.referrer_id, reward.kind, reward.gift, reward.amount) == (referrer.pk, "gift", "扫地机器人", None)
-    services.referral_reward_fulfil(reward=reward)
+    referrals.referral_reward_fulfil(reward=reward)
     assert ReferralReward.objects.get().status == "fulfilled"
 
 
 def test_property_must_belong_to_the_leads_customer(firm):
     other_property = PropertyFactory()
     with pytest.raises(ValidationError) as error:
-        services.lead_create(channel="online", customer=CustomerFactory(), property=other_property)
+        pipeline.lead_create(channel="online", customer=CustomerFactory(), property=other_property)
     assert "property" in error.value.message_dict
 
 
 def test_budget_range_must_be_ordered(firm):
     with pytest.raises(ValidationError) as error:
-        services.lead_create(channel="online", name="王", mobile="13800138000", budget_min=300000, budget_max=200000)
+        pipeline.lead_create(channel="online", name="王", mobile="13800138000", budget_min=300000, budget_max=200000)
     assert "budget_max" in error.value.message_dict
 
 
@@ -144,17 +145,17 @@ def test_assignees_must_be_members_with_a_fitting_role(firm, firm_b):
     sales = MembershipFactory(tenant=firm, role="sales").user
     qc = MembershipFactory(tenant=firm, role="qc").user
     outsider = MembershipFactory(tenant=firm_b, role="sales").user
-    lead, _ = services.lead_create(channel="online", name="王", mobile="13800138000", assigned_to=sales)
+    lead, _ = pipeline.lead_create(channel="online", name="王", mobile="13800138000", assigned_to=sales)
     assert lead.assigned_to == sales
     for user in (qc, outsider):
         with pytest.raises(ValidationError) as error:
-            services.lead_assign(lead=lead, assigned_to=user)
+            pipeline.lead_assign(lead=lead, assigned_to=user)
         assert "assigned_to" in error.value.message_dict
 
 
 def test_follow_up_sets_the_next_date_and_marks_a_new_lead_contacted(firm):
     lead = LeadFactory()
-    services.follow_up_record(
+    pipeline.follow_up_record(
         lead=lead, kind="call", outcome="Asked for a site measurement", next_contact_on=date(2026, 12, 2)
     )
     lead.refresh_from_db()

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.urls import reverse
 
-from aftercare import services as aftercare_services
+from aftercare.services import repairs as aftercare_services
 from renocrm.outbox import egress, services
 from renocrm.outbox.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from renocrm.tenancy.context import tenant_context

@@ -25,7 +25,7 @@ from complaints import selectors as complaint_selectors
 from complaints.models import Complaint
 from contracts.models import Contract, Project
 from leads.models import Customer, Lead
-from leads.services import customer_data_export, customer_erase
+from leads.services.privacy import customer_data_export, customer_erase
 from renocrm.audit.models import AuditEvent
 from renocrm.outbox.models import Notification
 from renocrm.privacy import registry

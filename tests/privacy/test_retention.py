@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from leads.models import Customer, FollowUp, Lead
-from leads.services import lost_leads_anonymise
+from leads.services.privacy import lost_leads_anonymise
 from leads.tasks import sweep_lost_lead_retention
 from renocrm.audit.models import AuditEvent
 from renocrm.privacy.models import DataRequest, PrivacySettings

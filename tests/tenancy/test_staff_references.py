@@ -12,10 +12,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
-from contracts import services as contract_services
 from contracts.models import MeasurementAppointment
-from leads import services as lead_services
+from contracts.services import design as contract_services
 from leads.models import Lead
+from leads.services import pipeline as lead_services
 from renocrm.accounts.models import Membership
 from renocrm.tenancy.context import tenant_context
 from tests.callbacks.factories import CallbackFactory

@@ -94,7 +94,7 @@ def test_an_agent_works_a_due_phone_callback_from_the_queue(browser, live_server
 
 
 def test_a_homeowner_answers_the_sms_survey_on_a_phone(browser, live_server, firm):
-    from callbacks import services
+    from callbacks.services import survey_link as services
 
     callback = released(firm, method=Method.SMS, customer_name="王芳")
     with tenant_context(firm):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 
 from contracts.models import Contract, Instalment, Project
-from contracts.services import instalments_fall_due
+from contracts.services.payments import instalments_fall_due
 from renocrm.accounts.roles import Role
 from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit, notify_staff

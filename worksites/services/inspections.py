@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts.models import Contract, Instalment
-from contracts.services import instalments_fall_due
+from contracts.services.payments import instalments_fall_due
 from renocrm.accounts.roles import Role
 from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts.models import Contract, Instalment, Project
-from contracts.services import instalments_fall_due
+from contracts.services.payments import instalments_fall_due
 from renocrm.accounts.roles import AGENT_ROLES, Role
 from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit
