@@ -1,6 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
-from worksites.apis import handover, inspections, progress, schedule
+from worksites.apis import gates, handover, inspections, progress, schedule
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -13,6 +13,7 @@ router.register("inspections", inspections.InspectionViewSet, basename="inspecti
 router.register("material-arrivals", inspections.MaterialArrivalViewSet, basename="material-arrival")
 router.register("site-patrols", inspections.SitePatrolViewSet, basename="site-patrol")
 router.register("site-problems", inspections.SiteProblemViewSet, basename="site-problem")
+router.register("gate-overrides", gates.GateOverrideViewSet, basename="gate-override")
 router.register("handovers", handover.HandoverViewSet, basename="handover")
 router.register("rectification-items", handover.RectificationItemViewSet, basename="rectification-item")
 router.register("acceptance-items", handover.AcceptanceItemViewSet, basename="acceptance-item")

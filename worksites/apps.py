@@ -8,9 +8,11 @@ class WorksitesConfig(AppConfig):
 
     def ready(self):
         from renocrm.outbox.services import register_handler
+        from worksites.services.portal import on_inspection_scheduled
         from worksites.services.schedule import on_contract_signed
 
         register_handler("contract.signed", on_contract_signed)
+        register_handler("inspection.scheduled", on_inspection_scheduled)
 
         from renocrm.privacy import registry
         from worksites import personal_data as section

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from worksites.views import handover, inspections, portal, progress, schedule
+from worksites.views import gates, handover, inspections, portal, progress, schedule
 
 app_name = "worksites"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("template/", schedule.template_edit, name="template"),
     path("<int:pk>/", schedule.worksite_detail, name="detail"),
     path("<int:pk>/crew/", schedule.crew_edit, name="crew"),
+    path("<int:pk>/gates/lift/", gates.gate_lift, name="gate-lift"),
+    path("construction-settings/", gates.construction_settings_edit, name="construction-settings"),
     path("<int:pk>/technical-handover/", schedule.technical_handover_create, name="technical-handover"),
     *[
         path(f"phases/<int:pk>/{action}/", schedule.phase_action, {"action": action}, name=f"phase-{action}")

@@ -46,11 +46,12 @@ def coverages_start(*, project: Project, contract: Contract | None, handed_over_
 
 def on_project_handed_over(event) -> None:
     """``project.handed_over``, in the handover's own transaction: the warranties start with it or not at
-    all."""
+    all, counted from the final acceptance (the handover date where a firm admin lifted that gate)."""
     payload = event.payload
     project = Project.objects.get(pk=payload["project_id"])
     contract = Contract.objects.filter(pk=payload.get("contract_id")).first()
-    coverages_start(project=project, contract=contract, handed_over_on=date.fromisoformat(payload["handed_over_on"]))
+    starts_on = date.fromisoformat(payload.get("accepted_on") or payload["handed_over_on"])
+    coverages_start(project=project, contract=contract, handed_over_on=starts_on)
 
 
 def _check_coverage(*, name: str, area: str, trade: str, starts_on: date | None, ends_on: date | None) -> dict:

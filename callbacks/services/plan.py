@@ -213,11 +213,13 @@ def _write_callbacks(*, worksite: Worksite, steps: list[CallbackStep], anchor_da
 
 def on_project_handed_over(event) -> None:
     """``project.handed_over``, in the handover's own transaction: the callbacks of every active handover
-    step, due from the handover date. A handover that rolls back leaves none."""
+    step, due from the final acceptance (the handover date where a firm admin lifted that gate). A handover
+    that rolls back leaves none."""
     payload = event.payload
     worksite = Worksite.objects.select_related("project").get(pk=payload["worksite_id"])
     steps = [s for s in plan_steps() if s.is_active and s.anchor == Step.Anchor.HANDOVER]
-    _write_callbacks(worksite=worksite, steps=steps, anchor_day=date.fromisoformat(payload["handed_over_on"]))
+    anchor_day = date.fromisoformat(payload.get("accepted_on") or payload["handed_over_on"])
+    _write_callbacks(worksite=worksite, steps=steps, anchor_day=anchor_day)
 
 
 def on_phase_completed(event) -> None:

@@ -25,9 +25,9 @@ from renocrm.accounts.models import Membership, User
 from renocrm.tenancy.context import tenant_context
 from renocrm.tenancy.models import Tenant
 from renocrm.tenancy.time import firm_today
-from worksites.models import Handover, HandoverDocument, Inspection, Worksite
+from worksites.models import Gate, Handover, HandoverDocument, Inspection, Worksite
+from worksites.services import gates, inspections, portal, progress
 from worksites.services import handover as handovers
-from worksites.services import inspections, portal, progress
 from worksites.services import schedule as worksites
 
 from .users import DEMO_PASSWORD, DEMO_SLUG, DEMO_USERS
@@ -96,7 +96,8 @@ def seed_leads_and_contracts(tenant, users) -> None:
 
 
 def seed_worksites(tenant, users) -> None:
-    """The signed demo contract's worksite under way: crew assigned, the briefing held, demolition started."""
+    """The signed demo contract's worksite under way: crew assigned, the briefing held, demolition started.
+    Its tiling, carpentry and painting wait at the concealed-works gate (the inspection is scheduled)."""
     contract = Contract.objects.select_related("project__lead").get()
     worksite = worksites.worksite_open(contract=contract)
     worksites.worksite_assign_crew(
@@ -226,8 +227,16 @@ def _handed_over_project(users, *, today):
         handovers.handover_document_add(
             handover=handover, kind=kind, upload=_demo_photo(f"{kind}.jpg", "#d9d4c7"), uploaded_by=users["qc"]
         )
-    # The acceptance began before the handover day, months ago.
+    # The acceptance began before the handover day, months ago. Its construction was recorded on paper, before
+    # the firm kept sites here, so the general manager lifted the handover gate with that reason (and the
+    # dashboard counts it).
     Handover.objects.filter(pk=handover.pk).update(started_at=timezone.now() - timedelta(days=215))
+    gates.gate_override(
+        worksite=worksite,
+        gate=Gate.HANDOVER,
+        reason="施工与竣工验收记录为纸质存档（启用系统前完工），已核对签字原件。",
+        by=users["admin"],
+    )
     handovers.handover_complete(handover=handover, completed_by=users["pm"], on=handed_over_on)
     return worksite
 

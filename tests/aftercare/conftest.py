@@ -12,6 +12,7 @@ from contracts.services import quotations, signing
 from renocrm.tenancy.context import tenant_context
 from tests.factories import MembershipFactory
 from tests.leads.factories import LeadFactory
+from tests.worksites.factories import finish_construction
 from worksites.models import HandoverDocument
 from worksites.services import handover as handover_services
 from worksites.services import schedule
@@ -80,7 +81,8 @@ def signed_worksite(items=(TILES,), number="HT-A-1"):
 
 
 def complete_handover(worksite, by, on=None):
-    """Start, pass every check, upload the required documents and complete the handover."""
+    """Finish construction, start, pass every check, upload the required documents and complete the handover."""
+    finish_construction(worksite)
     handover = handover_services.handover_start(worksite=worksite, started_by=by)
     for item in handover.items.all():
         handover_services.acceptance_item_check(item=item, passed=True, checked_by=by)

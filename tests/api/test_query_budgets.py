@@ -32,6 +32,7 @@ BUDGETS = {
     "customer-list": 7,
     "design-agreement-list": 6,
     "follow-up-list": 6,
+    "gate-override-list": 6,
     "handover-list": 9,
     "inspection-list": 7,
     "instalment-list": 6,

@@ -11,6 +11,9 @@ from tests.factories import StaffFactory
 from worksites.models import (
     AcceptanceItem,
     AcceptanceItemTemplate,
+    ConstructionSettings,
+    Gate,
+    GateOverride,
     Handover,
     HandoverDocument,
     Inspection,
@@ -61,6 +64,21 @@ class PhaseFactory(factory.django.DjangoModelFactory):
     name = "Demolition"
     planned_start = factory.LazyFunction(date.today)
     planned_end = factory.LazyFunction(lambda: date.today() + timedelta(days=4))
+
+
+class GateOverrideFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GateOverride
+
+    worksite = factory.SubFactory(WorksiteFactory)
+    gate = Gate.WATERPROOFING
+    reason = "Tiles laid dry on the homeowner's written request"
+    overridden_by = factory.SubFactory(StaffFactory)
+
+
+class ConstructionSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConstructionSettings
 
 
 class TechnicalHandoverFactory(factory.django.DjangoModelFactory):
@@ -220,3 +238,66 @@ class PortalActionFactory(factory.django.DjangoModelFactory):
 
     link = factory.SubFactory(PortalLinkFactory)
     action = PortalAction.Action.OPENED
+
+
+_PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def finish_construction(worksite, *, water_hours=48):
+    """Drive ``worksite`` through its whole schedule with the real services, in the trade's order: each
+    covered inspection passes before the phase covering it starts, every phase finishes (signed off where
+    the homeowner signs), QC pre-inspects and the final acceptance passes today. Only the handover's own
+    checklist and documents remain. A crew of three signs: a QC inspector, a foreman and a designer; the
+    homeowner signs through a portal link. Call inside the firm's context."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from worksites.selectors import gates
+    from worksites.services import inspections, portal, schedule
+
+    K = Inspection.Kind
+    crew = {
+        SignoffRole.QC_INSPECTOR: StaffFactory(membership__role="qc"),
+        SignoffRole.SITE_MANAGER: StaffFactory(membership__role="project_manager"),
+        SignoffRole.DESIGNER: StaffFactory(membership__role="designer"),
+    }
+    link = portal.portal_link_create(worksite=worksite, days=30)
+
+    def passed(kind):
+        if kind in gates.passed_kinds(worksite.pk):
+            return
+        inspection = inspections.inspection_schedule(
+            worksite=worksite, kind=kind, created_by=crew[SignoffRole.SITE_MANAGER]
+        )
+        for role in inspection.required_roles:
+            if role == SignoffRole.HOMEOWNER:
+                inspections.inspection_sign(inspection=inspection, role=role, signed_name="Homeowner", portal_link=link)
+            else:
+                inspections.inspection_sign(inspection=inspection, role=role, signed_name="", user=crew[role])
+        if kind == K.CONCEALED_WORKS:
+            diagram = SimpleUploadedFile("circuits.pdf", _PDF, content_type="application/pdf")
+            inspections.inspection_attach_circuit_diagram(inspection=inspection, upload=diagram)
+        inspections.inspection_record_result(
+            inspection=inspection,
+            passed=True,
+            findings="",
+            decided_by=crew[SignoffRole.QC_INSPECTOR],
+            water_hours=water_hours if kind == K.WATERPROOFING_TEST else None,
+        )
+
+    for phase in worksite.phases.order_by("position"):
+        if phase.covers_concealed_works:
+            passed(K.CONCEALED_WORKS)
+        if phase.covers_waterproofing:
+            passed(K.WATERPROOFING_TEST)
+        if phase.kind in gates.HANDOVER_PHASE_KINDS:
+            continue
+        if gates.INSPECTION_OF_PHASE.get(phase.kind) in (K.CONCEALED_WORKS, K.WATERPROOFING_TEST, K.MID_TERM):
+            passed(gates.INSPECTION_OF_PHASE[phase.kind])
+        if phase.status in (Phase.Status.PLANNED, Phase.Status.IN_PROGRESS):
+            phase = schedule.phase_complete(phase=phase)
+        if phase.requires_acceptance and phase.status == Phase.Status.DONE:
+            schedule.phase_accept(phase=phase, name="Homeowner")
+    passed(K.QC_PRE_INSPECTION)
+    passed(K.FINAL_ACCEPTANCE)
+    worksite.refresh_from_db()
+    return worksite

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from renocrm.outbox.models import OutboxEvent
 from renocrm.tenancy.context import tenant_context
@@ -123,9 +124,13 @@ def test_rectification_create_fix_and_recheck(api, handover, foreman, firm_a):
     assert "non_field_errors" in fields(post(api, f"{url}/recheck/", {"passed": True}))  # not fixed yet
     fixed = post(api, f"{url}/fixed/")
     assert fixed.status_code == 200 and fixed.json()["status"] == "fixed" and fixed.json()["fixed_at"]
-    assert "new_deadline" in fields(post(api, f"{url}/recheck/", {"passed": False, "note": "patchy"}))
+    # A partner's key is not QC; a QC inspector re-checks through the API signed in.
+    assert "rechecked_by" in fields(post(api, f"{url}/recheck/", {"passed": True}))
+    qc = Client(HTTP_ACCEPT_LANGUAGE="en")
+    qc.force_login(MembershipFactory(tenant=firm_a, role="qc").user)
+    assert "new_deadline" in fields(post(qc, f"{url}/recheck/", {"passed": False, "note": "patchy"}))
     new_deadline = (today + timedelta(days=2)).isoformat()
-    reopened = post(api, f"{url}/recheck/", {"passed": False, "note": "patchy", "new_deadline": new_deadline})
+    reopened = post(qc, f"{url}/recheck/", {"passed": False, "note": "patchy", "new_deadline": new_deadline})
     assert reopened.status_code == 200, reopened.content
     assert (reopened.json()["status"], reopened.json()["deadline"], reopened.json()["recheck_note"]) == (
         "open",
@@ -133,7 +138,7 @@ def test_rectification_create_fix_and_recheck(api, handover, foreman, firm_a):
         "patchy",
     )
     post(api, f"{url}/fixed/")
-    closed = post(api, f"{url}/recheck/", {"passed": True, "note": "even now"})
+    closed = post(qc, f"{url}/recheck/", {"passed": True, "note": "even now"})
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
 
 
@@ -168,8 +173,9 @@ def test_documents_upload_and_a_wrong_type_is_refused(api, handover, firm_a):
 def test_completion_refused_with_reasons_then_done_once(api, handover, foreman, firm_a):
     url = f"/api/v1/handovers/{handover.pk}/complete/"
     reasons = fields(post(api, url))["non_field_errors"]
-    assert len(reasons) == 2
-    assert "checks are not done yet" in reasons[0] and "Documents missing" in reasons[1]
+    assert len(reasons) == 4
+    assert "phases are not finished" in reasons[0] and "Inspections not passed" in reasons[1]
+    assert "checks are not done yet" in reasons[2] and "Documents missing" in reasons[3]
     assert "on" in fields(post(api, url, {"on": "someday"}))
     with tenant_context(firm_a):
         pass_all(handover, foreman)

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
 from renocrm.tenancy.context import tenant_context
@@ -131,15 +132,19 @@ def test_fix_and_recheck_from_the_page(foreman, handover, firm_a):
     early = foreman.post(recheck, {"result": "pass"}, follow=True)
     assert any("marked fixed" in m for m in error_messages(early))
     foreman.post(reverse("worksites:rectification-item-fixed", args=[rectification.pk]))
-    no_deadline = foreman.post(recheck, {"result": "fail", "note": "still draughty"}, follow=True)
+    own_work = foreman.post(recheck, {"result": "pass"}, follow=True)
+    assert any("QC" in m for m in error_messages(own_work))
+    qc = Client(HTTP_ACCEPT_LANGUAGE="en")
+    qc.force_login(MembershipFactory(tenant=firm_a, role="qc").user)
+    no_deadline = qc.post(recheck, {"result": "fail", "note": "still draughty"}, follow=True)
     assert any("deadline" in m.lower() for m in error_messages(no_deadline))
     new_deadline = today + timedelta(days=2)
-    foreman.post(recheck, {"result": "fail", "note": "still draughty", "new_deadline": new_deadline.isoformat()})
+    qc.post(recheck, {"result": "fail", "note": "still draughty", "new_deadline": new_deadline.isoformat()})
     with tenant_context(firm_a):
         rectification.refresh_from_db()
     assert (rectification.status, rectification.deadline) == ("open", new_deadline)
     foreman.post(reverse("worksites:rectification-item-fixed", args=[rectification.pk]))
-    foreman.post(recheck, {"result": "pass", "note": "sealed"})
+    qc.post(recheck, {"result": "pass", "note": "sealed"})
     with tenant_context(firm_a):
         rectification.refresh_from_db()
         item.refresh_from_db()

@@ -17,6 +17,7 @@ from renocrm.tenancy.context import tenant_context
 from renocrm.tenancy.time import firm_today
 from tests.contracts.test_services import signed_contract
 from tests.factories import MembershipFactory
+from tests.worksites.factories import finish_construction
 from worksites.models import (
     AcceptanceItem,
     AcceptanceItemTemplate,
@@ -52,6 +53,7 @@ def staff(firm, role="project_manager", **user):
 
 
 def pass_all(handover, by):
+    finish_construction(handover.worksite)
     for item in handover.items.all():
         services.acceptance_item_check(item=item, passed=True, checked_by=by)
 
@@ -229,10 +231,11 @@ def test_a_check_passes_only_when_all_its_rectification_items_close(firm, forema
     first = RectificationItem.objects.exclude(pk=second.pk).get()
     for rectification in (first, second):
         services.rectification_item_mark_fixed(item=rectification)
-    services.rectification_item_recheck(item=first, passed=True, rechecked_by=foreman)
+    qc = staff(firm, role="qc")
+    services.rectification_item_recheck(item=first, passed=True, rechecked_by=qc)
     item.refresh_from_db()
     assert item.result == AcceptanceItem.Result.FAILED
-    services.rectification_item_recheck(item=second, passed=True, rechecked_by=foreman)
+    services.rectification_item_recheck(item=second, passed=True, rechecked_by=qc)
     item.refresh_from_db()
     assert item.result == AcceptanceItem.Result.PASSED
 
@@ -287,10 +290,15 @@ def test_completion_is_refused_with_every_reason(firm, foreman):
     with translation.override("en"), pytest.raises(ValidationError) as refused:
         services.handover_complete(handover=handover, completed_by=foreman)
     codes = [error.code for error in refused.value.error_list]
-    assert codes == ["unchecked", "documents_missing"]
+    assert codes == ["phases_unfinished", "inspections_not_passed", "unchecked", "documents_missing"]
     text = " ".join(refused.value.messages)
+    assert "11 of 12 phases are not finished" in text
+    assert "Inspections not passed: Concealed-works inspection, Waterproofing closed-water test, " in text
+    assert "Mid-term inspection, QC pre-inspection, Final acceptance." in text
     assert f"{len(services.DEFAULT_CHECKLIST)} checks are not done yet" in text
     assert "As-built drawings" in text and "Warranty card" in text and "Material certificates" in text
+
+    finish_construction(handover.worksite)
 
     items = list(handover.items.order_by("position"))
     for item in items[1:]:
@@ -310,7 +318,7 @@ def test_completion_is_refused_with_every_reason(firm, foreman):
     assert [error.code for error in refused.value.error_list] == ["failed", "rectification_open"]
 
     HandoverDocument.objects.filter(kind="warranty_card").delete()
-    services.rectification_item_recheck(item=rectification, passed=True, rechecked_by=foreman)
+    services.rectification_item_recheck(item=rectification, passed=True, rechecked_by=staff(firm, role="qc"))
     with pytest.raises(ValidationError) as refused:
         services.handover_complete(handover=handover, completed_by=foreman)
     assert [error.code for error in refused.value.error_list] == ["documents_missing"]
@@ -324,10 +332,15 @@ def test_completion_hands_over_makes_the_final_payment_due_and_emits_the_event_o
     handover = services.handover_start(worksite=worksite, started_by=foreman)
     pass_all(handover, foreman)
     add_required_documents(handover, foreman)
-    # Acceptance began last week; the keys were handed over two days ago and recorded today.
+    # The final acceptance passed today (pass_all finished construction): the handover cannot be dated
+    # before it, and is dated the acceptance day by default.
     Handover.objects.filter(pk=handover.pk).update(started_at=timezone.now() - timedelta(days=7))
-    handed = firm_today() - timedelta(days=2)
-    services.handover_complete(handover=handover, completed_by=foreman, on=handed)
+    before = firm_today() - timedelta(days=2)
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        services.handover_complete(handover=handover, completed_by=foreman, on=before)
+    assert "before the final acceptance" in refused.value.message_dict["on"][0]
+    handed = firm_today()
+    services.handover_complete(handover=handover, completed_by=foreman)
 
     handover.refresh_from_db()
     worksite.refresh_from_db()
@@ -344,9 +357,10 @@ def test_completion_hands_over_makes_the_final_payment_due_and_emits_the_event_o
         "contract_id": worksite.contract_id,
         "customer_id": project.customer_id,
         "handed_over_on": handed.isoformat(),
+        "accepted_on": handed.isoformat(),
     }
-    due = OutboxEvent.objects.filter(event_type="payment.due").latest("id")
-    assert due.payload["instalment_id"] == final.pk
+    # The final payment fell due when the final acceptance passed, once.
+    [due] = OutboxEvent.objects.filter(event_type="payment.due", payload__instalment_id=final.pk)
 
     with pytest.raises(ValidationError):
         services.handover_complete(handover=handover, completed_by=foreman)
@@ -368,3 +382,35 @@ def test_the_handover_date_is_neither_in_the_future_nor_before_acceptance_starte
     services.handover_complete(handover=handover, completed_by=foreman)
     handover.refresh_from_db()
     assert handover.handed_over_on == today
+
+
+def test_qc_rechecks_never_the_fixer_the_owner_or_the_site_lead(firm, foreman):
+    """A rectification item is re-checked by QC (a firm admin may stand in), never by whoever fixed it, owns
+    it or runs the worksite."""
+    worksite = open_worksite()
+    site_lead, designer = staff(firm), staff(firm, role="designer")
+    worksite.project_manager = site_lead
+    worksite.save(update_fields=["project_manager"])
+    qc, fixer_qc, admin = staff(firm, role="qc"), staff(firm, role="qc"), staff(firm, role="admin")
+    handover = services.handover_start(worksite=worksite, started_by=site_lead)
+    fail_check(handover.items.first(), qc, "Grout the shower tray", owner=designer)
+    item = RectificationItem.objects.get()
+    services.rectification_item_mark_fixed(item=item, by=fixer_qc)
+    assert RectificationItem.objects.get(pk=item.pk).fixed_by == fixer_qc
+    for user, why in (
+        (fixer_qc, "fixed"),
+        (designer, "QC inspector"),  # the owner, and not QC
+        (site_lead, "QC inspector"),
+        (None, "QC inspector"),  # a partner's key is nobody
+    ):
+        with translation.override("en"), pytest.raises(ValidationError) as refused:
+            services.rectification_item_recheck(item=item, passed=True, rechecked_by=user)
+        assert why in refused.value.message_dict["rechecked_by"][0], user
+    worksite.project_manager = admin
+    worksite.save(update_fields=["project_manager"])
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        services.rectification_item_recheck(item=item, passed=True, rechecked_by=admin)  # runs the site
+    assert "runs this work" in refused.value.message_dict["rechecked_by"][0]
+    assert RectificationItem.objects.get(pk=item.pk).status == RectificationItem.Status.FIXED
+    closed = services.rectification_item_recheck(item=item, passed=True, rechecked_by=qc)
+    assert (closed.status, closed.rechecked_by) == (RectificationItem.Status.CLOSED, qc)

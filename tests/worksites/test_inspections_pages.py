@@ -110,12 +110,16 @@ def test_staff_record_the_homeowners_signature_with_their_name(foreman, worksite
     with tenant_context(firm_a):
         customer = worksite.project.customer.name
     assert (form.initial["role"], form.initial["signed_name"]) == ("homeowner", customer)
-    unnamed = foreman.post(url, {"role": "homeowner", "signed_name": " "})
+    no_photo = foreman.post(url, {"role": "homeowner", "signed_name": "王芳"})
+    assert "Staff cannot sign for the homeowner" in no_photo.context["form"].errors["paper_photo"][0]
+    unnamed = foreman.post(url, {"role": "homeowner", "signed_name": " ", "paper_photo": png()})
     assert unnamed.context["form"].errors["signed_name"]
-    assert foreman.post(url, {"role": "homeowner", "signed_name": "王芳", "note": "signed on paper"}).status_code == 302
+    signed = {"role": "homeowner", "signed_name": "王芳", "note": "in the hall", "paper_photo": png()}
+    assert foreman.post(url, signed).status_code == 302
     with tenant_context(firm_a):
         signoff = Signoff.objects.get(inspection=inspection)
-    assert (signoff.signed_name, signoff.signed_by, signoff.note) == ("王芳", foreman.user, "signed on paper")
+    assert (signoff.signed_name, signoff.signed_by, signoff.note) == ("王芳", foreman.user, "in the hall")
+    assert signoff.on_paper and signoff.paper_photo
 
 
 def test_the_result_form_says_who_still_has_to_sign_and_needs_the_diagram(qc, foreman, worksite, firm_a):
@@ -128,7 +132,10 @@ def test_the_result_form_says_who_still_has_to_sign_and_needs_the_diagram(qc, fo
     assert "Homeowner" in errors and "Site manager" in errors and "QC inspector" not in errors
     assert qc.post(result_url, {}).context["form"].errors["outcome"]
     foreman.post(f"/worksites/inspections/{inspection.pk}/sign/", {"role": "site_manager"})
-    foreman.post(f"/worksites/inspections/{inspection.pk}/sign/", {"role": "homeowner", "signed_name": "王芳"})
+    foreman.post(
+        f"/worksites/inspections/{inspection.pk}/sign/",
+        {"role": "homeowner", "signed_name": "王芳", "paper_photo": png()},
+    )
     no_diagram = qc.post(result_url, {"outcome": "passed"})
     assert "circuit diagram" in " ".join(no_diagram.context["form"].non_field_errors())
 
@@ -140,7 +147,7 @@ def test_the_result_form_says_who_still_has_to_sign_and_needs_the_diagram(qc, fo
     with tenant_context(firm_a):
         assert Inspection.objects.get(pk=inspection.pk).result == "passed"
     page = text(qc.get(f"/worksites/{worksite.pk}/site/"))
-    assert "/media/" in page and "Conduits fine" in page and "Record the result" not in page
+    assert "/media/" in page and "Conduits fine" in page and result_url not in page
 
 
 def test_failing_needs_findings_on_the_form(qc, worksite, firm_a):
@@ -168,7 +175,9 @@ def test_material_delivery_record_sign_and_reject(qc, foreman, worksite, firm_a)
         tiles, paint = MaterialArrival.objects.order_by("id")
     assert qc.post(f"/worksites/materials/{tiles.pk}/sign/", {"role": "qc_inspector"}).status_code == 302
     homeowner = {"role": "homeowner", "signed_name": "王芳"}
-    assert foreman.post(f"/worksites/materials/{tiles.pk}/sign/", homeowner).status_code == 302
+    assert foreman.post(f"/worksites/materials/{tiles.pk}/sign/", homeowner).status_code == 200  # no photo
+    signed = foreman.post(f"/worksites/materials/{tiles.pk}/sign/", {**homeowner, "paper_photo": png()})
+    assert signed.status_code == 302
     no_reason = foreman.post(f"/worksites/materials/{paint.pk}/reject/", {"reason": ""})
     assert no_reason.context["form"].errors["reason"]
     assert foreman.post(f"/worksites/materials/{paint.pk}/reject/", {"reason": "Wrong colour"}).status_code == 302
@@ -266,7 +275,8 @@ def fill(worksite, qc_user, n):
     with tenant_context(worksite.tenant):
         phase = worksite.phases.first()
         link = PortalLinkFactory(worksite=worksite)
-        kinds = list(Inspection.Kind)
+        # The QC pre-inspection is already planned (one more row) and the final acceptance waits for it.
+        kinds = [Inspection.Kind.CONCEALED_WORKS, Inspection.Kind.WATERPROOFING_TEST, Inspection.Kind.MID_TERM]
         for i in range(n):
             inspection = services.inspection_schedule(
                 worksite=worksite, kind=kinds[i % len(kinds)], created_by=qc_user, phase=phase
@@ -308,7 +318,7 @@ def test_the_site_page_query_count_does_not_grow_with_rows(qc, worksite, firm_a)
     fill(larger, qc.user, 5)
     few, _ = queries(worksite)
     many, response = queries(larger)
-    assert len(response.context["inspections"]) == 5 and len(response.context["problems"]) == 5
+    assert len(response.context["inspections"]) == 5 + 1 and len(response.context["problems"]) == 5
     assert len(response.context["material_arrivals"]) == 5 and len(response.context["patrols"]) == 5
     assert {i.result for i in response.context["inspections"]} == {"failed", "pending"}
     assert {a.status for a in response.context["material_arrivals"]} == {"awaiting", "accepted"}

@@ -66,7 +66,12 @@ def test_concealed_works_passes_only_with_all_three_signatures_and_the_circuit_d
     inspection = services.inspection_schedule(worksite=worksite, kind=CONCEALED, created_by=crew["project_manager"])
     services.inspection_sign(inspection=inspection, role="qc_inspector", signed_name="", user=crew["qc"])
     services.inspection_sign(
-        inspection=inspection, role="homeowner", signed_name="王芳", user=crew["project_manager"], note="on site"
+        inspection=inspection,
+        role="homeowner",
+        signed_name="王芳",
+        user=crew["project_manager"],
+        note="on site",
+        paper_photo=png("signed-page.png"),
     )
     missing = refusal(
         services.inspection_record_result, inspection=inspection, passed=True, findings="", decided_by=crew["qc"]
@@ -98,6 +103,7 @@ def test_concealed_works_passes_only_with_all_three_signatures_and_the_circuit_d
     }
     homeowner = Signoff.objects.get(inspection=inspection, role="homeowner")
     assert (homeowner.signed_name, homeowner.signed_by, homeowner.note) == ("王芳", crew["project_manager"], "on site")
+    assert homeowner.on_paper and homeowner.paper_photo.name.startswith(f"firms/{worksite.tenant_id}/")
     assert Signoff.objects.get(inspection=inspection, role="qc_inspector").signed_name == str(crew["qc"])
     assert not events("inspection.failed")
 
@@ -118,7 +124,12 @@ def test_staff_sign_only_for_the_role_they_hold(worksite, crew, firm):
     nobody = refusal(services.inspection_sign, inspection=inspection, role="homeowner", signed_name="王芳")
     assert "portal" in nobody.messages[0]
     unnamed = refusal(
-        services.inspection_sign, inspection=inspection, role="homeowner", signed_name=" ", user=crew["qc"]
+        services.inspection_sign,
+        inspection=inspection,
+        role="homeowner",
+        signed_name=" ",
+        user=crew["qc"],
+        paper_photo=png(),
     )
     assert "signed_name" in unnamed.message_dict
     assert not Signoff.objects.exists()
@@ -221,7 +232,11 @@ def test_a_passed_mid_term_inspection_makes_the_mid_term_instalment_due(firm, cr
 
     second = services.inspection_schedule(worksite=worksite, kind=Inspection.Kind.MID_TERM, created_by=None)
     services.inspection_sign(inspection=second, role="qc_inspector", signed_name="", user=crew["qc"])
-    services.inspection_sign(inspection=second, role="homeowner", signed_name="王芳", user=crew["qc"])
+    services.inspection_sign(inspection=second, role="site_manager", signed_name="", user=crew["project_manager"])
+    services.inspection_sign(inspection=second, role="designer", signed_name="", user=crew["designer"])
+    services.inspection_sign(
+        inspection=second, role="homeowner", signed_name="王芳", user=crew["qc"], paper_photo=png("signed.png")
+    )
     services.inspection_record_result(inspection=second, passed=True, findings="", decided_by=crew["qc"])
     midterm.refresh_from_db()
     assert midterm.due_on == firm_today() + timedelta(days=3)
@@ -389,11 +404,15 @@ def test_open_items_are_what_still_waits_for_the_homeowner(worksite, crew):
     waiting = services.inspection_schedule(worksite=worksite, kind=CONCEALED, created_by=None)
     services.inspection_sign(inspection=waiting, role="qc_inspector", signed_name="", user=crew["qc"])
     signed = services.inspection_schedule(worksite=worksite, kind="mid_term", created_by=None)
-    services.inspection_sign(inspection=signed, role="homeowner", signed_name="王芳", user=crew["qc"])
+    services.inspection_sign(
+        inspection=signed, role="homeowner", signed_name="王芳", user=crew["qc"], paper_photo=png("signed.png")
+    )
     services.inspection_schedule(worksite=worksite, kind="qc_pre_inspection", created_by=None)  # no homeowner
     open_arrival = record_tiles(worksite)
     homeowner_done = record_tiles(worksite)
-    services.material_arrival_sign(arrival=homeowner_done, role="homeowner", signed_name="王芳", user=crew["qc"])
+    services.material_arrival_sign(
+        arrival=homeowner_done, role="homeowner", signed_name="王芳", user=crew["qc"], paper_photo=png("signed.png")
+    )
     rejected = record_tiles(worksite)
     services.material_arrival_reject(arrival=rejected, reason="Wrong model", user=crew["qc"])
     problem = services.site_problem_raise(worksite=worksite, title="Pillar", raised_by=None, solutions=SOLUTIONS)
@@ -408,3 +427,46 @@ def test_open_items_are_what_still_waits_for_the_homeowner(worksite, crew):
     assert list(items["material_arrivals"]) == [open_arrival]
     [open_problem] = items["problems"]
     assert open_problem == problem and len(open_problem.solutions.all()) == 2
+
+
+# Nobody signs as another party ---------------------------------------------------------------------------------
+
+
+def test_staff_cannot_sign_for_the_homeowner_without_the_signed_page(worksite, crew):
+    inspection = services.inspection_schedule(worksite=worksite, kind=CONCEALED, created_by=None)
+    refused = refusal(
+        services.inspection_sign, inspection=inspection, role="homeowner", signed_name="王芳", user=crew["qc"]
+    )
+    assert "Staff cannot sign for the homeowner" in refused.message_dict["paper_photo"][0]
+    not_a_photo = SimpleUploadedFile("signed.png", b"not an image", content_type="image/png")
+    assert (
+        "paper_photo"
+        in refusal(
+            services.inspection_sign,
+            inspection=inspection,
+            role="homeowner",
+            signed_name="王芳",
+            user=crew["qc"],
+            paper_photo=not_a_photo,
+        ).message_dict
+    )
+    assert not Signoff.objects.exists()
+    link = PortalLinkFactory(worksite=worksite)
+    through_link = services.inspection_sign(
+        inspection=inspection, role="homeowner", signed_name="王芳", portal_link=link
+    )
+    assert not through_link.on_paper and not through_link.paper_photo
+
+
+def test_one_person_signs_for_one_party_only(worksite, crew, firm):
+    admin = MembershipFactory(tenant=firm, role="admin").user
+    inspection = services.inspection_schedule(worksite=worksite, kind=CONCEALED, created_by=None)
+    services.inspection_sign(inspection=inspection, role="qc_inspector", signed_name="", user=admin)
+    twice = refusal(services.inspection_sign, inspection=inspection, role="site_manager", signed_name="", user=admin)
+    assert "already signed as QC inspector" in twice.message_dict["role"][0]
+    services.inspection_sign(inspection=inspection, role="site_manager", signed_name="", user=crew["project_manager"])
+    # Recording the homeowner's paper signature is not signing as them.
+    services.inspection_sign(
+        inspection=inspection, role="homeowner", signed_name="王芳", user=admin, paper_photo=png("signed.png")
+    )
+    assert inspection.signoffs.count() == 3

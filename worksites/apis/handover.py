@@ -283,7 +283,9 @@ class RectificationItemViewSet(FirmListCreateRetrieveViewSet):
     @extend_schema(request=None, responses=RectificationItemSerializer)
     @action(detail=True, methods=["post"])
     def fixed(self, request, pk=None):
-        return service_response(self, services.rectification_item_mark_fixed, reload=True, item=self.get_object())
+        return service_response(
+            self, services.rectification_item_mark_fixed, reload=True, item=self.get_object(), by=acting_user(request)
+        )
 
     @extend_schema(request=RectificationRecheckSerializer, responses=RectificationItemSerializer)
     @action(detail=True, methods=["post"])

@@ -3,7 +3,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from renocrm.api.fields import FirmIdField
 from renocrm.api.views import (
@@ -29,6 +29,9 @@ from worksites.models import (
 )
 from worksites.services import inspections as services
 
+# A signature is JSON, or multipart when it carries the photo of a paper signature.
+SIGN_PARSERS = [JSONParser, MultiPartParser, FormParser]
+
 
 class SignoffSerializer(MaskedContactsMixin, serializers.ModelSerializer):
     text_fields = ("note",)
@@ -36,7 +39,7 @@ class SignoffSerializer(MaskedContactsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Signoff
-        fields = ["id", "role", "signed_by", "signed_name", "signed_at", "via_portal", "note"]
+        fields = ["id", "role", "signed_by", "signed_name", "signed_at", "via_portal", "on_paper", "note"]
         read_only_fields = fields
 
     def get_via_portal(self, signoff) -> bool:
@@ -73,12 +76,22 @@ class InspectionSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "missing_signoffs",
             "signoffs",
             "circuit_diagram_url",
+            "water_hours",
             "decided_at",
             "decided_by",
             "created_by",
             "created_at",
         ]
-        read_only_fields = ["id", "result", "findings", "decided_at", "decided_by", "created_by", "created_at"]
+        read_only_fields = [
+            "id",
+            "result",
+            "findings",
+            "water_hours",
+            "decided_at",
+            "decided_by",
+            "created_by",
+            "created_at",
+        ]
 
     @_roles
     def get_required_signoffs(self, inspection) -> list[str]:
@@ -104,6 +117,11 @@ class SignSerializer(serializers.Serializer):
         default="",
         help_text="The homeowner's name as they signed; staff signing for themselves may leave it out.",
     )
+    paper_photo = serializers.FileField(
+        required=False,
+        help_text="Staff recording the homeowner's signature given on paper: a photo (or PDF) of the signed page, "
+        "sent as multipart/form-data. Staff never sign for the homeowner without it.",
+    )
 
 
 class InspectionSignSerializer(SignSerializer):
@@ -113,6 +131,14 @@ class InspectionSignSerializer(SignSerializer):
 class InspectionResultSerializer(serializers.Serializer):
     passed = StrictBooleanField()
     findings = serializers.CharField(required=False, allow_blank=True, default="", help_text="Required to fail.")
+    water_hours = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0,
+        max_value=720,
+        help_text="Closed-water test: the hours the water stood (at least the firm's minimum, default 48, to pass).",
+    )
 
 
 class CircuitDiagramSerializer(serializers.Serializer):
@@ -135,8 +161,11 @@ class InspectionViewSet(FirmListCreateRetrieveViewSet):
             services.inspection_schedule, created_by=acting_user(self.request), **serializer.validated_data
         )
 
-    @extend_schema(request=InspectionSignSerializer, responses=InspectionSerializer)
-    @action(detail=True, methods=["post"])
+    @extend_schema(
+        request={"application/json": InspectionSignSerializer, "multipart/form-data": InspectionSignSerializer},
+        responses=InspectionSerializer,
+    )
+    @action(detail=True, methods=["post"], parser_classes=SIGN_PARSERS)
     def sign(self, request, pk=None):
         return service_response(
             self,
@@ -232,8 +261,11 @@ class MaterialArrivalViewSet(FirmListCreateRetrieveViewSet):
             services.material_arrival_record, recorded_by=acting_user(self.request), **serializer.validated_data
         )
 
-    @extend_schema(request=SignSerializer, responses=MaterialArrivalSerializer)
-    @action(detail=True, methods=["post"])
+    @extend_schema(
+        request={"application/json": SignSerializer, "multipart/form-data": SignSerializer},
+        responses=MaterialArrivalSerializer,
+    )
+    @action(detail=True, methods=["post"], parser_classes=SIGN_PARSERS)
     def sign(self, request, pk=None):
         return service_response(
             self,

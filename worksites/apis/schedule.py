@@ -38,6 +38,8 @@ class PhaseSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "actual_end",
             "status",
             "requires_acceptance",
+            "covers_concealed_works",
+            "covers_waterproofing",
             "accepted_at",
             "accepted_name",
             "notes",
@@ -176,7 +178,16 @@ class WorksiteViewSet(FirmReadOnlyViewSet):
 class PhaseTemplateSerializer(serializers.ModelSerializer):
     class Meta:
         model = PhaseTemplate
-        fields = ["id", "position", "kind", "name", "duration_days", "requires_acceptance"]
+        fields = [
+            "id",
+            "position",
+            "kind",
+            "name",
+            "duration_days",
+            "requires_acceptance",
+            "covers_concealed_works",
+            "covers_waterproofing",
+        ]
         read_only_fields = ["id", "position"]
 
 

@@ -30,12 +30,20 @@ class SignForm(forms.Form):
         help_text=_("For the homeowner: their name as they signed. Staff sign with their own name when left empty."),
     )
     note = forms.CharField(label=_("Remark"), max_length=300, required=False)
+    paper_photo = forms.FileField(
+        label=_("Photo of the page the homeowner signed"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf", "capture": "environment"}),
+        help_text=_("Staff never sign for the homeowner: they record the paper signature with its photo."),
+    )
 
     def __init__(self, *args, roles, with_note=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(role, SignoffRole(role).label) for role in roles]
         if not with_note:
             del self.fields["note"]
+        if SignoffRole.HOMEOWNER not in roles:
+            del self.fields["paper_photo"]
 
 
 class InspectionResultForm(forms.Form):
@@ -47,6 +55,12 @@ class InspectionResultForm(forms.Form):
     findings = forms.CharField(
         label=_("Findings"), widget=TEXTAREA, required=False, help_text=_("Required when it fails: what to put right.")
     )
+    water_hours = forms.IntegerField(label=_("Hours the water stood"), required=False, min_value=0, max_value=720)
+
+    def __init__(self, *args, closed_water=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not closed_water:
+            del self.fields["water_hours"]
 
 
 class CircuitDiagramForm(forms.Form):

@@ -10,6 +10,7 @@ class WorksiteFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All")), *Worksite.Status.choices])
     phase = forms.ChoiceField(label=_("Current phase"), required=False, choices=[("", _("All")), *PhaseKind.choices])
     mine = forms.BooleanField(label=_("Only my worksites"), required=False)
+    lifted = forms.BooleanField(label=_("A gate was lifted"), required=False)
 
 
 class CrewForm(forms.Form):
@@ -48,6 +49,8 @@ class TemplateRowForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     duration_days = forms.IntegerField(label=_("Days"), min_value=1, max_value=365)
     requires_acceptance = forms.BooleanField(label=_("Homeowner signs off"), required=False)
+    covers_concealed_works = forms.BooleanField(label=_("Covers the concealed works"), required=False)
+    covers_waterproofing = forms.BooleanField(label=_("Tiles over the waterproofing"), required=False)
 
 
 TemplateRowFormSet = forms.formset_factory(TemplateRowForm, formset=RowFormSet, extra=2, can_delete=True)

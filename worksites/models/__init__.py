@@ -1,5 +1,6 @@
 """Construction and handover data, one module per part of the stage."""
 
+from .gates import ConstructionSettings, Gate, GateOverride
 from .handover import AcceptanceItem, AcceptanceItemTemplate, Handover, HandoverDocument, RectificationItem
 from .inspections import Inspection, MaterialArrival, ProblemSolution, Signoff, SignoffRole, SitePatrol, SiteProblem
 from .portal import PortalAction, PortalLink
@@ -9,6 +10,9 @@ from .schedule import Phase, PhaseKind, PhaseTemplate, TechnicalHandover, Worksi
 __all__ = [
     "AcceptanceItem",
     "AcceptanceItemTemplate",
+    "ConstructionSettings",
+    "Gate",
+    "GateOverride",
     "Handover",
     "HandoverDocument",
     "Inspection",

@@ -96,6 +96,10 @@ class RectificationItem(TenantModel):
     deadline = models.DateField(_("deadline"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     fixed_at = models.DateTimeField(_("fixed at"), null=True, blank=True)
+    # Who reported it fixed: they never re-check their own work.
+    fixed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     rechecked_at = models.DateTimeField(_("re-checked at"), null=True, blank=True)
     rechecked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -28,6 +28,7 @@ class Inspection(TenantModel):
         WATERPROOFING_TEST = "waterproofing_test", _("Waterproofing closed-water test")
         MID_TERM = "mid_term", _("Mid-term inspection")
         QC_PRE_INSPECTION = "qc_pre_inspection", _("QC pre-inspection")
+        FINAL_ACCEPTANCE = "final_acceptance", _("Final acceptance")
 
     class Result(models.TextChoices):
         PENDING = "pending", _("Awaiting sign-off")
@@ -38,8 +39,20 @@ class Inspection(TenantModel):
     REQUIRED_SIGNOFFS = {
         Kind.CONCEALED_WORKS: (SignoffRole.HOMEOWNER, SignoffRole.QC_INSPECTOR, SignoffRole.SITE_MANAGER),
         Kind.WATERPROOFING_TEST: (SignoffRole.HOMEOWNER, SignoffRole.QC_INSPECTOR, SignoffRole.SITE_MANAGER),
-        Kind.MID_TERM: (SignoffRole.HOMEOWNER, SignoffRole.QC_INSPECTOR),
+        # 客户、工长、设计师、质检员对工程进行中期验收.
+        Kind.MID_TERM: (
+            SignoffRole.HOMEOWNER,
+            SignoffRole.QC_INSPECTOR,
+            SignoffRole.SITE_MANAGER,
+            SignoffRole.DESIGNER,
+        ),
         Kind.QC_PRE_INSPECTION: (SignoffRole.QC_INSPECTOR, SignoffRole.SITE_MANAGER),
+        Kind.FINAL_ACCEPTANCE: (
+            SignoffRole.HOMEOWNER,
+            SignoffRole.QC_INSPECTOR,
+            SignoffRole.SITE_MANAGER,
+            SignoffRole.DESIGNER,
+        ),
     }
 
     worksite = models.ForeignKey("worksites.Worksite", on_delete=models.CASCADE, related_name="inspections")
@@ -52,6 +65,11 @@ class Inspection(TenantModel):
     findings = models.TextField(_("findings"), blank=True)
     # Required before a concealed-works inspection can pass: the as-laid circuit diagram.
     circuit_diagram = models.FileField(_("circuit diagram"), upload_to=upload_to, max_length=300, blank=True)
+    # A closed-water test passes only after the water stood at least the firm's minimum hours.
+    water_hours = models.PositiveSmallIntegerField(_("hours the water stood"), null=True, blank=True)
+    # Set when the system scheduled it (the QC pre-inspection before planned completion), so a re-planned
+    # schedule moves it with the completion date.
+    auto_scheduled = models.BooleanField(default=False)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
@@ -115,6 +133,10 @@ class Signoff(TenantModel):
     )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     note = models.CharField(_("remark"), max_length=300, blank=True)
+    # Staff never sign for the homeowner: they record a signature given on paper, with a photo of the signed
+    # page, and the sign-off says so.
+    on_paper = models.BooleanField(_("signed on paper"), default=False)
+    paper_photo = models.FileField(_("photo of the signed page"), upload_to=upload_to, max_length=300, blank=True)
 
     class Meta:
         constraints = [
@@ -133,6 +155,7 @@ class Signoff(TenantModel):
                 condition=Q(material_arrival__isnull=False),
                 name="signoff_once_per_arrival_role",
             ),
+            models.CheckConstraint(condition=Q(on_paper=False) | ~Q(paper_photo=""), name="signoff_paper_has_photo"),
         ]
 
 

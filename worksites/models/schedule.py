@@ -20,6 +20,7 @@ class PhaseKind(models.TextChoices):
     WATERPROOFING_TEST = "waterproofing_test", _("Waterproofing closed-water test")
     MASONRY = "masonry", _("Masonry / tiling")
     CARPENTRY = "carpentry", _("Carpentry")
+    MID_TERM_INSPECTION = "mid_term_inspection", _("Mid-term inspection")
     PAINTING = "painting", _("Painting")
     INSTALLATION = "installation", _("Installation")
     QC_PRE_INSPECTION = "qc_pre_inspection", _("QC pre-inspection")
@@ -38,6 +39,10 @@ class PhaseTemplate(TenantModel):
         _("duration (days)"), validators=[MinValueValidator(1), MaxValueValidator(365)]
     )
     requires_acceptance = models.BooleanField(_("homeowner signs off (stage acceptance)"), default=False)
+    # The gates: a phase that covers concealed works or waterproofing may start only once their inspection
+    # has passed (隐蔽工程验收合格后方可封闭; 闭水试验合格后方可铺贴).
+    covers_concealed_works = models.BooleanField(_("covers the concealed works"), default=False)
+    covers_waterproofing = models.BooleanField(_("covers the waterproofing"), default=False)
 
     class Meta:
         ordering = ["position", "id"]
@@ -91,6 +96,8 @@ class Phase(TenantModel):
     actual_end = models.DateField(_("actual end"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PLANNED)
     requires_acceptance = models.BooleanField(_("homeowner signs off"), default=False)
+    covers_concealed_works = models.BooleanField(_("covers the concealed works"), default=False)
+    covers_waterproofing = models.BooleanField(_("covers the waterproofing"), default=False)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     accepted_name = models.CharField(_("accepted by"), max_length=100, blank=True)
     notes = models.TextField(_("notes"), blank=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 
 from renocrm.paging import keyset_page
-from worksites.models import Phase, PhaseKind, Worksite
+from worksites.models import GateOverride, Phase, PhaseKind, Worksite
 
 
 def worksites_with_current_phase(worksites=None):
@@ -43,13 +43,16 @@ def _listed(*, mine=None):
     return worksites
 
 
-def worksite_page(*, status: str = "", phase: str = "", mine=None, before: int | None = None):
-    """Worksites newest first with their current phase and its planned end, keyset-paged by id."""
+def worksite_page(*, status: str = "", phase: str = "", mine=None, lifted: bool = False, before: int | None = None):
+    """Worksites newest first with their current phase and its planned end, keyset-paged by id; ``lifted``
+    keeps those where a firm admin lifted a gate."""
     worksites = _listed(mine=mine)
     if status:
         worksites = worksites.filter(status=status)
     if phase:
         worksites = worksites.filter(current_kind=phase)
+    if lifted:
+        worksites = worksites.filter(Exists(GateOverride.objects.filter(worksite=OuterRef("pk"))))
     return keyset_page(worksites, before=before)
 
 

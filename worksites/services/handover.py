@@ -31,6 +31,7 @@ from worksites.models import (
     RectificationItem,
     Worksite,
 )
+from worksites.selectors.gates import final_acceptance_date, handover_gate_blockers
 from worksites.selectors.handover import handover_documents_missing
 
 # The checklist a firm starts with: (area, check). Firms edit their own copy.
@@ -70,6 +71,7 @@ DEFAULT_CHECKLIST = [
 
 # Who may own a rectification item: the people who can also mark it fixed.
 RECTIFICATION_OWNER_ROLES = {Role.PROJECT_MANAGER, Role.DESIGNER, Role.QC, Role.ADMIN}
+RECHECK_ROLES = {Role.QC, Role.ADMIN}
 
 DOCUMENT_TYPES = frozenset({PDF, IMAGE})
 
@@ -190,14 +192,29 @@ def _locked_item(item: RectificationItem) -> RectificationItem:
 
 
 @transaction.atomic
-def rectification_item_mark_fixed(*, item: RectificationItem) -> RectificationItem:
+def rectification_item_mark_fixed(*, item: RectificationItem, by=None) -> RectificationItem:
     """The owner reports the item put right; it now waits for the re-check."""
     item = _locked_item(item)
     if item.status != RectificationItem.Status.OPEN:
         raise ValidationError(_("Only an open rectification item can be marked fixed."))
-    item.status, item.fixed_at = RectificationItem.Status.FIXED, timezone.now()
-    item.save(update_fields=["status", "fixed_at"])
+    item.status, item.fixed_at, item.fixed_by = RectificationItem.Status.FIXED, timezone.now(), by
+    item.save(update_fields=["status", "fixed_at", "fixed_by"])
     return item
+
+
+def _check_rechecker(item: RectificationItem, user) -> None:
+    """QC re-checks (a firm admin may stand in), never whoever fixed the item, owns it or runs the site."""
+    try:
+        require_staff_role(user, roles=RECHECK_ROLES, field="rechecked_by")
+    except ValidationError:
+        raise ValidationError({"rechecked_by": _("A QC inspector re-checks rectification items.")}) from None
+    if user is None:
+        raise ValidationError({"rechecked_by": _("A QC inspector re-checks rectification items.")})
+    site_lead = Worksite.objects.filter(pk=item.handover.worksite_id).values_list("project_manager_id", flat=True)
+    if user.pk in (item.fixed_by_id, item.owner_id, *site_lead):
+        raise ValidationError(
+            {"rechecked_by": _("Someone who fixed, owns or runs this work cannot re-check it; ask QC.")}
+        )
 
 
 @transaction.atomic
@@ -210,6 +227,7 @@ def rectification_item_recheck(
     item = _locked_item(item)
     if item.status != RectificationItem.Status.FIXED:
         raise ValidationError(_("Only an item marked fixed can be re-checked."))
+    _check_rechecker(item, rechecked_by)
     now = timezone.now()
     item.rechecked_at, item.rechecked_by, item.recheck_note = now, rechecked_by, note.strip()
     if passed:
@@ -337,7 +355,8 @@ def handover_blockers(*, handover: Handover) -> list[ValidationError]:
         (NOT_RECHECKED, checks[Result.FAILED], "failed"),
         (NOT_CLOSED, [str(i) for i in outstanding.order_by("deadline", "id")], "rectification_open"),
     ]
-    reasons = [_reason(message, names, code) for message, names, code in groups if names]
+    reasons = handover_gate_blockers(handover.worksite)
+    reasons += [_reason(message, names, code) for message, names, code in groups if names]
     missing = handover_documents_missing(handover=handover)
     if missing:
         reasons.append(
@@ -351,17 +370,24 @@ def handover_blockers(*, handover: Handover) -> list[ValidationError]:
 
 @transaction.atomic
 def handover_complete(*, handover: Handover, completed_by, on: date | None = None) -> Handover:
-    """Hand the worksite over (竣工交付). Refused, with every reason at once, while a check has not passed,
-    a rectification item is not closed or a required document is missing. The handover date is the day
-    the warranties and the callback plan count from: it goes on the project and in ``project.handed_over``,
-    and the instalments due after completion acceptance fall due from it."""
+    """Hand the worksite over (竣工交付). Refused, with every reason at once, while a phase is unfinished, a
+    required inspection (the final acceptance included) has not passed, a check has not passed, a
+    rectification item is not closed or a required document is missing. The handover date is the day the
+    project keeps (by default the day the final acceptance passed, never before it); the warranties and the
+    callback plan count from the acceptance date (``accepted_on`` in ``project.handed_over``, the handover
+    date where a firm admin lifted the gate without one)."""
     handover = Handover.objects.select_for_update().select_related("worksite").get(pk=handover.pk)
     if handover.status == Handover.Status.COMPLETED:
         raise ValidationError(_("This worksite is already handed over."), code="completed")
     today = firm_today()
-    day = on or today
+    accepted_on = final_acceptance_date(handover.worksite_id)
+    day = on or accepted_on or today
     if day > today:
         raise ValidationError({"on": _("The handover date cannot be in the future.")})
+    if accepted_on and day < accepted_on:
+        raise ValidationError(
+            {"on": _("The handover cannot be before the final acceptance (%(day)s).") % {"day": accepted_on}}
+        )
     started = timezone.localtime(handover.started_at, require_current_tenant().zone).date()
     if day < started:
         raise ValidationError({"on": _("The handover date cannot be before the acceptance started.")})
@@ -388,6 +414,7 @@ def handover_complete(*, handover: Handover, completed_by, on: date | None = Non
             "contract_id": contract.pk,
             "customer_id": project.customer_id,
             "handed_over_on": day.isoformat(),
+            "accepted_on": accepted_on.isoformat() if accepted_on else None,
         },
     )
     return handover

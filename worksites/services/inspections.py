@@ -30,6 +30,8 @@ from worksites.models import (
     SiteProblem,
     Worksite,
 )
+from worksites.selectors.gates import final_acceptance_blockers
+from worksites.services.gates import construction_settings_get
 from worksites.services.schedule import CREW_ROLES
 
 # The staff roles that may sign for each party, the same that may hold the crew position (so a firm admin
@@ -67,10 +69,11 @@ def _check_portal_link(portal_link: PortalLink, worksite_id: int) -> None:
         raise ValidationError(_("This link has expired or was withdrawn."))
 
 
-def _signer_name(*, role: str, signed_name: str, user, portal_link, worksite_id: int) -> str:
+def _signer_name(*, role: str, signed_name: str, user, portal_link, worksite_id: int, paper_photo=None) -> str:
     """Check who signs for ``role`` and return the name to keep. Staff sign for a staff role in the app and
-    must hold it; the homeowner signs through their portal link, or staff record their signature on site
-    (``user`` is then who recorded it and ``signed_name`` the homeowner's name as they signed)."""
+    must hold it; the homeowner signs through their portal link, or staff record their signature given
+    on paper, with a photo of the signed page (``user`` is then who recorded it and ``signed_name`` the
+    homeowner's name as they signed)."""
     if role not in SignoffRole.values:
         raise ValidationError({"role": _("Choose who signs.")})
     name = (signed_name or "").strip()
@@ -80,7 +83,17 @@ def _signer_name(*, role: str, signed_name: str, user, portal_link, worksite_id:
         _check_portal_link(portal_link, worksite_id)
     elif user is not None:
         if role == SignoffRole.HOMEOWNER:
+            # Staff never sign for the homeowner: they record a signature given on paper, with its photo.
             require_staff_role(user, roles=ALL_STAFF, field="role")
+            if not paper_photo:
+                raise ValidationError(
+                    {
+                        "paper_photo": _(
+                            "Staff cannot sign for the homeowner. Record a signature given on paper with a photo "
+                            "of the signed page, or let the homeowner sign through their link."
+                        )
+                    }
+                )
         else:
             try:
                 require_staff_role(user, roles=SIGNER_ROLES[role], field="role")
@@ -99,11 +112,18 @@ def _signer_name(*, role: str, signed_name: str, user, portal_link, worksite_id:
     return name[:100]
 
 
-def _signoff_create(subject, *, role: str, signed_name: str, user, portal_link, ip_address, note: str = ""):
+def _signoff_create(
+    subject, *, role: str, signed_name: str, user, portal_link, ip_address, note: str = "", paper_photo=None
+):
     """The one sign-off routine of inspections and material arrivals. The caller has locked ``subject``,
     checked it still awaits signatures and that it needs ``role``."""
     name = _signer_name(
-        role=role, signed_name=signed_name, user=user, portal_link=portal_link, worksite_id=subject.worksite_id
+        role=role,
+        signed_name=signed_name,
+        user=user,
+        portal_link=portal_link,
+        worksite_id=subject.worksite_id,
+        paper_photo=paper_photo if role == SignoffRole.HOMEOWNER else None,
     )
     existing = subject.signoffs.filter(role=role).first()
     if existing is not None:
@@ -114,7 +134,24 @@ def _signoff_create(subject, *, role: str, signed_name: str, user, portal_link, 
                 % {"role": SignoffRole(role).label, "name": existing.signed_name, "at": when}
             }
         )
+    if user is not None and role != SignoffRole.HOMEOWNER:
+        # One person is one party: a firm admin who may hold any crew position still signs for one of them.
+        mine = subject.signoffs.filter(signed_by=user).exclude(role=SignoffRole.HOMEOWNER).first()
+        if mine is not None:
+            raise ValidationError(
+                {
+                    "role": _("%(user)s has already signed as %(role)s; each party signs for themselves.")
+                    % {"user": user, "role": mine.get_role_display()}
+                }
+            )
     subject_field = "inspection" if isinstance(subject, Inspection) else "material_arrival"
+    paper = {}
+    if user is not None and role == SignoffRole.HOMEOWNER:
+        try:
+            cleaned = clean_upload(paper_photo, accept={IMAGE, PDF})
+        except ValidationError as error:
+            raise ValidationError({"paper_photo": error.messages}) from None
+        paper = {"on_paper": True, "paper_photo": cleaned.content}
     try:
         with transaction.atomic():
             return Signoff.objects.create(
@@ -125,6 +162,7 @@ def _signoff_create(subject, *, role: str, signed_name: str, user, portal_link, 
                 portal_link=portal_link,
                 ip_address=ip_address,
                 note=(note or "").strip()[:300],
+                **paper,
             )
     except IntegrityError:  # the subject row is locked, so only a signature made outside these services
         raise ValidationError({"role": _("This party has already signed.")}) from None
@@ -135,18 +173,44 @@ def _signoff_create(subject, *, role: str, signed_name: str, user, portal_link, 
 
 @transaction.atomic
 def inspection_schedule(*, worksite: Worksite, kind: str, created_by, scheduled_on: date | None = None, phase=None):
+    """Schedule an inspection. The final acceptance waits for QC's pre-inspection to pass; scheduling it
+    invites the homeowner (``inspection.scheduled``). A pre-inspection the system planned is taken over."""
     if kind not in Inspection.Kind.values:
         raise ValidationError({"kind": _("Choose the kind of inspection.")})
     _check_phase(worksite, phase)
+    if kind == Inspection.Kind.FINAL_ACCEPTANCE:
+        blockers = final_acceptance_blockers(worksite.pk)
+        if blockers:
+            raise ValidationError({"kind": blockers})
     # A failed inspection is redone by scheduling a new one; two open ones of a kind would split the
     # signatures between them.
-    if Inspection.objects.filter(worksite=worksite, kind=kind, result=Inspection.Result.PENDING).exists():
+    pending = Inspection.objects.select_for_update().filter(
+        worksite=worksite, kind=kind, result=Inspection.Result.PENDING
+    )
+    planned = pending.filter(auto_scheduled=True).first()
+    if planned is not None:
+        planned.scheduled_on, planned.phase, planned.created_by = scheduled_on, phase, created_by
+        planned.auto_scheduled = False
+        planned.save(update_fields=["scheduled_on", "phase", "created_by", "auto_scheduled"])
+        return planned
+    if pending.exists():
         raise ValidationError(
             {"kind": _("A %(kind)s is already waiting for its result.") % {"kind": Inspection.Kind(kind).label}}
         )
-    return Inspection.objects.create(
+    inspection = Inspection.objects.create(
         worksite=worksite, kind=kind, scheduled_on=scheduled_on, phase=phase, created_by=created_by
     )
+    event_emit(
+        event_type="inspection.scheduled",
+        payload={
+            "inspection_id": inspection.pk,
+            "worksite_id": worksite.pk,
+            "project_id": worksite.project_id,
+            "kind": kind,
+            "scheduled_on": scheduled_on.isoformat() if scheduled_on else None,
+        },
+    )
+    return inspection
 
 
 def _locked_inspection(inspection: Inspection) -> Inspection:
@@ -185,6 +249,7 @@ def inspection_sign(
     portal_link: PortalLink | None = None,
     ip_address: str | None = None,
     note: str = "",
+    paper_photo=None,
 ) -> Signoff:
     inspection = _locked_inspection(inspection)
     if role not in inspection.required_roles:
@@ -203,6 +268,7 @@ def inspection_sign(
         portal_link=portal_link,
         ip_address=ip_address,
         note=note,
+        paper_photo=paper_photo,
     )
 
 
@@ -212,12 +278,19 @@ def missing_signoffs(inspection: Inspection, signed_roles) -> list[str]:
 
 
 @transaction.atomic
-def inspection_record_result(*, inspection: Inspection, passed: bool, findings: str, decided_by) -> Inspection:
-    """Pass (every required party has signed; concealed works also need the circuit diagram) or fail (with
-    what failed). A passed mid-term inspection makes the mid-term instalments due."""
+def inspection_record_result(
+    *, inspection: Inspection, passed: bool, findings: str, decided_by, water_hours: int | None = None
+) -> Inspection:
+    """Pass (every required party has signed; concealed works also need the circuit diagram, a closed-water
+    test the hours the water stood, at least the firm's minimum) or fail (with what failed). A passed
+    mid-term inspection makes the mid-term instalments due; a passed final acceptance those due after
+    acceptance (the final payment, 验收后三日内交纳尾款)."""
     inspection = _locked_inspection(inspection)
     _require_pending(inspection)
     findings = (findings or "").strip()
+    if inspection.kind == Inspection.Kind.WATERPROOFING_TEST:
+        _check_water_hours(water_hours, passed=passed)
+        inspection.water_hours = water_hours
     if passed:
         missing = missing_signoffs(inspection, inspection.signoffs.values_list("role", flat=True))
         if missing:
@@ -232,7 +305,7 @@ def inspection_record_result(*, inspection: Inspection, passed: bool, findings: 
         raise ValidationError({"findings": _("Record what failed, so it can be put right.")})
     inspection.result = Inspection.Result.PASSED if passed else Inspection.Result.FAILED
     inspection.findings, inspection.decided_at, inspection.decided_by = findings, timezone.now(), decided_by
-    inspection.save(update_fields=["result", "findings", "decided_at", "decided_by"])
+    inspection.save(update_fields=["result", "findings", "decided_at", "decided_by", "water_hours"])
     event_emit(
         event_type="inspection.passed" if passed else "inspection.failed",
         payload={
@@ -244,10 +317,35 @@ def inspection_record_result(*, inspection: Inspection, passed: bool, findings: 
             "decided_at": inspection.decided_at.isoformat(),
         },
     )
-    if passed and inspection.kind == Inspection.Kind.MID_TERM:
+    trigger = INSTALMENT_TRIGGERS.get(inspection.kind)
+    if passed and trigger:
         contract = Contract.objects.get(pk=inspection.worksite.contract_id)
-        instalments_fall_due(contract=contract, trigger=Instalment.Trigger.MID_INSPECTION, on=firm_today())
+        instalments_fall_due(contract=contract, trigger=trigger, on=firm_today())
     return inspection
+
+
+# The payments an inspection passing makes due.
+INSTALMENT_TRIGGERS = {
+    Inspection.Kind.MID_TERM: Instalment.Trigger.MID_INSPECTION,
+    Inspection.Kind.FINAL_ACCEPTANCE: Instalment.Trigger.ACCEPTANCE,
+}
+
+
+def _check_water_hours(hours: int | None, *, passed: bool) -> None:
+    if hours is None:
+        if passed:
+            raise ValidationError({"water_hours": _("Record how many hours the water stood.")})
+        return
+    if not 0 <= hours <= 720:
+        raise ValidationError({"water_hours": _("From 0 to 720 hours.")})
+    minimum = construction_settings_get().closed_water_hours
+    if passed and hours < minimum:
+        raise ValidationError(
+            {
+                "water_hours": _("The water must stand at least %(hours)d hours before the test can pass.")
+                % {"hours": minimum}
+            }
+        )
 
 
 # Material arrivals ------------------------------------------------------------------------------------------
@@ -301,6 +399,7 @@ def material_arrival_sign(
     user=None,
     portal_link: PortalLink | None = None,
     ip_address: str | None = None,
+    paper_photo=None,
 ) -> Signoff:
     """The homeowner and the QC inspector accept a delivery before it is used; with both signatures it is
     accepted."""
@@ -313,7 +412,13 @@ def material_arrival_sign(
         )
     arrival = _locked_arrival(arrival)
     signoff = _signoff_create(
-        arrival, role=role, signed_name=signed_name, user=user, portal_link=portal_link, ip_address=ip_address
+        arrival,
+        role=role,
+        signed_name=signed_name,
+        user=user,
+        portal_link=portal_link,
+        ip_address=ip_address,
+        paper_photo=paper_photo,
     )
     signed = set(arrival.signoffs.values_list("role", flat=True))
     if signed.issuperset(MaterialArrival.REQUIRED_SIGNOFFS):

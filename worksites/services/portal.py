@@ -29,7 +29,7 @@ from renocrm.outbox.models import Notification
 from renocrm.outbox.services import notification_send
 from renocrm.sweeps.services import Sweep
 from renocrm.tenancy.context import require_current_tenant, tenant_context
-from worksites.models import PortalAction, PortalLink, SignoffRole, Worksite
+from worksites.models import Inspection, PortalAction, PortalLink, SignoffRole, Worksite
 from worksites.selectors import portal as selectors
 from worksites.services import inspections as inspection_services
 from worksites.services import schedule as schedule_services
@@ -307,6 +307,34 @@ def _digest_send(worksite: Worksite, *, key: str, now: datetime, base_url: str) 
     )
     notification_send(channel=Notification.Channel.SMS, recipient=mobile, body=body, idempotency_key=key)
     return 1
+
+
+def on_inspection_scheduled(event) -> None:
+    """Outbox handler: scheduling the final acceptance invites the homeowner (预验收合格后工长通知客户验收) by
+    SMS with their portal link, where they sign it. Once per inspection (the idempotency key)."""
+    payload = event.payload
+    if payload["kind"] != Inspection.Kind.FINAL_ACCEPTANCE:
+        return
+    worksite = Worksite.objects.select_related("project__customer").filter(pk=payload["worksite_id"]).first()
+    if worksite is None or not worksite.project.customer.mobile:
+        return
+    key = f"final-acceptance-invite:{payload['inspection_id']}"
+    if Notification.objects.filter(idempotency_key=key).exists():
+        return
+    firm, mobile = require_current_tenant(), worksite.project.customer.mobile
+    link = _digest_link(worksite, now=timezone.now(), sent_to=mobile)
+    with translation.override(firm.language):
+        day = payload["scheduled_on"] or _("a day your site lead will agree with you")
+        body = _(
+            "%(firm)s: the works at %(project)s passed our QC pre-inspection. You are invited to the final "
+            "acceptance on %(day)s — please check every room with us and sign it at %(url)s"
+        ) % {
+            "firm": firm.name,
+            "project": worksite.project.name,
+            "day": day,
+            "url": portal_link_absolute_url(link, base_url=settings.SITE_URL),
+        }
+    notification_send(channel=Notification.Channel.SMS, recipient=mobile, body=body, idempotency_key=key)
 
 
 # What the homeowner does through a link: the other parts' service and the trail row, in one transaction ----------

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,7 +18,9 @@ from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit
 from renocrm.tenancy.defaults import firm_copy_get
 from renocrm.tenancy.time import firm_today
-from worksites.models import Phase, PhaseKind, PhaseTemplate, TechnicalHandover, Worksite
+from worksites.models import Inspection, Phase, PhaseKind, PhaseTemplate, TechnicalHandover, Worksite
+from worksites.selectors.gates import phase_start_blockers
+from worksites.services.gates import construction_settings_get
 
 K = PhaseKind
 # The schedule a firm starts with: (kind, days, the homeowner signs off). Firms edit their own copy.
@@ -29,11 +32,15 @@ DEFAULT_TEMPLATE = [
     (K.WATERPROOFING_TEST, 3, True),
     (K.MASONRY, 15, False),
     (K.CARPENTRY, 12, False),
+    (K.MID_TERM_INSPECTION, 1, False),
     (K.PAINTING, 10, False),
     (K.INSTALLATION, 7, False),
     (K.QC_PRE_INSPECTION, 2, False),
     (K.COMPLETION_ACCEPTANCE, 1, True),
 ]
+# What the default phases cover (concealed works, waterproofing): they wait for that inspection to pass.
+DEFAULT_COVERS = {K.MASONRY: (True, True), K.CARPENTRY: (True, False), K.PAINTING: (True, False)}
+COVER_FIELDS = ("covers_concealed_works", "covers_waterproofing")
 
 
 def phase_templates_get() -> list[PhaseTemplate]:
@@ -41,7 +48,14 @@ def phase_templates_get() -> list[PhaseTemplate]:
     return firm_copy_get(
         PhaseTemplate,
         default=lambda: [
-            PhaseTemplate(position=n, kind=kind, name=str(K(kind).label), duration_days=days, requires_acceptance=sign)
+            PhaseTemplate(
+                position=n,
+                kind=kind,
+                name=str(K(kind).label),
+                duration_days=days,
+                requires_acceptance=sign,
+                **dict(zip(COVER_FIELDS, DEFAULT_COVERS.get(kind, (False, False)), strict=True)),
+            )
             for n, (kind, days, sign) in enumerate(DEFAULT_TEMPLATE, start=1)
         ],
     )
@@ -64,6 +78,8 @@ def phase_templates_replace(*, rows: list[dict]) -> list[PhaseTemplate]:
                 name=row["name"],
                 duration_days=row["duration_days"],
                 requires_acceptance=row.get("requires_acceptance", False),
+                covers_concealed_works=row.get("covers_concealed_works", False),
+                covers_waterproofing=row.get("covers_waterproofing", False),
             )
             for n, row in enumerate(rows, start=1)
         ]
@@ -84,6 +100,8 @@ def _schedule(start: date, templates: list[PhaseTemplate]) -> list[Phase]:
                 planned_start=day,
                 planned_end=end,
                 requires_acceptance=template.requires_acceptance,
+                covers_concealed_works=template.covers_concealed_works,
+                covers_waterproofing=template.covers_waterproofing,
             )
         )
         day = end + timedelta(days=1)
@@ -109,7 +127,28 @@ def worksite_open(*, contract: Contract) -> Worksite:
     for phase in phases:
         phase.worksite = worksite
     Phase.objects.bulk_create(phases)
+    _pre_inspection_plan(worksite)
     return worksite
+
+
+def _pre_inspection_plan(worksite: Worksite) -> None:
+    """QC pre-inspects the works a set number of days before the planned completion (工程竣工前一周，质检
+    进行预验收). Scheduled when the worksite opens and moved with the schedule while it waits; staff who
+    schedule it themselves take it over."""
+    planned_end = worksite.phases.aggregate(end=Max("planned_end"))["end"]
+    if planned_end is None:
+        return
+    first_day = worksite.phases.aggregate(start=Min("planned_start"))["start"]
+    day = max(first_day, planned_end - timedelta(days=construction_settings_get().pre_inspection_days_before))
+    pending = Inspection.objects.filter(
+        worksite=worksite, kind=Inspection.Kind.QC_PRE_INSPECTION, result=Inspection.Result.PENDING
+    )
+    if not pending.exists() and not worksite.inspections.filter(kind=Inspection.Kind.QC_PRE_INSPECTION).exists():
+        Inspection.objects.create(
+            worksite=worksite, kind=Inspection.Kind.QC_PRE_INSPECTION, scheduled_on=day, auto_scheduled=True
+        )
+    else:
+        pending.filter(auto_scheduled=True).exclude(scheduled_on=day).update(scheduled_on=day)
 
 
 def on_contract_signed(event) -> None:
@@ -157,6 +196,7 @@ def phase_reschedule(*, phase: Phase, planned_start: date, planned_end: date) ->
     phase = _locked(phase)
     phase.planned_start, phase.planned_end = planned_start, planned_end
     phase.save(update_fields=["planned_start", "planned_end"])
+    _pre_inspection_plan(phase.worksite)
     return phase
 
 
@@ -165,6 +205,9 @@ def phase_start(*, phase: Phase, on: date | None = None) -> Phase:
     phase = _locked(phase)
     if phase.status != Phase.Status.PLANNED:
         raise ValidationError(_("This phase has already started."))
+    blockers = phase_start_blockers(phase)
+    if blockers:
+        raise ValidationError(blockers)
     phase.status, phase.actual_start = Phase.Status.IN_PROGRESS, on or firm_today()
     phase.save(update_fields=["status", "actual_start"])
     worksite = Worksite.objects.select_for_update().get(pk=phase.worksite_id)

@@ -136,7 +136,7 @@ def rectification_item_fixed(request, pk):
     item = get_object_or_404(RectificationItem.objects.select_related("handover"), pk=pk)
     return page_action(
         request,
-        lambda: services.rectification_item_mark_fixed(item=item),
+        lambda: services.rectification_item_mark_fixed(item=item, by=request.user),
         about=str(item),
         **_at(item.handover.worksite_id, f"rectification-{item.pk}"),
     )

@@ -96,7 +96,8 @@ def _sign_page(request, subject, *, sign, roles, title, facts, anchor, with_note
     initial = {"role": role}
     if role == SignoffRole.HOMEOWNER:
         initial["signed_name"] = worksite.project.customer.name
-    form = SignForm(_data(request), roles=roles, with_note=with_note, initial=initial)
+    files = request.FILES if request.method == "POST" else None
+    form = SignForm(_data(request), files, roles=roles, with_note=with_note, initial=initial)
     if signoff := submit(request, form, lambda data: sign(user=request.user, **data)):
         messages.success(request, _("Signed as %(role)s.") % {"role": signoff.get_role_display()})
         return redirect(_site_url(worksite.pk, anchor))
@@ -155,7 +156,8 @@ def inspection_sign(request, pk):
 @permission_required(MANAGE)
 def inspection_result(request, pk):
     inspection = _on_site(Inspection, pk, "signoffs")
-    form = InspectionResultForm(_data(request))
+    closed_water = inspection.kind == Inspection.Kind.WATERPROOFING_TEST
+    form = InspectionResultForm(_data(request), closed_water=closed_water)
 
     def record(data):
         return services.inspection_record_result(
@@ -163,6 +165,7 @@ def inspection_result(request, pk):
             passed=data["outcome"] == "passed",
             findings=data["findings"],
             decided_by=request.user,
+            water_hours=data.get("water_hours"),
         )
 
     if done := submit(request, form, record):

@@ -11,6 +11,7 @@ from renocrm.accounts.access import permission_required
 from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
 from renocrm.tenancy.time import firm_today
+from worksites.forms.gates import GateOverrideForm
 from worksites.forms.schedule import (
     CrewForm,
     PhaseAcceptForm,
@@ -20,6 +21,7 @@ from worksites.forms.schedule import (
     WorksiteFilterForm,
 )
 from worksites.models import Phase, Worksite
+from worksites.selectors import gates as gate_selectors
 from worksites.selectors import schedule as selectors
 from worksites.services import schedule as services
 
@@ -34,6 +36,7 @@ def worksite_list(request):
         status=filters.get("status", ""),
         phase=filters.get("phase", ""),
         mine=request.user if filters.get("mine") else None,
+        lifted=filters.get("lifted", False),
         before=before_param(request),
     )
     context = {"form": form, "worksites": worksites, "older": older, "today": firm_today()}
@@ -80,6 +83,8 @@ def worksite_detail(request, pk):
         "today": today,
         "handover": worksite.technical_handovers.first(),
         "may_manage": request.membership.has_perm(MANAGE),
+        "gates": gate_selectors.gate_rows(worksite, phases),
+        "lift_form": GateOverrideForm() if request.membership.has_perm("firm.manage") else None,
     }
     return render(request, "worksites/worksite_detail.html", context)
 
@@ -136,10 +141,8 @@ def technical_handover_create(request, pk):
 def template_edit(request):
     """The firm's schedule template; editing needs the firm admin's permission."""
     may_edit = request.membership.has_perm("firm.manage")
-    initial = [
-        {"kind": t.kind, "name": t.name, "duration_days": t.duration_days, "requires_acceptance": t.requires_acceptance}
-        for t in services.phase_templates_get()
-    ]
+    fields = ("kind", "name", "duration_days", "requires_acceptance", *services.COVER_FIELDS)
+    initial = [{field: getattr(t, field) for field in fields} for t in services.phase_templates_get()]
     formset = TemplateRowFormSet(request.POST or None, initial=initial, prefix="phases")
     if submit(request, formset, lambda _rows: services.phase_templates_replace(rows=formset.rows())):
         messages.success(request, _("The schedule template is saved; new worksites will follow it."))

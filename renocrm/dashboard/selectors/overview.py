@@ -35,6 +35,7 @@ def admin(*, user, period: Period, today: date) -> list[Card]:
     packages = contracts.contracts_signed_by_package(start=period.start, end=period.end)
     statuses = worksites.worksite_status_counts()
     handovers = worksites.handovers_completed(start=period.start, end=period.end)
+    gates_lifted = worksites.gate_overrides_count(start=period.start, end=period.end)
     satisfaction = callbacks.satisfaction_distribution(period.start, period.end)
     score = callbacks.nps(period.start, period.end)
     levels = complaints.complaints_by_level_reached(start=period.start, end=period.end)
@@ -104,6 +105,13 @@ def admin(*, user, period: Period, today: date) -> list[Card]:
                     _("Handed over in the period"),
                     handovers,
                     url("worksites:list", status=Worksite.Status.HANDED_OVER),
+                ),
+                count(
+                    "gates-lifted",
+                    _("Gates lifted by an admin in the period"),
+                    gates_lifted,
+                    url("worksites:list", lifted=CHECKED),
+                    warn=True,
                 ),
             ],
             charts=[worksites_by_phase_chart(mine=None, title=_("By current phase"), key="phase")],

@@ -1,0 +1,21 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from worksites.models import Gate
+
+
+class GateOverrideForm(forms.Form):
+    gate = forms.ChoiceField(label=_("Gate"), choices=Gate.choices)
+    reason = forms.CharField(
+        label=_("Why it is lifted"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+        help_text=_("Kept with your name, shown on the worksite and counted on the dashboard."),
+    )
+
+
+class ConstructionSettingsForm(forms.Form):
+    closed_water_hours = forms.IntegerField(label=_("Closed-water test: minimum hours"), min_value=24, max_value=168)
+    pre_inspection_days_before = forms.IntegerField(
+        label=_("QC pre-inspection: days before planned completion"), min_value=1, max_value=60
+    )
