@@ -3,10 +3,13 @@ from decimal import Decimal
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from leads.models import Lead
+from renocrm.accounts.roles import PAYMENTS_SCOPE
 from renocrm.api.fields import FirmMemberField
+from renocrm.api.models import ApiKey
 from renocrm.api.views import (
     FirmListCreateRetrieveViewSet,
     FirmReadOnlyViewSet,
@@ -17,7 +20,7 @@ from renocrm.api.views import (
 )
 from renocrm.privacy.serializers import MaskedContactsMixin
 
-from . import selectors
+from . import phases, selectors
 from .models import (
     ChangeOrder,
     ChangeOrderLine,
@@ -184,8 +187,19 @@ class MainMaterialSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "amount"]
 
 
+class PhaseKindField(serializers.ChoiceField):
+    """One of the phase kinds construction registers (``contracts.phases``), or blank. DRF makes every
+    serializer's fields anew from their arguments, so the choices are read then, after the apps are ready."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=phases.phase_kind_choices(), allow_blank=True, required=False, **kwargs)
+
+
 class InstalmentSerializer(serializers.ModelSerializer):
     amount = serializers.DecimalField(**MONEY, **NOT_NEGATIVE)
+    trigger_phase = PhaseKindField(
+        help_text="With the phase_acceptance trigger: the phase (its kind) whose acceptance makes it due."
+    )
 
     class Meta:
         model = Instalment
@@ -201,8 +215,9 @@ class InstalmentSerializer(serializers.ModelSerializer):
             "due_on",
             "paid_on",
             "paid_amount",
+            "recorded_by",
         ]
-        read_only_fields = ["id", "contract", "sequence", "paid_on", "paid_amount"]
+        read_only_fields = ["id", "contract", "sequence", "paid_on", "paid_amount", "recorded_by"]
 
 
 class ContractSerializer(MaskedContactsMixin, serializers.ModelSerializer):
@@ -255,6 +270,19 @@ class PaymentSerializer(serializers.Serializer):
     amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"), required=False)
 
 
+class RecordsPayments(BasePermission):
+    """Recording a payment is finance's: a signed-in finance member or firm admin (payments.manage), or a key
+    with the payments:write scope — which contracts:write does not give."""
+
+    def has_permission(self, request, view):
+        if getattr(request._request, "tenant", None) is None:
+            return False
+        if isinstance(request.auth, ApiKey):
+            return PAYMENTS_SCOPE in request.auth.scopes
+        membership = getattr(request._request, "membership", None)
+        return membership is not None and membership.has_perm("payments.manage")
+
+
 class InstalmentViewSet(FirmReadOnlyViewSet):
     model = Instalment
     permission_group = "contracts"
@@ -266,11 +294,20 @@ class InstalmentViewSet(FirmReadOnlyViewSet):
         "paid_on": ["isnull", "gte", "lte"],
     }
 
-    @extend_schema(request=PaymentSerializer, responses=InstalmentSerializer)
-    @action(detail=True, methods=["post"], url_path="record-payment")
+    @extend_schema(
+        request=PaymentSerializer,
+        responses=InstalmentSerializer,
+        description="Needs the payments:write scope (a session: finance or a firm admin).",
+    )
+    @action(detail=True, methods=["post"], url_path="record-payment", permission_classes=[RecordsPayments])
     def record_payment(self, request, pk=None):
         return service_response(
-            self, payments.instalment_record_payment, input=PaymentSerializer, instalment=self.get_object()
+            self,
+            payments.instalment_record_payment,
+            input=PaymentSerializer,
+            instalment=self.get_object(),
+            by=acting_user(request),
+            api_key=request.auth if isinstance(request.auth, ApiKey) else None,
         )
 
 
@@ -293,6 +330,10 @@ class ChangeOrderSerializer(MaskedContactsMixin, serializers.ModelSerializer):
     contract = FirmRelatedField(model=Contract)
     lines = ChangeOrderLineSerializer(many=True, allow_empty=False)
     needs_requote = serializers.SerializerMethodField()
+    needs_manager_approval = serializers.SerializerMethodField(
+        help_text="A firm admin other than its author must approve it: its net change is more than the firm's "
+        "approval share of the signed amount."
+    )
 
     class Meta:
         model = ChangeOrder
@@ -307,7 +348,10 @@ class ChangeOrderSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "lines",
             "requote_version",
             "needs_requote",
+            "needs_manager_approval",
+            "created_by",
             "created_at",
+            "decided_by",
             "decided_at",
         ]
         read_only_fields = [
@@ -317,7 +361,9 @@ class ChangeOrderSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "additions",
             "removals",
             "requote_version",
+            "created_by",
             "created_at",
+            "decided_by",
             "decided_at",
         ]
 
@@ -326,6 +372,11 @@ class ChangeOrderSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             order=order,
             approved_changes=getattr(order, "approved_changes", None),
             threshold_percent=self.context.get("threshold_percent"),
+        )
+
+    def get_needs_manager_approval(self, order) -> bool:
+        return change_orders.change_order_needs_manager(
+            order=order, threshold_percent=self.context.get("approval_percent")
         )
 
 
@@ -340,8 +391,12 @@ class ChangeOrderViewSet(FirmListCreateRetrieveViewSet):
 
     def get_serializer_context(self):
         # Read once per request, not once per row.
-        threshold = signing.contract_settings_get().change_order_threshold_percent
-        return {**super().get_serializer_context(), "threshold_percent": threshold}
+        settings = signing.contract_settings_get()
+        return {
+            **super().get_serializer_context(),
+            "threshold_percent": settings.change_order_threshold_percent,
+            "approval_percent": settings.change_order_approval_percent,
+        }
 
     def perform_create(self, serializer):
         serializer.instance = call_service(

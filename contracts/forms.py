@@ -9,6 +9,7 @@ from leads.selectors import DESIGNER_ROLES
 from renocrm.forms import DATE, RowFormSet, StaffChoiceField, blank_first
 
 from .models import ChangeOrder, ChangeOrderLine, Contract, Instalment, QuotationVersion, TradeCategory
+from .phases import phase_kind_choices
 
 NOT_NEGATIVE = {"min_value": Decimal("0"), "decimal_places": 2}
 MONEY = {"max_digits": 14, **NOT_NEGATIVE}
@@ -157,8 +158,11 @@ class InstalmentForm(forms.Form):
     due_days_after_trigger = forms.IntegerField(
         label=_("Days after"), min_value=0, max_value=365, initial=0, required=False
     )
-    trigger_phase = forms.CharField(
-        label=_("Phase"), max_length=40, required=False, help_text=_("For “when a phase is accepted”, e.g. carpentry")
+    # The kinds construction registers (contracts.phases), read when the form is made.
+    trigger_phase = forms.ChoiceField(
+        label=_("Phase"),
+        required=False,
+        choices=lambda: blank_first(phase_kind_choices()),
     )
     due_on = forms.DateField(label=_("Due on"), required=False, widget=DATE)
 
@@ -168,6 +172,8 @@ class InstalmentForm(forms.Form):
             "due_on"
         ):
             self.add_error("due_on", _("Give the date this instalment falls due."))
+        if data.get("trigger") == Instalment.Trigger.PHASE_ACCEPTANCE and not data.get("trigger_phase"):
+            self.add_error("trigger_phase", _("Choose the phase whose acceptance makes this instalment due."))
         data["due_days_after_trigger"] = data.get("due_days_after_trigger") or 0
         return data
 

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from renocrm.accounts.models import staff_member_field
 from renocrm.tenancy.models import TenantModel
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -27,13 +28,22 @@ class TradeCategory(models.TextChoices):
 
 
 class ContractSettings(TenantModel):
-    """A firm's defaults for contracts: the payment schedule split and the change-order threshold."""
+    """A firm's defaults for contracts: the payment schedule split, the change-order re-quote threshold and
+    the size of change order that needs a firm admin's approval."""
 
     deposit_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("30"))
     midterm_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("60"))
     final_percent = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("10"))
     final_due_days = models.PositiveSmallIntegerField(default=3)
     change_order_threshold_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    # A change order whose net change, up or down, is more than this share of the signed amount is approved
+    # by a firm admin who did not write it.
+    change_order_approval_percent = models.DecimalField(
         max_digits=5,
         decimal_places=2,
         default=Decimal("10"),
@@ -249,11 +259,14 @@ class Instalment(TenantModel):
     amount = models.DecimalField(_("amount"), **MONEY, validators=[MinValueValidator(Decimal("0"))])
     trigger = models.CharField(_("falls due"), max_length=20, choices=Trigger.choices)
     due_days_after_trigger = models.PositiveSmallIntegerField(default=0)
-    # With the phase-acceptance trigger: which phase (its kind, as construction names it) must be accepted.
+    # With the phase-acceptance trigger: which phase must be accepted, one of the kinds construction registers
+    # (contracts.phases); checked when the schedule is set.
     trigger_phase = models.CharField(_("phase"), max_length=40, blank=True)
     due_on = models.DateField(_("due on"), null=True, blank=True)
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
     paid_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    # Who recorded the payment as received (finance or a firm admin); empty when a partner's key did.
+    recorded_by = staff_member_field(_("recorded by"))
 
     class Meta:
         ordering = ["contract", "sequence"]

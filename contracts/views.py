@@ -41,6 +41,8 @@ from .services import change_orders, design, payments, signing
 from .services import quotations as quotation_services
 
 VIEW, MANAGE = "contracts.view", "contracts.manage"
+# Recording money received is finance's (and the firm admins'); everyone who sees contracts sees payments.
+RECORD_PAYMENTS = "payments.manage"
 
 
 def _may_manage(request) -> bool:
@@ -292,7 +294,8 @@ def contract_sign(request, version_pk):
 def contract_detail(request, pk):
     contract = get_object_or_404(
         Contract.objects.select_related("project__customer", "project__property", "quotation_version__quotation")
-        .prefetch_related("main_materials", "instalments")
+        .prefetch_related("main_materials")
+        .prefetch_related(Prefetch("instalments", queryset=Instalment.objects.select_related("recorded_by")))
         .prefetch_related(Prefetch("change_orders", queryset=ChangeOrder.objects.order_by("-number"))),
         pk=pk,
     )
@@ -302,6 +305,7 @@ def contract_detail(request, pk):
         "paid_on_form": PaidOnForm(initial={"paid_on": firm_today()}),
         "outstanding": selectors.instalments_outstanding_total(contract=contract),
         "may_manage": _may_manage(request),
+        "may_record_payments": request.membership.has_perm(RECORD_PAYMENTS),
     }
     return render(request, "contracts/contract_detail.html", context)
 
@@ -309,10 +313,13 @@ def contract_detail(request, pk):
 @require_POST
 @permission_required(MANAGE)
 def instalment_pay(request, pk):
+    """Only finance and firm admins are offered the form; the service refuses anyone else who posts it."""
     instalment = get_object_or_404(Instalment.objects, pk=pk)
     return page_action(
         request,
-        lambda data: payments.instalment_record_payment(instalment=instalment, paid_on=data["paid_on"]),
+        lambda data: payments.instalment_record_payment(
+            instalment=instalment, paid_on=data["paid_on"], by=request.user
+        ),
         form=PaidOnForm(request.POST),
         invalid=_("Give the date the payment was received."),
         done=_("Payment recorded."),
@@ -328,10 +335,15 @@ def change_order_list(request):
     form = ChangeOrderFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     orders, older = selectors.change_order_page(**filters, before=before_param(request))
-    threshold = signing.contract_settings_get().change_order_threshold_percent
+    firm_settings = signing.contract_settings_get()
     for order in orders:
         order.needs_requote = change_orders.change_order_needs_requote(
-            order=order, approved_changes=order.approved_changes, threshold_percent=threshold
+            order=order,
+            approved_changes=order.approved_changes,
+            threshold_percent=firm_settings.change_order_threshold_percent,
+        )
+        order.needs_manager = change_orders.change_order_needs_manager(
+            order=order, threshold_percent=firm_settings.change_order_approval_percent
         )
     return render(request, "contracts/change_order_list.html", {"form": form, "orders": orders, "older": older})
 
@@ -355,7 +367,7 @@ def change_order_create(request, contract_pk):
 def change_order_detail(request, pk):
     order = get_object_or_404(
         selectors.change_orders_with_totals()
-        .select_related("contract__project__customer", "contract__quotation_version")
+        .select_related("contract__project__customer", "contract__quotation_version", "created_by", "decided_by")
         .prefetch_related("lines"),
         pk=pk,
     )
@@ -364,12 +376,24 @@ def change_order_detail(request, pk):
         service = change_orders.change_order_approve if "approve" in request.POST else change_orders.change_order_reject
         back = reverse("contracts:change-order", args=[order.pk])
         return page_action(request, lambda: service(order=order, by=request.user), back=back)
-    needs_requote = change_orders.change_order_needs_requote(order=order, approved_changes=order.approved_changes)
+    firm_settings = signing.contract_settings_get()
+    needs_requote = change_orders.change_order_needs_requote(
+        order=order,
+        approved_changes=order.approved_changes,
+        threshold_percent=firm_settings.change_order_threshold_percent,
+    )
+    approval_percent = firm_settings.change_order_approval_percent
     context = {
         "order": order,
         "contract": order.contract,
         "needs_requote": needs_requote,
+        "needs_manager": change_orders.change_order_needs_manager(order=order, threshold_percent=approval_percent),
+        "approval_percent": format(approval_percent.normalize(), "f"),
         "may_manage": _may_manage(request),
+        "may_approve": _may_manage(request)
+        and change_orders.change_order_may_approve(
+            order=order, user=request.user, role=request.membership.role, threshold_percent=approval_percent
+        ),
         "requote_url": reverse("contracts:version", args=[order.contract.quotation_version_id]),
     }
     return render(request, "contracts/change_order_detail.html", context)

@@ -1,5 +1,6 @@
-"""Writes for change orders: additions and removals priced against the contract, the re-quote rule, and
-the approval that carries the change into the contract amount and its unpaid instalments."""
+"""Writes for change orders: additions and removals priced against the contract, the re-quote rule, who may
+approve a large one, and the approval that carries the change into the contract amount and its unpaid
+instalments."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from django.utils.translation import gettext as _
 from contracts.models import ChangeOrder, ChangeOrderLine, Contract, Instalment, QuotationVersion
 from contracts.services.amounts import line_amount, money
 from contracts.services.signing import contract_settings_get
+from renocrm.accounts.roles import Role
+from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit
 from renocrm.tenancy.time import firm_today
 
@@ -69,13 +72,65 @@ def change_order_needs_requote(
     return cumulative > contract.original_amount * threshold_percent / 100
 
 
+def change_order_needs_manager(*, order: ChangeOrder, threshold_percent: Decimal | None = None) -> bool:
+    """Whether a firm admin (the general manager) other than its author must approve this change order: its
+    net change, an addition or a reduction alike, is more than the firm's approval share of the signed
+    amount. Only a draft can still need it. Lists pass the share they read once for all rows."""
+    if order.status != ChangeOrder.Status.DRAFT:
+        return False
+    if threshold_percent is None:
+        threshold_percent = contract_settings_get().change_order_approval_percent
+    return abs(order.net) > order.contract.original_amount * threshold_percent / 100
+
+
+def change_order_may_approve(*, order: ChangeOrder, user, role: str, threshold_percent: Decimal | None = None) -> bool:
+    """Whether ``user``, in ``role``, may approve ``order`` as far as its size goes (the page offers the
+    button only then; the service decides)."""
+    if not change_order_needs_manager(order=order, threshold_percent=threshold_percent):
+        return True
+    return role == Role.ADMIN and user.pk != order.created_by_id
+
+
+def _require_manager(*, order: ChangeOrder, by) -> None:
+    """Nobody approves their own large change: the approver is an active firm admin who did not write it."""
+    if by is not None and by.pk == order.created_by_id:
+        raise ValidationError(
+            {
+                "decided_by": _(
+                    "You wrote this change order; it needs the approval of a firm admin (the general manager) other "
+                    "than its author."
+                )
+            }
+        )
+    try:
+        if by is None:  # a partner's key is nobody's approval
+            raise ValidationError("")
+        require_staff_role(by, roles={Role.ADMIN}, field="decided_by")
+    except ValidationError:
+        percent = contract_settings_get().change_order_approval_percent
+        raise ValidationError(
+            {
+                "decided_by": _(
+                    "This change order moves the price by more than %(percent)s%% of the signed amount: a firm "
+                    "admin (the general manager) must approve it."
+                )
+                % {"percent": format(percent.normalize(), "f")}
+            }
+        ) from None
+
+
 @transaction.atomic
 def change_order_approve(*, order: ChangeOrder, by=None) -> ChangeOrder:
+    """Approve a draft change order: its change goes into the contract amount and the unpaid instalments.
+    A large one (``change_order_needs_manager``) needs a firm admin who is not its author; one over the
+    re-quote threshold needs a newly accepted quotation version."""
     order = ChangeOrder.objects.select_for_update().select_related("contract").get(pk=order.pk)
     if order.status != ChangeOrder.Status.DRAFT:
         raise ValidationError(_("Only a draft change order can be approved."))
     contract = Contract.objects.select_for_update().get(pk=order.contract_id)
     order.contract = contract
+    if change_order_needs_manager(order=order):
+        _require_manager(order=order, by=by)
     if change_order_needs_requote(order=order):
         requote = QuotationVersion.objects.filter(
             quotation_id=contract.quotation_version.quotation_id,

@@ -12,7 +12,13 @@ from django.utils.translation import gettext as _
 
 from contracts.models import Contract, Instalment
 from contracts.services.amounts import money
+from renocrm.accounts.roles import PAYMENTS_SCOPE, Role
+from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit
+from renocrm.tenancy.context import require_current_tenant
+
+# Who records money received: never the person who sold or designed the job.
+PAYMENT_RECORDER_ROLES = frozenset({Role.FINANCE, Role.ADMIN})
 
 
 def emit_payment_due(instalment: Instalment) -> None:
@@ -45,8 +51,31 @@ def instalments_fall_due(*, contract: Contract, trigger: str, on: date, phase: s
     return due
 
 
+def require_payment_recorder(*, by=None, api_key=None) -> None:
+    """Refuse, on ``recorded_by``, anyone but an active finance member or firm admin of the firm — or a
+    partner's key of the firm that holds the payments:write scope (``by`` is then None)."""
+    refusal = ValidationError({"recorded_by": _("Only finance or a firm admin may record a payment as received.")})
+    if by is None:
+        if api_key is None or api_key.tenant_id != require_current_tenant().pk:
+            raise refusal
+        if PAYMENTS_SCOPE not in api_key.scopes:
+            raise ValidationError(
+                {"recorded_by": _("Recording a payment needs the %(scope)s scope.") % {"scope": PAYMENTS_SCOPE}}
+            )
+        return
+    try:
+        require_staff_role(by, roles=PAYMENT_RECORDER_ROLES, field="recorded_by")
+    except ValidationError:
+        raise refusal from None
+
+
 @transaction.atomic
-def instalment_record_payment(*, instalment: Instalment, paid_on: date, amount: Decimal | None = None) -> Instalment:
+def instalment_record_payment(
+    *, instalment: Instalment, paid_on: date, by=None, api_key=None, amount: Decimal | None = None
+) -> Instalment:
+    """Record an instalment as received, in full. Finance's work: ``by`` is the staff member recording it,
+    or, for a partner's system, ``api_key`` (see ``require_payment_recorder``)."""
+    require_payment_recorder(by=by, api_key=api_key)
     instalment = Instalment.objects.select_for_update().get(pk=instalment.pk)
     if instalment.paid_on is not None:
         raise ValidationError(_("This instalment is already recorded as paid."))
@@ -58,8 +87,8 @@ def instalment_record_payment(*, instalment: Instalment, paid_on: date, amount: 
                 % {"paid": paid, "amount": instalment.amount}
             }
         )
-    instalment.paid_on, instalment.paid_amount = paid_on, paid
-    instalment.save(update_fields=["paid_on", "paid_amount"])
+    instalment.paid_on, instalment.paid_amount, instalment.recorded_by = paid_on, paid, by
+    instalment.save(update_fields=["paid_on", "paid_amount", "recorded_by"])
     event_emit(
         event_type="payment.received",
         payload={

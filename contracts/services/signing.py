@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from contracts.models import Contract, ContractSettings, Instalment, MainMaterialLine, Project, QuotationVersion
+from contracts.phases import phase_kind_choices
 from contracts.services.amounts import line_amount, money
 from contracts.services.payments import emit_payment_due
 from contracts.services.quotations import locked_version
@@ -47,6 +48,26 @@ def default_instalments(*, amount: Decimal, signed_on: date) -> list[dict]:
     ]
 
 
+def check_trigger_phases(schedule: list[dict]) -> None:
+    """An instalment tied to a phase names one of the phase kinds construction registered: construction
+    reports acceptance by kind, so a misspelt phase would never fall due."""
+    kinds = [value for value, _label in phase_kind_choices()]
+    for number, item in enumerate(schedule, start=1):
+        phase = item.get("trigger_phase") or ""
+        if item["trigger"] == Instalment.Trigger.PHASE_ACCEPTANCE and not phase:
+            raise ValidationError({"instalments": _("Name the phase whose acceptance makes the instalment due.")})
+        if phase and phase not in kinds:
+            raise ValidationError(
+                {
+                    "instalments": _(
+                        "Instalment %(number)s names the phase “%(phase)s”, which construction does not know. The "
+                        "phases: %(kinds)s."
+                    )
+                    % {"number": number, "phase": phase, "kinds": ", ".join(kinds) or "—"}
+                }
+            )
+
+
 @transaction.atomic
 def contract_sign(
     *,
@@ -75,8 +96,7 @@ def contract_sign(
         raise ValidationError({"number": _("Contract number %(number)s is already used.") % {"number": number}})
     amount = version.total
     schedule = instalments or default_instalments(amount=amount, signed_on=signed_on)
-    if any(i["trigger"] == Instalment.Trigger.PHASE_ACCEPTANCE and not i.get("trigger_phase") for i in schedule):
-        raise ValidationError({"instalments": _("Name the phase whose acceptance makes the instalment due.")})
+    check_trigger_phases(schedule)
     scheduled = money(sum((Decimal(item["amount"]) for item in schedule), Decimal("0")))
     if scheduled != amount:
         raise ValidationError(

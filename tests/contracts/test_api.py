@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 
 from contracts.models import QuotationVersion
 from renocrm.tenancy.context import tenant_context
@@ -146,8 +147,10 @@ def test_change_order_over_threshold_is_refused_with_a_clear_message(designer, f
         },
     )
     assert order.status_code == 201, order.content
-    assert order.json()["needs_requote"] is True
-    refused = post(designer, f"/api/v1/change-orders/{order.json()['id']}/approve/", HTTP_ACCEPT_LANGUAGE="en")
+    assert order.json()["needs_requote"] is True and order.json()["needs_manager_approval"] is True
+    manager = Client()
+    manager.force_login(MembershipFactory(tenant=firm_a, role="admin").user)
+    refused = post(manager, f"/api/v1/change-orders/{order.json()['id']}/approve/", HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 400
     assert "new quotation version" in refused.json()["error"]["fields"]["non_field_errors"][0]
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core import signing
+from django.test import Client
 
 from contracts import homeowner_links
 from contracts.models import (
@@ -189,18 +190,20 @@ def test_sign_form_refuses_bad_dates_and_an_unaccepted_version(designer, firm_a)
     assert "not accepted" in " ".join(response.context["form"].non_field_errors())
 
 
-def test_record_a_payment_on_the_contract_page(designer, firm_a):
+def test_record_a_payment_on_the_contract_page(client, firm_a):
     with tenant_context(firm_a):
         contract = signed_contract()
         deposit = contract.instalments.get(kind="deposit")
-    designer.post(f"/contracts/instalments/{deposit.pk}/pay/", {"paid_on": "2026-11-25"})
-    again = designer.post(
+    finance = MembershipFactory(tenant=firm_a, role="finance").user
+    client.force_login(finance)
+    client.post(f"/contracts/instalments/{deposit.pk}/pay/", {"paid_on": "2026-11-25"})
+    again = client.post(
         f"/contracts/instalments/{deposit.pk}/pay/", {"paid_on": "2026-11-26"}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
     )
     assert "already recorded" in " ".join(str(m) for m in again.context["messages"])
     with tenant_context(firm_a):
         deposit.refresh_from_db()
-        assert deposit.paid_on == date(2026, 11, 25)
+        assert (deposit.paid_on, deposit.recorded_by) == (date(2026, 11, 25), finance)
 
 
 def test_change_order_over_the_threshold_waits_for_a_new_version(designer, firm_a):
@@ -220,7 +223,10 @@ def test_change_order_over_the_threshold_waits_for_a_new_version(designer, firm_
     assert page.context["needs_requote"] is True
     listing = designer.get("/contracts/change-orders/")
     assert listing.context["orders"][0].needs_requote is True
-    refused = designer.post(order_url, {"approve": "1"}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    # A change this large is the general manager's to approve, and only once the customer accepted a re-quote.
+    manager = Client()
+    manager.force_login(MembershipFactory(tenant=firm_a, role="admin").user)
+    refused = manager.post(order_url, {"approve": "1"}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
     refusal = " ".join(str(m) for m in refused.context["messages"])
     assert "exceeds 10% of the contract amount" in refusal and "new quotation version" in refusal
     with tenant_context(firm_a):
@@ -230,7 +236,7 @@ def test_change_order_over_the_threshold_waits_for_a_new_version(designer, firm_
         requote = quotations.quotation_version_copy(version=contract.quotation_version)
         quotations.quotation_version_send(version=requote)
         quotations.quotation_version_accept(version=requote, via="staff", name="王芳")
-    designer.post(order_url, {"approve": "1"})
+    manager.post(order_url, {"approve": "1"})
     with tenant_context(firm_a):
         order.refresh_from_db()
         contract.refresh_from_db()

@@ -21,6 +21,7 @@ from leads.models import Lead, ReferralReward
 from renocrm.outbox.models import OutboxEvent
 from renocrm.tenancy.context import tenant_context
 from renocrm.tenancy.time import firm_day_start, firm_today
+from tests.factories import StaffFactory
 from tests.leads.factories import CustomerFactory, LeadFactory
 
 TILES = {"category": "masonry", "name": "Floor tiles laying", "unit": "m²", "quantity": "80", "unit_price": "65"}
@@ -216,11 +217,15 @@ def test_mid_inspection_makes_the_midterm_instalment_due_once(firm):
     assert [e.payload["kind"] for e in events("payment.due")] == ["deposit", "midterm", "final"]
 
 
+def finance():
+    return StaffFactory(membership__role="finance")
+
+
 def test_payment_is_recorded_once(firm):
     deposit = signed_contract().instalments.get(kind="deposit")
-    payments.instalment_record_payment(instalment=deposit, paid_on=date(2026, 11, 25))
+    payments.instalment_record_payment(instalment=deposit, paid_on=date(2026, 11, 25), by=finance())
     with pytest.raises(ValidationError):
-        payments.instalment_record_payment(instalment=deposit, paid_on=date(2026, 11, 26))
+        payments.instalment_record_payment(instalment=deposit, paid_on=date(2026, 11, 26), by=finance())
     assert [e.payload["instalment_id"] for e in events("payment.received")] == [deposit.pk]
 
 
@@ -238,7 +243,7 @@ def change(kind, amount):
 def test_a_small_change_order_moves_the_amount_and_the_unpaid_schedule(firm):
     contract = signed_contract()
     deposit = contract.instalments.get(kind="deposit")
-    payments.instalment_record_payment(instalment=deposit, paid_on=date(2026, 11, 25))
+    payments.instalment_record_payment(instalment=deposit, paid_on=date(2026, 11, 25), by=finance())
     order = change_orders.change_order_create(
         contract=contract, reason="Extra cabinet", lines=[change("addition", 700)]
     )
@@ -288,17 +293,17 @@ def test_the_threshold_is_a_firm_setting(firm):
     ContractSettings.objects.update_or_create(defaults={"change_order_threshold_percent": Decimal("20")})
     order = change_orders.change_order_create(contract=contract, reason="a", lines=[change("addition", 1500)])
     assert not change_orders.change_order_needs_requote(order=order)
-    change_orders.change_order_approve(order=order)
+    change_orders.change_order_approve(order=order, by=StaffFactory(membership__role="admin"))
 
 
 def test_a_reduction_larger_than_what_is_unpaid_is_refused(firm):
     contract = signed_contract()
     ContractSettings.objects.update_or_create(defaults={"change_order_threshold_percent": Decimal("100")})
     for instalment in contract.instalments.exclude(kind="final"):
-        payments.instalment_record_payment(instalment=instalment, paid_on=date(2026, 12, 1))
+        payments.instalment_record_payment(instalment=instalment, paid_on=date(2026, 12, 1), by=finance())
     order = change_orders.change_order_create(contract=contract, reason="skip", lines=[change("removal", 2000)])
     with override("en"), pytest.raises(ValidationError, match="still to be paid"):
-        change_orders.change_order_approve(order=order)
+        change_orders.change_order_approve(order=order, by=StaffFactory(membership__role="admin"))
     contract.refresh_from_db()
     assert contract.amount == Decimal("10616.63")
     assert sum(i.amount for i in Instalment.objects.filter(contract=contract)) == contract.amount
