@@ -1,4 +1,5 @@
-"""REST for aftercare: warranty coverages and repair requests (报修) with their lifecycle actions."""
+"""REST for aftercare: warranty coverages, warranty cards (保修单, read only) and repair requests (报修) with
+their lifecycle actions."""
 
 import django_filters
 from django.db.models import Prefetch
@@ -9,15 +10,23 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
 from aftercare import selectors
-from aftercare.models import Area, Coverage, RepairPhoto, RepairRequest, RepairVisit
+from aftercare.models import Area, Coverage, RepairPhoto, RepairRequest, RepairVisit, WarrantyCard
 from aftercare.services import coverage as coverage_services
 from aftercare.services import repairs as repair_services
 from aftercare.services.repairs import MAX_PHOTOS
 from contracts.models import Project, TradeCategory
 from renocrm.api.fields import FirmIdField, FirmMemberField
-from renocrm.api.views import FirmScopedMixin, StrictBooleanField, acting_user, call_service, service_response
+from renocrm.api.views import (
+    FirmReadOnlyViewSet,
+    FirmScopedMixin,
+    StrictBooleanField,
+    acting_user,
+    call_service,
+    service_response,
+)
 from renocrm.media import media_url
 from renocrm.privacy.serializers import MaskedContactsMixin
+from renocrm.tenancy.context import require_current_tenant
 from renocrm.tenancy.time import firm_today
 
 # Coverages ---------------------------------------------------------------------------------------------------
@@ -107,6 +116,70 @@ class CoverageViewSet(
         )
 
 
+# Warranty cards ----------------------------------------------------------------------------------------------
+
+
+class WarrantyCardSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    contact_fields = {"address": "address"}
+    address = serializers.SerializerMethodField(help_text="The project's address (masked without contacts:read).")
+    service_phone = serializers.SerializerMethodField(help_text="The firm's service phone.")
+    coverages = CoverageSerializer(
+        source="project.coverages", many=True, read_only=True, help_text="The project's coverages as they are now."
+    )
+
+    class Meta:
+        model = WarrantyCard
+        fields = [
+            "id",
+            "number",
+            "project",
+            "customer",
+            "instalment",
+            "issued_on",
+            "address",
+            "service_phone",
+            "coverages",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_address(self, card) -> str:
+        home = card.project.property
+        return home.address if home is not None else ""
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_service_phone(self, card) -> str:
+        return require_current_tenant().phone
+
+    def revealed(self, instance, data):
+        # The address is the property's: its reveal is recorded as one of the property's.
+        if not data.get("address"):
+            return []
+        return [("leads.property", str(instance.project.property_id), "address")]
+
+
+class WarrantyCardFilter(django_filters.FilterSet):
+    class Meta:
+        model = WarrantyCard
+        fields = {"project": ["exact"], "customer": ["exact"], "issued_on": ["gte", "lte"]}
+
+
+class WarrantyCardViewSet(FirmReadOnlyViewSet):
+    """Warranty cards (保修单): one per project, issued when the project is handed over and its final payment
+    recorded, whichever comes second."""
+
+    model = WarrantyCard
+    permission_group = "aftercare"
+    serializer_class = WarrantyCardSerializer
+    filterset_class = WarrantyCardFilter
+
+    def scope_queryset(self, queryset):
+        return queryset.select_related("project__property").prefetch_related(
+            Prefetch("project__coverages", queryset=Coverage.objects.order_by("ends_on", "id"))
+        )
+
+
 # Repair requests ---------------------------------------------------------------------------------------------
 
 
@@ -133,10 +206,15 @@ class RepairVisitSerializer(MaskedContactsMixin, serializers.ModelSerializer):
 
 
 class RepairRequestSerializer(MaskedContactsMixin, serializers.ModelSerializer):
-    text_fields = ("description", "resolution", "homeowner_comment")
+    text_fields = ("description", "resolution", "homeowner_comment", "coverage_reason")
     photos = RepairPhotoSerializer(many=True, read_only=True)
     visits = RepairVisitSerializer(many=True, read_only=True)
     customer = serializers.IntegerField(source="project.customer_id", read_only=True)
+    coverage_reason = serializers.CharField(
+        source="coverage_explanation",
+        read_only=True,
+        help_text='The warranty decision in words, e.g. "Covered by Bathroom waterproofing until 2031-05-03".',
+    )
 
     class Meta:
         model = RepairRequest
@@ -146,11 +224,13 @@ class RepairRequestSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "customer",
             "area",
             "trade",
+            "category",
             "description",
             "source",
             "reported_at",
             "coverage",
             "is_covered",
+            "coverage_reason",
             "status",
             "assigned_to",
             "respond_by",
@@ -169,13 +249,17 @@ class RepairRequestSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "visits",
         ]
         read_only_fields = fields
-        extra_kwargs = {"trade": {"allow_blank": True}}  # "" when the trade was not given
+        # "" when not given
+        extra_kwargs = {"trade": {"allow_blank": True}, "category": {"allow_blank": True}}
 
 
 class RepairOpenSerializer(serializers.Serializer):
     project = FirmIdField(model=Project)
     area = serializers.ChoiceField(choices=Area.choices)
     trade = serializers.ChoiceField(choices=TradeCategory.choices, required=False, allow_blank=True, default="")
+    category = serializers.ChoiceField(
+        choices=RepairRequest.Category.choices, required=False, allow_blank=True, default=""
+    )
     description = serializers.CharField()
     photos = serializers.ListField(
         child=serializers.FileField(allow_empty_file=False),
@@ -183,6 +267,15 @@ class RepairOpenSerializer(serializers.Serializer):
         default=list,
         max_length=MAX_PHOTOS,
         help_text=f"Up to {MAX_PHOTOS} photos (JPEG, PNG, WebP), one `photos` part each (multipart only).",
+    )
+
+
+class RepairTriageSerializer(serializers.Serializer):
+    trade = serializers.ChoiceField(
+        choices=TradeCategory.choices, allow_blank=True, help_text="The repair's trade; empty when not known."
+    )
+    category = serializers.ChoiceField(
+        choices=RepairRequest.Category.choices, required=False, allow_blank=True, default=""
     )
 
 
@@ -235,7 +328,7 @@ class RepairRequestViewSet(
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def scope_queryset(self, queryset):
-        return queryset.select_related("project").prefetch_related(
+        return queryset.select_related("project", "coverage").prefetch_related(
             Prefetch("photos", queryset=RepairPhoto.objects.order_by("id")),
             Prefetch("visits", queryset=RepairVisit.objects.order_by("at", "id")),
         )
@@ -255,6 +348,23 @@ class RepairRequestViewSet(
             status=status.HTTP_201_CREATED,
             source=RepairRequest.Source.API,
             created_by=acting_user(request),
+        )
+
+    @extend_schema(
+        request=RepairTriageSerializer,
+        responses=RepairRequestSerializer,
+        description="Set or change the trade (and kind of problem) of an open repair; the warranty decision is "
+        "made again for the day it was reported.",
+    )
+    @action(detail=True, methods=["post"])
+    def triage(self, request, pk=None):
+        return service_response(
+            self,
+            repair_services.repair_request_triage,
+            input=RepairTriageSerializer,
+            reload=True,
+            repair=self.get_object(),
+            by=acting_user(request),
         )
 
     @extend_schema(request=RepairAssignSerializer, responses=RepairRequestSerializer)

@@ -7,12 +7,17 @@ class AftercareConfig(AppConfig):
     verbose_name = _("Aftercare")
 
     def ready(self):
+        from aftercare.services import cards
         from aftercare.services.coverage import on_project_handed_over
         from renocrm.outbox.services import register_handler
         from worksites import portal_tabs
 
         # In the handover's transaction: a project is never handed over without its warranties.
         register_handler("project.handed_over", on_project_handed_over, same_transaction=True)
+        # The warranty card comes with whichever is second, the handover or the final payment, in its
+        # transaction.
+        register_handler("project.handed_over", cards.on_project_handed_over, same_transaction=True)
+        register_handler("payment.received", cards.on_payment_received, same_transaction=True)
         portal_tabs.register(portal_tabs.PortalTab("repairs", _("Repairs"), "aftercare_portal:repairs"))
 
         from aftercare import personal_data as section

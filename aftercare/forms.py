@@ -9,6 +9,7 @@ from renocrm.forms import DATE, RowFormSet, StaffChoiceField, blank_first
 YES, NO = "yes", "no"
 OPEN_ALL = "open_all"
 ANY_TRADE = [("", _("Not sure / any"))]
+ANY_CATEGORY = [("", _("Not sure"))]
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -53,6 +54,9 @@ class RepairRequestForm(forms.Form):
     project = forms.ModelChoiceField(label=_("Project"), queryset=None)
     area = forms.ChoiceField(label=_("Area"), choices=Area.choices)
     trade = forms.ChoiceField(label=_("Trade"), required=False, choices=[*ANY_TRADE, *TradeCategory.choices])
+    category = forms.ChoiceField(
+        label=_("Kind of problem"), required=False, choices=[*ANY_CATEGORY, *RepairRequest.Category.choices]
+    )
     description = forms.CharField(label=_("What needs repairing"), widget=forms.Textarea(attrs={"rows": 4}))
     source = forms.ChoiceField(
         label=_("Reported by"),
@@ -66,6 +70,18 @@ class RepairRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = Project.objects.select_related("customer").order_by("-id")
         self.fields["project"].label_from_instance = lambda p: f"{p.name} — {p.customer.name}"
+
+
+class TriageForm(forms.Form):
+    trade = forms.ChoiceField(
+        label=_("Trade"),
+        required=False,
+        choices=[*ANY_TRADE, *TradeCategory.choices],
+        help_text=_("A trade's own warranty (waterproofing) covers only repairs of that trade, or a leak."),
+    )
+    category = forms.ChoiceField(
+        label=_("Kind of problem"), required=False, choices=[*ANY_CATEGORY, *RepairRequest.Category.choices]
+    )
 
 
 class AssignForm(forms.Form):
@@ -183,6 +199,9 @@ class PortalRepairForm(forms.Form):
     area = forms.ChoiceField(label=_("Where"), choices=Area.choices)
     trade = forms.ChoiceField(
         label=_("What kind of work"), required=False, choices=[*ANY_TRADE, *TradeCategory.choices]
+    )
+    category = forms.ChoiceField(
+        label=_("Kind of problem"), required=False, choices=[*ANY_CATEGORY, *RepairRequest.Category.choices]
     )
     description = forms.CharField(
         label=_("What is wrong"),

@@ -1,13 +1,14 @@
-"""Warranty coverages started at handover, repair requests (报修) with their SLAs, warranty-expiry reminders,
-and member care (greetings and value-added offers)."""
+"""Warranty coverages started at handover, the warranty card (保修单) issued once the final payment is in,
+repair requests (报修) with their SLAs, warranty-expiry reminders, and member care (greetings and
+value-added offers)."""
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from contracts.models import TradeCategory
 from renocrm.accounts.models import staff_member_field
@@ -116,6 +117,34 @@ class Coverage(TenantModel):
         return self.name
 
 
+class WarrantyCard(TenantModel):
+    """The warranty card (保修单) of a project, issued once both the handover and the final payment are done,
+    whichever comes second. It shows the project's coverages, address and the firm's service phone as they
+    are when it is read, so a reprint after an extended warranty includes it."""
+
+    project = models.ForeignKey("contracts.Project", on_delete=models.PROTECT, related_name="warranty_cards")
+    customer = models.ForeignKey("leads.Customer", on_delete=models.PROTECT, related_name="+")
+    # The final payment that completed it (or was already in when the project was handed over).
+    instalment = models.ForeignKey("contracts.Instalment", on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(_("warranty card number"), max_length=30)
+    year = models.PositiveSmallIntegerField()
+    sequence = models.PositiveIntegerField()
+    issued_on = models.DateField(_("issued on"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("warranty card")
+        ordering = ["-issued_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "project"], name="warranty_card_once_per_project"),
+            models.UniqueConstraint(fields=["tenant", "number"], name="warranty_card_unique_number"),
+            models.UniqueConstraint(fields=["tenant", "year", "sequence"], name="warranty_card_unique_sequence"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
 class WarrantyReminder(TenantModel):
     """That a coverage's expiry reminder for one lead time was handled: the row is the exactly-once guard.
     When several lead times fall due at once (a late start, a beat outage), only the nearest is sent and
@@ -149,17 +178,30 @@ class RepairRequest(TenantModel):
         API = "api", _("Partner API")
         CALLBACK = "callback", _("Callback")
 
+    class Category(models.TextChoices):
+        """What kind of problem it is, as the homeowner or staff see it (the callback survey's defects)."""
+
+        LEAK = "leak", _("Leak")
+        CRACK = "crack", _("Cracks")
+        UNEVEN = "uneven", _("Uneven walls / floors")
+        SEAL = "seal", _("Door / window seal")
+        OTHER = "other", _("Other defect")
+
     OPEN_STATUSES = (Status.OPEN, Status.RESPONDED, Status.ON_SITE)
 
     project = models.ForeignKey("contracts.Project", on_delete=models.PROTECT, related_name="repair_requests")
     area = models.CharField(_("area"), max_length=20, choices=Area.choices)
     trade = models.CharField(_("trade"), max_length=30, choices=TradeCategory.choices, blank=True)
+    category = models.CharField(_("kind of problem"), max_length=20, choices=Category.choices, blank=True)
     description = models.TextField(_("description"))
     source = models.CharField(_("source"), max_length=20, choices=Source.choices, default=Source.STAFF)
     reported_at = models.DateTimeField(_("reported at"))
-    # Decided when the request is opened, from the project's coverages on the reporting day.
+    # Decided when the request is opened, from the project's coverages on the reporting day, and again when
+    # staff set the trade. The reason is kept as data (``aftercare.selectors.coverage_decide``) and put into
+    # words in the reader's language.
     coverage = models.ForeignKey(Coverage, on_delete=models.PROTECT, null=True, blank=True, related_name="repairs")
     is_covered = models.BooleanField(_("under warranty"), default=False)
+    coverage_reason = models.JSONField(default=dict, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
     assigned_to = staff_member_field(_("assigned to"))
     respond_by = models.DateTimeField(_("respond by"))
@@ -195,6 +237,46 @@ class RepairRequest(TenantModel):
     @property
     def is_chargeable(self) -> bool:
         return not self.is_covered
+
+    @property
+    def coverage_explanation(self) -> str:
+        return coverage_explanation(self.coverage_reason, is_covered=self.is_covered, coverage=self.coverage)
+
+
+def _trade_only(coverage: str, trade: str) -> str:
+    if trade == TradeCategory.WATERPROOFING:
+        return gettext("%(coverage)s applies only to a waterproofing trade or a leak") % {"coverage": coverage}
+    label = TradeCategory(trade).label if trade in TradeCategory.values else trade
+    return gettext("%(coverage)s applies only to the trade %(trade)s") % {"coverage": coverage, "trade": label}
+
+
+def _miss(miss: dict) -> str:
+    name = miss.get("coverage", "")
+    if "ended" in miss:
+        return gettext("%(coverage)s ended %(day)s") % {"coverage": name, "day": miss["ended"]}
+    if "starts" in miss:
+        return gettext("%(coverage)s starts %(day)s") % {"coverage": name, "day": miss["starts"]}
+    return _trade_only(name, miss.get("trade", ""))
+
+
+def coverage_explanation(reason: dict, *, is_covered: bool, coverage: Coverage | None = None) -> str:
+    """A repair's warranty decision in the reader's language: "Covered by Bathroom waterproofing until
+    2031-05-03", or "Not covered: General works ended 2028-05-03; …" with why each of the area's
+    coverages did not apply. Repairs decided before reasons were kept get the short form."""
+    reason = reason or {}
+    if is_covered:
+        if "coverage" not in reason and coverage is None:
+            return gettext("Covered by a warranty")
+        name = reason.get("coverage") or coverage.name
+        until = reason.get("ends_on") or coverage.ends_on.isoformat()
+        return gettext("Covered by %(coverage)s until %(day)s") % {"coverage": name, "day": until}
+    misses = reason.get("misses")
+    if misses is None:
+        return gettext("Not covered by a warranty on the day it was reported")
+    if not misses:
+        return gettext("Not covered: the project has no warranty for this area")
+    reasons = pgettext("between reasons", "; ").join(_miss(miss) for miss in misses)
+    return gettext("Not covered: %(reasons)s") % {"reasons": reasons}
 
 
 class RepairPhoto(TenantModel):

@@ -4,8 +4,10 @@ Erased: what the homeowner wrote (a repair reported through the portal or a part
 repair), the photos of their home sent with repairs (rows and stored files), the greetings sent to them;
 the customer's name, mobile and addresses inside staff notes. The customer is opted out of member care and
 the expiry reminders of their warranties are recorded as skipped, so nobody writes to an erased person.
-Kept: coverages with their dates, repair requests with area, trade, status, SLA times, charges and the
-satisfied/not-satisfied answer — the firm's warranty and SLA figures — and the staff who handled them.
+Kept: coverages with their dates, warranty cards (a number and a date; the address they show is the
+property's), repair requests with area, trade, kind of problem, the warranty decision, status, SLA times,
+charges and the satisfied/not-satisfied answer — the firm's warranty and SLA figures — and the staff who
+handled them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,16 @@ from django.utils.translation import gettext as _
 from renocrm.privacy.registry import ERASED, SCRUB, anonymise, audit_redact, delete_files_on_commit, rows
 from renocrm.tenancy.time import firm_today
 
-from .models import CareMessage, CareOptOut, Coverage, RepairPhoto, RepairRequest, RepairVisit, WarrantyReminder
+from .models import (
+    CareMessage,
+    CareOptOut,
+    Coverage,
+    RepairPhoto,
+    RepairRequest,
+    RepairVisit,
+    WarrantyCard,
+    WarrantyReminder,
+)
 from .services.policy import aftercare_settings_get
 
 # Repairs the homeowner described in their own words.
@@ -40,12 +51,16 @@ def export(customer) -> dict:
             "ends_on",
             "notes",
         ),
+        "warranty_cards": rows(
+            WarrantyCard.objects.filter(customer=customer), "id", "project_id", "number", "issued_on"
+        ),
         "repair_requests": rows(
             _repairs(customer),
             "id",
             "project_id",
             "area",
             "trade",
+            "category",
             "description",
             "source",
             "reported_at",

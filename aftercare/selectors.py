@@ -7,11 +7,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, Value, When
+from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
 
-from aftercare.models import Area, CareMessage, CareOptOut, Coverage, RepairPhoto, RepairRequest, RepairVisit
-from contracts.models import Project
+from aftercare.models import (
+    Area,
+    CareMessage,
+    CareOptOut,
+    Coverage,
+    RepairPhoto,
+    RepairRequest,
+    RepairVisit,
+    WarrantyCard,
+)
+from contracts.models import Project, TradeCategory
 from leads.models import Customer, ReferralReward
 from renocrm.paging import keyset_page
 from renocrm.tenancy.time import firm_days, firm_today
@@ -42,27 +51,66 @@ def with_status(coverages, *, today: date) -> list[Coverage]:
 # Coverage check ----------------------------------------------------------------------------------------------
 
 
-def coverage_for(project: Project, area: str, trade: str = "", *, on: date | None = None) -> Coverage | None:
-    """The coverage of a project that covers a repair in this area (and trade, when given) on a day: one of
-    the area or the whole home, of no trade or of the request's trade, running on that day. The most specific wins:
-    the exact area, then the exact trade, then the one that lasts longest."""
+# A problem of this kind reported without a trade is taken to be of this trade: a leak is the waterproofing's
+# until staff, triaging it, name another trade.
+CATEGORY_TRADES = {RepairRequest.Category.LEAK: TradeCategory.WATERPROOFING}
+
+
+def repair_trade(trade: str = "", category: str = "") -> str:
+    """The trade a repair's coverage is matched on: the one named, else the one its kind of problem implies."""
+    return trade or CATEGORY_TRADES.get(category, "")
+
+
+@dataclass(frozen=True)
+class CoverageDecision:
+    """Which coverage covers a repair, if any, and why: ``reason`` is what
+    ``aftercare.models.coverage_explanation`` puts into words (the covering coverage and its end, or each
+    of the area's coverages with why it did not apply)."""
+
+    coverage: Coverage | None
+    reason: dict
+
+    @property
+    def is_covered(self) -> bool:
+        return self.coverage is not None
+
+
+def coverage_decide(
+    project: Project, area: str, trade: str = "", category: str = "", *, on: date | None = None
+) -> CoverageDecision:
+    """The warranty decision for a repair in ``area`` reported on the firm-local day ``on``. A coverage
+    applies when it is of the repair's area or of the whole home, runs on that day, and is of no trade (the
+    general works) or of the repair's trade — a trade the request names, or the one its kind of problem
+    implies (a leak: waterproofing). So a bathroom defect named with no trade in year 4 is not covered by the
+    five-year bathroom waterproofing; as a waterproofing repair or a leak it is. The most specific wins: the
+    exact area, then the exact trade, then the one that lasts longest."""
     on = on or firm_today()
-    candidates = Coverage.objects.filter(project=project, starts_on__lte=on, ends_on__gte=on).filter(
-        Q(area=area) | Q(area=Area.WHOLE_HOME)
+    wanted = repair_trade(trade, category)
+    relevant = list(
+        Coverage.objects.filter(project=project)
+        .filter(Q(area=area) | Q(area=Area.WHOLE_HOME))
+        .order_by("ends_on", "id")
     )
-    if trade:
-        # Without a trade named, a coverage of any trade in the area counts.
-        candidates = candidates.filter(Q(trade="") | Q(trade=trade))
-    return (
-        candidates.annotate(
-            area_rank=Case(When(area=area, then=Value(0)), default=Value(1), output_field=IntegerField()),
-            trade_rank=Case(
-                When(~Q(trade="") & Q(trade=trade), then=Value(0)), default=Value(1), output_field=IntegerField()
-            ),
-        )
-        .order_by("area_rank", "trade_rank", "-ends_on", "id")
-        .first()
-    )
+    fits = [c for c in relevant if c.starts_on <= on <= c.ends_on and (not c.trade or c.trade == wanted)]
+    if fits:
+        best = min(fits, key=lambda c: (c.area != area, not c.trade, -c.ends_on.toordinal(), c.pk))
+        return CoverageDecision(best, {"coverage": best.name, "ends_on": best.ends_on.isoformat()})
+    misses = []
+    for coverage in relevant:
+        if coverage.ends_on < on:
+            misses.append({"coverage": coverage.name, "ended": coverage.ends_on.isoformat()})
+        elif coverage.starts_on > on:
+            misses.append({"coverage": coverage.name, "starts": coverage.starts_on.isoformat()})
+        else:
+            misses.append({"coverage": coverage.name, "trade": coverage.trade})
+    return CoverageDecision(None, {"misses": misses})
+
+
+def coverage_for(
+    project: Project, area: str, trade: str = "", category: str = "", *, on: date | None = None
+) -> Coverage | None:
+    """The coverage that covers such a repair on that day, or None (see ``coverage_decide``)."""
+    return coverage_decide(project, area, trade, category, on=on).coverage
 
 
 # Repairs -----------------------------------------------------------------------------------------------------
@@ -131,7 +179,7 @@ def project_repairs(*, project: Project) -> list[RepairRequest]:
     """A project's repairs, newest first, with their photos (the homeowner portal and the project page)."""
     return list(
         RepairRequest.objects.filter(project=project)
-        .select_related("assigned_to")
+        .select_related("assigned_to", "coverage")
         .prefetch_related(Prefetch("photos", queryset=RepairPhoto.objects.order_by("id")))
         .order_by("-reported_at", "-id")
     )
@@ -149,6 +197,7 @@ class ProjectAftercare:
     care_messages: list[CareMessage]
     opt_out: CareOptOut | None
     referral_rewards: list[ReferralReward] = field(default_factory=list)
+    warranty_cards: list[WarrantyCard] = field(default_factory=list)
 
 
 def project_coverages(*, project: Project, today: date | None = None) -> list[Coverage]:
@@ -169,7 +218,28 @@ def project_aftercare(*, project: Project) -> ProjectAftercare:
         referral_rewards=list(
             ReferralReward.objects.filter(referrer_id=customer_id).select_related("lead__customer").order_by("-id")
         ),
+        warranty_cards=list(WarrantyCard.objects.filter(project=project)),
     )
+
+
+# Warranty cards ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WarrantyCardPage:
+    card: WarrantyCard
+    coverages: list[Coverage]
+
+
+def warranty_card_detail(*, pk: int) -> WarrantyCardPage:
+    """A warranty card with what it shows: the customer, the project and its address, its coverages."""
+    card = WarrantyCard.objects.select_related("project__property", "customer").get(pk=pk)
+    coverages = list(Coverage.objects.filter(project_id=card.project_id).order_by("ends_on", "id"))
+    return WarrantyCardPage(card=card, coverages=coverages)
+
+
+def project_warranty_card(*, project: Project) -> WarrantyCard | None:
+    return WarrantyCard.objects.filter(project=project).first()
 
 
 # Expiring coverages ------------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ urlpatterns = [
         for action in views.REPAIR_ACTIONS
     ],
     path("projects/<int:pk>/", views.project_aftercare, name="project"),
-    path("projects/<int:pk>/warranty-card/", views.warranty_card, name="warranty-card"),
+    path("projects/<int:pk>/warranty-card/issue/", views.warranty_card_issue, name="warranty-card-issue"),
+    path("warranty-cards/<int:pk>/", views.warranty_card, name="warranty-card"),
     path("projects/<int:pk>/coverages/new/", views.coverage_create, name="coverage-new"),
     path("coverages/<int:pk>/edit/", views.coverage_edit, name="coverage-edit"),
     path("coverages/expiring/", views.coverages_expiring, name="expiring"),

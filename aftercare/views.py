@@ -1,6 +1,6 @@
 """Staff pages of aftercare: the repair list, a repair with its log and actions, a new repair, a project's
-aftercare page (warranty card, repairs, care, referral rewards), the coverage rules, the settings, the
-referral rewards and the coverages ending soon."""
+aftercare page (coverages, warranty card, repairs, care, referral rewards), a warranty card to print, the
+coverage rules, the settings, the referral rewards and the coverages ending soon."""
 
 from django.contrib import messages
 from django.http import Http404
@@ -31,9 +31,11 @@ from aftercare.forms import (
     ResolveForm,
     RespondForm,
     SettingsForm,
+    TriageForm,
     VisitForm,
 )
-from aftercare.models import Coverage, RepairRequest
+from aftercare.models import Coverage, RepairRequest, WarrantyCard
+from aftercare.services import cards as card_services
 from aftercare.services import care as care_services
 from aftercare.services import coverage as coverage_services
 from aftercare.services import policy as policy_services
@@ -45,6 +47,7 @@ from leads.services.referrals import referral_reward_fulfil
 from renocrm.accounts.access import permission_required
 from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
+from renocrm.privacy.masking import mask_address
 from renocrm.tenancy.time import firm_today
 from worksites.views.portal import (
     homeowner_name,
@@ -102,6 +105,7 @@ def repair_create(request):
             project=data["project"],
             area=data["area"],
             trade=data["trade"],
+            category=data["category"],
             description=data["description"],
             source=data["source"],
             created_by=request.user,
@@ -131,6 +135,7 @@ def repair_detail(request, pk):
         "may_manage": _may_manage(request),
         "is_open": is_open,
         "now": timezone.now(),
+        "triage_form": TriageForm(initial={"trade": repair.trade, "category": repair.category}),
         "assign_form": AssignForm(initial={"agent": repair.assigned_to_id}),
         "respond_form": RespondForm(),
         "visit_form": VisitForm(),
@@ -141,8 +146,19 @@ def repair_detail(request, pk):
     return render(request, "aftercare/repair_detail.html", context)
 
 
+def _triaged(repair) -> str:
+    return _("Trade saved. %(decision)s.") % {"decision": repair.coverage_explanation}
+
+
 # Each action on a repair's page: its form, the service call it makes from the form's data, what it says.
 REPAIR_ACTIONS = {
+    "triage": (
+        TriageForm,
+        lambda repair, user, d: repair_services.repair_request_triage(
+            repair=repair, trade=d["trade"], category=d["category"], by=user
+        ),
+        _triaged,
+    ),
     "assign": (
         AssignForm,
         lambda repair, user, d: repair_services.repair_request_assign(repair=repair, agent=d["agent"], by=user),
@@ -210,9 +226,31 @@ def project_aftercare(request, pk):
 
 @permission_required(VIEW)
 def warranty_card(request, pk):
-    project = get_object_or_404(Project.objects.select_related("customer", "property"), pk=pk)
-    context = {"project": project, "coverages": selectors.project_coverages(project=project), "today": firm_today()}
-    return render(request, "aftercare/warranty_card.html", context)
+    """A warranty card to print (A4) and hand over, or read on a phone."""
+    try:
+        page = selectors.warranty_card_detail(pk=pk)
+    except WarrantyCard.DoesNotExist:
+        raise Http404 from None
+    return render(request, "aftercare/warranty_card.html", {"card": page.card, "coverages": page.coverages})
+
+
+@require_POST
+@permission_required(MANAGE)
+def warranty_card_issue(request, pk):
+    """For a project handed over and paid in full before cards were issued; the refusal names what is missing."""
+    project = get_object_or_404(Project, pk=pk)
+    back = reverse("aftercare:project", args=[project.pk])
+
+    def done(card):
+        return _("Warranty card %(number)s issued.") % {"number": card.number}
+
+    return page_action(
+        request,
+        lambda: card_services.warranty_card_issue(project=project),
+        done=done,
+        about=_("No warranty card"),
+        back=back,
+    )
 
 
 @permission_required(MANAGE)
@@ -372,7 +410,11 @@ def coverages_expiring(request):
 def _portal_repairs_page(request, link, form=None, status=200):
     project = link.worksite.project
     today = firm_today()
+    card = selectors.project_warranty_card(project=project)
     context = {
+        "card": card,
+        # The link may be forwarded: the address only as far as the district, like everywhere outside the office.
+        "card_address": mask_address(project.property.address) if card and project.property_id else "",
         "coverages": selectors.project_coverages(project=project, today=today),
         "repairs": selectors.project_repairs(project=project),
         "form": form or PortalRepairForm(initial={"name": homeowner_name(request, link)}),
@@ -397,6 +439,7 @@ def portal_repairs(request, link):
             link=link,
             area=data["area"],
             trade=data["trade"],
+            category=data["category"],
             description=data["description"],
             photos=data["photos"],
             name=data["name"],

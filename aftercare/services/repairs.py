@@ -1,5 +1,6 @@
 """Repair requests (报修) and their lifecycle: opened with the warranty decision and the SLA deadlines,
-assigned, answered, visited, resolved, confirmed by the homeowner or cancelled."""
+triaged (the trade set, the decision made again), assigned, answered, visited, resolved, confirmed by the
+homeowner or cancelled."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftercare.models import Area, RepairPhoto, RepairRequest, RepairVisit
-from aftercare.selectors import coverage_for
+from aftercare.selectors import CoverageDecision, coverage_decide
 from aftercare.services.policy import aftercare_settings_get
 from contracts.models import Project, TradeCategory
 from renocrm.accounts.staff import require_staff_role
@@ -62,6 +63,21 @@ def _default_assignee(project: Project):
     return None
 
 
+def _check_kind(trade: str, category: str) -> dict:
+    errors = {}
+    if trade and trade not in TradeCategory.values:
+        errors["trade"] = _("Choose a trade from the list or leave it empty.")
+    if category and category not in RepairRequest.Category.values:
+        errors["category"] = _("Choose the kind of problem from the list or leave it empty.")
+    return errors
+
+
+def _decide(project: Project, area: str, trade: str, category: str, reported_at: datetime) -> CoverageDecision:
+    """The warranty decision on the day the repair was reported, in the firm's time."""
+    reported_day = timezone.localtime(reported_at, require_current_tenant().zone).date()
+    return coverage_decide(project, area, trade, category, on=reported_day)
+
+
 @transaction.atomic
 def repair_request_open(
     *,
@@ -69,43 +85,43 @@ def repair_request_open(
     area: str,
     description: str,
     trade: str = "",
+    category: str = "",
     source: str = RepairRequest.Source.STAFF,
     reported_at: datetime | None = None,
     created_by=None,
     photos=(),
 ) -> RepairRequest:
     """Record a repair request (报修) for a project. Whether the warranty covers it is decided now, from the
-    project's coverages on the reporting day (firm time); work out of warranty is still recorded and is
-    chargeable. The response and on-site deadlines follow the firm's SLA hours, and the worksite's
-    customer-service agent gets the request."""
+    project's coverages on the reporting day (firm time), with the reason kept; work out of warranty is still
+    recorded and is chargeable. The response and on-site deadlines follow the firm's SLA hours, and the
+    worksite's customer-service agent gets the request."""
     description = (description or "").strip()
-    trade = (trade or "").strip()
-    errors = {}
+    trade, category = (trade or "").strip(), (category or "").strip()
+    errors = _check_kind(trade, category)
     if area not in Area.values:
         errors["area"] = _("Choose the area that needs the repair.")
     if not description:
         errors["description"] = _("Describe what needs repairing.")
     if source not in RepairRequest.Source.values:
         errors["source"] = _("Unknown source of the request.")
-    if trade and trade not in TradeCategory.values:
-        errors["trade"] = _("Choose a trade from the list or leave it empty.")
     if errors:
         raise ValidationError(errors)
     cleaned = _clean_photos(photos)
 
     reported_at = reported_at or timezone.now()
-    reported_day = timezone.localtime(reported_at, require_current_tenant().zone).date()
-    coverage = coverage_for(project, area, trade, on=reported_day)
+    decision = _decide(project, area, trade, category, reported_at)
     settings = aftercare_settings_get()
     repair = RepairRequest.objects.create(
         project=project,
         area=area,
         trade=trade,
+        category=category,
         description=description,
         source=source,
         reported_at=reported_at,
-        coverage=coverage,
-        is_covered=coverage is not None,
+        coverage=decision.coverage,
+        is_covered=decision.is_covered,
+        coverage_reason=decision.reason,
         assigned_to=_default_assignee(project),
         respond_by=reported_at + timedelta(hours=settings.repair_response_hours),
         on_site_by=reported_at + timedelta(hours=settings.repair_on_site_hours),
@@ -120,6 +136,7 @@ def repair_request_open(
             "customer_id": project.customer_id,
             "area": area,
             "trade": trade,
+            "category": category,
             "is_covered": repair.is_covered,
             "source": source,
         },
@@ -146,6 +163,32 @@ def _emit(event_type: str, repair: RepairRequest, **extra) -> None:
 def repair_log_add(repair: RepairRequest, kind: str, note: str, by, at: datetime | None = None) -> RepairVisit:
     """One entry of the repair's log as the services write it, without the checks of ``repair_visit_log``."""
     return RepairVisit.objects.create(repair=repair, kind=kind, note=note, by=by, at=at or timezone.now())
+
+
+@transaction.atomic
+def repair_request_triage(*, repair: RepairRequest, trade: str, category: str = "", by=None) -> RepairRequest:
+    """Staff set (or change) the repair's trade and kind of problem once they know them, while it is open; the
+    warranty decision is made again for the day it was reported, and written in the log with its reason."""
+    repair = _repair_locked(repair)
+    _require_status(
+        repair, RepairRequest.OPEN_STATUSES, _("A repair that is %(status)s keeps its trade and warranty decision.")
+    )
+    trade, category = (trade or "").strip(), (category or "").strip()
+    errors = _check_kind(trade, category)
+    if errors:
+        raise ValidationError(errors)
+    decision = _decide(repair.project, repair.area, trade, category, repair.reported_at)
+    repair.trade, repair.category = trade, category
+    repair.coverage, repair.is_covered, repair.coverage_reason = decision.coverage, decision.is_covered, decision.reason
+    repair.save(update_fields=["trade", "category", "coverage", "is_covered", "coverage_reason"])
+    note = _("Trade: %(trade)s; kind of problem: %(category)s. %(decision)s.") % {
+        "trade": repair.get_trade_display() or _("not given"),
+        "category": repair.get_category_display() or _("not given"),
+        "decision": repair.coverage_explanation,
+    }
+    repair_log_add(repair, RepairVisit.Kind.NOTE, note, by)
+    _emit("repair.triaged", repair, trade=trade, category=category, is_covered=repair.is_covered)
+    return repair
 
 
 @transaction.atomic

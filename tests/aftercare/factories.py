@@ -15,9 +15,11 @@ from aftercare.models import (
     RepairPhoto,
     RepairRequest,
     RepairVisit,
+    WarrantyCard,
     WarrantyReminder,
 )
-from tests.contracts.factories import ProjectFactory
+from contracts.models import Instalment
+from tests.contracts.factories import InstalmentFactory, ProjectFactory
 from tests.leads.factories import CustomerFactory
 
 
@@ -44,6 +46,28 @@ class CoverageFactory(factory.django.DjangoModelFactory):
     area = Area.WHOLE_HOME
     starts_on = factory.LazyFunction(lambda: date.today() - timedelta(days=30))
     ends_on = factory.LazyAttribute(lambda o: o.starts_on + timedelta(days=730))
+
+
+class WarrantyCardFactory(factory.django.DjangoModelFactory):
+    """A project's card with its own contract's final instalment; pass ``instalment`` for a project that has
+    a contract already."""
+
+    class Meta:
+        model = WarrantyCard
+
+    project = factory.SubFactory(ProjectFactory)
+    customer = factory.SelfAttribute("project.customer")
+    instalment = factory.SubFactory(
+        InstalmentFactory,
+        kind=Instalment.Kind.FINAL,
+        trigger=Instalment.Trigger.ACCEPTANCE,
+        paid_on=factory.LazyFunction(date.today),
+        contract__project=factory.SelfAttribute("...project"),
+    )
+    issued_on = factory.LazyFunction(date.today)
+    year = factory.LazyAttribute(lambda o: o.issued_on.year)
+    sequence = factory.Sequence(lambda n: n + 1)
+    number = factory.LazyAttribute(lambda o: f"BX-{o.year}-{o.sequence:04d}")
 
 
 class WarrantyReminderFactory(factory.django.DjangoModelFactory):

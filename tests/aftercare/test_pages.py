@@ -1,5 +1,6 @@
 """Aftercare staff pages: the repair list with filters, a repair and its actions, recording a repair, a
-project's warranty card, the policy and settings, referral rewards and warranties ending."""
+project's coverages, the policy and settings, referral rewards and warranties ending. The warranty decision
+and triage: test_coverage_decisions.py; warranty cards: test_warranty_cards.py."""
 
 from datetime import timedelta
 
@@ -167,14 +168,12 @@ def test_a_viewer_without_manage_may_look_but_not_act(client, firm_a):
     assert client.post(reverse("aftercare:settings"), {}).status_code == 403
 
 
-def test_project_page_warranty_card_and_manual_coverage(client_en, firm_a):
+def test_project_page_coverages_and_manual_coverage(client_en, firm_a):
     with tenant_context(firm_a):
         project = ProjectFactory(handed_over_on=firm_today())
         CoverageFactory(project=project, name="General works", ends_on=firm_today() + timedelta(days=10))
     page = client_en.get(reverse("aftercare:project", args=[project.pk]))
     assert b"General works" in page.content and b"Ends in 10 days" in page.content
-    card = client_en.get(reverse("aftercare:warranty-card", args=[project.pk]))
-    assert card.status_code == 200 and b"data-print" in card.content
     url = reverse("aftercare:coverage-new", args=[project.pk])
     bad = client_en.post(url, {"name": "Boiler", "area": "kitchen", "starts_on": "2027-01-31", "ends_on": "2027-01-01"})
     assert "ends_on" in bad.context["form"].errors

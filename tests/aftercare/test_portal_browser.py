@@ -48,6 +48,8 @@ def test_the_homeowner_reports_a_leak_with_a_photo_on_the_phone(browser, live_se
 
     form = phone.get_by_test_id("repair-report")
     form.locator("[name=area]").select_option("bathroom")
+    # A leak is the waterproofing's: the bathroom waterproofing covers it though no trade is named.
+    form.locator("[name=category]").select_option("leak")
     form.locator("[name=description]").fill("Water under the basin")
     form.locator("input[name=photos]").set_input_files(str(jpeg))
     go(phone, form.get_by_role("button", name="Send the repair request"))
@@ -55,6 +57,7 @@ def test_the_homeowner_reports_a_leak_with_a_photo_on_the_phone(browser, live_se
     expect(phone.locator(".message--success")).to_contain_text("repair request")
     expect(phone.get_by_test_id("portal-repairs")).to_contain_text("Water under the basin")
     expect(phone.get_by_test_id("portal-repairs")).to_contain_text("under warranty")
+    expect(phone.get_by_test_id("portal-coverage-reason")).to_contain_text("Covered by Bathroom waterproofing")
     image = phone.get_by_test_id("portal-repairs").locator("img").first
     image.scroll_into_view_if_needed()
     phone.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())

@@ -330,6 +330,7 @@ def test_opening_a_repair_sets_deadlines_assignee_photos_and_the_event(firm, med
             "customer_id": worksite.project.customer_id,
             "area": "bathroom",
             "trade": "",
+            "category": "",
             "is_covered": False,
             "source": "portal",
         }
