@@ -1,5 +1,9 @@
 """REST for callbacks: the firm's callbacks with their surveys, the actions of a callback (assign, record an
-attempt, send the survey link, book a visit, cancel, submit the survey), and the firm's callback plan."""
+attempt, send the survey link, book a visit, cancel, submit the survey), the firm's callback plan, and the
+feedback follow-ups the surveys open (list, retrieve, close).
+
+Designers and project managers signed in read the callbacks and follow-ups of their own projects only
+(``selectors.reader_bound``); a partner's key reads the whole firm's."""
 
 import django_filters
 from django.db.models import Prefetch
@@ -8,22 +12,28 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 
 from aftercare.models import Area
+from callbacks import selectors
 from callbacks.models import (
     Callback,
     CallbackAttempt,
     CallbackStep,
+    FeedbackFollowUp,
     Method,
     SecondaryDemand,
     Survey,
     SurveyDefect,
+    SurveyMaterial,
     SurveyStaff,
 )
 from callbacks.services import actions as action_services
+from callbacks.services import follow_ups as follow_up_services
 from callbacks.services import plan as plan_services
 from callbacks.services import surveys as survey_services
 from complaints.models import Complaint
 from contracts.models import TradeCategory
 from renocrm.api.fields import FirmMemberField
+from renocrm.api.models import ApiKey
+from renocrm.api.permissions import FirmPermission
 from renocrm.api.views import (
     FirmReadOnlyViewSet,
     StrictBooleanField,
@@ -45,10 +55,20 @@ class SurveyDefectSerializer(MaskedContactsMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class SurveyMaterialSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("item", "brand", "comment")
+
+    class Meta:
+        model = SurveyMaterial
+        fields = ["id", "item", "brand", "satisfaction", "comment"]
+        read_only_fields = fields
+
+
 class SurveySerializer(MaskedContactsMixin, serializers.ModelSerializer):
     contact_fields = {"contact_update": "contacts"}
     text_fields = ("materials_feedback", "suggestions")
     defects = SurveyDefectSerializer(many=True, read_only=True)
+    materials = SurveyMaterialSerializer(many=True, read_only=True)
     demands = serializers.SerializerMethodField(help_text="Secondary demands the homeowner mentioned.")
 
     class Meta:
@@ -60,6 +80,7 @@ class SurveySerializer(MaskedContactsMixin, serializers.ModelSerializer):
             *survey_services.ANSWER_FIELDS,
             *SurveyStaff.values,
             "defects",
+            "materials",
             "demands",
             "lead",
             "repair_request",
@@ -150,6 +171,13 @@ class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
+class MaterialInputSerializer(serializers.Serializer):
+    item = serializers.CharField(max_length=100, help_text="The material or piece of furniture.")
+    brand = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    satisfaction = serializers.IntegerField(min_value=1, max_value=5, help_text="5 (very satisfied) to 1.")
+    comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
 class DefectInputSerializer(serializers.Serializer):
     trade = serializers.ChoiceField(choices=TradeCategory.choices)
     kind = serializers.ChoiceField(choices=SurveyDefect.Kind.choices)
@@ -189,7 +217,17 @@ class SurveyInputSerializer(serializers.Serializer):
     designer_rating = _optional_score()
     project_manager_rating = _optional_score()
     customer_service_rating = _optional_score()
-    materials_feedback = serializers.CharField(required=False, allow_blank=True, default="")
+    crew_rating = _optional_score()
+    qc_rating = _optional_score()
+    materials = MaterialInputSerializer(
+        many=True, required=False, default=list, help_text="Materials and furniture, each rated 1–5."
+    )
+    materials_feedback = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Free text, what surveys asked before `materials`; still taken.",
+    )
     suggestions = serializers.CharField(required=False, allow_blank=True, default="")
     nps = serializers.IntegerField(min_value=0, max_value=10, required=False, allow_null=True)
     defects = DefectInputSerializer(many=True, required=False, default=list)
@@ -219,6 +257,17 @@ class PlanInputSerializer(serializers.Serializer):
 # Viewsets ----------------------------------------------------------------------------------------------------
 
 
+def _member(request):
+    """The signed-in member's membership; None for a partner's key, which reads the whole firm."""
+    return None if isinstance(request.auth, ApiKey) else getattr(request._request, "membership", None)
+
+
+def _reader_bound(request):
+    """A signed-in designer or project manager: themselves, whose projects bound what they read; else None."""
+    membership = _member(request)
+    return selectors.reader_bound(membership, request.user) if membership is not None else None
+
+
 class CallbackFilter(django_filters.FilterSet):
     class Meta:
         model = Callback
@@ -241,8 +290,11 @@ class CallbackViewSet(FirmReadOnlyViewSet):
     filterset_class = CallbackFilter
 
     def scope_queryset(self, queryset):
+        crew = _reader_bound(self.request)
+        if crew is not None:
+            queryset = queryset.filter(selectors.own_projects(crew, "worksite__"))
         return queryset.select_related("customer").prefetch_related(
-            Prefetch("surveys", queryset=Survey.objects.prefetch_related("defects", "demands"))
+            Prefetch("surveys", queryset=Survey.objects.prefetch_related("defects", "materials", "demands"))
         )
 
     @extend_schema(request=AssignSerializer, responses=CallbackSerializer)
@@ -316,7 +368,7 @@ class CallbackViewSet(FirmReadOnlyViewSet):
             survey_services.survey_submit,
             input=SurveyInputSerializer,
             output=SurveySerializer,
-            reload=Survey.objects.prefetch_related("defects", "demands"),
+            reload=Survey.objects.prefetch_related("defects", "materials", "demands"),
             status=status.HTTP_201_CREATED,
             callback=self.get_object(),
             via=Survey.Via.STAFF,
@@ -345,3 +397,101 @@ class CallbackStepViewSet(FirmReadOnlyViewSet):
     @action(detail=False, methods=["post"], pagination_class=None)
     def replace(self, request):
         return service_response(self, plan_services.plan_save, input=PlanInputSerializer, many=True)
+
+
+# Feedback follow-ups -------------------------------------------------------------------------------------------
+
+
+class FollowUpTriggerSerializer(serializers.Serializer):
+    question = serializers.CharField(
+        help_text="The survey field answered (`designer_rating`, `quality_masonry`, `overall`, `expectation`, "
+        "`suggestions` …) or `material`."
+    )
+    answer = serializers.JSONField(help_text="The score 1–5, `below` for the expectation, null for a suggestion.")
+    material = serializers.IntegerField(
+        required=False, help_text="With `material`: the id of the survey's material row."
+    )
+
+
+class FeedbackFollowUpSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("outcome", "customer_name")
+    customer_name = serializers.CharField(source="callback.customer.name", read_only=True)
+    project = serializers.IntegerField(source="callback.project_id", read_only=True)
+    triggers = FollowUpTriggerSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = FeedbackFollowUp
+        fields = [
+            "id",
+            "survey",
+            "callback",
+            "project",
+            "customer_name",
+            "department",
+            "triggers",
+            "owner",
+            "status",
+            "opened_at",
+            "due_on",
+            "overdue_raised_at",
+            "outcome",
+            "closed_at",
+            "closed_by",
+        ]
+        read_only_fields = fields
+
+
+class FollowUpCloseSerializer(serializers.Serializer):
+    outcome = serializers.CharField(max_length=2000, help_text="What was done about the feedback.")
+
+
+class FollowUpClosePermission(FirmPermission):
+    """Closing is the owner's job (or a firm admin's), whatever their role — the service decides who. A
+    signed-in member needs to read callbacks; a key needs ``callbacks:write``."""
+
+    def has_permission(self, request, view):
+        if isinstance(request.auth, ApiKey):
+            return super().has_permission(request, view)
+        membership = getattr(request._request, "membership", None)
+        tenant = getattr(request._request, "tenant", None)
+        return tenant is not None and membership is not None and membership.has_perm("callbacks.view")
+
+
+class FeedbackFollowUpFilter(django_filters.FilterSet):
+    class Meta:
+        model = FeedbackFollowUp
+        fields = {
+            "status": ["exact"],
+            "department": ["exact"],
+            "owner": ["exact"],
+            "callback": ["exact"],
+            "due_on": ["gte", "lte"],
+        }
+
+
+class FeedbackFollowUpViewSet(FirmReadOnlyViewSet):
+    """Follow-ups the surveys opened for the department heads: each with the answers that opened it, its
+    owner, deadline and, once closed, the outcome. ``close`` records the outcome."""
+
+    model = FeedbackFollowUp
+    permission_group = "callbacks"
+    serializer_class = FeedbackFollowUpSerializer
+    filterset_class = FeedbackFollowUpFilter
+
+    def scope_queryset(self, queryset):
+        membership = _member(self.request)
+        if membership is not None:
+            queryset = selectors.follow_ups_visible(membership, self.request.user)
+        return queryset.select_related("callback__customer")
+
+    @extend_schema(request=FollowUpCloseSerializer, responses=FeedbackFollowUpSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[FollowUpClosePermission])
+    def close(self, request, pk=None):
+        return service_response(
+            self,
+            follow_up_services.follow_up_close,
+            input=FollowUpCloseSerializer,
+            reload=True,
+            follow_up=self.get_object(),
+            by=acting_user(request),
+        )

@@ -4,10 +4,12 @@ questions for the agent on the phone and for the homeowner through the SMS link)
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from aftercare.models import Area
 from callbacks.models import (
     DEFAULT_SMS_TEMPLATE,
+    DEPARTMENT_HEADS,
     CallbackAttempt,
     CallbackSettings,
     CallbackStep,
@@ -17,7 +19,7 @@ from callbacks.models import (
     Survey,
     SurveyDefect,
 )
-from callbacks.selectors import ALL, MINE
+from callbacks.selectors import ALL, FOLLOW_UP_STATES, MINE
 from complaints.models import Complaint
 from contracts.models import TradeCategory
 from renocrm.accounts.roles import AGENT_ROLES
@@ -45,7 +47,10 @@ SURVEY_TRADES = (
     (TradeCategory.MASONRY, "quality_masonry"),
     (TradeCategory.PAINTING, "quality_painting"),
 )
-RATINGS = ("designer_rating", "project_manager_rating", "customer_service_rating")
+RATINGS = ("designer_rating", "project_manager_rating", "crew_rating", "qc_rating", "customer_service_rating")
+# Material and furniture rows on the survey page: enough for the main ones; a row left blank is skipped.
+MATERIAL_ROWS = 3
+MATERIAL_FIELDS = ("item", "brand", "satisfaction", "comment")
 
 
 class QueueFilterForm(forms.Form):
@@ -127,10 +132,9 @@ class SurveyForm(forms.Form):
     )
     designer_rating = _scale(_("Designer"))
     project_manager_rating = _scale(_("Project manager"))
+    crew_rating = _scale(_("Construction crew"))
+    qc_rating = _scale(_("QC inspection"))
     customer_service_rating = _scale(_("Customer service"))
-    materials_feedback = forms.CharField(
-        label=_("Materials and furniture"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
     suggestions = forms.CharField(label=_("Suggestions"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     nps = forms.TypedChoiceField(
         label=_("How likely to recommend us (0–10)"),
@@ -171,6 +175,13 @@ class SurveyForm(forms.Form):
                 widget=forms.CheckboxSelectMultiple,
             )
             self.fields[f"defect_note_{trade}"] = forms.CharField(label=_("Note"), max_length=300, required=False)
+        for n in range(MATERIAL_ROWS):
+            self.fields[f"material_item_{n}"] = forms.CharField(
+                label=_("Material or furniture"), max_length=100, required=False
+            )
+            self.fields[f"material_brand_{n}"] = forms.CharField(label=_("Brand"), max_length=100, required=False)
+            self.fields[f"material_satisfaction_{n}"] = _scale(_("Satisfaction"))
+            self.fields[f"material_comment_{n}"] = forms.CharField(label=_("Comment"), max_length=500, required=False)
 
     def trades(self):
         """Per trade: its label, its quality scale, its defect boxes and note — one row of the form."""
@@ -188,6 +199,22 @@ class SurveyForm(forms.Form):
     def ratings(self):
         return [self[name] for name in RATINGS]
 
+    def material_rows(self):
+        """Per material row: its fields by name (item, brand, satisfaction, comment) — one card of the form."""
+        return [
+            {"number": n + 1, **{name: self[f"material_{name}_{n}"] for name in MATERIAL_FIELDS}}
+            for n in range(MATERIAL_ROWS)
+        ]
+
+    def _materials(self, data) -> list[tuple[int, dict]]:
+        """(row index, its values) of each material row with anything filled in, in order."""
+        rows = []
+        for n in range(MATERIAL_ROWS):
+            row = {name: data.get(f"material_{name}_{n}") for name in MATERIAL_FIELDS}
+            if any(value not in (None, "") for value in row.values()):
+                rows.append((n, row))
+        return rows
+
     def clean(self):
         data = super().clean()
         need = _("Needed for this answer.")
@@ -204,6 +231,11 @@ class SurveyForm(forms.Form):
             for name in ("complaint_category", "complaint_description"):
                 if not data.get(name, "").strip():
                     self.add_error(name, need)
+        for n, row in self._materials(data):
+            if not (row["item"] or "").strip():
+                self.add_error(f"material_item_{n}", _("Say which material or furniture."))
+            if row["satisfaction"] is None:
+                self.add_error(f"material_satisfaction_{n}", _("Choose a level of satisfaction."))
         return data
 
     # Where a refusal of the survey service belongs on this form.
@@ -222,7 +254,6 @@ class SurveyForm(forms.Form):
             "contact_update": data["contact_update"].strip() if data["contact"] == NEW else "",
             "overall": data["overall"],
             "expectation": data["expectation"],
-            "materials_feedback": data["materials_feedback"],
             "suggestions": data["suggestions"],
             "nps": data["nps"],
             **{field: data[field] for _trade, field in SURVEY_TRADES},
@@ -246,6 +277,7 @@ class SurveyForm(forms.Form):
         return {
             **answers,
             "defects": defects,
+            "materials": [row for _n, row in self._materials(data)],
             "demands": list(data["demands"]),
             "demand_note": data["demand_note"],
             "repair": repair,
@@ -292,10 +324,32 @@ class BasePlanFormSet(RowFormSet):
 PlanFormSet = forms.formset_factory(PlanStepForm, formset=BasePlanFormSet, extra=2)
 
 
+def _head(field: str):
+    return StaffChoiceField(
+        label=CallbackSettings._meta.get_field(field).verbose_name,
+        help_text=_("Left empty: the firm's first admin."),
+    )
+
+
 class CallbackSettingsForm(forms.ModelForm):
+    # Any active member may head a department (staff management comes later).
+    design_head = _head("design_head")
+    construction_head = _head("construction_head")
+    qc_head = _head("qc_head")
+    service_head = _head("service_head")
+
     class Meta:
         model = CallbackSettings
-        fields = ["assignment", "max_attempts", "retry_after_hours", "sms_template", "survey_link_days"]
+        fields = [
+            "assignment",
+            "max_attempts",
+            "retry_after_hours",
+            "sms_template",
+            "survey_link_days",
+            "follow_up_threshold",
+            "follow_up_days",
+            *DEPARTMENT_HEADS.values(),
+        ]
         widgets = {"sms_template": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, **kwargs):
@@ -308,3 +362,39 @@ class CallbackSettingsForm(forms.ModelForm):
 def _at_least_one_day(value):
     if value < 1:
         raise ValidationError(_("At least one day."))
+
+
+# Feedback follow-ups ------------------------------------------------------------------------------------------
+
+FOLLOW_UP_STATE_LABELS = dict(
+    zip(
+        FOLLOW_UP_STATES,
+        (
+            pgettext_lazy("follow-up status", "Open"),
+            _("Overdue"),
+            pgettext_lazy("follow-up status", "Closed"),
+            _("All"),
+        ),
+        strict=True,
+    ),
+)
+
+
+class FollowUpFilterForm(forms.Form):
+    owner = forms.ChoiceField(label=_("Whose"), required=False, choices=[(MINE, _("Mine")), (ALL, _("All I can see"))])
+    state = forms.ChoiceField(label=_("Status"), required=False, choices=list(FOLLOW_UP_STATE_LABELS.items()))
+
+    def chosen(self, user, *, default_owner: str) -> tuple:
+        """(the owner to keep, or None for all; the state), bad input read as the defaults."""
+        data = self.cleaned_data if self.is_valid() else {}
+        owner = data.get("owner") or default_owner
+        return (user if owner == MINE else None), (data.get("state") or "open")
+
+
+class FollowUpCloseForm(forms.Form):
+    outcome = forms.CharField(
+        label=_("What was done"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("The agent who took the survey is told, to pass it on to the homeowner."),
+    )

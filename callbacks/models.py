@@ -63,6 +63,21 @@ class CallbackSettings(TenantModel):
     last_assigned = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Feedback that reaches a department: an answer at or below this score (of 5) opens a follow-up.
+    follow_up_threshold = models.PositiveSmallIntegerField(
+        _("follow up answers at or below"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(4)],
+        help_text=_("A survey answer scored this low (of 5) or lower opens a follow-up for the department."),
+    )
+    follow_up_days = models.PositiveSmallIntegerField(
+        _("follow-up deadline (working days)"), default=3, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+    # Who heads each department (no staff management yet); left empty, the firm's first active admin.
+    design_head = staff_member_field(_("design manager"))
+    construction_head = staff_member_field(_("construction manager"))
+    qc_head = staff_member_field(_("QC manager"))
+    service_head = staff_member_field(_("customer-service manager"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="callback_settings_one_per_firm")]
@@ -241,6 +256,13 @@ class Survey(TenantModel):
     customer_service_rating = models.PositiveSmallIntegerField(
         _("customer service"), choices=Satisfaction.choices, null=True, blank=True
     )
+    crew_rating = models.PositiveSmallIntegerField(
+        _("construction crew"), choices=Satisfaction.choices, null=True, blank=True
+    )
+    qc_rating = models.PositiveSmallIntegerField(
+        _("QC inspection"), choices=Satisfaction.choices, null=True, blank=True
+    )
+    # Free text of the surveys before material rows (``SurveyMaterial``); kept and shown, no longer asked.
     materials_feedback = models.TextField(_("materials and furniture"), blank=True)
     suggestions = models.TextField(_("suggestions"), blank=True)
     nps = models.PositiveSmallIntegerField(
@@ -301,3 +323,82 @@ class SurveyDemand(TenantModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "survey", "kind"], name="survey_demand_once")]
+
+
+class SurveyMaterial(TenantModel):
+    """One material or piece of furniture the homeowner judged: what it is, its brand, how satisfied they
+    are (1–5) and what they said."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="materials")
+    item = models.CharField(_("material or furniture"), max_length=100)
+    brand = models.CharField(_("brand"), max_length=100, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), choices=Satisfaction.choices)
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["survey", "position", "id"]
+        verbose_name = _("material feedback")
+
+
+class Department(models.TextChoices):
+    """The department a survey answer is about, whose head follows it up."""
+
+    DESIGN = "design", _("Design")
+    CONSTRUCTION = "construction", _("Construction")
+    QC = "qc", _("Quality control")
+    SERVICE = "service", _("Customer service")
+
+
+# The settings field naming each department's head.
+DEPARTMENT_HEADS = {
+    Department.DESIGN: "design_head",
+    Department.CONSTRUCTION: "construction_head",
+    Department.QC: "qc_head",
+    Department.SERVICE: "service_head",
+}
+
+
+class FeedbackFollowUp(TenantModel):
+    """What a department does about one survey's answers on its work (对所反映意见处理后及时通知相关部门): opened
+    for the department's head with a deadline when the survey is submitted, closed by them with the outcome,
+    which the agent who took the survey then hears about (追踪回访处理结果). One per survey and department."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("follow-up status", "Open")
+        CLOSED = "closed", pgettext_lazy("follow-up status", "Closed")
+
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="follow_ups")
+    callback = models.ForeignKey(Callback, on_delete=models.PROTECT, related_name="follow_ups")
+    department = models.CharField(_("department"), max_length=20, choices=Department.choices)
+    # The answers that opened it: [{"question": a survey field or "material", "answer": …, "material": id}].
+    triggers = models.JSONField(_("survey answers"), default=list)
+    owner = staff_member_field(_("owner"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    opened_at = models.DateTimeField(_("opened at"))
+    due_on = models.DateField(_("deadline"))
+    outcome = models.TextField(_("outcome"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = staff_member_field(_("closed by"))
+    # Set once by the overdue sweep: the owner is told once per follow-up.
+    overdue_raised_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("feedback follow-up")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "survey", "department"], name="feedback_follow_up_once_per_department"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open") | (~Q(outcome="") & Q(closed_at__isnull=False)),
+                name="feedback_follow_up_closed_with_outcome",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "owner", "status"], name="follow_up_tenant_owner"),
+            models.Index(fields=["tenant", "status", "due_on"], name="follow_up_tenant_status_due"),
+            models.Index(fields=["tenant", "callback"], name="follow_up_tenant_callback"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_department_display()} · {self.callback_id}"

@@ -1,11 +1,13 @@
 """The callbacks section of a homeowner's personal data (see renocrm/privacy/registry.py).
 
 Erased: what the homeowner said in their own words in surveys (new contact details, materials and furniture
-feedback, suggestions, notes on defects); the customer's name, mobile and addresses in the agents' notes.
+feedback and comments, suggestions, notes on defects); the customer's name, mobile and addresses in the
+agents' notes and in the outcomes of feedback follow-ups.
 Callbacks not yet made are cancelled: nobody may call an erased person.
-Kept: every score, NPS answer, expectation, defect (trade and kind), secondary demand, the staff rated and
-the callbacks made with their dates and outcomes — the satisfaction reports and rankings stay exactly as they
-were.
+Kept: every score, NPS answer, expectation, defect (trade and kind), material rated (what and its brand),
+secondary demand, the staff rated, the callbacks made with their dates and outcomes, and the follow-ups with
+their departments, deadlines and who closed them — the satisfaction reports and rankings stay exactly as
+they were.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from django.utils.translation import gettext as _
 from renocrm.privacy.registry import SCRUB, anonymise, rows
 from renocrm.tenancy.context import require_current_tenant
 
-from .models import Callback, CallbackAttempt, Survey, SurveyDefect, SurveyDemand
+from .models import Callback, CallbackAttempt, FeedbackFollowUp, Survey, SurveyDefect, SurveyDemand, SurveyMaterial
 
 NOT_MADE = (Callback.Status.SCHEDULED, Callback.Status.OPEN, Callback.Status.RETRY)
 SCORES = (
@@ -29,6 +31,8 @@ SCORES = (
     "designer_rating",
     "project_manager_rating",
     "customer_service_rating",
+    "crew_rating",
+    "qc_rating",
     "nps",
 )
 
@@ -71,7 +75,27 @@ def export(customer) -> dict:
         "survey_defects": rows(
             SurveyDefect.objects.filter(survey__callback__customer=customer), "survey_id", "trade", "kind", "note"
         ),
+        "survey_materials": rows(
+            SurveyMaterial.objects.filter(survey__callback__customer=customer),
+            "survey_id",
+            "item",
+            "brand",
+            "satisfaction",
+            "comment",
+        ),
         "survey_demands": rows(SurveyDemand.objects.filter(survey__callback__customer=customer), "survey_id", "kind"),
+        "feedback_follow_ups": rows(
+            FeedbackFollowUp.objects.filter(callback__customer=customer),
+            "id",
+            "survey_id",
+            "department",
+            "triggers",
+            "status",
+            "opened_at",
+            "due_on",
+            "outcome",
+            "closed_at",
+        ),
     }
 
 
@@ -92,3 +116,5 @@ def erase(customer) -> None:
         suggestions="",
     )
     anonymise(SurveyDefect.objects.filter(survey__callback__customer=customer), customer, note="")
+    anonymise(SurveyMaterial.objects.filter(survey__callback__customer=customer), customer, comment="")
+    anonymise(FeedbackFollowUp.objects.filter(callback__customer=customer), customer, outcome=SCRUB)

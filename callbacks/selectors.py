@@ -11,8 +11,18 @@ from django.db.models import Avg, Count, Max, Prefetch, Q
 from django.db.models.functions import Trim, TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
-from callbacks.models import Callback, CallbackAttempt, Satisfaction, Survey, SurveyDefect, SurveyStaff
+from callbacks.models import (
+    Callback,
+    CallbackAttempt,
+    FeedbackFollowUp,
+    Satisfaction,
+    Survey,
+    SurveyDefect,
+    SurveyStaff,
+)
 from contracts.models import TradeCategory
 from renocrm.calendar import add_months
 from renocrm.paging import PAGE_SIZE, keyset_page
@@ -23,13 +33,30 @@ S = Callback.Status
 BUCKETS = ("due_today", "overdue", "upcoming", "retry", "done")
 # The work queue's agent filter beside one agent's id: the user's own callbacks, or everybody's.
 MINE, ALL = "mine", "all"
-# The rating each role is rated by in the survey (QC inspectors have none of their own).
+# The rating each role is rated by in the survey.
 ROLE_RATING = {
     "designer": "designer_rating",
     "project_manager": "project_manager_rating",
+    "qc_inspector": "qc_rating",
     "customer_service": "customer_service_rating",
 }
 SATISFIED = 4  # "satisfied" or "very satisfied"
+
+
+# Who reads what -----------------------------------------------------------------------------------------------
+
+
+def own_projects(user, prefix: str = "") -> Q:
+    """The projects a designer or project manager reads the callbacks of: the worksites where they are the
+    designer or the project manager. ``prefix`` reaches the worksite from a related model (``"worksite__"``)."""
+    return Q(**{f"{prefix}designer": user}) | Q(**{f"{prefix}project_manager": user})
+
+
+def reader_bound(membership, user):
+    """The user whose own projects bound what ``user`` (of ``membership``) reads of callbacks and surveys, or
+    None for the whole firm. Those who work callbacks (``callbacks.manage``: admins, customer service) read
+    every one; designers and project managers, who only read, read those of their own projects."""
+    return None if membership.has_perm("callbacks.manage") else user
 
 
 # The work queue ---------------------------------------------------------------------------------------------
@@ -49,8 +76,10 @@ def _bucket_filters(*, today: date, now: datetime) -> dict[str, Q]:
     }
 
 
-def _queue(*, agent=None, method=None):
+def _queue(*, agent=None, method=None, crew=None):
     queryset = Callback.objects.all()
+    if crew is not None:
+        queryset = queryset.filter(own_projects(crew, "worksite__"))
     if agent is not None:
         queryset = queryset.filter(assigned_to=agent)
     if method:
@@ -58,32 +87,35 @@ def _queue(*, agent=None, method=None):
     return queryset
 
 
-def work_queue(*, bucket: str, agent=None, method=None, before: int | None = None, size: int = PAGE_SIZE):
+def work_queue(*, bucket: str, agent=None, method=None, crew=None, before: int | None = None, size: int = PAGE_SIZE):
     """One keyset page (newest first) of a queue tab: (rows, the key of the next older page or None).
-    Rows come with their project, customer, worksite, step and agent."""
+    Rows come with their project, customer, worksite, step and agent. ``crew``: only the projects where that
+    user is the designer or the project manager (``reader_bound``)."""
     filters = _bucket_filters(today=firm_today(), now=timezone.now())
     if bucket not in filters:
         raise ValueError(f"Unknown bucket {bucket!r}; one of {', '.join(BUCKETS)}")
     queryset = (
-        _queue(agent=agent, method=method)
+        _queue(agent=agent, method=method, crew=crew)
         .filter(filters[bucket])
         .select_related("project", "customer", "worksite", "step", "assigned_to")
     )
     return keyset_page(queryset, before=before, size=size)
 
 
-def queue_counts(*, agent=None, method=None) -> dict[str, int]:
+def queue_counts(*, agent=None, method=None, crew=None) -> dict[str, int]:
     """How many callbacks each tab holds, in one query."""
     filters = _bucket_filters(today=firm_today(), now=timezone.now())
-    return _queue(agent=agent, method=method).aggregate(
+    return _queue(agent=agent, method=method, crew=crew).aggregate(
         **{bucket: Count("pk", filter=condition) for bucket, condition in filters.items()}
     )
 
 
-def callback_detail(pk: int) -> Callback:
-    """One callback with its attempts and its survey (defects, demands and what it started); 404 if the
-    firm has no such callback."""
-    queryset = Callback.objects.select_related(
+def callback_detail(pk: int, *, crew=None) -> Callback:
+    """One callback with its attempts, its survey (defects, materials, demands and what it started) and the
+    follow-ups it opened; 404 if the firm has no such callback, or, with ``crew``, it is not of one of that
+    user's projects."""
+    queryset = Callback.objects.filter(own_projects(crew, "worksite__")) if crew is not None else Callback.objects
+    queryset = queryset.select_related(
         "project",
         "customer",
         "worksite__designer",
@@ -98,9 +130,10 @@ def callback_detail(pk: int) -> Callback:
         Prefetch(
             "surveys",
             queryset=Survey.objects.select_related("lead", "repair_request", "complaint", "submitted_by")
-            .prefetch_related("defects", "demands")
+            .prefetch_related("defects", "demands", "materials")
             .order_by("id"),
         ),
+        Prefetch("follow_ups", queryset=FeedbackFollowUp.objects.select_related("owner").order_by("id")),
     )
     return get_object_or_404(queryset, pk=pk)
 
@@ -326,3 +359,84 @@ def satisfaction_monthly(role: str, *, first: date, last: date) -> dict:
         result.append({"staff_id": staff_id, "name": names.get(staff_id, ""), "points": points})
     result.sort(key=lambda r: r["name"])
     return {"months": month_list, "rows": result}
+
+
+# Feedback follow-ups ------------------------------------------------------------------------------------------
+
+FOLLOW_UP_STATES = ("open", "overdue", "closed", "all")
+
+
+def follow_ups_visible(membership, user):
+    """The follow-ups ``user`` (of ``membership``) may read: whoever reads callbacks, those of the callbacks
+    they read (admins and customer service every one, designers and project managers their projects'); and
+    everyone the ones they own, whatever their role — a department head may be anyone."""
+    queryset = FeedbackFollowUp.objects.all()
+    if not membership.has_perm("callbacks.view"):
+        return queryset.filter(owner=user)
+    crew = reader_bound(membership, user)
+    if crew is None:
+        return queryset
+    return queryset.filter(Q(owner=user) | own_projects(crew, "callback__worksite__"))
+
+
+def follow_up_page(visible, *, owner=None, state: str = "open", before: int | None = None, size: int = PAGE_SIZE):
+    """One keyset page (newest first) of ``visible`` follow-ups: (rows, the key of the next older page or
+    None). ``owner`` keeps one person's; ``state`` is open, overdue (open past the deadline), closed or all.
+    Rows come with their owner, customer, project and the survey's materials (for the answers' wording)."""
+    if state not in FOLLOW_UP_STATES:
+        raise ValueError(f"Unknown state {state!r}; one of {', '.join(FOLLOW_UP_STATES)}")
+    queryset = visible
+    if owner is not None:
+        queryset = queryset.filter(owner=owner)
+    if state == "open":
+        queryset = queryset.filter(status=FeedbackFollowUp.Status.OPEN)
+    elif state == "overdue":
+        queryset = queryset.filter(status=FeedbackFollowUp.Status.OPEN, due_on__lt=firm_today())
+    elif state == "closed":
+        queryset = queryset.filter(status=FeedbackFollowUp.Status.CLOSED)
+    queryset = queryset.select_related("owner", "callback__customer", "callback__project", "survey").prefetch_related(
+        "survey__materials"
+    )
+    return keyset_page(queryset, before=before, size=size)
+
+
+def follow_up_detail(pk: int, *, visible) -> FeedbackFollowUp:
+    """One follow-up with its callback, survey and people; 404 unless it is among ``visible``."""
+    queryset = visible.select_related(
+        "owner",
+        "closed_by",
+        "callback__customer",
+        "callback__project",
+        "callback__assigned_to",
+        "survey__submitted_by",
+    ).prefetch_related("survey__materials")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def trigger_lines(follow_up: FeedbackFollowUp) -> list[dict]:
+    """The answers that opened the follow-up, worded as the survey asks them: [{question, answer, note}].
+    Needs the survey and its materials loaded (``follow_up_page``, ``follow_up_detail``)."""
+    survey = follow_up.survey
+    materials = {row.pk: row for row in survey.materials.all()}
+    lines = []
+    for trigger in follow_up.triggers:
+        question, answer = trigger.get("question"), trigger.get("answer")
+        if question == "material":
+            row = materials.get(trigger.get("material"))
+            item = " · ".join(part for part in (row.item, row.brand) if part) if row else "—"
+            lines.append(
+                {
+                    "question": _("Material: %(item)s") % {"item": item},
+                    "answer": Satisfaction(answer).label,
+                    "note": row.comment if row else "",
+                }
+            )
+            continue
+        label = capfirst(Survey._meta.get_field(question).verbose_name)
+        if question == "suggestions":
+            lines.append({"question": label, "answer": survey.suggestions or "—", "note": ""})
+        elif question == "expectation":
+            lines.append({"question": label, "answer": Survey.Expectation(answer).label, "note": ""})
+        else:
+            lines.append({"question": label, "answer": Satisfaction(answer).label, "note": ""})
+    return lines

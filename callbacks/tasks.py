@@ -1,12 +1,14 @@
-"""Callback tasks: the beat sweep that releases due callbacks in each firm. Scheduling is data — the rows
-and their due dates — so a beat that was down catches up on its next run, and nothing waits in the
-broker."""
+"""Callback tasks: the beat sweep that releases due callbacks in each firm, and the one that raises feedback
+follow-ups past their deadline. Scheduling is data — the rows and their due dates — so a beat that was down
+catches up on its next run, and nothing waits in the broker."""
 
 from celery import shared_task
 from django.db import transaction
 
+from callbacks.services import follow_ups
 from callbacks.services import release as services
 from renocrm.celery import FirmTask, each_active_firm
+from renocrm.sweeps.services import Sweep
 from renocrm.tenancy.context import require_current_tenant
 
 
@@ -25,3 +27,17 @@ def sweep_firm_due_callbacks(rounds: int = 0):
         tenant_id = require_current_tenant().pk
         transaction.on_commit(lambda: sweep_firm_due_callbacks.delay(rounds=rounds + 1, tenant_id=tenant_id))
     return released
+
+
+@shared_task
+def sweep_overdue_follow_ups():
+    each_active_firm(raise_overdue_follow_ups)
+
+
+@shared_task(base=FirmTask)
+def raise_overdue_follow_ups(rounds: int = 0):
+    """One batch of the firm's follow-ups past their deadline; a full batch enqueues the next after commit."""
+    sweep = Sweep(follow_ups.OVERDUE_SWEEP)
+    raised = follow_ups.follow_ups_raise_overdue(sweep=sweep)
+    sweep.continue_with(raise_overdue_follow_ups, rounds)
+    return raised

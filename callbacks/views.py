@@ -22,15 +22,17 @@ from callbacks.forms import (
     AttemptForm,
     CallbackSettingsForm,
     CancelForm,
+    FollowUpCloseForm,
+    FollowUpFilterForm,
     PlanFormSet,
     QueueFilterForm,
     SurveyForm,
     VisitForm,
 )
-from callbacks.models import SURVEY_SMS, Callback, Survey
+from callbacks.models import SURVEY_SMS, Callback, FeedbackFollowUp, Survey
 from callbacks.services import actions as action_services
+from callbacks.services import follow_ups, survey_link
 from callbacks.services import plan as plan_services
-from callbacks.services import survey_link
 from callbacks.services import surveys as survey_services
 from renocrm.accounts.access import permission_required
 from renocrm.accounts.roles import Role
@@ -53,18 +55,19 @@ def callback_list(request):
     bucket = bucket if bucket in dict(BUCKETS) else BUCKETS[0][0]
     data = request.GET.copy()
     if not data.get("agent"):
-        # An agent starts with their own calls; an admin with everybody's.
+        # An agent starts with their own calls; an admin, a designer or a project manager with everybody's.
         data["agent"] = selectors.MINE if request.membership.role == Role.CUSTOMER_SERVICE else selectors.ALL
     form = QueueFilterForm(data)
     agent = form.agent_filter(request.user)
     method = form.cleaned_data.get("method", "") if form.is_valid() else ""
+    crew = selectors.reader_bound(request.membership, request.user)
     rows, older = selectors.work_queue(
-        bucket=bucket, agent=agent, method=method or None, before=before_param(request), size=PAGE_SIZE
+        bucket=bucket, agent=agent, method=method or None, crew=crew, before=before_param(request), size=PAGE_SIZE
     )
     today = firm_today()
     for row in rows:
         row.days_overdue = (today - row.due_on).days if row.status in Callback.ACTIVE_STATUSES else 0
-    counts = selectors.queue_counts(agent=agent)
+    counts = selectors.queue_counts(agent=agent, crew=crew)
     tabs = [(key, label, counts.get(key, 0)) for key, label in BUCKETS]
     context = {
         "form": form,
@@ -102,7 +105,8 @@ def _may_survey(callback, survey) -> bool:
 @permission_required(VIEW)
 def callback_detail(request, pk):
     """The callback with its actions, and the survey form the agent fills in during the call (POST)."""
-    callback = selectors.callback_detail(pk)
+    # A designer or project manager reads only their own projects' callbacks: another one is not found.
+    callback = selectors.callback_detail(pk, crew=selectors.reader_bound(request.membership, request.user))
     may_manage = request.membership.has_perm(MANAGE)
     survey = next(iter(callback.surveys.all()), None)
     form = None
@@ -138,6 +142,7 @@ def callback_detail(request, pk):
         "assign_form": AssignForm(initial={"agent": callback.assigned_to_id}) if may_manage else None,
         "visit_form": VisitForm(),
         "cancel_form": CancelForm(),
+        "follow_ups": list(callback.follow_ups.all()),
         "today": firm_today(),
     }
     return render(request, "callbacks/callback_detail.html", context)
@@ -254,6 +259,79 @@ def settings_edit(request):
         "preview": SURVEY_SMS.preview(template, _preview_values(request)),
     }
     return render(request, "callbacks/settings.html", context)
+
+
+# Feedback follow-ups -------------------------------------------------------------------------------------------
+
+# A department head may hold any role, so every member reaches these pages; each sees what
+# ``selectors.follow_ups_visible`` allows them (their own follow-ups at least).
+MEMBER = "dashboard.view"
+
+
+def _is_admin(request) -> bool:
+    return request.membership.role == Role.ADMIN
+
+
+@permission_required(MEMBER)
+def follow_up_list(request):
+    """My follow-ups (everyone's for a firm admin), the open ones by default, newest first."""
+    form = FollowUpFilterForm(request.GET or None)
+    owner, state = form.chosen(request.user, default_owner=selectors.ALL if _is_admin(request) else selectors.MINE)
+    visible = selectors.follow_ups_visible(request.membership, request.user)
+    rows, older = selectors.follow_up_page(visible, owner=owner, state=state, before=before_param(request))
+    today = firm_today()
+    for row in rows:
+        row.lines = selectors.trigger_lines(row)
+        row.is_overdue = row.status == FeedbackFollowUp.Status.OPEN and row.due_on < today
+    if not form.is_bound:
+        form = FollowUpFilterForm(initial={"owner": selectors.MINE if owner else selectors.ALL, "state": state})
+    context = {
+        "form": form,
+        "rows": rows,
+        "older": older,
+        "may_view": request.membership.has_perm(VIEW),
+        "may_manage": request.membership.has_perm(MANAGE),
+    }
+    return render(request, "callbacks/follow_up_list.html", context)
+
+
+def _follow_up_page(request, follow_up, *, form=None):
+    """The follow-up's page; the close form for its owner or an admin while it is open (or ``form``, bound
+    with a refusal, for whoever tried)."""
+    is_open = follow_up.status == FeedbackFollowUp.Status.OPEN
+    if form is None and is_open and (follow_up.owner_id == request.user.pk or _is_admin(request)):
+        form = FollowUpCloseForm()
+    context = {
+        "follow_up": follow_up,
+        "lines": selectors.trigger_lines(follow_up),
+        "callback": follow_up.callback,
+        "agent": follow_ups.survey_agent(follow_up),
+        "may_view_callback": request.membership.has_perm(VIEW),
+        "form": form,
+        "is_overdue": is_open and follow_up.due_on < firm_today(),
+    }
+    return render(request, "callbacks/follow_up_detail.html", context)
+
+
+@permission_required(MEMBER)
+def follow_up_detail(request, pk):
+    follow_up = selectors.follow_up_detail(pk, visible=selectors.follow_ups_visible(request.membership, request.user))
+    return _follow_up_page(request, follow_up)
+
+
+@require_POST
+@permission_required(MEMBER)
+def follow_up_close(request, pk):
+    """Close the follow-up with its outcome; a refusal (not the owner, already closed) shows on the form."""
+    follow_up = selectors.follow_up_detail(pk, visible=selectors.follow_ups_visible(request.membership, request.user))
+    return page_action(
+        request,
+        lambda data: follow_ups.follow_up_close(follow_up=follow_up, outcome=data["outcome"], by=request.user),
+        form=FollowUpCloseForm(request.POST),
+        done=_("Follow-up closed."),
+        back=reverse("callbacks:follow-up", args=[follow_up.pk]),
+        page=lambda form: _follow_up_page(request, follow_up, form=form),
+    )
 
 
 # The homeowner's survey page ----------------------------------------------------------------------------------

@@ -11,18 +11,37 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from callbacks.models import SURVEY_SMS, Callback, CallbackSettings, CallbackStep, Method
+from callbacks.models import DEPARTMENT_HEADS, SURVEY_SMS, Callback, CallbackSettings, CallbackStep, Method
+from renocrm.accounts.staff import require_staff_role
 from renocrm.calendar import add_months, add_working_days
 from renocrm.tenancy.defaults import firm_copy_get
 from worksites.models import PhaseKind, Worksite
 
 Step = CallbackStep
+HANDOVER, MILESTONE = Step.Anchor.HANDOVER, Step.Anchor.PHASE_COMPLETED
+# The plan a new firm starts with: (name, anchor, phase kind for a milestone, unit, offset). Two calls during
+# construction ask about the designer, the crew and QC while the works are fresh: after the plumbing and
+# electrical works, and after masonry and carpentry (carpentry closes that stage in the default schedule).
 DEFAULT_PLAN = [
-    (gettext_lazy("First callback"), Step.Unit.WORKING_DAYS, 3),
-    (gettext_lazy("1 month after handover"), Step.Unit.MONTHS, 1),
-    (gettext_lazy("3 months after handover"), Step.Unit.MONTHS, 3),
-    (gettext_lazy("6 months after handover"), Step.Unit.MONTHS, 6),
-    (gettext_lazy("12 months after handover"), Step.Unit.MONTHS, 12),
+    (
+        gettext_lazy("During construction: plumbing & electrical done"),
+        MILESTONE,
+        PhaseKind.PLUMBING_ELECTRICAL,
+        Step.Unit.WORKING_DAYS,
+        2,
+    ),
+    (
+        gettext_lazy("During construction: masonry & carpentry done"),
+        MILESTONE,
+        PhaseKind.CARPENTRY,
+        Step.Unit.WORKING_DAYS,
+        2,
+    ),
+    (gettext_lazy("First callback"), HANDOVER, "", Step.Unit.WORKING_DAYS, 3),
+    (gettext_lazy("1 month after handover"), HANDOVER, "", Step.Unit.MONTHS, 1),
+    (gettext_lazy("3 months after handover"), HANDOVER, "", Step.Unit.MONTHS, 3),
+    (gettext_lazy("6 months after handover"), HANDOVER, "", Step.Unit.MONTHS, 6),
+    (gettext_lazy("12 months after handover"), HANDOVER, "", Step.Unit.MONTHS, 12),
 ]
 
 
@@ -44,14 +63,42 @@ def _bounded_int(value, field: str, low: int, high: int) -> int:
     return number
 
 
+SETTINGS_FIELDS = {
+    "assignment",
+    "max_attempts",
+    "retry_after_hours",
+    "sms_template",
+    "survey_link_days",
+    "follow_up_threshold",
+    "follow_up_days",
+    *DEPARTMENT_HEADS.values(),
+}
+
+
 @transaction.atomic
 def callback_settings_save(**fields) -> CallbackSettings:
-    """Change the firm's callback settings; only the fields given change."""
+    """Change the firm's callback settings; only the fields given change. A department head is any active
+    member of the firm, or nobody (then the firm's first active admin follows that department's feedback up)."""
     settings = callback_settings_get()
     settings = CallbackSettings.objects.select_for_update().get(pk=settings.pk)
-    unknown = set(fields) - {"assignment", "max_attempts", "retry_after_hours", "sms_template", "survey_link_days"}
+    unknown = set(fields) - SETTINGS_FIELDS
     if unknown:
         raise TypeError(f"Unknown callback settings: {', '.join(sorted(unknown))}")
+    errors = {}
+    for field in DEPARTMENT_HEADS.values():
+        if field in fields:
+            try:
+                require_staff_role(fields[field], field=field)
+            except ValidationError as error:
+                errors.update(error.message_dict)
+            else:
+                setattr(settings, field, fields[field])
+    if errors:
+        raise ValidationError(errors)
+    if "follow_up_threshold" in fields:
+        settings.follow_up_threshold = _bounded_int(fields["follow_up_threshold"], "follow_up_threshold", 1, 4)
+    if "follow_up_days" in fields:
+        settings.follow_up_days = _bounded_int(fields["follow_up_days"], "follow_up_days", 1, 30)
     if "assignment" in fields:
         if fields["assignment"] not in CallbackSettings.Assignment.values:
             raise ValidationError({"assignment": _("Choose how callbacks are assigned.")})
@@ -71,9 +118,15 @@ def callback_settings_save(**fields) -> CallbackSettings:
 def _default_plan() -> list[CallbackStep]:
     return [
         CallbackStep(
-            name=str(name), anchor=Step.Anchor.HANDOVER, offset=offset, unit=unit, method=Method.PHONE, position=n
+            name=str(name),
+            anchor=anchor,
+            phase_kind=phase_kind,
+            offset=offset,
+            unit=unit,
+            method=Method.PHONE,
+            position=n,
         )
-        for n, (name, unit, offset) in enumerate(DEFAULT_PLAN, start=1)
+        for n, (name, anchor, phase_kind, unit, offset) in enumerate(DEFAULT_PLAN, start=1)
     ]
 
 

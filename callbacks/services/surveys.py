@@ -9,8 +9,19 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from aftercare.services.repairs import repair_request_open
-from callbacks.models import Callback, SecondaryDemand, Survey, SurveyDefect, SurveyDemand, SurveyStaff
+from callbacks.models import (
+    Callback,
+    Satisfaction,
+    SecondaryDemand,
+    Survey,
+    SurveyDefect,
+    SurveyDemand,
+    SurveyMaterial,
+    SurveyStaff,
+)
 from callbacks.services.actions import locked
+from callbacks.services.follow_ups import follow_ups_open
+from callbacks.services.plan import callback_settings_get
 from complaints.services.intake import complaint_open
 from contracts.models import Project, TradeCategory
 from renocrm.accounts.staff import require_staff_role
@@ -29,6 +40,9 @@ ANSWER_FIELDS = (
     "designer_rating",
     "project_manager_rating",
     "customer_service_rating",
+    "crew_rating",
+    "qc_rating",
+    # The free text of older surveys; still taken from the API, the forms ask for material rows instead.
     "materials_feedback",
     "suggestions",
     "nps",
@@ -67,6 +81,43 @@ def _clean_defects(defects) -> list[SurveyDefect]:
         if len(note) > 300:
             raise ValidationError({"defects": _("A defect note has at most 300 characters.")})
         rows.append(SurveyDefect(trade=trade, kind=kind, note=note))
+    return rows
+
+
+# How many materials and furniture one survey may judge.
+MAX_MATERIALS = 20
+
+
+def _clean_materials(materials) -> list[SurveyMaterial]:
+    """Material and furniture rows: what it is (required), brand, satisfaction 1–5 (required), comment."""
+    rows = []
+    for number, row in enumerate(materials or (), start=1):
+        item = str(row.get("item") or "").strip()
+        brand = str(row.get("brand") or "").strip()
+        comment = str(row.get("comment") or "").strip()
+        satisfaction = row.get("satisfaction")
+        label = {"number": number}
+        if not item:
+            raise ValidationError({"materials": _("Material %(number)s: say which material or furniture.") % label})
+        if len(item) > 100 or len(brand) > 100:
+            raise ValidationError(
+                {"materials": _("Material %(number)s: a name or brand has at most 100 characters.") % label}
+            )
+        if len(comment) > 500:
+            raise ValidationError(
+                {"materials": _("Material %(number)s: a comment has at most 500 characters.") % label}
+            )
+        try:
+            satisfaction = int(satisfaction)
+        except (TypeError, ValueError):
+            satisfaction = None
+        if satisfaction not in Satisfaction.values:
+            raise ValidationError(
+                {"materials": _("Material %(number)s: rate it from 1 (very dissatisfied) to 5.") % label}
+            )
+        rows.append(SurveyMaterial(item=item, brand=brand, satisfaction=satisfaction, comment=comment, position=number))
+    if len(rows) > MAX_MATERIALS:
+        raise ValidationError({"materials": _("At most %(count)s materials per survey.") % {"count": MAX_MATERIALS}})
     return rows
 
 
@@ -131,6 +182,7 @@ def survey_submit(
     via: str,
     by=None,
     defects: list[dict] = (),
+    materials: list[dict] = (),
     demands: list[str] = (),
     demand_note: str = "",
     repair: dict | None = None,
@@ -139,7 +191,8 @@ def survey_submit(
 ) -> Survey:
     """Record the homeowner's answers and complete the callback. A secondary demand becomes one new lead
     for sales; a reported defect may become a repair request and a grievance a complaint — each linked on
-    the survey. All of it or none of it."""
+    the survey. Low scores, a result below expectations, a suggestion and a poorly rated material open a
+    follow-up for the department concerned (``follow_ups``). All of it or none of it."""
     callback = locked(callback)
     if callback.status == Callback.Status.COMPLETED or Survey.objects.filter(callback=callback).exists():
         raise ValidationError(_("This callback's survey is already in."), code="answered")
@@ -149,6 +202,7 @@ def survey_submit(
         raise ValidationError({"via": _("Say how the survey was answered.")})
     cleaned = _clean_answers(answers)
     defect_rows = _clean_defects(defects)
+    material_rows = _clean_materials(materials)
     kinds = _clean_demands(demands, demand_note or "")
     worksite = callback.worksite
     now = timezone.now()
@@ -191,6 +245,9 @@ def survey_submit(
     for row in defect_rows:
         row.survey = survey
     SurveyDefect.objects.bulk_create(defect_rows)
+    for row in material_rows:
+        row.survey = survey
+    SurveyMaterial.objects.bulk_create(material_rows)
     SurveyDemand.objects.bulk_create([SurveyDemand(survey=survey, kind=kind) for kind in kinds])
 
     if not cleaned["contact_confirmed"] and cleaned["contact_update"]:
@@ -222,4 +279,5 @@ def survey_submit(
             "method": callback.method,
         },
     )
+    follow_ups_open(survey=survey, materials=material_rows, settings=callback_settings_get())
     return survey

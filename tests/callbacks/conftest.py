@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 
+from callbacks.services import plan
 from renocrm.outbox import sms
 from renocrm.tenancy.context import tenant_context
 from tests.factories import MembershipFactory
@@ -63,9 +64,29 @@ def hand_over(*, number="HT-001", on: date | None = None, customer_service=None,
         return run()
 
 
+def handover_steps_only():
+    """The default plan with its construction milestones switched off, so that finishing the phases on the
+    way to a handover writes no callbacks and the handover's are the only ones. Call inside the firm."""
+    rows = [
+        {
+            "id": step.pk,
+            "name": step.name,
+            "anchor": step.anchor,
+            "phase_kind": step.phase_kind,
+            "offset": step.offset,
+            "unit": step.unit,
+            "method": step.method,
+            "is_active": step.anchor == step.Anchor.HANDOVER,
+        }
+        for step in plan.plan_steps()
+    ]
+    return [step for step in plan.plan_save(rows=rows) if step.is_active]
+
+
 @pytest.fixture
 def handed_over(firm, agent):
-    """A worksite of firm A handed over on Saturday 31 January 2026 with the default plan; its
-    customer-service agent is ``agent``. Its callbacks fall due on 4 February (3 working days), 28 February,
-    30 April, 31 July 2026 and 31 January 2027."""
+    """A worksite of firm A handed over on Saturday 31 January 2026 with the default plan's handover steps
+    (``handover_steps_only``); its customer-service agent is ``agent``. Its callbacks fall due on 4 February
+    (3 working days), 28 February, 30 April, 31 July 2026 and 31 January 2027."""
+    handover_steps_only()
     return hand_over(on=HANDED_OVER_ON, customer_service=agent)

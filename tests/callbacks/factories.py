@@ -1,6 +1,6 @@
 """Callbacks factories; create inside tenant_context(firm)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import factory
 from django.utils import timezone
@@ -10,11 +10,14 @@ from callbacks.models import (
     CallbackAttempt,
     CallbackSettings,
     CallbackStep,
+    Department,
+    FeedbackFollowUp,
     Method,
     SecondaryDemand,
     Survey,
     SurveyDefect,
     SurveyDemand,
+    SurveyMaterial,
 )
 from contracts.models import TradeCategory
 from tests.worksites.factories import WorksiteFactory
@@ -84,3 +87,28 @@ class SurveyDemandFactory(factory.django.DjangoModelFactory):
 
     survey = factory.SubFactory(SurveyFactory)
     kind = SecondaryDemand.FURNITURE
+
+
+class SurveyMaterialFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SurveyMaterial
+
+    survey = factory.SubFactory(SurveyFactory)
+    item = "Wardrobe"
+    brand = "Oppein"
+    satisfaction = 2
+    comment = "The doors do not close flush"
+
+
+class FeedbackFollowUpFactory(factory.django.DjangoModelFactory):
+    """A design follow-up opened by a survey that rated the designer 2 of 5, due in three days."""
+
+    class Meta:
+        model = FeedbackFollowUp
+
+    survey = factory.SubFactory(SurveyFactory, designer_rating=2)
+    callback = factory.SelfAttribute("survey.callback")
+    department = Department.DESIGN
+    triggers = factory.LazyFunction(lambda: [{"question": "designer_rating", "answer": 2}])
+    opened_at = factory.LazyFunction(timezone.now)
+    due_on = factory.LazyFunction(lambda: date.today() + timedelta(days=3))

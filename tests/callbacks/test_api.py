@@ -134,22 +134,24 @@ def open_callback_in(firm):
 
 def test_the_plan_is_listed_seeded_and_replaced(api, firm_a):
     listed = sorted(api.get("/api/v1/callback-plans/").json()["results"], key=lambda step: step["position"])
-    assert [(s["position"], s["offset"], s["unit"]) for s in listed] == [
-        (1, 3, "working_days"),
-        (2, 1, "months"),
-        (3, 3, "months"),
-        (4, 6, "months"),
-        (5, 12, "months"),
+    assert [(s["position"], s["anchor"], s["phase_kind"], s["offset"], s["unit"]) for s in listed] == [
+        (1, "phase_completed", "plumbing_electrical", 2, "working_days"),
+        (2, "phase_completed", "carpentry", 2, "working_days"),
+        (3, "handover", "", 3, "working_days"),
+        (4, "handover", "", 1, "months"),
+        (5, "handover", "", 3, "months"),
+        (6, "handover", "", 6, "months"),
+        (7, "handover", "", 12, "months"),
     ]
     first = listed[0]
     steps = [
-        {**first, "offset": 2},
+        {**first, "offset": 3},
         {"name": "油漆完工回访", "anchor": "phase_completed", "phase_kind": "painting", "offset": 5, "unit": "days"},
     ]
     replaced = post(api, "/api/v1/callback-plans/replace/", {"steps": steps})
     assert replaced.status_code == 200, replaced.content
     assert [(s["name"], s["offset"], s["is_active"]) for s in replaced.json()][:2] == [
-        (first["name"], 2, True),
+        (first["name"], 3, True),
         ("油漆完工回访", 5, True),
     ]
     refused = post(

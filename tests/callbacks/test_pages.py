@@ -307,7 +307,7 @@ def test_the_plan_page_shows_the_default_plan_and_saves_a_new_order(agent, firm_
     page = agent.get("/callbacks/plan/", **EN)
     assert page.status_code == 200
     initial = page.context["formset"].initial
-    assert len(initial) == 5 and initial[0]["anchor"] == "handover"
+    assert len(initial) == 7 and initial[0]["anchor"] == "phase_completed" and initial[2]["anchor"] == "handover"
     rows = [{**row, "is_active": row["is_active"]} for row in initial]
     rows[0]["position"], rows[1]["position"] = 2, 1
     rows.append(
@@ -348,7 +348,14 @@ def test_the_plan_needs_the_manage_permission(client, firm_a):
 def test_settings_preview_and_an_unknown_placeholder(agent, firm_a):
     page = agent.get("/callbacks/settings/", **EN)
     assert page.status_code == 200 and "{customer_name}" in page.content.decode()
-    form = {"assignment": "round_robin", "max_attempts": "4", "retry_after_hours": "12", "survey_link_days": "10"}
+    form = {
+        "assignment": "round_robin",
+        "max_attempts": "4",
+        "retry_after_hours": "12",
+        "survey_link_days": "10",
+        "follow_up_threshold": "2",
+        "follow_up_days": "3",
+    }
     preview = agent.post(
         "/callbacks/settings/",
         {**form, "sms_template": "Hello {customer_name}, {firm_name} here", "preview": "1"},

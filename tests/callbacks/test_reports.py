@@ -38,8 +38,8 @@ def month(firm):
     first_minutes = datetime(2026, 1, 31, 16, 10, tzinfo=UTC)  # 00:10 on 1 February in Shanghai
     mid = datetime(2026, 2, 12, 2, 0, tzinfo=UTC)
     surveys = [
-        survey(first_minutes, overall=5, nps=10, designer=li, rating=5, qc_inspector=qc),
-        survey(mid, overall=4, nps=9, designer=li, rating=4, qc_inspector=qc),
+        survey(first_minutes, overall=5, nps=10, designer=li, rating=5, qc_inspector=qc, qc_rating=5),
+        survey(mid, overall=4, nps=9, designer=li, rating=4, qc_inspector=qc, qc_rating=4),
         survey(mid, overall=2, nps=3, designer=li, rating=2),
         survey(mid, overall=3, nps=7, designer=wu, rating=3),
         survey(mid, overall=5, designer=wu, rating=5),
@@ -99,13 +99,13 @@ def test_satisfaction_by_designer(month):
     ]
 
 
-def test_satisfaction_by_qc_inspector_has_no_rating_of_its_own(month):
+def test_satisfaction_by_qc_inspector_averages_the_qc_question(month):
     [row] = selectors.satisfaction_by_staff("qc_inspector", *FEB)
     assert (row["name"], row["answers"], row["satisfied_share"], row["average_rating"], row["nps"]) == (
         "Qian",
         2,
         100.0,
-        None,
+        4.5,
         100.0,
     )
     with pytest.raises(ValueError):

@@ -14,7 +14,7 @@ from callbacks.services import actions, plan, survey_link, surveys
 from leads.models import Lead
 from renocrm.outbox.models import Notification, OutboxEvent
 from renocrm.tenancy.context import tenant_context
-from tests.callbacks.conftest import HANDED_OVER_ON, hand_over, member
+from tests.callbacks.conftest import HANDED_OVER_ON, hand_over, handover_steps_only, member
 from tests.callbacks.factories import CallbackFactory, CallbackStepFactory
 from worksites.models import Phase, PhaseKind
 from worksites.services import schedule
@@ -41,19 +41,37 @@ def test_the_default_plan_is_seeded_once_in_the_firms_language(firm_a):
     firm_a.save()
     with tenant_context(firm_a):
         steps = plan.plan_steps()
-        assert [(s.position, s.name, s.anchor, s.offset, s.unit, s.method) for s in steps] == [
-            (1, "First callback", "handover", 3, "working_days", "phone"),
-            (2, "1 month after handover", "handover", 1, "months", "phone"),
-            (3, "3 months after handover", "handover", 3, "months", "phone"),
-            (4, "6 months after handover", "handover", 6, "months", "phone"),
-            (5, "12 months after handover", "handover", 12, "months", "phone"),
+        assert [(s.position, s.name, s.anchor, s.phase_kind, s.offset, s.unit, s.method) for s in steps] == [
+            (
+                1,
+                "During construction: plumbing & electrical done",
+                "phase_completed",
+                "plumbing_electrical",
+                2,
+                "working_days",
+                "phone",
+            ),
+            (
+                2,
+                "During construction: masonry & carpentry done",
+                "phase_completed",
+                "carpentry",
+                2,
+                "working_days",
+                "phone",
+            ),
+            (3, "First callback", "handover", "", 3, "working_days", "phone"),
+            (4, "1 month after handover", "handover", "", 1, "months", "phone"),
+            (5, "3 months after handover", "handover", "", 3, "months", "phone"),
+            (6, "6 months after handover", "handover", "", 6, "months", "phone"),
+            (7, "12 months after handover", "handover", "", 12, "months", "phone"),
         ]
         plan.plan_steps()
-        assert CallbackStep.objects.count() == 5
+        assert CallbackStep.objects.count() == 7
 
 
 def test_saving_the_plan_updates_creates_reorders_and_deactivates(firm):
-    first, one_month, three, six, twelve = plan.plan_steps()
+    plumbing, carpentry, first, one_month, three, six, twelve = plan.plan_steps()
     rows = [
         {"id": twelve.pk, "name": "一年回访", "anchor": "handover", "offset": 12, "unit": "months", "method": "visit"},
         {"id": first.pk, "name": "首次回访", "anchor": "handover", "offset": 2, "unit": "working_days"},
@@ -71,13 +89,15 @@ def test_saving_the_plan_updates_creates_reorders_and_deactivates(firm):
         ("一年回访", 1, True),
         ("首次回访", 2, True),
         ("木工完工回访", 3, True),
-        (one_month.name, 4, False),
-        (three.name, 5, False),
-        (six.name, 6, False),
+        (plumbing.name, 4, False),
+        (carpentry.name, 5, False),
+        (one_month.name, 6, False),
+        (three.name, 7, False),
+        (six.name, 8, False),
     ]
     assert steps[0].pk == twelve.pk and steps[0].method == "visit"
     assert steps[1].pk == first.pk and steps[1].offset == 2
-    assert CallbackStep.objects.count() == 6, "left-out steps are kept, never deleted"
+    assert CallbackStep.objects.count() == 8, "left-out steps are kept, never deleted"
 
 
 @pytest.mark.parametrize(
@@ -133,7 +153,7 @@ def test_settings_refuse_an_unknown_placeholder_and_keep_a_good_template(firm):
 def test_the_handover_writes_the_plans_callbacks_from_the_handover_date(handed_over):
     """Handed over on Saturday 31 January 2026: the first callback on the 3rd working day, then calendar
     months from the handover date each time (clamped to the month's end, never chained)."""
-    names = [step.name for step in plan.plan_steps()]
+    names = [step.name for step in plan.plan_steps() if step.is_active]
     phone, scheduled = Method.PHONE, Callback.Status.SCHEDULED
     assert due_dates(handed_over) == [
         (names[0], date(2026, 2, 4), scheduled, phone),
@@ -151,10 +171,10 @@ def test_the_handover_writes_the_plans_callbacks_from_the_handover_date(handed_o
 def test_working_days_follow_the_statutory_calendar_with_its_working_weekends(firm):
     """Handed over on Wednesday 30 September 2026: 1–8 October is the National Day holiday and Saturday
     10 October is a working day, so the 3rd working day after is that Saturday."""
+    first_step, one_month = handover_steps_only()[:2]
     worksite = hand_over(on=date(2026, 9, 30))
-    first = Callback.objects.get(worksite=worksite, step__position=1)
-    assert first.due_on == date(2026, 10, 10)
-    assert Callback.objects.get(worksite=worksite, step__position=2).due_on == date(2026, 10, 30)
+    assert Callback.objects.get(worksite=worksite, step=first_step).due_on == date(2026, 10, 10)
+    assert Callback.objects.get(worksite=worksite, step=one_month).due_on == date(2026, 10, 30)
 
 
 def test_the_same_event_again_writes_nothing_twice(handed_over):
@@ -166,14 +186,23 @@ def test_the_same_event_again_writes_nothing_twice(handed_over):
 def test_only_active_steps_are_written(firm):
     steps = plan.plan_steps()
     rows = [
-        {"id": s.pk, "name": s.name, "anchor": s.anchor, "offset": s.offset, "unit": s.unit, "method": s.method}
+        {
+            "id": s.pk,
+            "name": s.name,
+            "anchor": s.anchor,
+            "phase_kind": s.phase_kind,
+            "offset": s.offset,
+            "unit": s.unit,
+            "method": s.method,
+        }
         for s in steps
     ]
-    rows[2]["is_active"] = False
+    rows[1]["is_active"] = False  # after masonry & carpentry
+    rows[4]["is_active"] = False  # 3 months after handover
     plan.plan_save(rows=rows)
     worksite = hand_over(on=HANDED_OVER_ON)
-    assert Callback.objects.filter(worksite=worksite).count() == 4
-    assert not Callback.objects.filter(worksite=worksite, step=steps[2]).exists()
+    written = set(Callback.objects.filter(worksite=worksite).values_list("step_id", flat=True))
+    assert written == {steps[0].pk, steps[2].pk, steps[3].pk, steps[5].pk, steps[6].pk}
 
 
 def test_a_finished_phase_writes_the_milestone_steps_that_follow_it(firm):
@@ -221,11 +250,12 @@ def test_a_handover_that_rolls_back_leaves_no_callbacks_and_queues_nothing(firm_
     dispatch = mock.patch("renocrm.outbox.tasks.dispatch_event.delay")
     with dispatch as queued, pytest.raises(RuntimeError), tenant_context(firm_a), transaction.atomic():
         handover_services.handover_complete(handover=handover, completed_by=foreman)
-        assert Callback.objects.filter(worksite=worksite).count() == 5, "written in the handover's transaction"
+        handover_callbacks = Callback.objects.filter(worksite=worksite, step__anchor="handover")
+        assert handover_callbacks.count() == 5, "written in the handover's transaction"
         raise RuntimeError("the request failed after the handover")
     assert not queued.called
     with tenant_context(firm_a):
-        assert not Callback.objects.exists()
+        assert not Callback.objects.filter(step__anchor="handover").exists()
         assert OutboxEvent.objects.count() == events_before
         assert not OutboxEvent.objects.filter(event_type="project.handed_over").exists()
         assert Notification.objects.count() == notifications_before

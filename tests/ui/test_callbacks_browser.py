@@ -112,6 +112,14 @@ def test_a_homeowner_answers_the_sms_survey_on_a_phone(browser, live_server, fir
     pick(phone, "quality_painting", "Very satisfied")
     pick(phone, "nps", "8")
     pick(phone, "demands", "Soft furnishing")
+    pick(phone, "qc_rating", "Very satisfied")
+    pick(phone, "crew_rating", "Satisfied")
+    wardrobe = phone.get_by_test_id("material-1")
+    wardrobe.locator("[name=material_item_0]").fill("Wardrobe")
+    wardrobe.locator("[name=material_brand_0]").fill("Oppein")
+    wardrobe.get_by_test_id("q-material_satisfaction_0").get_by_text("Dissatisfied", exact=True).click()
+    wardrobe.locator("[name=material_comment_0]").fill("The doors rub")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
     phone.locator("[name=suggestions]").fill("Thank the painters from us")
     go(phone, phone.get_by_test_id("survey-submit"))
     expect(phone.get_by_test_id("survey-thanks")).to_be_visible()
@@ -121,4 +129,8 @@ def test_a_homeowner_answers_the_sms_survey_on_a_phone(browser, live_server, fir
         survey = Survey.objects.get(callback=callback)
         assert survey.via == Survey.Via.SMS_LINK
         assert (survey.overall, survey.quality_painting, survey.nps) == (4, 5, 8)
+        assert (survey.qc_rating, survey.crew_rating) == (5, 4)
         assert survey.suggestions == "Thank the painters from us"
+        assert [(m.item, m.brand, m.satisfaction) for m in survey.materials.all()] == [("Wardrobe", "Oppein", 2)]
+        # The suggestion goes to customer service, the wardrobe to construction.
+        assert set(survey.follow_ups.values_list("department", flat=True)) == {"service", "construction"}
