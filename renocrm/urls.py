@@ -43,6 +43,8 @@ urlpatterns = [
     # debug 404 page bypasses handler404) and without APPEND_SLASH redirecting or refusing a POST.
     re_path(r"^api/", api_not_found, name="api-not-found"),
     path("platform-admin/", admin.site.urls),
+    # The service worker and the manifest, from the root (a service worker controls only pages below it).
+    path("", include("worksites.offline_urls")),
     path("", include("renocrm.dashboard.urls")),
 ]
 

@@ -35,15 +35,18 @@ from tests.aftercare.factories import (
     RepairPhotoFactory,
     RepairRequestFactory,
     RepairVisitFactory,
+    WarrantyCardFactory,
     WarrantyReminderFactory,
 )
 from tests.callbacks.factories import (
     CallbackAttemptFactory,
     CallbackFactory,
     CallbackStepFactory,
+    FeedbackFollowUpFactory,
     SurveyDefectFactory,
     SurveyDemandFactory,
     SurveyFactory,
+    SurveyMaterialFactory,
 )
 from tests.complaints.factories import ComplaintEntryFactory, ComplaintEscalationFactory, ComplaintFactory
 from tests.contracts.factories import (
@@ -286,6 +289,8 @@ def _renovation(world, staff, n, i, steps, today, now):
             project=project, starts_on=today - timedelta(days=700), ends_on=today + timedelta(days=10 + c)
         )
         WarrantyReminderFactory(coverage=coverage)
+    final = contract.instalments.order_by("sequence").last()
+    world.keep("warranty_card", WarrantyCardFactory(project=project, instalment=final))
 
     # Callbacks: the first due today with the agent, then surveyed ones and one gone overdue.
     for s, step in enumerate(steps):
@@ -317,6 +322,12 @@ def _renovation(world, staff, n, i, steps, today, now):
             )
             SurveyDefectFactory(survey=survey)
             SurveyDemandFactory(survey=survey)
+            materials = [SurveyMaterialFactory(survey=survey, position=m) for m in range(n)]
+            triggers = [{"question": "material", "answer": 2, "material": m.pk} for m in materials]
+            follow_up = FeedbackFollowUpFactory(
+                survey=survey, department="construction", owner=staff.project_manager, triggers=triggers
+            )
+            world.keep("follow_up", follow_up)
 
     for c in range(n):
         complaint = world.keep(
@@ -353,7 +364,10 @@ def _renovation(world, staff, n, i, steps, today, now):
 # --- The pages ------------------------------------------------------------------------------------------------
 
 # Parts of the site that are not the staff's list pages: sign-in, the homeowner portal, the API, platform admin.
-OUTSIDE = ("accounts/", "api/", "platform-admin/", "portal/", "i18n/", "media/", "healthz", "readyz")
+OUTSIDE = (
+    *("accounts/", "api/", "platform-admin/", "portal/", "i18n/", "media/", "healthz", "readyz"),
+    *("service-worker.js", "manifest.webmanifest"),  # static in all but name (worksites/views/offline.py)
+)
 
 # Staff pages without parameters that only take a POST.
 POST_ONLY = {"privacy:export-start"}
@@ -372,15 +386,19 @@ RECORD_PAGES = {
     "worksites:handover": {"pk": "worksite"},
     "worksites:portal-links": {"pk": "worksite"},
     "aftercare:project": {"pk": "project"},
-    "aftercare:warranty-card": {"pk": "project"},
+    "aftercare:warranty-card": {"pk": "warranty_card"},
     "aftercare:repair": {"pk": "repair"},
     "callbacks:detail": {"pk": "callback"},
+    "callbacks:follow-up": {"pk": "follow_up"},
     "complaints:detail": {"pk": "complaint"},
     "integrations:webhook": {"pk": "webhook"},
 }
 
 # Pages every role reads differently: each role is measured on its own.
-ROLE_PAGES = {"dashboard:home": ROLES, "callbacks:list": ["admin", "customer_service"]}
+ROLE_PAGES = {
+    "dashboard:home": ROLES,
+    "callbacks:list": ["admin", "customer_service", "designer", "project_manager"],
+}
 
 
 def staff_pages() -> list[str]:
@@ -404,7 +422,7 @@ def staff_pages() -> list[str]:
 PAGE_BUDGETS = {
     "aftercare:expiring": 10,
     "aftercare:list": 9,
-    "aftercare:project": 15,
+    "aftercare:project": 16,
     "aftercare:referral-rewards": 9,
     "aftercare:repair": 12,
     "aftercare:repair-new": 9,
@@ -412,11 +430,15 @@ PAGE_BUDGETS = {
     "aftercare:settings": 9,
     "aftercare:warranty-card": 9,
     "audit:list": 10,
-    "callbacks:detail": 12,
+    "callbacks:detail": 13,
     "callbacks:list@admin": 11,
     "callbacks:list@customer_service": 11,
+    "callbacks:list@designer": 11,
+    "callbacks:list@project_manager": 11,
+    "callbacks:follow-ups": 10,
+    "callbacks:follow-up": 10,
     "callbacks:plan": 9,
-    "callbacks:settings": 9,
+    "callbacks:settings": 13,
     "complaints:board": 12,
     "complaints:detail": 12,
     "complaints:list": 10,

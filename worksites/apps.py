@@ -14,6 +14,11 @@ class WorksitesConfig(AppConfig):
         register_handler("contract.signed", on_contract_signed)
         register_handler("inspection.scheduled", on_inspection_scheduled)
 
+        from contracts.phases import register_phase_kinds
+        from worksites.models import PhaseKind
+
+        register_phase_kinds(lambda: PhaseKind.choices)
+
         from renocrm.privacy import registry
         from worksites import personal_data as section
 

@@ -337,6 +337,7 @@ CELERY_BEAT_SCHEDULE = {
     "firm-export-expiry": {"task": "renocrm.privacy.tasks.sweep_expired_exports", "schedule": crontab(minute=50)},
     # Aftercare: every sweeper is set-based and idempotent, so a beat that was down catches up on its next run.
     "callbacks-due": {"task": "callbacks.tasks.sweep_due_callbacks", "schedule": timedelta(minutes=5)},
+    "feedback-follow-up-overdue": {"task": "callbacks.tasks.sweep_overdue_follow_ups", "schedule": crontab(minute=15)},
     "warranty-reminders": {"task": "aftercare.tasks.sweep_warranty_reminders", "schedule": timedelta(hours=1)},
     "repair-sla": {"task": "aftercare.tasks.sweep_repair_sla", "schedule": timedelta(minutes=10)},
     "member-care": {"task": "aftercare.tasks.sweep_member_care", "schedule": timedelta(hours=1)},

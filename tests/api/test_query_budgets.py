@@ -23,7 +23,7 @@ BUDGETS = {
     "acceptance-item-list": 6,
     "api-key-list": 6,
     "audit-event-list": 7,
-    "callback-list": 9,
+    "callback-list": 10,
     "callback-plan-list": 7,
     "change-order-list": 8,
     "complaint-list": 6,
@@ -31,6 +31,7 @@ BUDGETS = {
     "coverage-list": 6,
     "customer-list": 7,
     "design-agreement-list": 6,
+    "feedback-follow-up-list": 6,
     "follow-up-list": 6,
     "gate-override-list": 6,
     "handover-list": 9,
@@ -51,6 +52,7 @@ BUDGETS = {
     "site-patrol-list": 6,
     "site-problem-list": 7,
     "technical-handover-list": 6,
+    "warranty-card-list": 8,
     "webhook-delivery-list": 6,
     "webhook-list": 6,
     "worksite-list": 6,
@@ -68,7 +70,7 @@ RECORD_ROUTES = {
 }
 RECORD_BUDGETS = {
     # A query or two per table of the homeowner's data, whatever its rows, and the request written to the privacy log.
-    "customer-export": 61,
+    "customer-export": 64,
     "quotation-version-compare": 9,
 }
 

@@ -216,6 +216,7 @@ def test_a_reveal_names_exactly_one_of_a_user_and_a_key(firm_a):
 # Free text in API answers that holds no homeowner's contact details: names of things, units, numbers.
 NOT_CONTACT_TEXT = {
     "aftercare.apis.CoverageSerializer": {"name"},
+    "aftercare.apis.WarrantyCardSerializer": {"number"},
     "callbacks.apis.CallbackSerializer": {"customer_name", "name"},
     "callbacks.apis.CallbackStepSerializer": {"name", "phase_kind"},
     "contracts.apis.ChangeOrderLineSerializer": {"name", "unit"},

@@ -29,6 +29,7 @@ from worksites.forms.inspections import (
 from worksites.models import Inspection, MaterialArrival, SignoffRole, SitePatrol, SiteProblem, Worksite
 from worksites.selectors import inspections as selectors
 from worksites.services import inspections as services
+from worksites.views.offline import note_refusal, offline_capture, offline_page
 
 VIEW, MANAGE = "worksites.view", "worksites.manage"
 
@@ -61,7 +62,9 @@ def _signable_roles(membership) -> set[str]:
     return {role for role, roles in services.SIGNER_ROLES.items() if membership.role in roles}
 
 
-def _form_page(request, worksite, title, form, *, formset=None, facts=(), button=None, anchor=""):
+def _form_page(request, worksite, title, form, *, formset=None, facts=(), button=None, anchor="", offline=""):
+    """A one-column form; ``offline`` names what the form records when it may be filled in without signal."""
+    note_refusal(request, form, formset)
     context = {
         "worksite": worksite,
         "title": title,
@@ -70,6 +73,7 @@ def _form_page(request, worksite, title, form, *, formset=None, facts=(), button
         "facts": facts,
         "submit": button or _("Save"),
         "back_url": _site_url(worksite.pk, anchor),
+        "offline": offline,
     }
     return render(request, "worksites/site_form.html", context)
 
@@ -104,6 +108,7 @@ def _sign_page(request, subject, *, sign, roles, title, facts, anchor, with_note
     return _form_page(request, worksite, title, form, facts=facts, button=_("Sign"), anchor=anchor)
 
 
+@offline_page
 @permission_required(VIEW)
 def site_log(request, pk):
     worksite = _worksite(pk)
@@ -268,6 +273,7 @@ def material_reject(request, pk):
 # Site patrols ------------------------------------------------------------------------------------------------
 
 
+@offline_capture
 @permission_required(MANAGE)
 def patrol_create(request, pk):
     worksite = _worksite(pk)
@@ -278,12 +284,13 @@ def patrol_create(request, pk):
     )
     if patrol:
         return redirect(_site_url(worksite.pk, f"patrol-{patrol.pk}"))
-    return _form_page(request, worksite, _("Record a site patrol"), form)
+    return _form_page(request, worksite, _("Record a site patrol"), form, offline=_("Site patrol"))
 
 
 # Site problems ---------------------------------------------------------------------------------------------
 
 
+@offline_capture
 @permission_required(MANAGE)
 def problem_create(request, pk):
     worksite = _worksite(pk)
@@ -302,7 +309,7 @@ def problem_create(request, pk):
                 apply_service_errors(form, error)
         else:
             return redirect(_site_url(worksite.pk, f"problem-{problem.pk}"))
-    return _form_page(request, worksite, _("Raise a site problem"), form, formset=solutions)
+    return _form_page(request, worksite, _("Raise a site problem"), form, formset=solutions, offline=_("Site problem"))
 
 
 @permission_required(MANAGE)

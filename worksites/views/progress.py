@@ -13,6 +13,7 @@ from worksites.forms.progress import ProgressForm
 from worksites.models import ProgressUpdate, Worksite
 from worksites.selectors import progress as selectors
 from worksites.services import progress as services
+from worksites.views.offline import note_refusal, offline_capture
 
 VIEW, MANAGE = "worksites.view", "worksites.manage"
 
@@ -26,6 +27,7 @@ def _progress_form(request, worksite):
     )
 
 
+@offline_capture
 @permission_required(VIEW, to_post=MANAGE)
 def worksite_progress(request, pk):
     worksite = get_object_or_404(Worksite.objects.select_related("project__customer"), pk=pk)
@@ -36,6 +38,7 @@ def worksite_progress(request, pk):
     ):
         messages.success(request, _("Progress update posted."))
         return redirect("worksites:progress", pk=worksite.pk)
+    note_refusal(request, form)
     before = before_param(request)
     updates, older = selectors.progress_feed(worksite=worksite, homeowner_view=False, before=before)
     context = {
