@@ -61,6 +61,7 @@ class InspectionSerializer(MaskedContactsMixin, serializers.ModelSerializer):
     missing_signoffs = serializers.SerializerMethodField()
     circuit_diagram_url = serializers.SerializerMethodField(help_text="A time-limited link to the diagram.")
     signoffs = SignoffSerializer(many=True, read_only=True)
+    homeowner_checks = serializers.CharField(read_only=True, help_text="What the homeowner is asked to check.")
 
     class Meta:
         model = Inspection
@@ -70,6 +71,8 @@ class InspectionSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "phase",
             "kind",
             "scheduled_on",
+            "scheduled_time",
+            "homeowner_checks",
             "result",
             "findings",
             "required_signoffs",

@@ -55,12 +55,32 @@ class Inspection(TenantModel):
         ),
     }
 
+    # What the homeowner is asked to look at, in the notice before the inspection and on the portal.
+    HOMEOWNER_CHECKS = {
+        Kind.CONCEALED_WORKS: _(
+            "the runs of pipes and wires against the drawings, the positions of sockets and switches, and the "
+            "water pipes' pressure test — before they are covered"
+        ),
+        Kind.WATERPROOFING_TEST: _(
+            "the water level after standing, and the ceilings and walls below and next door for any damp"
+        ),
+        Kind.MID_TERM: _(
+            "the tiling (level, joints, no hollow tiles), the carpentry against the drawings and the work so far"
+        ),
+        Kind.QC_PRE_INSPECTION: _("nothing yet: our QC inspector checks the whole works before inviting you"),
+        Kind.FINAL_ACCEPTANCE: _(
+            "every room: walls and ceilings, floors and tiles, doors and windows, taps and drains, every socket "
+            "and switch, the cabinets; bring the contract and the drawings"
+        ),
+    }
+
     worksite = models.ForeignKey("worksites.Worksite", on_delete=models.CASCADE, related_name="inspections")
     phase = models.ForeignKey(
         "worksites.Phase", on_delete=models.PROTECT, null=True, blank=True, related_name="inspections"
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     scheduled_on = models.DateField(_("date"), null=True, blank=True)
+    scheduled_time = models.TimeField(_("time"), null=True, blank=True)
     result = models.CharField(_("result"), max_length=10, choices=Result.choices, default=Result.PENDING)
     findings = models.TextField(_("findings"), blank=True)
     # Required before a concealed-works inspection can pass: the as-laid circuit diagram.
@@ -85,6 +105,10 @@ class Inspection(TenantModel):
     @property
     def required_roles(self):
         return self.REQUIRED_SIGNOFFS[self.kind]
+
+    @property
+    def homeowner_checks(self) -> str:
+        return str(self.HOMEOWNER_CHECKS[self.kind])
 
 
 class MaterialArrival(TenantModel):
