@@ -251,3 +251,42 @@ class ProblemSolution(TenantModel):
 
     def __str__(self):
         return self.description[:60]
+
+
+class SiteMedia(TenantModel):
+    """A photo or short video of a site problem or an inspection, through the same pipeline as progress
+    photos: the type read from the bytes, photos re-encoded without EXIF or location, the thumbnail made by a
+    Celery task afterwards, served only through signed links. The homeowner sees them on the portal."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("Photo")
+        VIDEO = "video", _("Video")
+
+    problem = models.ForeignKey(SiteProblem, on_delete=models.CASCADE, null=True, blank=True, related_name="media")
+    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, null=True, blank=True, related_name="media")
+    position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to=upload_to, max_length=300)
+    thumbnail = models.FileField(_("thumbnail"), upload_to=upload_to, max_length=300, blank=True)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("site photo")
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(problem__isnull=False, inspection__isnull=True)
+                | Q(problem__isnull=True, inspection__isnull=False),
+                name="site_media_one_subject",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "problem", "position"], name="site_media_tenant_problem"),
+            models.Index(fields=["tenant", "inspection", "position"], name="site_media_tenant_inspection"),
+        ]

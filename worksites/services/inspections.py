@@ -29,6 +29,7 @@ from worksites.models import (
     Worksite,
 )
 from worksites.selectors.gates import final_acceptance_blockers
+from worksites.services import media
 from worksites.services.gates import construction_settings_get
 from worksites.services.schedule import CREW_ROLES
 from worksites.services.signing import (
@@ -415,10 +416,17 @@ def _solution_rows(solutions: list[dict]) -> list[ProblemSolution]:
 
 @transaction.atomic
 def site_problem_raise(
-    *, worksite: Worksite, title: str, raised_by, solutions: list[dict], description: str = "", phase=None
+    *,
+    worksite: Worksite,
+    title: str,
+    raised_by,
+    solutions: list[dict],
+    description: str = "",
+    phase=None,
+    files: list | None = None,
 ) -> SiteProblem:
     """Something on site needs the homeowner's decision: at least two proposed solutions, each with what it
-    costs the homeowner and how many days it adds."""
+    costs the homeowner and how many days it adds, and the photos that show it (optional)."""
     if not (title or "").strip():
         raise ValidationError({"title": _("Say what the problem is.")})
     _check_phase(worksite, phase)
@@ -435,6 +443,8 @@ def site_problem_raise(
     for row in rows:
         row.problem = problem
     ProblemSolution.objects.bulk_create(rows)
+    if any(files or []):
+        media.site_media_add(subject=problem, files=files, uploaded_by=raised_by)
     return problem
 
 
