@@ -496,7 +496,7 @@ PAGE_BUDGETS = {
     "worksites:portal-links": 11,
     "worksites:progress": 13,
     "worksites:rectification-items": 9,
-    "worksites:site": 16,
+    "worksites:site": 18,
     "worksites:template": 9,
     "worksites:construction-settings": 9,
 }

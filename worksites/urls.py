@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from worksites.views import gates, handover, inspections, portal, progress, schedule
+from worksites.views import gates, handover, inspections, media, portal, progress, schedule
 
 app_name = "worksites"
 
@@ -40,6 +40,8 @@ urlpatterns = [
     path("<int:pk>/problems/new/", inspections.problem_create, name="problem-create"),
     path("problems/<int:pk>/choose/", inspections.problem_choose, name="problem-choose"),
     path("problems/<int:pk>/resolve/", inspections.problem_resolve, name="problem-resolve"),
+    path("problems/<int:pk>/media/", media.problem_media_add, name="problem-media"),
+    path("inspections/<int:pk>/media/", media.inspection_media_add, name="inspection-media"),
     # Handover.
     path("<int:pk>/handover/", handover.worksite_handover, name="handover"),
     path("<int:pk>/handover/start/", handover.handover_start, name="handover-start"),

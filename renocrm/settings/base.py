@@ -348,6 +348,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "worksites.tasks.handover.sweep_overdue_rectifications",
         "schedule": crontab(minute=35),
     },
+    # Hourly, so each homeowner hears of an inspection from 09:00 in the firm's own time zone.
+    "inspection-notices": {"task": "worksites.tasks.notices.sweep_inspection_notices", "schedule": crontab(minute=15)},
     # Hourly, so the report reaches each firm's managers on Monday morning in the firm's own time zone.
     "weekly-callback-report": {
         "task": "renocrm.dashboard.tasks.sweep_weekly_callback_reports",

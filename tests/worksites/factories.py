@@ -29,6 +29,7 @@ from worksites.models import (
     RectificationItem,
     Signoff,
     SignoffRole,
+    SiteMedia,
     SitePatrol,
     SiteProblem,
     TechnicalHandover,
@@ -148,6 +149,18 @@ class SignoffFactory(factory.django.DjangoModelFactory):
     inspection = factory.SubFactory(InspectionFactory)
     role = SignoffRole.QC_INSPECTOR
     signed_name = "Wang QC"
+
+
+class SiteMediaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SiteMedia
+
+    problem = factory.SubFactory("tests.worksites.factories.SiteProblemFactory")
+    kind = SiteMedia.Kind.IMAGE
+    file = factory.LazyFunction(_png)
+    content_type = "image/png"
+    size = 100
+    uploaded_by = factory.SubFactory(StaffFactory)
 
 
 class SitePatrolFactory(factory.django.DjangoModelFactory):

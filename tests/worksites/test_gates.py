@@ -385,11 +385,13 @@ def test_the_construction_settings_page_is_the_admins(firm_a):
         admin = MembershipFactory(tenant=firm_a, role="admin").user
         foreman = MembershipFactory(tenant=firm_a, role="project_manager").user
     url = "/worksites/construction-settings/"
-    assert (
-        staff_client(foreman).post(url, {"closed_water_hours": 72, "pre_inspection_days_before": 5}).status_code == 403
-    )
-    bad = staff_client(admin).post(url, {"closed_water_hours": 12, "pre_inspection_days_before": 5})
+    settings = {"closed_water_hours": 72, "pre_inspection_days_before": 5, "inspection_notice_days": 2}
+    assert staff_client(foreman).post(url, settings).status_code == 403
+    bad = staff_client(admin).post(url, {**settings, "closed_water_hours": 12})
     assert bad.status_code == 200 and bad.context["form"].errors["closed_water_hours"]
-    assert staff_client(admin).post(url, {"closed_water_hours": 72, "pre_inspection_days_before": 5}).status_code == 302
+    unknown = staff_client(admin).post(url, {**settings, "inspection_notice": "See you {when}"})
+    assert "{when}" in unknown.context["form"].errors["inspection_notice"][0]
+    assert staff_client(admin).post(url, settings).status_code == 302
     with tenant_context(firm_a):
-        assert gates.construction_settings_get().closed_water_hours == 72
+        saved = gates.construction_settings_get()
+        assert (saved.closed_water_hours, saved.inspection_notice_days, saved.inspection_notice) == (72, 2, "")

@@ -324,3 +324,11 @@ def test_the_site_page_query_count_does_not_grow_with_rows(qc, worksite, firm_a)
     assert {a.status for a in response.context["material_arrivals"]} == {"awaiting", "accepted"}
     assert {p.status for p in response.context["problems"]} == {"awaiting_choice", "chosen", "resolved"}
     assert many == few, f"{few} queries with one row of each, {many} with five"
+
+
+def test_a_paper_signature_is_flagged_with_its_photo_on_the_site_page(foreman, worksite, firm_a):
+    inspection = concealed(worksite)
+    url = f"/worksites/inspections/{inspection.pk}/sign/"
+    foreman.post(url, {"role": "homeowner", "signed_name": "王芳", "paper_photo": png()})
+    page = foreman.get(f"/worksites/{worksite.pk}/site/").content.decode()
+    assert 'data-testid="on-paper"' in page and "signed on paper" in page

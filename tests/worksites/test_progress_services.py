@@ -17,6 +17,7 @@ from tests.test_uploads import GPS_IFD, MP4, photo_bytes
 from tests.worksites.factories import PhaseFactory, ProgressMediaFactory, ProgressUpdateFactory, WorksiteFactory
 from worksites.models import PhaseKind, ProgressMedia, ProgressUpdate, Worksite
 from worksites.selectors.progress import progress_current_phase, progress_feed, recent_progress
+from worksites.services import media
 from worksites.services import progress as services
 
 
@@ -101,7 +102,7 @@ def test_an_oversize_photo_is_refused(site, foreman, media_root):
 
 
 def test_more_than_nine_files_are_refused(site, foreman):
-    files = [gps_photo(f"{n}.jpg", size=(20, 20)) for n in range(services.MAX_FILES + 1)]
+    files = [gps_photo(f"{n}.jpg", size=(20, 20)) for n in range(media.MAX_FILES + 1)]
     with pytest.raises(ValidationError) as refused:
         post(site, files=files, posted_by=foreman)
     assert "files" in refused.value.message_dict

@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 
@@ -16,6 +16,7 @@ from renocrm.api.views import (
 )
 from renocrm.media import media_url
 from renocrm.privacy.serializers import MaskedContactsMixin
+from worksites.apis.progress import ProgressMediaSerializer
 from worksites.models import (
     Inspection,
     MaterialArrival,
@@ -23,11 +24,14 @@ from worksites.models import (
     ProblemSolution,
     Signoff,
     SignoffRole,
+    SiteMedia,
     SitePatrol,
     SiteProblem,
     Worksite,
 )
 from worksites.services import inspections as services
+from worksites.services import media as media_services
+from worksites.services.media import MAX_FILES
 
 # A signature is JSON, or multipart when it carries the photo of a paper signature.
 SIGN_PARSERS = [JSONParser, MultiPartParser, FormParser]
@@ -46,6 +50,38 @@ class SignoffSerializer(MaskedContactsMixin, serializers.ModelSerializer):
         return signoff.portal_link_id is not None
 
 
+class SiteMediaSerializer(ProgressMediaSerializer):
+    class Meta(ProgressMediaSerializer.Meta):
+        model = SiteMedia
+
+
+class SiteMediaAddSerializer(serializers.Serializer):
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False),
+        max_length=MAX_FILES,
+        help_text=f"Up to {MAX_FILES} photos or videos in all, one `files` part each; photos lose their EXIF.",
+    )
+
+
+def _media_action(view, subject):
+    return service_response(
+        view,
+        media_services.site_media_add,
+        input=SiteMediaAddSerializer,
+        reload=True,
+        status=status.HTTP_201_CREATED,
+        subject=subject,
+        uploaded_by=acting_user(view.request),
+    )
+
+
+_MEDIA_SCHEMA = {
+    "request": {"multipart/form-data": SiteMediaAddSerializer},
+    "description": "Add photos or videos in one multipart request. One file that is not a photo or video, or is "
+    "too large, refuses them all (400 on `files`, naming the file); nothing is stored.",
+}
+
+
 # The schema of a method field listing parties: an array of the sign-off role enum.
 _roles = extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=SignoffRole.choices)))
 
@@ -61,6 +97,8 @@ class InspectionSerializer(MaskedContactsMixin, serializers.ModelSerializer):
     missing_signoffs = serializers.SerializerMethodField()
     circuit_diagram_url = serializers.SerializerMethodField(help_text="A time-limited link to the diagram.")
     signoffs = SignoffSerializer(many=True, read_only=True)
+    media = SiteMediaSerializer(many=True, read_only=True)
+    homeowner_checks = serializers.CharField(read_only=True, help_text="What the homeowner is asked to check.")
 
     class Meta:
         model = Inspection
@@ -70,12 +108,15 @@ class InspectionSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "phase",
             "kind",
             "scheduled_on",
+            "scheduled_time",
+            "homeowner_checks",
             "result",
             "findings",
             "required_signoffs",
             "missing_signoffs",
             "signoffs",
             "circuit_diagram_url",
+            "media",
             "water_hours",
             "decided_at",
             "decided_by",
@@ -154,7 +195,7 @@ class InspectionViewSet(FirmListCreateRetrieveViewSet):
     filterset_fields = ["worksite", "kind", "result"]
 
     def scope_queryset(self, queryset):
-        return queryset.prefetch_related("signoffs")
+        return queryset.prefetch_related("signoffs", "media")
 
     def perform_create(self, serializer):
         serializer.instance = call_service(
@@ -187,6 +228,11 @@ class InspectionViewSet(FirmListCreateRetrieveViewSet):
             inspection=self.get_object(),
             decided_by=acting_user(request),
         )
+
+    @extend_schema(responses={201: InspectionSerializer}, **_MEDIA_SCHEMA)
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def media(self, request, pk=None):
+        return _media_action(self, self.get_object())
 
     @extend_schema(request={"multipart/form-data": CircuitDiagramSerializer}, responses=InspectionSerializer)
     @action(
@@ -335,6 +381,7 @@ class SiteProblemSerializer(MaskedContactsMixin, serializers.ModelSerializer):
     worksite = FirmRelatedField(model=Worksite)
     phase = FirmRelatedField(model=Phase, required=False, allow_null=True)
     solutions = ProblemSolutionSerializer(many=True, help_text="At least two proposed solutions.")
+    media = SiteMediaSerializer(many=True, read_only=True)
     chosen_via_portal = serializers.SerializerMethodField()
 
     class Meta:
@@ -347,6 +394,7 @@ class SiteProblemSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "description",
             "status",
             "solutions",
+            "media",
             "raised_by",
             "raised_at",
             "chosen_solution",
@@ -385,7 +433,7 @@ class SiteProblemViewSet(FirmListCreateRetrieveViewSet):
     filterset_fields = ["worksite", "status"]
 
     def scope_queryset(self, queryset):
-        return queryset.prefetch_related("solutions")
+        return queryset.prefetch_related("solutions", "media")
 
     def perform_create(self, serializer):
         serializer.instance = call_service(
@@ -408,3 +456,8 @@ class SiteProblemViewSet(FirmListCreateRetrieveViewSet):
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         return service_response(self, services.site_problem_resolve, reload=True, problem=self.get_object())
+
+    @extend_schema(responses={201: SiteProblemSerializer}, **_MEDIA_SCHEMA)
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def media(self, request, pk=None):
+        return _media_action(self, self.get_object())

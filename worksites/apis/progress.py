@@ -10,7 +10,7 @@ from renocrm.media import media_url
 from renocrm.privacy.serializers import MaskedContactsMixin
 from worksites.models import Phase, PhaseKind, ProgressMedia, ProgressUpdate, Worksite
 from worksites.services import progress as services
-from worksites.services.progress import MAX_FILES
+from worksites.services.media import MAX_FILES
 
 
 class ProgressMediaSerializer(serializers.ModelSerializer):

@@ -19,3 +19,15 @@ class ConstructionSettingsForm(forms.Form):
     pre_inspection_days_before = forms.IntegerField(
         label=_("QC pre-inspection: days before planned completion"), min_value=1, max_value=60
     )
+    inspection_notice_days = forms.IntegerField(
+        label=_("Inspection notice: days before"),
+        min_value=0,
+        max_value=14,
+        help_text=_("The homeowner gets a text this many days before each inspection; 0 sends none."),
+    )
+    inspection_notice = forms.CharField(
+        label=_("Inspection notice text"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Empty: the standard text. Placeholders: {firm} {project} {kind} {date} {time} {checks} {url}"),
+    )

@@ -18,6 +18,12 @@ class _WorksiteForm(forms.Form):
 class InspectionScheduleForm(_WorksiteForm):
     kind = forms.ChoiceField(label=_("Inspection"), choices=blank_first(Inspection.Kind.choices))
     scheduled_on = forms.DateField(label=_("Date"), widget=DATE, required=False)
+    scheduled_time = forms.TimeField(
+        label=_("Time"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        required=False,
+        help_text=_("The homeowner is told the date, the time and what to check beforehand."),
+    )
     phase = forms.ModelChoiceField(label=_("Phase"), queryset=None, required=False)
 
 

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from worksites.services.progress import MAX_FILES
+from worksites.services.media import MAX_FILES
 
 MEDIA_ACCEPT = "image/*,video/*"
 

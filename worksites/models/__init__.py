@@ -2,7 +2,16 @@
 
 from .gates import ConstructionSettings, Gate, GateOverride
 from .handover import AcceptanceItem, AcceptanceItemTemplate, Handover, HandoverDocument, RectificationItem
-from .inspections import Inspection, MaterialArrival, ProblemSolution, Signoff, SignoffRole, SitePatrol, SiteProblem
+from .inspections import (
+    Inspection,
+    MaterialArrival,
+    ProblemSolution,
+    Signoff,
+    SignoffRole,
+    SiteMedia,
+    SitePatrol,
+    SiteProblem,
+)
 from .portal import PortalAction, PortalLink
 from .progress import ProgressMedia, ProgressUpdate
 from .schedule import Phase, PhaseKind, PhaseTemplate, TechnicalHandover, Worksite
@@ -28,6 +37,7 @@ __all__ = [
     "RectificationItem",
     "Signoff",
     "SignoffRole",
+    "SiteMedia",
     "SitePatrol",
     "SiteProblem",
     "TechnicalHandover",

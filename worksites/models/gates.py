@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from renocrm.outbox.templates import MessageTemplate
 from renocrm.tenancy.models import TenantModel
 
 
@@ -15,6 +16,25 @@ class Gate(models.TextChoices):
     WATERPROOFING = "waterproofing", _("Closed-water test passed before tiling over it")
     PRE_INSPECTION = "pre_inspection", _("QC pre-inspection passed before the final acceptance")
     HANDOVER = "handover", _("Every phase finished and every inspection passed before handover")
+
+
+DEFAULT_INSPECTION_NOTICE = _(
+    "{firm}: {kind} at {project} on {date}{time}. Please check {checks}. Details and sign-off: {url}"
+)
+# The notice before an inspection: the firm's own text (``ConstructionSettings.inspection_notice``) or this.
+INSPECTION_NOTICE = MessageTemplate(
+    default=DEFAULT_INSPECTION_NOTICE,
+    placeholders={
+        "firm": _("firm name"),
+        "project": _("project"),
+        "kind": _("inspection"),
+        "date": _("date"),
+        "time": _("time (when set)"),
+        "checks": _("what to check"),
+        "url": _("portal link"),
+    },
+    field="inspection_notice",
+)
 
 
 class ConstructionSettings(TenantModel):
@@ -26,6 +46,10 @@ class ConstructionSettings(TenantModel):
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
+    inspection_notice_days = models.PositiveSmallIntegerField(
+        _("inspection notice: days before (0: none)"), default=1, validators=[MaxValueValidator(14)]
+    )
+    inspection_notice = models.TextField(_("inspection notice text"), blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="construction_settings_one_per_firm")]

@@ -55,12 +55,32 @@ class Inspection(TenantModel):
         ),
     }
 
+    # What the homeowner is asked to look at, in the notice before the inspection and on the portal.
+    HOMEOWNER_CHECKS = {
+        Kind.CONCEALED_WORKS: _(
+            "the runs of pipes and wires against the drawings, the positions of sockets and switches, and the "
+            "water pipes' pressure test — before they are covered"
+        ),
+        Kind.WATERPROOFING_TEST: _(
+            "the water level after standing, and the ceilings and walls below and next door for any damp"
+        ),
+        Kind.MID_TERM: _(
+            "the tiling (level, joints, no hollow tiles), the carpentry against the drawings and the work so far"
+        ),
+        Kind.QC_PRE_INSPECTION: _("nothing yet: our QC inspector checks the whole works before inviting you"),
+        Kind.FINAL_ACCEPTANCE: _(
+            "every room: walls and ceilings, floors and tiles, doors and windows, taps and drains, every socket "
+            "and switch, the cabinets; bring the contract and the drawings"
+        ),
+    }
+
     worksite = models.ForeignKey("worksites.Worksite", on_delete=models.CASCADE, related_name="inspections")
     phase = models.ForeignKey(
         "worksites.Phase", on_delete=models.PROTECT, null=True, blank=True, related_name="inspections"
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     scheduled_on = models.DateField(_("date"), null=True, blank=True)
+    scheduled_time = models.TimeField(_("time"), null=True, blank=True)
     result = models.CharField(_("result"), max_length=10, choices=Result.choices, default=Result.PENDING)
     findings = models.TextField(_("findings"), blank=True)
     # Required before a concealed-works inspection can pass: the as-laid circuit diagram.
@@ -85,6 +105,10 @@ class Inspection(TenantModel):
     @property
     def required_roles(self):
         return self.REQUIRED_SIGNOFFS[self.kind]
+
+    @property
+    def homeowner_checks(self) -> str:
+        return str(self.HOMEOWNER_CHECKS[self.kind])
 
 
 class MaterialArrival(TenantModel):
@@ -227,3 +251,42 @@ class ProblemSolution(TenantModel):
 
     def __str__(self):
         return self.description[:60]
+
+
+class SiteMedia(TenantModel):
+    """A photo or short video of a site problem or an inspection, through the same pipeline as progress
+    photos: the type read from the bytes, photos re-encoded without EXIF or location, the thumbnail made by a
+    Celery task afterwards, served only through signed links. The homeowner sees them on the portal."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("Photo")
+        VIDEO = "video", _("Video")
+
+    problem = models.ForeignKey(SiteProblem, on_delete=models.CASCADE, null=True, blank=True, related_name="media")
+    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, null=True, blank=True, related_name="media")
+    position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to=upload_to, max_length=300)
+    thumbnail = models.FileField(_("thumbnail"), upload_to=upload_to, max_length=300, blank=True)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("site photo")
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(problem__isnull=False, inspection__isnull=True)
+                | Q(problem__isnull=True, inspection__isnull=False),
+                name="site_media_one_subject",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "problem", "position"], name="site_media_tenant_problem"),
+            models.Index(fields=["tenant", "inspection", "position"], name="site_media_tenant_inspection"),
+        ]

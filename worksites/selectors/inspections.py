@@ -36,7 +36,7 @@ def site_log(*, worksite: Worksite) -> dict:
     inspections = list(
         Inspection.objects.filter(worksite=worksite)
         .select_related("phase", "decided_by")
-        .prefetch_related(_signoffs())
+        .prefetch_related(_signoffs(), "media")
         .order_by("-id")
     )
     for inspection in inspections:
@@ -54,7 +54,7 @@ def site_log(*, worksite: Worksite) -> dict:
     problems = list(
         SiteProblem.objects.filter(worksite=worksite)
         .select_related("phase", "raised_by")
-        .prefetch_related("solutions")
+        .prefetch_related("solutions", "media")
         .order_by("-id")
     )
     return {"inspections": inspections, "material_arrivals": arrivals, "patrols": patrols, "problems": problems}
@@ -67,6 +67,7 @@ def open_items_for_homeowner(*, worksite: Worksite) -> dict:
     inspections = (
         Inspection.objects.filter(worksite=worksite, result=Inspection.Result.PENDING, kind__in=kinds)
         .exclude(signoffs__role=SignoffRole.HOMEOWNER)
+        .prefetch_related("media")
         .order_by("scheduled_on", "id")
     )
     arrivals = (
@@ -76,7 +77,7 @@ def open_items_for_homeowner(*, worksite: Worksite) -> dict:
     )
     problems = (
         SiteProblem.objects.filter(worksite=worksite, status=SiteProblem.Status.AWAITING_CHOICE)
-        .prefetch_related("solutions")
+        .prefetch_related("solutions", "media")
         .order_by("raised_at", "id")
     )
     return {"inspections": inspections, "material_arrivals": arrivals, "problems": problems}

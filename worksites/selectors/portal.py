@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from renocrm.paging import keyset_page
 from renocrm.tenancy.context import require_current_tenant
-from worksites.models import Phase, PortalAction, PortalLink, ProgressMedia, ProgressUpdate, Worksite
+from worksites.models import Inspection, Phase, PortalAction, PortalLink, ProgressMedia, ProgressUpdate, Worksite
 from worksites.selectors import inspections as inspection_selectors
 from worksites.selectors.schedule import worksite_timeline
 
@@ -60,6 +60,12 @@ def portal_home(*, worksite: Worksite, today=None) -> dict:
         "timeline": worksite_timeline(phases=phases, today=today),
         "today": today,
         "upcoming": [p for p in phases if p.status in UNFINISHED][:UPCOMING_PHASES],
+        # Inspections to come, with what the homeowner should check (announced beforehand by text).
+        "inspections_ahead": list(
+            worksite.inspections.filter(result=Inspection.Result.PENDING, scheduled_on__gte=today).order_by(
+                "scheduled_on", "scheduled_time", "id"
+            )[:UPCOMING_PHASES]
+        ),
         "awaiting_acceptance": awaiting,
         "open_items": open_items,
         "waiting_count": len(awaiting) + sum(len(rows) for rows in open_items.values()),

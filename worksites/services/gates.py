@@ -7,11 +7,13 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from renocrm.accounts.roles import Role
 from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit
 from worksites.models import ConstructionSettings, Gate, GateOverride, Worksite
+from worksites.models.gates import INSPECTION_NOTICE
 
 
 def construction_settings_get() -> ConstructionSettings:
@@ -19,18 +21,38 @@ def construction_settings_get() -> ConstructionSettings:
     return found
 
 
+# Each setting with the check it must pass and the message when it does not.
+SETTING_RANGES = {
+    "closed_water_hours": (24, 168, gettext_lazy("The water stands from 24 to 168 hours.")),
+    "pre_inspection_days_before": (1, 60, gettext_lazy("From 1 to 60 days before the planned completion.")),
+    "inspection_notice_days": (0, 14, gettext_lazy("From 0 (no notice) to 14 days before the inspection.")),
+}
+
+
 @transaction.atomic
-def construction_settings_update(*, closed_water_hours: int, pre_inspection_days_before: int) -> ConstructionSettings:
-    errors = {}
-    if not 24 <= closed_water_hours <= 168:
-        errors["closed_water_hours"] = _("The water stands from 24 to 168 hours.")
-    if not 1 <= pre_inspection_days_before <= 60:
-        errors["pre_inspection_days_before"] = _("From 1 to 60 days before the planned completion.")
+def construction_settings_update(**fields) -> ConstructionSettings:
+    """Change any of the firm's construction settings (those not given keep their value): the numbers in
+    their ranges, the inspection notice's text with only the placeholders it fills (empty: the default)."""
+    unknown = set(fields) - {*SETTING_RANGES, "inspection_notice"}
+    if unknown:
+        raise TypeError(f"unknown construction settings: {', '.join(sorted(unknown))}")
+    errors = {
+        name: message
+        for name, (low, high, message) in SETTING_RANGES.items()
+        if name in fields and not low <= fields[name] <= high
+    }
+    if "inspection_notice" in fields:
+        fields["inspection_notice"] = (fields["inspection_notice"] or "").strip()
+        try:
+            INSPECTION_NOTICE.check(fields["inspection_notice"])
+        except ValidationError as error:
+            errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
     found = ConstructionSettings.objects.select_for_update().get(pk=construction_settings_get().pk)
-    found.closed_water_hours, found.pre_inspection_days_before = closed_water_hours, pre_inspection_days_before
-    found.save(update_fields=["closed_water_hours", "pre_inspection_days_before"])
+    for name, value in fields.items():
+        setattr(found, name, value)
+    found.save(update_fields=list(fields))
     return found
 
 

@@ -3,17 +3,16 @@ transaction each; a refusal is a ValidationError naming the field to blame where
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts.models import Contract, Instalment
 from contracts.services.payments import instalments_fall_due
-from renocrm.accounts.roles import Role
 from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit
 from renocrm.tenancy.time import firm_now, firm_today
@@ -25,36 +24,27 @@ from worksites.models import (
     PortalLink,
     ProblemSolution,
     Signoff,
-    SignoffRole,
     SitePatrol,
     SiteProblem,
     Worksite,
 )
 from worksites.selectors.gates import final_acceptance_blockers
+from worksites.services import media
 from worksites.services.gates import construction_settings_get
 from worksites.services.schedule import CREW_ROLES
+from worksites.services.signing import (
+    ALL_STAFF,
+    check_portal_link,
+    display_name,
+    labels,
+    signoff_create,
+)
 
-# The staff roles that may sign for each party, the same that may hold the crew position (so a firm admin
-# who runs a site can sign for it). The homeowner signs through the portal, or staff record the signature.
-SIGNER_ROLES = {
-    SignoffRole.QC_INSPECTOR: CREW_ROLES["qc_inspector"],
-    SignoffRole.SITE_MANAGER: CREW_ROLES["project_manager"],
-    SignoffRole.DESIGNER: CREW_ROLES["designer"],
-}
 PATROL_ROLES = {
     SitePatrol.Role.DESIGNER: CREW_ROLES["designer"],
     SitePatrol.Role.FOREMAN: CREW_ROLES["project_manager"],
     SitePatrol.Role.QC_INSPECTOR: CREW_ROLES["qc_inspector"],
 }
-ALL_STAFF = frozenset(Role)
-
-
-def _labels(roles) -> str:
-    return ", ".join(str(SignoffRole(role).label) for role in roles)
-
-
-def _display_name(user) -> str:
-    return (getattr(user, "name", "") or getattr(user, "username", "") or "").strip()
 
 
 def _check_phase(worksite: Worksite, phase: Phase | None) -> None:
@@ -62,121 +52,25 @@ def _check_phase(worksite: Worksite, phase: Phase | None) -> None:
         raise ValidationError({"phase": _("That phase belongs to another worksite.")})
 
 
-def _check_portal_link(portal_link: PortalLink, worksite_id: int) -> None:
-    if portal_link.worksite_id != worksite_id:
-        raise ValidationError(_("This link does not open that worksite."))
-    if not portal_link.is_usable:
-        raise ValidationError(_("This link has expired or was withdrawn."))
-
-
-def _signer_name(*, role: str, signed_name: str, user, portal_link, worksite_id: int, paper_photo=None) -> str:
-    """Check who signs for ``role`` and return the name to keep. Staff sign for a staff role in the app and
-    must hold it; the homeowner signs through their portal link, or staff record their signature given
-    on paper, with a photo of the signed page (``user`` is then who recorded it and ``signed_name`` the
-    homeowner's name as they signed)."""
-    if role not in SignoffRole.values:
-        raise ValidationError({"role": _("Choose who signs.")})
-    name = (signed_name or "").strip()
-    if portal_link is not None:
-        if user is not None or role != SignoffRole.HOMEOWNER:
-            raise ValidationError({"role": _("Only the homeowner signs through the portal.")})
-        _check_portal_link(portal_link, worksite_id)
-    elif user is not None:
-        if role == SignoffRole.HOMEOWNER:
-            # Staff never sign for the homeowner: they record a signature given on paper, with its photo.
-            require_staff_role(user, roles=ALL_STAFF, field="role")
-            if not paper_photo:
-                raise ValidationError(
-                    {
-                        "paper_photo": _(
-                            "Staff cannot sign for the homeowner. Record a signature given on paper with a photo "
-                            "of the signed page, or let the homeowner sign through their link."
-                        )
-                    }
-                )
-        else:
-            try:
-                require_staff_role(user, roles=SIGNER_ROLES[role], field="role")
-            except ValidationError:
-                raise ValidationError(
-                    {
-                        "role": _("%(user)s may not sign as %(role)s: that needs the %(role)s role.")
-                        % {"user": user, "role": SignoffRole(role).label}
-                    }
-                ) from None
-            name = name or _display_name(user)
-    else:
-        raise ValidationError(_("A signature is given by a staff member or through the homeowner's portal link."))
-    if not name:
-        raise ValidationError({"signed_name": _("Give the name of the person signing.")})
-    return name[:100]
-
-
-def _signoff_create(
-    subject, *, role: str, signed_name: str, user, portal_link, ip_address, note: str = "", paper_photo=None
-):
-    """The one sign-off routine of inspections and material arrivals. The caller has locked ``subject``,
-    checked it still awaits signatures and that it needs ``role``."""
-    name = _signer_name(
-        role=role,
-        signed_name=signed_name,
-        user=user,
-        portal_link=portal_link,
-        worksite_id=subject.worksite_id,
-        paper_photo=paper_photo if role == SignoffRole.HOMEOWNER else None,
-    )
-    existing = subject.signoffs.filter(role=role).first()
-    if existing is not None:
-        when = timezone.localtime(existing.signed_at, firm_now().tzinfo).strftime("%Y-%m-%d %H:%M")
-        raise ValidationError(
-            {
-                "role": _("%(role)s has already signed (%(name)s, %(at)s).")
-                % {"role": SignoffRole(role).label, "name": existing.signed_name, "at": when}
-            }
-        )
-    if user is not None and role != SignoffRole.HOMEOWNER:
-        # One person is one party: a firm admin who may hold any crew position still signs for one of them.
-        mine = subject.signoffs.filter(signed_by=user).exclude(role=SignoffRole.HOMEOWNER).first()
-        if mine is not None:
-            raise ValidationError(
-                {
-                    "role": _("%(user)s has already signed as %(role)s; each party signs for themselves.")
-                    % {"user": user, "role": mine.get_role_display()}
-                }
-            )
-    subject_field = "inspection" if isinstance(subject, Inspection) else "material_arrival"
-    paper = {}
-    if user is not None and role == SignoffRole.HOMEOWNER:
-        try:
-            cleaned = clean_upload(paper_photo, accept={IMAGE, PDF})
-        except ValidationError as error:
-            raise ValidationError({"paper_photo": error.messages}) from None
-        paper = {"on_paper": True, "paper_photo": cleaned.content}
-    try:
-        with transaction.atomic():
-            return Signoff.objects.create(
-                **{subject_field: subject},
-                role=role,
-                signed_by=user,
-                signed_name=name,
-                portal_link=portal_link,
-                ip_address=ip_address,
-                note=(note or "").strip()[:300],
-                **paper,
-            )
-    except IntegrityError:  # the subject row is locked, so only a signature made outside these services
-        raise ValidationError({"role": _("This party has already signed.")}) from None
-
-
 # Inspections ----------------------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def inspection_schedule(*, worksite: Worksite, kind: str, created_by, scheduled_on: date | None = None, phase=None):
+def inspection_schedule(
+    *,
+    worksite: Worksite,
+    kind: str,
+    created_by,
+    scheduled_on: date | None = None,
+    scheduled_time: time | None = None,
+    phase=None,
+):
     """Schedule an inspection. The final acceptance waits for QC's pre-inspection to pass; scheduling it
     invites the homeowner (``inspection.scheduled``). A pre-inspection the system planned is taken over."""
     if kind not in Inspection.Kind.values:
         raise ValidationError({"kind": _("Choose the kind of inspection.")})
+    if scheduled_time is not None and scheduled_on is None:
+        raise ValidationError({"scheduled_on": _("Give the date as well as the time.")})
     _check_phase(worksite, phase)
     if kind == Inspection.Kind.FINAL_ACCEPTANCE:
         blockers = final_acceptance_blockers(worksite.pk)
@@ -189,16 +83,21 @@ def inspection_schedule(*, worksite: Worksite, kind: str, created_by, scheduled_
     )
     planned = pending.filter(auto_scheduled=True).first()
     if planned is not None:
-        planned.scheduled_on, planned.phase, planned.created_by = scheduled_on, phase, created_by
-        planned.auto_scheduled = False
-        planned.save(update_fields=["scheduled_on", "phase", "created_by", "auto_scheduled"])
+        planned.scheduled_on, planned.scheduled_time = scheduled_on, scheduled_time
+        planned.phase, planned.created_by, planned.auto_scheduled = phase, created_by, False
+        planned.save(update_fields=["scheduled_on", "scheduled_time", "phase", "created_by", "auto_scheduled"])
         return planned
     if pending.exists():
         raise ValidationError(
             {"kind": _("A %(kind)s is already waiting for its result.") % {"kind": Inspection.Kind(kind).label}}
         )
     inspection = Inspection.objects.create(
-        worksite=worksite, kind=kind, scheduled_on=scheduled_on, phase=phase, created_by=created_by
+        worksite=worksite,
+        kind=kind,
+        scheduled_on=scheduled_on,
+        scheduled_time=scheduled_time,
+        phase=phase,
+        created_by=created_by,
     )
     event_emit(
         event_type="inspection.scheduled",
@@ -256,11 +155,11 @@ def inspection_sign(
         raise ValidationError(
             {
                 "role": _("A %(kind)s is signed by %(roles)s.")
-                % {"kind": inspection.get_kind_display(), "roles": _labels(inspection.required_roles)}
+                % {"kind": inspection.get_kind_display(), "roles": labels(inspection.required_roles)}
             }
         )
     _require_pending(inspection)
-    return _signoff_create(
+    return signoff_create(
         inspection,
         role=role,
         signed_name=signed_name,
@@ -295,7 +194,7 @@ def inspection_record_result(
         missing = missing_signoffs(inspection, inspection.signoffs.values_list("role", flat=True))
         if missing:
             raise ValidationError(
-                _("It cannot pass before everyone has signed. Still to sign: %(roles)s.") % {"roles": _labels(missing)}
+                _("It cannot pass before everyone has signed. Still to sign: %(roles)s.") % {"roles": labels(missing)}
             )
         if inspection.kind == Inspection.Kind.CONCEALED_WORKS and not inspection.circuit_diagram:
             raise ValidationError(
@@ -407,11 +306,11 @@ def material_arrival_sign(
         raise ValidationError(
             {
                 "role": _("A material arrival is signed by %(roles)s.")
-                % {"roles": _labels(MaterialArrival.REQUIRED_SIGNOFFS)}
+                % {"roles": labels(MaterialArrival.REQUIRED_SIGNOFFS)}
             }
         )
     arrival = _locked_arrival(arrival)
-    signoff = _signoff_create(
+    signoff = signoff_create(
         arrival,
         role=role,
         signed_name=signed_name,
@@ -438,12 +337,12 @@ def material_arrival_reject(
     arrival = _locked_arrival(arrival)
     name = (signed_name or "").strip()
     if portal_link is not None:
-        _check_portal_link(portal_link, arrival.worksite_id)
+        check_portal_link(portal_link, arrival.worksite_id)
         if not name:
             raise ValidationError({"signed_name": _("Give the name of the person signing.")})
     elif user is not None:
         require_staff_role(user, roles=ALL_STAFF, field="signed_name")
-        name = name or _display_name(user)
+        name = name or display_name(user)
     else:
         raise ValidationError(_("A delivery is rejected by a staff member or through the homeowner's portal link."))
     line = f"{firm_now():%Y-%m-%d %H:%M} {name}: {reason}"
@@ -517,10 +416,17 @@ def _solution_rows(solutions: list[dict]) -> list[ProblemSolution]:
 
 @transaction.atomic
 def site_problem_raise(
-    *, worksite: Worksite, title: str, raised_by, solutions: list[dict], description: str = "", phase=None
+    *,
+    worksite: Worksite,
+    title: str,
+    raised_by,
+    solutions: list[dict],
+    description: str = "",
+    phase=None,
+    files: list | None = None,
 ) -> SiteProblem:
     """Something on site needs the homeowner's decision: at least two proposed solutions, each with what it
-    costs the homeowner and how many days it adds."""
+    costs the homeowner and how many days it adds, and the photos that show it (optional)."""
     if not (title or "").strip():
         raise ValidationError({"title": _("Say what the problem is.")})
     _check_phase(worksite, phase)
@@ -537,6 +443,8 @@ def site_problem_raise(
     for row in rows:
         row.problem = problem
     ProblemSolution.objects.bulk_create(rows)
+    if any(files or []):
+        media.site_media_add(subject=problem, files=files, uploaded_by=raised_by)
     return problem
 
 
@@ -551,7 +459,7 @@ def site_problem_choose(
     if solution is None or solution.problem_id != problem.pk:
         raise ValidationError({"solution": _("Choose one of this problem's solutions.")})
     if portal_link is not None:
-        _check_portal_link(portal_link, problem.worksite_id)
+        check_portal_link(portal_link, problem.worksite_id)
     elif user is not None:
         require_staff_role(user, roles=ALL_STAFF, field="chosen_name")
     else:

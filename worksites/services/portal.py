@@ -222,7 +222,9 @@ def digest_week(now: datetime) -> tuple[int, int] | None:
     return iso.year, iso.week
 
 
-def _digest_link(worksite: Worksite, *, now: datetime, sent_to: str) -> PortalLink:
+def portal_link_for_texts(worksite: Worksite, *, now: datetime, sent_to: str) -> PortalLink:
+    """The link a text to the homeowner carries (the digest, an invitation, a notice): an open one with at
+    least a week left, else a new two-week one."""
     link = (
         PortalLink.objects.filter(
             worksite=worksite, revoked_at__isnull=True, expires_at__gte=now + DIGEST_REUSE_MIN_LEFT
@@ -297,7 +299,7 @@ def _digest_send(worksite: Worksite, *, key: str, now: datetime, base_url: str) 
     if Notification.objects.filter(idempotency_key=key).exists():
         return 0
     mobile = worksite.project.customer.mobile
-    link = _digest_link(worksite, now=now, sent_to=mobile)
+    link = portal_link_for_texts(worksite, now=now, sent_to=mobile)
     digest = selectors.weekly_digest(worksite=worksite, now=now)
     body = _digest_body(
         firm=require_current_tenant(),
@@ -322,7 +324,7 @@ def on_inspection_scheduled(event) -> None:
     if Notification.objects.filter(idempotency_key=key).exists():
         return
     firm, mobile = require_current_tenant(), worksite.project.customer.mobile
-    link = _digest_link(worksite, now=timezone.now(), sent_to=mobile)
+    link = portal_link_for_texts(worksite, now=timezone.now(), sent_to=mobile)
     with translation.override(firm.language):
         day = payload["scheduled_on"] or _("a day your site lead will agree with you")
         body = _(

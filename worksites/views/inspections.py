@@ -29,6 +29,7 @@ from worksites.forms.inspections import (
 from worksites.models import Inspection, MaterialArrival, SignoffRole, SitePatrol, SiteProblem, Worksite
 from worksites.selectors import inspections as selectors
 from worksites.services import inspections as services
+from worksites.services.signing import SIGNER_ROLES
 from worksites.views.offline import note_refusal, offline_capture, offline_page
 
 VIEW, MANAGE = "worksites.view", "worksites.manage"
@@ -59,7 +60,7 @@ def _site_url(worksite_id, anchor=""):
 
 def _signable_roles(membership) -> set[str]:
     """The staff parties this person may sign for."""
-    return {role for role, roles in services.SIGNER_ROLES.items() if membership.role in roles}
+    return {role for role, roles in SIGNER_ROLES.items() if membership.role in roles}
 
 
 def _form_page(request, worksite, title, form, *, formset=None, facts=(), button=None, anchor="", offline=""):
