@@ -332,6 +332,6 @@ def test_the_portal_shows_each_repairs_decision(firm_a):
             ("", False),
             ("leak", True),
         ]
-    html = homeowner.get(url).content.decode()
+    html = homeowner.get(url, {"lang": "en"}).content.decode()
     assert f"Covered by Bathroom waterproofing until {bathroom.ends_on.isoformat()}" in html
     assert f"Not covered: General works ended {general.ends_on.isoformat()}" in html

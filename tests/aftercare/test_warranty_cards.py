@@ -237,7 +237,11 @@ def test_the_portal_before_the_card_is_issued(firm_a):
 
     with tenant_context(firm_a):
         token = portal_link_token(portal_link_create(worksite=WorksiteFactory()))
-    html = Client(HTTP_ACCEPT_LANGUAGE="en").get(reverse("aftercare_portal:repairs", args=[token])).content.decode()
+    html = (
+        Client(HTTP_ACCEPT_LANGUAGE="en")
+        .get(reverse("aftercare_portal:repairs", args=[token]), {"lang": "en"})
+        .content.decode()
+    )
     assert "Your warranty card is issued once the home is handed over" in html
 
 

@@ -91,11 +91,14 @@ def test_bad_scopes_and_rate_are_field_errors_and_nothing_typed_is_lost(staff_cl
     assert 'value="CRM sync"' in page and 'value="fast"' in page
 
     response = en(
-        staff_client, NEW_KEY, {"name": "CRM sync", "scopes": ["leads:write", "contacts:read"], "rate": "600/"}
+        staff_client,
+        NEW_KEY,
+        {"name": "CRM sync", "scopes": ["leads:write", "contacts:read", "payments:write"], "rate": "600/"},
     )
     page = response.content.decode()
     assert "Use a rate such as 600/min, 10/s or 5000/hour." in page
     assert 'value="leads:write" checked' in page and 'value="contacts:read" checked' in page
+    assert 'value="payments:write" checked' in page
     assert 'value="leads:read" checked' not in page
 
     response = en(staff_client, NEW_KEY, {"name": "CRM sync", "scopes": ["lead:write"]})

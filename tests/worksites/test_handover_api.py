@@ -167,7 +167,7 @@ def test_documents_upload_and_a_wrong_type_is_refused(api, handover, firm_a):
     assert api.get(doc["file_url"].removeprefix("http://testserver")).status_code == 200
     body = api.get(f"/api/v1/handovers/{handover.pk}/").json()
     assert [d["id"] for d in body["documents"]] == [doc["id"]]
-    assert "as_built_drawings" not in body["missing_documents"] and len(body["missing_documents"]) == 4
+    assert "as_built_drawings" not in body["missing_documents"] and len(body["missing_documents"]) == 3
 
 
 def test_completion_refused_with_reasons_then_done_once(api, handover, foreman, firm_a):

@@ -195,7 +195,7 @@ def test_completion_shows_every_reason_then_hands_over(foreman, handover, firm_a
     summary = refused.content.decode().split('data-testid="handover-summary"', 1)[1].split("</form>", 1)[0]
     assert 'data-testid="refused-here"' in summary and "Documents missing" in summary
     assert any("checks are not done yet" in m for m in errors)
-    assert any("Documents missing" in m and "Warranty card" in m for m in errors)
+    assert any("Documents missing" in m and "Material certificates" in m for m in errors)
     future = foreman.post(url, {"on": (local_today(firm_a) + timedelta(days=1)).isoformat()}, follow=True)
     assert any("future" in m for m in error_messages(future))
 

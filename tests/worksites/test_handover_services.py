@@ -264,7 +264,7 @@ def test_documents_missing_and_the_homeowners_list(firm, foreman):
     )
     services.handover_document_add(handover=handover, kind="other", upload=pdf(), uploaded_by=foreman)
     missing = selectors.handover_documents_missing(handover=handover)
-    assert "warranty_card" not in missing and "other" not in missing and len(missing) == 4
+    assert "warranty_card" not in missing and "other" not in missing and len(missing) == 4  # never required
     assert (card.content_type, card.original_name, card.size) == ("application/pdf", "保修卡.pdf", len(PDF_BYTES))
     assert card.file.name.startswith(f"firms/{firm.pk}/worksites/handoverdocument/")
     assert card.file.name.endswith(".pdf")
@@ -296,7 +296,8 @@ def test_completion_is_refused_with_every_reason(firm, foreman):
     assert "Inspections not passed: Concealed-works inspection, Waterproofing closed-water test, " in text
     assert "Mid-term inspection, QC pre-inspection, Final acceptance." in text
     assert f"{len(services.DEFAULT_CHECKLIST)} checks are not done yet" in text
-    assert "As-built drawings" in text and "Warranty card" in text and "Material certificates" in text
+    assert "As-built drawings" in text and "Material certificates" in text
+    assert "Warranty card" not in text, "aftercare issues it with the final payment"
 
     finish_construction(handover.worksite)
 
@@ -317,7 +318,7 @@ def test_completion_is_refused_with_every_reason(firm, foreman):
     # Fixed but not re-checked: the check has not passed and the item is not closed.
     assert [error.code for error in refused.value.error_list] == ["failed", "rectification_open"]
 
-    HandoverDocument.objects.filter(kind="warranty_card").delete()
+    HandoverDocument.objects.filter(kind="material_certificates").delete()
     services.rectification_item_recheck(item=rectification, passed=True, rechecked_by=staff(firm, role="qc"))
     with pytest.raises(ValidationError) as refused:
         services.handover_complete(handover=handover, completed_by=foreman)
