@@ -86,6 +86,9 @@ class Phase(TenantModel):
         DONE = "done", _("Done")
         ACCEPTED = "accepted", pgettext_lazy("phase status", "Accepted")
 
+    # Still to come or under way: what schedules, boards and the portal's "coming up" count.
+    UNFINISHED = (Status.PLANNED, Status.IN_PROGRESS)
+
     worksite = models.ForeignKey(Worksite, on_delete=models.CASCADE, related_name="phases")
     position = models.PositiveSmallIntegerField(_("order"))
     kind = models.CharField(_("kind"), max_length=40, choices=PhaseKind.choices)

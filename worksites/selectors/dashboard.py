@@ -12,7 +12,6 @@ from renocrm.tenancy.context import require_current_tenant
 from worksites.models import GateOverride, Handover, Inspection, Phase, PhaseKind, RectificationItem, Worksite
 from worksites.selectors.schedule import crew_filter
 
-UNFINISHED = (Phase.Status.PLANNED, Phase.Status.IN_PROGRESS)
 OUTSTANDING = (RectificationItem.Status.OPEN, RectificationItem.Status.FIXED)
 
 
@@ -29,11 +28,11 @@ def worksites_by_phase(*, mine=None) -> list[dict]:
     Counted from the other end: a worksite's current phase is its one unfinished phase with no unfinished
     phase before it. That reads the firm's few thousand open phases instead of looking up the phases of each
     of its worksites, most of them long finished (0.3 s → 0.08 s for a firm of 22,000 worksites)."""
-    unfinished = Phase.objects.filter(status__in=UNFINISHED)
+    unfinished = Phase.objects.filter(status__in=Phase.UNFINISHED)
     if mine is not None:
         unfinished = unfinished.filter(crew_filter(mine, "worksite__"))
     earlier = Phase.objects.filter(
-        worksite=OuterRef("worksite"), status__in=UNFINISHED, position__lt=OuterRef("position")
+        worksite=OuterRef("worksite"), status__in=Phase.UNFINISHED, position__lt=OuterRef("position")
     )
     counts = dict(unfinished.filter(~Exists(earlier)).values_list("kind").annotate(n=Count("pk")).order_by())
     return [{"kind": kind, "label": label, "count": counts.get(kind, 0)} for kind, label in PhaseKind.choices]
@@ -48,7 +47,7 @@ def worksite_status_counts(*, mine=None) -> dict[str, int]:
 
 
 def _phases(mine=None):
-    phases = Phase.objects.filter(status__in=UNFINISHED).exclude(worksite__status=Worksite.Status.HANDED_OVER)
+    phases = Phase.objects.filter(status__in=Phase.UNFINISHED).exclude(worksite__status=Worksite.Status.HANDED_OVER)
     return phases.filter(crew_filter(mine, "worksite__")) if mine is not None else phases
 
 

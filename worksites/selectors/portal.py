@@ -14,7 +14,6 @@ from worksites.selectors.schedule import worksite_timeline
 
 LATEST_PHOTOS = 6
 UPCOMING_PHASES = 3
-UNFINISHED = (Phase.Status.PLANNED, Phase.Status.IN_PROGRESS)
 
 
 def _awaiting_acceptance(phases: list[Phase]) -> list[Phase]:
@@ -59,7 +58,7 @@ def portal_home(*, worksite: Worksite, today=None) -> dict:
         "phases": phases,
         "timeline": worksite_timeline(phases=phases, today=today),
         "today": today,
-        "upcoming": [p for p in phases if p.status in UNFINISHED][:UPCOMING_PHASES],
+        "upcoming": [p for p in phases if p.status in Phase.UNFINISHED][:UPCOMING_PHASES],
         # Inspections to come, with what the homeowner should check (announced beforehand by text).
         "inspections_ahead": list(
             worksite.inspections.filter(result=Inspection.Result.PENDING, scheduled_on__gte=today).order_by(
@@ -89,7 +88,7 @@ def weekly_digest(*, worksite: Worksite, now: datetime) -> dict:
         "updates": updates,
         "finished": finished,
         "awaiting": len(_awaiting_acceptance(phases)) + sum(rows.count() for rows in open_items.values()),
-        "next": next((p for p in phases if p.status in UNFINISHED), None),
+        "next": next((p for p in phases if p.status in Phase.UNFINISHED), None),
     }
 
 
