@@ -395,3 +395,20 @@ def test_the_construction_settings_page_is_the_admins(firm_a):
     with tenant_context(firm_a):
         saved = gates.construction_settings_get()
         assert (saved.closed_water_hours, saved.inspection_notice_days, saved.inspection_notice) == (72, 2, "")
+
+
+def test_a_handed_over_worksite_shows_what_was_not_recorded_not_what_waits(worksite, crew):
+    pass_inspection(worksite, K.CONCEALED_WORKS, crew)
+    gates.gate_override(
+        worksite=worksite, gate="handover", reason="Records kept on paper before RenoCRM", by=crew["admin"]
+    )
+    worksite.status = worksite.Status.HANDED_OVER
+    worksite.save(update_fields=["status"])
+    rows = {row.gate: row for row in selectors.gate_rows(worksite, list(worksite.phases.all()))}
+    assert {gate: row.state for gate, row in rows.items()} == {
+        "concealed_works": "clear",
+        "waterproofing": "unrecorded",
+        "pre_inspection": "unrecorded",
+        "handover": "lifted",
+    }
+    assert rows["waterproofing"].reasons == []

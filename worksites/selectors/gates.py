@@ -14,7 +14,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from renocrm.tenancy.context import require_current_tenant
 from worksites.models import Gate, GateOverride, Inspection, Phase, PhaseKind, Worksite
@@ -134,7 +134,8 @@ def _handover_reasons(worksite: Worksite, phases: list[Phase], passed: set[str])
     if missing:
         reasons.append(
             ValidationError(
-                _("Inspections not passed: %(kinds)s.") % {"kinds": ", ".join(str(K(k).label) for k in missing)},
+                _("Inspections not passed: %(kinds)s.")
+                % {"kinds": pgettext("list separator", ", ").join(str(K(k).label) for k in missing)},
                 code="inspections_not_passed",
             )
         )
@@ -145,7 +146,7 @@ def _handover_reasons(worksite: Worksite, phases: list[Phase], passed: set[str])
 class GateRow:
     gate: str
     label: str
-    state: str  # "clear", "waiting", "lifted" or "not_needed"
+    state: str  # "clear", "waiting", "lifted", "not_needed" or "unrecorded" (handed over without it)
     reasons: list[str]
     override: GateOverride | None
 
@@ -155,11 +156,13 @@ def gate_rows(worksite: Worksite, phases: list[Phase]) -> list[GateRow]:
     or lifted (with who and why). Two queries whatever the size of the schedule."""
     overrides = {o.gate: o for o in worksite.gate_overrides.select_related("overridden_by")}
     passed = passed_kinds(worksite.pk)
+    handed_over = worksite.status == Worksite.Status.HANDED_OVER
     planned = Phase.Status.PLANNED
 
     def waiting_for(kind, attr) -> list[str]:
         names = [p.name for p in phases if getattr(p, attr) and p.status == planned]
-        return [_("Waiting: %(phases)s.") % {"phases": ", ".join(names)}] if names and kind not in passed else []
+        listed = pgettext("list separator", ", ").join(names)
+        return [_("Waiting: %(phases)s.") % {"phases": listed}] if names and kind not in passed else []
 
     checks = {
         Gate.CONCEALED_WORKS: (
@@ -174,21 +177,22 @@ def gate_rows(worksite: Worksite, phases: list[Phase]) -> list[GateRow]:
         ),
         Gate.PRE_INSPECTION: (True, K.QC_PRE_INSPECTION in passed, []),
     }
-    rows = []
-    for gate, (applies, clear, reasons) in checks.items():
-        rows.append(_gate_row(gate, overrides.get(gate), applies=applies, clear=clear, reasons=reasons))
     handover = [str(message) for error in _handover_reasons(worksite, phases, passed) for message in error.messages]
-    rows.append(
-        _gate_row(Gate.HANDOVER, overrides.get(Gate.HANDOVER), applies=True, clear=not handover, reasons=handover)
-    )
-    return rows
+    checks[Gate.HANDOVER] = (True, not handover, handover)
+    return [
+        _gate_row(gate, overrides.get(gate), applies=applies, clear=clear, reasons=reasons, handed_over=handed_over)
+        for gate, (applies, clear, reasons) in checks.items()
+    ]
 
 
-def _gate_row(gate, override, *, applies: bool, clear: bool, reasons: list[str]) -> GateRow:
+def _gate_row(gate, override, *, applies: bool, clear: bool, reasons: list[str], handed_over: bool) -> GateRow:
     if override is not None:
         state = "lifted"
     elif not applies:
         state = "not_needed"
+    elif clear:
+        state = "clear"
     else:
-        state = "clear" if clear else "waiting"
+        # Nothing waits on a worksite already handed over: the record simply lacks it.
+        state = "unrecorded" if handed_over else "waiting"
     return GateRow(gate, str(Gate(gate).label), state, reasons if state == "waiting" else [], override)
