@@ -243,6 +243,9 @@ NOT_CONTACT_TEXT = {
     "worksites.apis.inspections.SignoffSerializer": {"signed_name"},
     "worksites.apis.inspections.SiteProblemSerializer": {"title", "chosen_name"},
     "worksites.apis.progress.ProgressMediaSerializer": {"content_type", "original_name"},
+    "worksites.apis.inspections.SiteMediaSerializer": {"content_type", "original_name"},
+    # The firm's fixed words of what the homeowner checks at each kind of inspection.
+    "worksites.apis.inspections.InspectionSerializer": {"homeowner_checks"},
     "worksites.apis.schedule.PhaseSerializer": {"name", "accepted_name"},
     "worksites.apis.schedule.PhaseTemplateSerializer": {"name"},
     "worksites.apis.schedule.WorksiteSerializer": {"customer_name", "current_phase"},

@@ -89,7 +89,7 @@ class Inspection(TenantModel):
     water_hours = models.PositiveSmallIntegerField(_("hours the water stood"), null=True, blank=True)
     # Set when the system scheduled it (the QC pre-inspection before planned completion), so a re-planned
     # schedule moves it with the completion date.
-    auto_scheduled = models.BooleanField(default=False)
+    auto_scheduled = models.BooleanField(default=False, db_default=False)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
@@ -159,8 +159,10 @@ class Signoff(TenantModel):
     note = models.CharField(_("remark"), max_length=300, blank=True)
     # Staff never sign for the homeowner: they record a signature given on paper, with a photo of the signed
     # page, and the sign-off says so.
-    on_paper = models.BooleanField(_("signed on paper"), default=False)
-    paper_photo = models.FileField(_("photo of the signed page"), upload_to=upload_to, max_length=300, blank=True)
+    on_paper = models.BooleanField(_("signed on paper"), default=False, db_default=False)
+    paper_photo = models.FileField(
+        _("photo of the signed page"), upload_to=upload_to, max_length=300, blank=True, db_default=""
+    )
 
     class Meta:
         constraints = [

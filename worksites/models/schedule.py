@@ -41,8 +41,8 @@ class PhaseTemplate(TenantModel):
     requires_acceptance = models.BooleanField(_("homeowner signs off (stage acceptance)"), default=False)
     # The gates: a phase that covers concealed works or waterproofing may start only once their inspection
     # has passed (隐蔽工程验收合格后方可封闭; 闭水试验合格后方可铺贴).
-    covers_concealed_works = models.BooleanField(_("covers the concealed works"), default=False)
-    covers_waterproofing = models.BooleanField(_("covers the waterproofing"), default=False)
+    covers_concealed_works = models.BooleanField(_("covers the concealed works"), default=False, db_default=False)
+    covers_waterproofing = models.BooleanField(_("covers the waterproofing"), default=False, db_default=False)
 
     class Meta:
         ordering = ["position", "id"]
@@ -99,8 +99,8 @@ class Phase(TenantModel):
     actual_end = models.DateField(_("actual end"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PLANNED)
     requires_acceptance = models.BooleanField(_("homeowner signs off"), default=False)
-    covers_concealed_works = models.BooleanField(_("covers the concealed works"), default=False)
-    covers_waterproofing = models.BooleanField(_("covers the waterproofing"), default=False)
+    covers_concealed_works = models.BooleanField(_("covers the concealed works"), default=False, db_default=False)
+    covers_waterproofing = models.BooleanField(_("covers the waterproofing"), default=False, db_default=False)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     accepted_name = models.CharField(_("accepted by"), max_length=100, blank=True)
     notes = models.TextField(_("notes"), blank=True)
