@@ -42,6 +42,7 @@ from renocrm.api.views import (
 )
 from renocrm.privacy.serializers import MaskedContactsMixin
 from worksites.models import PhaseKind
+from worksites.selectors.schedule import crew_filter
 
 # Output ----------------------------------------------------------------------------------------------------
 
@@ -292,7 +293,7 @@ class CallbackViewSet(FirmReadOnlyViewSet):
     def scope_queryset(self, queryset):
         crew = _reader_bound(self.request)
         if crew is not None:
-            queryset = queryset.filter(selectors.own_projects(crew, "worksite__"))
+            queryset = queryset.filter(crew_filter(crew, "worksite__"))
         return queryset.select_related("customer").prefetch_related(
             Prefetch("surveys", queryset=Survey.objects.prefetch_related("defects", "materials", "demands"))
         )

@@ -28,6 +28,8 @@ from renocrm.calendar import add_months
 from renocrm.paging import PAGE_SIZE, keyset_page
 from renocrm.tenancy.context import require_current_tenant
 from renocrm.tenancy.time import firm_day_start, firm_days, firm_today
+from worksites.models import Worksite
+from worksites.selectors.schedule import crew_filter
 
 S = Callback.Status
 BUCKETS = ("due_today", "overdue", "upcoming", "retry", "done")
@@ -46,10 +48,13 @@ SATISFIED = 4  # "satisfied" or "very satisfied"
 # Who reads what -----------------------------------------------------------------------------------------------
 
 
-def own_projects(user, prefix: str = "") -> Q:
-    """The projects a designer or project manager reads the callbacks of: the worksites where they are the
-    designer or the project manager. ``prefix`` reaches the worksite from a related model (``"worksite__"``)."""
-    return Q(**{f"{prefix}designer": user}) | Q(**{f"{prefix}project_manager": user})
+def callback_readable(callback, membership, user) -> bool:
+    """Whether ``user`` may open ``callback``'s page: readers of callbacks, bounded to their own projects
+    where ``reader_bound`` says so (a department head who is a designer follows up on others' projects)."""
+    if not membership.has_perm("callbacks.view"):
+        return False
+    crew = reader_bound(membership, user)
+    return crew is None or Worksite.objects.filter(crew_filter(crew), pk=callback.worksite_id).exists()
 
 
 def reader_bound(membership, user):
@@ -79,7 +84,7 @@ def _bucket_filters(*, today: date, now: datetime) -> dict[str, Q]:
 def _queue(*, agent=None, method=None, crew=None):
     queryset = Callback.objects.all()
     if crew is not None:
-        queryset = queryset.filter(own_projects(crew, "worksite__"))
+        queryset = queryset.filter(crew_filter(crew, "worksite__"))
     if agent is not None:
         queryset = queryset.filter(assigned_to=agent)
     if method:
@@ -114,7 +119,7 @@ def callback_detail(pk: int, *, crew=None) -> Callback:
     """One callback with its attempts, its survey (defects, materials, demands and what it started) and the
     follow-ups it opened; 404 if the firm has no such callback, or, with ``crew``, it is not of one of that
     user's projects."""
-    queryset = Callback.objects.filter(own_projects(crew, "worksite__")) if crew is not None else Callback.objects
+    queryset = Callback.objects.filter(crew_filter(crew, "worksite__")) if crew is not None else Callback.objects
     queryset = queryset.select_related(
         "project",
         "customer",
@@ -376,7 +381,7 @@ def follow_ups_visible(membership, user):
     crew = reader_bound(membership, user)
     if crew is None:
         return queryset
-    return queryset.filter(Q(owner=user) | own_projects(crew, "callback__worksite__"))
+    return queryset.filter(Q(owner=user) | crew_filter(crew, "callback__worksite__"))
 
 
 def follow_up_page(visible, *, owner=None, state: str = "open", before: int | None = None, size: int = PAGE_SIZE):

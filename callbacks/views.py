@@ -306,7 +306,7 @@ def _follow_up_page(request, follow_up, *, form=None):
         "lines": selectors.trigger_lines(follow_up),
         "callback": follow_up.callback,
         "agent": follow_ups.survey_agent(follow_up),
-        "may_view_callback": request.membership.has_perm(VIEW),
+        "may_view_callback": selectors.callback_readable(follow_up.callback, request.membership, request.user),
         "form": form,
         "is_overdue": is_open and follow_up.due_on < firm_today(),
     }

@@ -311,9 +311,9 @@ def contract_detail(request, pk):
 
 
 @require_POST
-@permission_required(MANAGE)
+@permission_required(RECORD_PAYMENTS)
 def instalment_pay(request, pk):
-    """Only finance and firm admins are offered the form; the service refuses anyone else who posts it."""
+    """Finance and firm admins only (the service holds the same rule for every caller)."""
     instalment = get_object_or_404(Instalment.objects, pk=pk)
     return page_action(
         request,

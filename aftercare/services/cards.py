@@ -76,7 +76,7 @@ def _issue(project: Project, instalment: Instalment) -> WarrantyCard:
 def warranty_card_issue_if_due(*, project: Project) -> WarrantyCard | None:
     """The project's card: issued now when it is handed over and its final payment is in (the one issued
     before when there is one); None while either is missing. Safe to run twice."""
-    project = Project.objects.get(pk=project.pk)
+    project = Project.objects.select_for_update().get(pk=project.pk)  # with the handover and the payment
     if project.handed_over_on is None:
         return None
     final = _final_payment(project)
@@ -90,7 +90,7 @@ def warranty_card_issue(*, project: Project) -> WarrantyCard:
     """Staff issue the card of a project that is handed over and paid in full but has none (one finished
     before cards were issued); refused, with every reason, while it is not. Issuing it again gives the same
     card."""
-    project = Project.objects.get(pk=project.pk)
+    project = Project.objects.select_for_update().get(pk=project.pk)  # with the handover and the payment
     reasons = warranty_card_blockers(project=project)
     if reasons:
         raise ValidationError(reasons)

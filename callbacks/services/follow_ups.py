@@ -169,13 +169,13 @@ def follow_up_close(*, follow_up: FeedbackFollowUp, outcome: str, by=None) -> Fe
     follow_up = _locked(follow_up)
     if follow_up.status == FeedbackFollowUp.Status.CLOSED:
         raise ValidationError(_("This follow-up is already closed."), code="closed")
+    if by is not None:  # who may close first: nobody else is told what the outcome should have been
+        _require_may_close(follow_up, by)
     outcome = (outcome or "").strip()
     if not outcome:
         raise ValidationError({"outcome": _("Say what was done about it.")})
     if len(outcome) > OUTCOME_LENGTH:
         raise ValidationError({"outcome": _("At most %(count)s characters.") % {"count": OUTCOME_LENGTH}})
-    if by is not None:
-        _require_may_close(follow_up, by)
     now = timezone.now()
     follow_up.status, follow_up.outcome = FeedbackFollowUp.Status.CLOSED, outcome
     follow_up.closed_at, follow_up.closed_by = now, by

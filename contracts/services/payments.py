@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from contracts.models import Contract, Instalment
+from contracts.models import Contract, Instalment, Project
 from contracts.services.amounts import money
 from renocrm.accounts.roles import PAYMENTS_SCOPE, Role
 from renocrm.accounts.staff import require_staff_role
@@ -76,6 +76,10 @@ def instalment_record_payment(
     """Record an instalment as received, in full. Finance's work: ``by`` is the staff member recording it,
     or, for a partner's system, ``api_key`` (see ``require_payment_recorder``)."""
     require_payment_recorder(by=by, api_key=api_key)
+    # The project first, as the handover locks it before its instalments: whichever of the two comes second
+    # sees the other done (aftercare issues the warranty card then), and they never wait on each other.
+    project_id = Contract.objects.filter(pk=instalment.contract_id).values_list("project_id", flat=True)
+    Project.objects.select_for_update().filter(pk__in=project_id).first()
     instalment = Instalment.objects.select_for_update().get(pk=instalment.pk)
     if instalment.paid_on is not None:
         raise ValidationError(_("This instalment is already recorded as paid."))

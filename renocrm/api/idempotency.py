@@ -31,15 +31,17 @@ def _principal(request) -> str | None:
     return None
 
 
-def _fingerprint(request) -> str:
-    """What makes two requests "the same". An upload is hashed from its parsed fields and files, read in
-    chunks: ``request.body`` would hold a whole photo or video in memory and is refused above
-    DATA_UPLOAD_MAX_MEMORY_SIZE."""
+def fingerprint(request, *, skip=frozenset()) -> str:
+    """What makes two requests "the same". A form or an upload is hashed from its parsed fields (but those
+    in ``skip``) and files, read in chunks: ``request.body`` would hold a whole photo or video in memory and
+    is refused above DATA_UPLOAD_MAX_MEMORY_SIZE. Any other body is hashed as it is."""
     digest = hashlib.sha256(request.method.encode() + request.path.encode() + b"\n")
-    if request.content_type != "multipart/form-data":
+    if request.content_type not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         digest.update(request.body)
         return digest.hexdigest()
     for name, values in sorted(request.POST.lists()):
+        if name in skip:
+            continue
         for value in values:
             digest.update(f"{name}={value}\n".encode())
     for name, files in sorted(request.FILES.lists()):
@@ -49,6 +51,27 @@ def _fingerprint(request) -> str:
                 digest.update(chunk)
             upload.seek(0)
     return digest.hexdigest()
+
+
+def claim(tenant_id: int, principal: str, key: str, digest: str, *, content_type: str = ""):
+    """Claim ``key`` for ``principal`` in the request's transaction: ``(record id, None)``, or ``(None,
+    (request_hash, status_code, content_type, body))`` of the request that claimed it first — a concurrent
+    one waits on the unique key until that request commits or rolls back."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO api_idempotencyrecord (tenant_id, principal, key, request_hash, body, content_type,"
+            " created_at) VALUES (%s, %s, %s, %s, '', %s, now()) ON CONFLICT DO NOTHING RETURNING id",
+            [tenant_id, principal, key, digest, content_type],
+        )
+        claimed = cursor.fetchone()
+        if claimed is not None:
+            return claimed[0], None
+        cursor.execute(
+            "SELECT request_hash, status_code, content_type, body FROM api_idempotencyrecord"
+            " WHERE tenant_id = %s AND principal = %s AND key = %s",
+            [tenant_id, principal, key],
+        )
+        return None, cursor.fetchone()
 
 
 class IdempotencyMiddleware:
@@ -65,21 +88,8 @@ class IdempotencyMiddleware:
             return self.get_response(request)
         if len(key) > 255:
             return error_response(400, code="invalid", message=_("Idempotency-Key is longer than 255 characters."))
-        digest = _fingerprint(request)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO api_idempotencyrecord (tenant_id, principal, key, request_hash, body, content_type,"
-                " created_at) VALUES (%s, %s, %s, %s, '', '', now()) ON CONFLICT DO NOTHING RETURNING id",
-                [tenant.pk, principal, key, digest],
-            )
-            claimed = cursor.fetchone()
-            if claimed is None:
-                cursor.execute(
-                    "SELECT request_hash, status_code, content_type, body FROM api_idempotencyrecord"
-                    " WHERE tenant_id = %s AND principal = %s AND key = %s",
-                    [tenant.pk, principal, key],
-                )
-                stored = cursor.fetchone()
+        digest = fingerprint(request)
+        claimed, stored = claim(tenant.pk, principal, key, digest)
         if claimed is None:
             request_hash, status_code, content_type, body = stored
             if request_hash != digest:
@@ -98,6 +108,6 @@ class IdempotencyMiddleware:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "UPDATE api_idempotencyrecord SET status_code = %s, content_type = %s, body = %s WHERE id = %s",
-                    [response.status_code, response.get("Content-Type", ""), response.content, claimed[0]],
+                    [response.status_code, response.get("Content-Type", ""), response.content, claimed],
                 )
         return response

@@ -189,3 +189,18 @@ def test_the_settings_page_names_each_departments_head(firm_a, crew):
     assert refused.status_code == 200 and refused.context["form"].errors["design_head"]
     with tenant_context(firm_a):
         assert CallbackSettings.objects.get().design_head == crew["designer"]
+
+
+def test_a_design_head_links_to_the_callback_only_on_their_own_projects(firm_a, crew):
+    """A designer heading the design department follows up on other designers' projects, whose callbacks
+    they do not read: the page names the callback without a link that would answer 404."""
+    with tenant_context(firm_a):
+        head = member(firm_a, role="designer", name="Design Manager Lin")
+        plan.callback_settings_save(design_head=head)
+    callback, found = surveyed(firm_a, crew, designer_rating=2)
+    client = signed_in(head)
+    page = client.get(f"/callbacks/follow-ups/{found['design'].pk}/", **EN).content.decode()
+    assert 'data-testid="callback-link"' not in page
+    assert client.get(f"/callbacks/{callback.pk}/").status_code == 404
+    own = signed_in(crew["designer"]).get(f"/callbacks/{callback.pk}/")
+    assert own.status_code == 200, "the project's own designer reads it"

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from callbacks.models import Callback, FeedbackFollowUp, Survey
 from callbacks.services import follow_ups, plan, surveys
@@ -137,7 +137,7 @@ def test_a_poorly_rated_material_goes_to_construction(firm, admin):
 )
 def test_a_material_row_that_cannot_be_kept_is_refused_and_nothing_stored(firm_en, admin, row, says):
     callback = released()
-    with pytest.raises(ValidationError) as refused:
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
         submit(callback, designer_rating=1, materials=[row])
     assert says in " ".join(refused.value.message_dict["materials"]).lower()
     assert not Survey.objects.exists() and not FeedbackFollowUp.objects.exists()

@@ -98,6 +98,14 @@ class Inspection(TenantModel):
     class Meta:
         verbose_name = _("inspection")
         indexes = [models.Index(fields=["tenant", "worksite", "-id"], name="inspection_tenant_site")]
+        constraints = [
+            # A failed inspection is redone by a new one; two open at once would split the signatures.
+            models.UniqueConstraint(
+                fields=["tenant", "worksite", "kind"],
+                condition=Q(result="pending"),
+                name="inspection_one_pending_per_kind",
+            ),
+        ]
 
     def __str__(self):
         return str(self.get_kind_display())

@@ -4,11 +4,11 @@ and each counts exactly what the worksite, rectification-item or board page show
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q
 
-from renocrm.tenancy.context import require_current_tenant
+from renocrm.tenancy.time import firm_days
 from worksites.models import GateOverride, Handover, Inspection, Phase, PhaseKind, RectificationItem, Worksite
 from worksites.selectors.schedule import crew_filter
 
@@ -122,7 +122,5 @@ def handovers_completed(*, start: date, end: date) -> int:
 def gate_overrides_count(*, start: date, end: date) -> int:
     """Gates firm admins lifted from ``start`` to ``end`` (firm days, inclusive): the general manager watches
     how often the order of construction is set aside."""
-    zone = require_current_tenant().zone
-    since = datetime.combine(start, time.min, tzinfo=zone)
-    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+    since, until = firm_days(start, end)
     return GateOverride.objects.filter(created_at__gte=since, created_at__lt=until).count()

@@ -188,7 +188,9 @@ def rectification_item_create(
 
 def _locked_item(item: RectificationItem) -> RectificationItem:
     _open_handover(item.handover_id)
-    return RectificationItem.objects.select_for_update().get(pk=item.pk)
+    return (
+        RectificationItem.objects.select_for_update(of=("self",)).select_related("handover__worksite").get(pk=item.pk)
+    )
 
 
 @transaction.atomic
@@ -210,8 +212,7 @@ def _check_rechecker(item: RectificationItem, user) -> None:
         raise ValidationError({"rechecked_by": _("A QC inspector re-checks rectification items.")}) from None
     if user is None:
         raise ValidationError({"rechecked_by": _("A QC inspector re-checks rectification items.")})
-    site_lead = Worksite.objects.filter(pk=item.handover.worksite_id).values_list("project_manager_id", flat=True)
-    if user.pk in (item.fixed_by_id, item.owner_id, *site_lead):
+    if user.pk in (item.fixed_by_id, item.owner_id, item.handover.worksite.project_manager_id):
         raise ValidationError(
             {"rechecked_by": _("Someone who fixed, owns or runs this work cannot re-check it; ask QC.")}
         )

@@ -7,7 +7,7 @@ from datetime import date, time
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -87,18 +87,23 @@ def inspection_schedule(
         planned.phase, planned.created_by, planned.auto_scheduled = phase, created_by, False
         planned.save(update_fields=["scheduled_on", "scheduled_time", "phase", "created_by", "auto_scheduled"])
         return planned
-    if pending.exists():
-        raise ValidationError(
-            {"kind": _("A %(kind)s is already waiting for its result.") % {"kind": Inspection.Kind(kind).label}}
-        )
-    inspection = Inspection.objects.create(
-        worksite=worksite,
-        kind=kind,
-        scheduled_on=scheduled_on,
-        scheduled_time=scheduled_time,
-        phase=phase,
-        created_by=created_by,
+    waiting = ValidationError(
+        {"kind": _("A %(kind)s is already waiting for its result.") % {"kind": Inspection.Kind(kind).label}}
     )
+    if pending.exists():
+        raise waiting
+    try:
+        with transaction.atomic():  # the unique key decides between two requests at the same moment
+            inspection = Inspection.objects.create(
+                worksite=worksite,
+                kind=kind,
+                scheduled_on=scheduled_on,
+                scheduled_time=scheduled_time,
+                phase=phase,
+                created_by=created_by,
+            )
+    except IntegrityError:
+        raise waiting from None
     event_emit(
         event_type="inspection.scheduled",
         payload={

@@ -126,8 +126,8 @@ def site_media_add(*, subject: SiteProblem | Inspection, files: list, uploaded_b
     if not files:
         raise ValidationError({"files": _("Choose at least one photo or video.")})
     already = subject.media.count()
-    stored = store(SiteMedia, clean_files(files, already=already), start=already, **{field: subject})
-    SiteMedia.objects.filter(pk__in=[m.pk for m in stored]).update(uploaded_by=uploaded_by)
+    cleaned = clean_files(files, already=already)
+    stored = store(SiteMedia, cleaned, start=already, uploaded_by=uploaded_by, **{field: subject})
     thumbnails_after_commit(make_site_thumbnail, stored)
     return stored
 

@@ -11,13 +11,12 @@ from django.utils import timezone, translation
 from django.utils.formats import time_format
 
 from renocrm.outbox.models import Notification
-from renocrm.outbox.services import notification_send
 from renocrm.sweeps.services import Sweep
 from renocrm.tenancy.context import require_current_tenant
 from worksites.models import Inspection, Worksite
 from worksites.models.gates import INSPECTION_NOTICE
 from worksites.services.gates import construction_settings_get
-from worksites.services.portal import portal_link_absolute_url, portal_link_for_texts
+from worksites.services.portal import homeowner_text_send
 
 # The sweeper's name in renocrm.sweeps (its failures and backoff).
 INSPECTION_NOTICE_SWEEP = "inspection-notices"
@@ -65,26 +64,21 @@ def inspection_notices_send(*, now: datetime | None = None, sweep: Sweep | None 
 
 
 def _notice_send(inspection: Inspection, *, now: datetime, template: str) -> int:
-    # Lock the worksite so two runs at once neither make two links nor send twice.
-    Worksite.objects.select_for_update().filter(pk=inspection.worksite_id).first()
-    key = notice_key(inspection)
-    if Notification.objects.filter(idempotency_key=key).exists():
-        return 0
     firm, worksite = require_current_tenant(), inspection.worksite
-    mobile = worksite.project.customer.mobile
-    link = portal_link_for_texts(worksite, now=now, sent_to=mobile)
-    with translation.override(firm.language):
-        body = INSPECTION_NOTICE.render(
-            template,
-            {
-                "firm": firm.name,
-                "project": worksite.project.name,
-                "kind": inspection.get_kind_display(),
-                "date": inspection.scheduled_on.isoformat(),
-                "time": f" {time_format(inspection.scheduled_time, 'H:i')}" if inspection.scheduled_time else "",
-                "checks": inspection.homeowner_checks,
-                "url": portal_link_absolute_url(link, base_url=settings.SITE_URL),
-            },
-        )
-    notification_send(channel=Notification.Channel.SMS, recipient=mobile, body=body, idempotency_key=key)
-    return 1
+
+    def notice(url: str) -> str:
+        with translation.override(firm.language):
+            return INSPECTION_NOTICE.render(
+                template,
+                {
+                    "firm": firm.name,
+                    "project": worksite.project.name,
+                    "kind": inspection.get_kind_display(),
+                    "date": inspection.scheduled_on.isoformat(),
+                    "time": f" {time_format(inspection.scheduled_time, 'H:i')}" if inspection.scheduled_time else "",
+                    "checks": inspection.homeowner_checks,
+                    "url": url,
+                },
+            )
+
+    return homeowner_text_send(worksite, key=notice_key(inspection), now=now, base_url=settings.SITE_URL, body=notice)

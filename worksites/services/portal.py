@@ -293,22 +293,30 @@ def weekly_digests_send(*, now: datetime | None = None, base_url: str | None = N
     return sent
 
 
-def _digest_send(worksite: Worksite, *, key: str, now: datetime, base_url: str) -> int:
-    # Lock the worksite so two concurrent runs do not both make a link for it.
+def homeowner_text_send(worksite: Worksite, *, key: str, now: datetime, base_url: str, body) -> int:
+    """Text the homeowner once per ``key``: ``body(url)`` gives the words around their portal link (an open
+    link reused, else a new one). The worksite is locked, so two runs at once neither make two links nor
+    send twice. Returns 1 when sent now, 0 when it had been."""
     Worksite.objects.select_for_update().filter(pk=worksite.pk).first()
     if Notification.objects.filter(idempotency_key=key).exists():
         return 0
     mobile = worksite.project.customer.mobile
     link = portal_link_for_texts(worksite, now=now, sent_to=mobile)
-    digest = selectors.weekly_digest(worksite=worksite, now=now)
-    body = _digest_body(
-        firm=require_current_tenant(),
-        worksite=worksite,
-        digest=digest,
-        url=portal_link_absolute_url(link, base_url=base_url),
-    )
-    notification_send(channel=Notification.Channel.SMS, recipient=mobile, body=body, idempotency_key=key)
+    text = body(portal_link_absolute_url(link, base_url=base_url))
+    notification_send(channel=Notification.Channel.SMS, recipient=mobile, body=text, idempotency_key=key)
     return 1
+
+
+def _digest_send(worksite: Worksite, *, key: str, now: datetime, base_url: str) -> int:
+    digest = selectors.weekly_digest(worksite=worksite, now=now)
+    firm = require_current_tenant()
+    return homeowner_text_send(
+        worksite,
+        key=key,
+        now=now,
+        base_url=base_url,
+        body=lambda url: _digest_body(firm=firm, worksite=worksite, digest=digest, url=url),
+    )
 
 
 def on_inspection_scheduled(event) -> None:
@@ -320,23 +328,18 @@ def on_inspection_scheduled(event) -> None:
     worksite = Worksite.objects.select_related("project__customer").filter(pk=payload["worksite_id"]).first()
     if worksite is None or not worksite.project.customer.mobile:
         return
+    firm = require_current_tenant()
+
+    def invitation(url: str) -> str:
+        with translation.override(firm.language):
+            day = payload["scheduled_on"] or _("a day your site lead will agree with you")
+            return _(
+                "%(firm)s: the works at %(project)s passed our QC pre-inspection. You are invited to the final "
+                "acceptance on %(day)s — please check every room with us and sign it at %(url)s"
+            ) % {"firm": firm.name, "project": worksite.project.name, "day": day, "url": url}
+
     key = f"final-acceptance-invite:{payload['inspection_id']}"
-    if Notification.objects.filter(idempotency_key=key).exists():
-        return
-    firm, mobile = require_current_tenant(), worksite.project.customer.mobile
-    link = portal_link_for_texts(worksite, now=timezone.now(), sent_to=mobile)
-    with translation.override(firm.language):
-        day = payload["scheduled_on"] or _("a day your site lead will agree with you")
-        body = _(
-            "%(firm)s: the works at %(project)s passed our QC pre-inspection. You are invited to the final "
-            "acceptance on %(day)s — please check every room with us and sign it at %(url)s"
-        ) % {
-            "firm": firm.name,
-            "project": worksite.project.name,
-            "day": day,
-            "url": portal_link_absolute_url(link, base_url=settings.SITE_URL),
-        }
-    notification_send(channel=Notification.Channel.SMS, recipient=mobile, body=body, idempotency_key=key)
+    homeowner_text_send(worksite, key=key, now=timezone.now(), base_url=settings.SITE_URL, body=invitation)
 
 
 # What the homeowner does through a link: the other parts' service and the trail row, in one transaction ----------

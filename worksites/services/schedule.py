@@ -135,20 +135,19 @@ def _pre_inspection_plan(worksite: Worksite) -> None:
     """QC pre-inspects the works a set number of days before the planned completion (工程竣工前一周，质检
     进行预验收). Scheduled when the worksite opens and moved with the schedule while it waits; staff who
     schedule it themselves take it over."""
-    planned_end = worksite.phases.aggregate(end=Max("planned_end"))["end"]
-    if planned_end is None:
+    span = worksite.phases.aggregate(start=Min("planned_start"), end=Max("planned_end"))
+    if span["end"] is None:
         return
-    first_day = worksite.phases.aggregate(start=Min("planned_start"))["start"]
-    day = max(first_day, planned_end - timedelta(days=construction_settings_get().pre_inspection_days_before))
-    pending = Inspection.objects.filter(
-        worksite=worksite, kind=Inspection.Kind.QC_PRE_INSPECTION, result=Inspection.Result.PENDING
-    )
-    if not pending.exists() and not worksite.inspections.filter(kind=Inspection.Kind.QC_PRE_INSPECTION).exists():
+    day = max(span["start"], span["end"] - timedelta(days=construction_settings_get().pre_inspection_days_before))
+    pre_inspections = worksite.inspections.filter(kind=Inspection.Kind.QC_PRE_INSPECTION)
+    if not pre_inspections.exists():
         Inspection.objects.create(
             worksite=worksite, kind=Inspection.Kind.QC_PRE_INSPECTION, scheduled_on=day, auto_scheduled=True
         )
     else:
-        pending.filter(auto_scheduled=True).exclude(scheduled_on=day).update(scheduled_on=day)
+        pre_inspections.filter(result=Inspection.Result.PENDING, auto_scheduled=True).exclude(scheduled_on=day).update(
+            scheduled_on=day
+        )
 
 
 def on_contract_signed(event) -> None:

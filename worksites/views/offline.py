@@ -28,6 +28,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from renocrm.api.idempotency import claim, fingerprint
 from renocrm.api.models import IdempotencyRecord
 
 KEY_FIELD = "idempotency_key"
@@ -110,10 +111,11 @@ def offline_capture(view):
 
 def _once(request, key, view, args, kwargs, *, as_json):
     principal = f"page:{request.user.pk}"
-    digest = _fingerprint(request)
-    claimed, stored = _claim(request.tenant.pk, principal, key, digest)
+    # The address, the fields but the CSRF token and the key, and every file's name and bytes.
+    digest = fingerprint(request, skip=NOT_CONTENT)
+    claimed, stored = claim(request.tenant.pk, principal, key, digest, content_type="application/json")
     if claimed is None:
-        request_hash, body = stored
+        request_hash, _status, _type, body = stored
         if request_hash != digest:
             if as_json:
                 return _refused(_("This draft was sent before with other content."), status=422)
@@ -144,50 +146,12 @@ def _once(request, key, view, args, kwargs, *, as_json):
     return response
 
 
-def _claim(tenant_id, principal, key, digest):
-    """Claim the key in the request's transaction: a concurrent send of the same draft waits here until the
-    first one commits (and then gets its result) or rolls back (and then runs itself)."""
-    table = IdempotencyRecord._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (tenant_id, principal, key, request_hash, body, content_type, created_at)"  # noqa: S608
-            " VALUES (%s, %s, %s, %s, '', 'application/json', now()) ON CONFLICT DO NOTHING RETURNING id",
-            [tenant_id, principal, key, digest],
-        )
-        claimed = cursor.fetchone()
-        if claimed is not None:
-            return claimed[0], None
-        cursor.execute(
-            f"SELECT request_hash, body FROM {table} WHERE tenant_id = %s AND principal = %s AND key = %s",  # noqa: S608
-            [tenant_id, principal, key],
-        )
-        return None, cursor.fetchone()
-
-
 def _store(record_id, status_code, body):
     IdempotencyRecord.objects.filter(pk=record_id).update(status_code=status_code, body=body)
 
 
 def _release(record_id):
     IdempotencyRecord.objects.filter(pk=record_id).delete()
-
-
-def _fingerprint(request) -> str:
-    """What makes two sends "the same draft": the address, the fields but the CSRF token and the key, and
-    every file's name and bytes (read in chunks, as the API does)."""
-    digest = hashlib.sha256(request.path.encode() + b"\n")
-    for name, values in sorted(request.POST.lists()):
-        if name in NOT_CONTENT:
-            continue
-        for value in values:
-            digest.update(f"{name}={value}\n".encode())
-    for name, files in sorted(request.FILES.lists()):
-        for upload in files:
-            digest.update(f"{name}:{upload.name}:{upload.size}\n".encode())
-            for chunk in upload.chunks():
-                digest.update(chunk)
-            upload.seek(0)
-    return digest.hexdigest()
 
 
 def _refused(message, *, status, errors=None):
