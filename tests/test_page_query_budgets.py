@@ -264,8 +264,13 @@ def _renovation(world, staff, n, i, steps, today, now):
         )
         update = ProgressUpdateFactory(worksite=worksite, phase=phase, posted_by=staff.project_manager)
         ProgressMediaFactory(update=update)
+        # One mid-term inspection waits at a time; the earlier ones failed and were redone.
         inspection = InspectionFactory(
-            worksite=worksite, phase=phase, kind=Inspection.Kind.MID_TERM, created_by=staff.qc
+            worksite=worksite,
+            phase=phase,
+            kind=Inspection.Kind.MID_TERM,
+            created_by=staff.qc,
+            result=Inspection.Result.PENDING if p == n - 1 else Inspection.Result.FAILED,
         )
         SignoffFactory(inspection=inspection, signed_by=staff.qc)
         MaterialArrivalFactory(worksite=worksite, recorded_by=staff.project_manager)
