@@ -135,7 +135,7 @@ def test_a_refused_draft_stays_with_the_message_to_be_corrected_or_discarded(pho
 
     context.set_offline(False)
     expect(page.get_by_test_id("offline-counter")).to_have_attribute("data-count", "0")
-    expect(page.get_by_test_id("progress-update")).to_have_count(1)
+    expect(page.get_by_test_id("progress-update")).to_have_count(1, timeout=15_000)  # the page reloads after sending
     refused = page.get_by_test_id("offline-draft")
     expect(refused).to_have_count(1)
     expect(refused.get_by_test_id("offline-refusal")).to_have_text(
