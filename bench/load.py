@@ -478,7 +478,7 @@ def _create_firms(sizes: list[dict]) -> list[dict]:
     for firm in firms:
         firm["staff"] = {role: [users[k].pk for k in ks] for role, ks in firm.pop("staff_index").items()}
         for role, ids in firm["staff"].items():
-            memberships.extend(Membership(user_id=uid, tenant_id=firm["tenant_id"], role=role) for uid in ids)
+            memberships.extend(Membership(user_id=uid, tenant_id=firm["tenant_id"], roles=[role]) for uid in ids)
     Membership.objects.bulk_create(memberships, batch_size=2000)
     _say(f"{len(firms)} firms, {len(users)} staff users")
     return firms

@@ -56,7 +56,7 @@ def callback_list(request):
     data = request.GET.copy()
     if not data.get("agent"):
         # An agent starts with their own calls; an admin, a designer or a project manager with everybody's.
-        data["agent"] = selectors.MINE if request.membership.role == Role.CUSTOMER_SERVICE else selectors.ALL
+        data["agent"] = selectors.MINE if request.membership.has_role(Role.CUSTOMER_SERVICE) else selectors.ALL
     form = QueueFilterForm(data)
     agent = form.agent_filter(request.user)
     method = form.cleaned_data.get("method", "") if form.is_valid() else ""
@@ -269,7 +269,7 @@ MEMBER = "dashboard.view"
 
 
 def _is_admin(request) -> bool:
-    return request.membership.role == Role.ADMIN
+    return request.membership.has_role(Role.ADMIN)
 
 
 @permission_required(MEMBER)

@@ -59,7 +59,7 @@ def lead_list(request):
 def lead_create(request):
     form = LeadCreateForm(request.POST or None)
     # A customer manager's new lead is theirs to follow up.
-    assignee = request.user if request.membership.role == "sales" else None
+    assignee = request.user if request.membership.role == Role.SALES else None
     created = submit(request, form, lambda data: pipeline.lead_create(by=request.user, assigned_to=assignee, **data))
     if created:
         lead, linked = created

@@ -49,7 +49,10 @@ class StaffFactory(UserFactory):
             Membership.objects.get_or_create(
                 user=user,
                 tenant=require_current_tenant(),
-                defaults={"role": kwargs.get("role", Role.ADMIN), "is_active": kwargs.get("is_active", True)},
+                defaults={
+                    "roles": kwargs.get("roles", [kwargs.get("role", Role.ADMIN)]),
+                    "is_active": kwargs.get("is_active", True),
+                },
             )
 
 
@@ -57,9 +60,13 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Membership
 
+    class Params:
+        # ``MembershipFactory(role=Role.SALES)``: one role; pass ``roles=[…]`` for several.
+        role = Role.ADMIN
+
     user = factory.SubFactory(UserFactory)
     tenant = factory.SubFactory(TenantFactory)
-    role = Role.ADMIN
+    roles = factory.LazyAttribute(lambda membership: [membership.role])
 
 
 class ApiKeyFactory(factory.django.DjangoModelFactory):

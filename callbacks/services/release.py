@@ -60,7 +60,7 @@ class _Assigner:
         ).select_related("user")
         self.users = {member.user_id: member.user for member in members}
         self.active = set(self.users)
-        self.agents = sorted(member.user_id for member in members if member.role == Role.CUSTOMER_SERVICE)
+        self.agents = sorted(member.user_id for member in members if member.has_role(Role.CUSTOMER_SERVICE))
         self.last = self.settings.last_assigned_id
         self.turns = 0
 

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -13,29 +14,57 @@ class User(AbstractUser):
 
     name = models.CharField(_("full name"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # The person's own choice of page language; blank: the firm's language.
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
 
     def __str__(self) -> str:
         return self.name or self.username
 
 
 class Membership(models.Model):
-    """A user's role in one firm. A platform table: the firm switcher lists a user's firms across tenants."""
+    """A user's roles in one firm. A platform table: the firm switcher lists a user's firms across tenants."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    # Several per person (a designer who also sells); kept in Role's order, so the first is the main one.
+    roles = ArrayField(models.CharField(max_length=30, choices=Role.choices), verbose_name=_("roles"))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="membership_unique_user_per_firm")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="membership_unique_user_per_firm"),
+            models.CheckConstraint(condition=models.Q(roles__len__gt=0), name="membership_has_a_role"),
+        ]
         verbose_name = _("membership")
 
     def __str__(self) -> str:
-        return f"{self.user} @ {self.tenant} ({self.get_role_display()})"
+        return f"{self.user} @ {self.tenant} ({', '.join(str(label) for label in self.role_labels)})"
+
+    def save(self, *args, **kwargs):
+        self.roles = ordered_roles(self.roles)
+        super().save(*args, **kwargs)
+
+    @property
+    def role(self) -> str:
+        """The main role: what the dashboard and a page's defaults are built for."""
+        return self.roles[0] if self.roles else ""
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [Role(role).label for role in self.roles]
+
+    def has_role(self, *roles: str) -> bool:
+        return any(role in self.roles for role in roles)
 
     def has_perm(self, permission: str) -> bool:
-        return self.is_active and role_has(self.role, permission)
+        return self.is_active and any(role_has(role, permission) for role in self.roles)
+
+
+def ordered_roles(roles) -> list[str]:
+    """Distinct valid roles in Role's order (admin first)."""
+    chosen = {str(role) for role in roles}
+    return [role.value for role in Role if role.value in chosen]
 
 
 def staff_member_field(verbose_name):

@@ -31,7 +31,7 @@ def active_members(*, roles=ALL_ROLES, tenant=None):
             is_active=True,
             memberships__tenant_id=CurrentTenantId() if tenant is None else tenant.pk,
             memberships__is_active=True,
-            memberships__role__in=roles,
+            memberships__roles__overlap=[str(role) for role in roles],
         )
         .order_by("name", "username")
     )
@@ -54,8 +54,8 @@ def require_staff_role(user, *, roles=ALL_ROLES, field: str) -> None:
     if user is None:
         return
     tenant = require_current_tenant()
-    membership = Membership.objects.filter(user=user, tenant=tenant, is_active=True).only("role").first()
+    membership = Membership.objects.filter(user=user, tenant=tenant, is_active=True).only("roles").first()
     if membership is None or not user.is_active:
         raise ValidationError({field: NOT_A_MEMBER})
-    if membership.role not in roles:
+    if not membership.has_role(*roles):
         raise ValidationError({field: ROLE_DOES_NOT_FIT})

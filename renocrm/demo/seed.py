@@ -305,7 +305,7 @@ def demo_seed() -> Tenant | None:
         user = User.objects.create_user(
             username=username, password=DEMO_PASSWORD, name=name, email=f"{username}@demo.renocrm.local"
         )
-        Membership.objects.create(user=user, tenant=tenant, role=role)
+        Membership.objects.create(user=user, tenant=tenant, roles=[role])
         users[username] = user
     with tenant_context(tenant):
         for seed in SEEDERS:

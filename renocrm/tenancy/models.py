@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+import uuid
 import zoneinfo
+from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -16,17 +20,47 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
 
 
+def logo_upload_to(instance, filename: str) -> str:
+    """Under the firm's own prefix, which the signed media view checks (see renocrm.uploads.upload_to)."""
+    extension = PurePosixPath(filename).suffix.lower()[:10]
+    return f"firms/{instance.pk}/tenancy/logo/{uuid.uuid4().hex}{extension}"
+
+
 class Tenant(models.Model):
     """A renovation firm. A platform table: the firm itself is not scoped to a firm."""
 
+    class Status(models.TextChoices):
+        # Signed up while the installation asks the operator to approve new firms.
+        PENDING = "pending", _("awaiting approval")
+        TRIAL = "trial", _("trial")
+        ACTIVE = "active", _("active")
+        # Its users and API keys are refused and beat skips it; its data is kept.
+        SUSPENDED = "suspended", _("suspended")
+
+    OPERATING = (Status.TRIAL, Status.ACTIVE)
+
     name = models.CharField(_("name"), max_length=200)
+    short_name = models.CharField(_("short name"), max_length=40, blank=True)
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     time_zone = models.CharField(
         _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone]
     )
-    language = models.CharField(_("language"), max_length=10, default="zh-hans")
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
     phone = models.CharField(_("firm phone"), max_length=30, blank=True)
-    is_active = models.BooleanField(_("active"), default=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    business_licence_number = models.CharField(_("business licence number"), max_length=40, blank=True)
+    # Shown on letterheads and the homeowner portal.
+    logo = models.ImageField(_("logo"), upload_to=logo_upload_to, blank=True)
+    working_hours_start = models.TimeField(_("working hours from"), default=datetime.time(9, 0))
+    working_hours_end = models.TimeField(_("working hours until"), default=datetime.time(18, 0))
+    # Firm admins must sign in with a second factor (TOTP) once this is on.
+    require_admin_two_factor = models.BooleanField(_("require two-factor sign-in for firm admins"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # Derived from status, so every "is this firm operating" filter reads one column.
+    is_active = models.GeneratedField(
+        expression=models.Q(status__in=OPERATING), output_field=models.BooleanField(), db_persist=True
+    )
+    status_changed_at = models.DateTimeField(_("status changed"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -35,6 +69,10 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

@@ -16,6 +16,7 @@ from leads.apis import LeadSerializer
 from renocrm.api.authentication import known_keys
 from renocrm.api.models import ApiKey
 from renocrm.tenancy.context import tenant_context
+from renocrm.tenancy.models import Tenant
 from tests.factories import ApiKeyFactory
 from tests.leads.factories import CustomerFactory, LeadFactory
 
@@ -42,11 +43,11 @@ def test_a_known_key_skips_the_lookup_before_the_firm(client, partner):
 
 def test_a_known_key_revoked_or_whose_firm_is_switched_off_is_refused_at_once(client, partner, firm_a):
     assert client.get(URL, **partner.headers).status_code == 200
-    firm_a.is_active = False
-    firm_a.save(update_fields=["is_active"])
+    firm_a.status = Tenant.Status.SUSPENDED
+    firm_a.save(update_fields=["status"])
     assert client.get(URL, **partner.headers).status_code == 401
-    firm_a.is_active = True
-    firm_a.save(update_fields=["is_active"])
+    firm_a.status = Tenant.Status.ACTIVE
+    firm_a.save(update_fields=["status"])
     assert client.get(URL, **partner.headers).status_code == 200
     with tenant_context(firm_a):
         ApiKey.objects.filter(pk=partner.pk).update(revoked_at=timezone.now())

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from renocrm.outbox.models import Notification
 from renocrm.tenancy.context import tenant_context
+from renocrm.tenancy.models import Tenant
 from tests.factories import MembershipFactory
 from tests.worksites.factories import HandoverFactory, RectificationItemFactory, WorksiteFactory
 from worksites.models import RectificationItem
@@ -130,7 +131,7 @@ def test_the_beat_task_sweeps_every_active_firm_and_runs_twice_safely(
 ):
     from tests.factories import TenantFactory
 
-    dormant = TenantFactory(slug="dormant", is_active=False)
+    dormant = TenantFactory(slug="dormant", status=Tenant.Status.SUSPENDED)
     item_a = overdue_item(firm_a, deadline=date(2027, 3, 1))
     item_b = overdue_item(firm_b, deadline=date(2027, 3, 2), owner=member(firm_b, email="b@example.com"))
     item_dormant = overdue_item(dormant, deadline=date(2027, 3, 2))

@@ -11,6 +11,7 @@ from django.utils import timezone
 from renocrm.outbox import sms
 from renocrm.outbox.models import Notification
 from renocrm.tenancy.context import tenant_context
+from renocrm.tenancy.models import Tenant
 from tests.factories import TenantFactory
 from tests.worksites.factories import PortalLinkFactory, ProgressUpdateFactory
 from tests.worksites.test_portal_services import portal_worksite, still_clock  # noqa: F401 — the fixture
@@ -120,7 +121,7 @@ def test_the_digest_reuses_a_link_with_a_week_left_and_replaces_one_about_to_exp
 
 
 def test_the_hourly_sweep_reaches_every_active_firm_once_a_week(firm_a, firm_b, django_capture_on_commit_callbacks):
-    dormant = TenantFactory(name="Dormant", slug="dormant", is_active=False)
+    dormant = TenantFactory(name="Dormant", slug="dormant", status=Tenant.Status.SUSPENDED)
     for firm in (firm_a, firm_b, dormant):
         with tenant_context(firm):
             portal_worksite()

@@ -11,6 +11,7 @@ from django.utils import timezone
 from renocrm.audit.models import AuditEvent
 from renocrm.outbox import sms
 from renocrm.tenancy.context import tenant_context
+from renocrm.tenancy.models import Tenant
 from tests.factories import MembershipFactory
 from tests.worksites.factories import (
     HandoverDocumentFactory,
@@ -132,7 +133,7 @@ def test_a_bad_link_gets_a_clear_page_and_no_project_data(homeowner, site, firm_
     with tenant_context(firm_a):
         fresh = services.portal_link_create(worksite=worksite, created_by=None)
     assert homeowner.get(portal_url(fresh, page)).status_code == 200
-    firm_a.is_active = False
+    firm_a.status = Tenant.Status.SUSPENDED
     firm_a.save()
     assert_refused(homeowner.get(portal_url(fresh, page)), 404, services.UNAVAILABLE)
 

@@ -14,6 +14,7 @@ from renocrm.audit.models import AuditEvent
 from renocrm.outbox import sms
 from renocrm.outbox.models import Notification
 from renocrm.tenancy.context import tenant_context
+from renocrm.tenancy.models import Tenant
 from tests.factories import StaffFactory
 from tests.worksites.factories import (
     InspectionFactory,
@@ -132,7 +133,7 @@ def test_tampered_foreign_expired_and_revoked_links_and_an_inactive_firm_do_not_
         assert opened is None and problem == services.REVOKED
     with tenant_context(firm_a):
         fresh = services.portal_link_create(worksite=link.worksite, created_by=None)
-    firm_a.is_active = False
+    firm_a.status = Tenant.Status.SUSPENDED
     firm_a.save()
     with services.open_link(services.portal_link_token(fresh)) as (opened, problem):
         assert opened is None and problem == services.UNAVAILABLE

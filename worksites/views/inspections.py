@@ -60,7 +60,7 @@ def _site_url(worksite_id, anchor=""):
 
 def _signable_roles(membership) -> set[str]:
     """The staff parties this person may sign for."""
-    return {role for role, roles in SIGNER_ROLES.items() if membership.role in roles}
+    return {role for role, roles in SIGNER_ROLES.items() if membership.has_role(*roles)}
 
 
 def _form_page(request, worksite, title, form, *, formset=None, facts=(), button=None, anchor="", offline=""):

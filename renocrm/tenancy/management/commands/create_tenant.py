@@ -38,5 +38,5 @@ class Command(BaseCommand):
             elif not user.has_usable_password():
                 user.set_unusable_password()
             user.save()
-            Membership.objects.create(user=user, tenant=tenant, role=Role.ADMIN)
+            Membership.objects.create(user=user, tenant=tenant, roles=[Role.ADMIN])
         self.stdout.write(f"Created firm {tenant.name} ({tenant.slug}), id {tenant.pk}")
