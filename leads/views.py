@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from renocrm.accounts.access import permission_required
+from renocrm.accounts.roles import Role
 from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
 from renocrm.privacy.registry import erasure_blocks
@@ -59,7 +60,7 @@ def lead_list(request):
 def lead_create(request):
     form = LeadCreateForm(request.POST or None)
     # A customer manager's new lead is theirs to follow up.
-    assignee = request.user if request.membership.role == Role.SALES else None
+    assignee = request.user if request.membership.has_role(Role.SALES) else None
     created = submit(request, form, lambda data: pipeline.lead_create(by=request.user, assigned_to=assignee, **data))
     if created:
         lead, linked = created
