@@ -112,10 +112,11 @@ def find_key(raw_key: str) -> ApiKey | None:
         match = next((row for row in rows if secrets.compare_digest(row[2], digest)), None)
     if match is None:
         return None
-    tenant = Tenant.objects.filter(pk=match[1], is_active=True).first()
+    tenant = Tenant.objects.filter(pk=match[1]).first()
     if tenant is None:
         return None
-    known_keys.remember(digest, match[0], prefix, tenant)
+    if tenant.is_active:  # a suspended firm's key is found (to be refused with 403) but not remembered
+        known_keys.remember(digest, match[0], prefix, tenant)
     return ApiKey(id=match[0], tenant=tenant, prefix=prefix, hashed_key=digest)
 
 
@@ -129,8 +130,19 @@ def resolve_api_key_firm(request):
     api_key = find_key(header[len(KEYWORD) + 1 :].strip())
     if api_key is None:
         return None
+    if not api_key.tenant.is_active:
+        # A real key of a suspended firm: no firm scope for the request; ApiKeyAuthentication answers 403.
+        request.api_key_firm_suspended = True
+        return None
     request.api_key = api_key
     return Resolution(tenant=api_key.tenant, user_id=None, api_key_id=api_key.id)
+
+
+class FirmSuspended(exceptions.PermissionDenied):
+    """A good key of a firm whose account is suspended (or not yet approved): known, and refused."""
+
+    default_detail = _("This firm's account is suspended.")
+    default_code = "firm_suspended"
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -139,12 +151,16 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         found = request._request.api_key
         if found is None:
+            if getattr(request._request, "api_key_firm_suspended", False):
+                raise FirmSuspended
             raise exceptions.AuthenticationFailed(_("Unknown or revoked API key."))
         # The full row with its firm, now inside the firm's scope, on every request: revoked since the
         # firm was resolved (or since this process remembered the key), or its firm switched off, is refused.
         api_key = ApiKey.objects.select_related("tenant").filter(pk=found.pk).first()
         if api_key is None or api_key.revoked_at is not None or not api_key.tenant.is_active:
             known_keys.forget(found.hashed_key)
+            if api_key is not None and api_key.revoked_at is None:
+                raise FirmSuspended
             raise exceptions.AuthenticationFailed(_("Unknown or revoked API key."))
         if _firm_changed(api_key.tenant, found.tenant):
             known_keys.remember(found.hashed_key, api_key.pk, api_key.prefix, api_key.tenant)

@@ -36,6 +36,7 @@ ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("integrations", _("Integrations"), "integrations:home", "integrations.view", stage=False),
     NavEntry("privacy", _("Personal data"), "privacy:home", "firm.manage", stage=False),
     NavEntry("audit", _("Audit log"), "audit:list", "audit.view", stage=False),
+    NavEntry("settings", _("Settings"), "tenancy:settings", "firm.view", stage=False),
 )
 
 
