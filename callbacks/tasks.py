@@ -5,7 +5,7 @@ catches up on its next run, and nothing waits in the broker."""
 from celery import shared_task
 from django.db import transaction
 
-from callbacks.services import follow_ups
+from callbacks.services import follow_ups, overdue
 from callbacks.services import release as services
 from renocrm.celery import FirmTask, each_active_firm
 from renocrm.sweeps.services import Sweep
@@ -23,6 +23,8 @@ def sweep_firm_due_callbacks(rounds: int = 0):
     its locks only as long as it needs them. A full batch may leave more behind: the next batch is
     enqueued once this one has committed (bounded; the next beat carries on after that)."""
     released = services.callbacks_release_due(limit=services.BATCH_SIZE, max_batches=1)
+    # In its own savepoint: should the day's overdue count fail, the released callbacks stand.
+    Sweep(overdue.OVERDUE_SWEEP).run("today", overdue.callbacks_overdue_announce)
     if released >= services.BATCH_SIZE and rounds + 1 < services.MAX_BATCHES:
         tenant_id = require_current_tenant().pk
         transaction.on_commit(lambda: sweep_firm_due_callbacks.delay(rounds=rounds + 1, tenant_id=tenant_id))

@@ -66,7 +66,15 @@ def _is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
-def _care_send(tenant, customer: Customer, kind: str, occasion: str, body: str) -> bool:
+# Each kind of message as an approved SMS template (renocrm.outbox.sms_messages).
+CARE_SMS = {
+    CareMessage.Kind.BIRTHDAY: "aftercare.birthday_greeting",
+    CareMessage.Kind.HOLIDAY: "aftercare.holiday_greeting",
+    CareMessage.Kind.OFFER: "aftercare.inspection_offer",
+}
+
+
+def _care_send(tenant, customer: Customer, kind: str, occasion: str, body: str, params: dict | None = None) -> bool:
     if not customer.mobile:
         return False
     if inserted(CareMessage, customer=customer, kind=kind, occasion=occasion, body=body) is None:
@@ -76,6 +84,8 @@ def _care_send(tenant, customer: Customer, kind: str, occasion: str, body: str) 
         recipient=customer.mobile,
         body=body,
         idempotency_key=f"care:{customer.pk}:{occasion}",
+        sms_template=CARE_SMS[kind],
+        sms_params=params,
     )
     return True
 
@@ -85,11 +95,14 @@ def _not_yet(customers, occasion: str):
     return customers.exclude(pk__in=CareMessage.objects.filter(occasion=occasion).values("customer_id"))
 
 
-def _care_try(sweep: Sweep, tenant, customer: Customer, kind: str, occasion: str, body: str) -> int:
+def _care_try(
+    sweep: Sweep, tenant, customer: Customer, kind: str, occasion: str, body: str, params: dict | None = None
+) -> int:
     """One message in its own savepoint; past the batch's size the rest wait for the next run."""
     if sweep.full or not customer.mobile:
         return 0
-    return int(sweep.run(f"{customer.pk}:{occasion}", _care_send, tenant, customer, kind, occasion, body) or 0)
+    key = f"{customer.pk}:{occasion}"
+    return int(sweep.run(key, _care_send, tenant, customer, kind, occasion, body, params) or 0)
 
 
 @transaction.atomic
@@ -113,18 +126,17 @@ def member_care_send(*, now: datetime | None = None, sweep: Sweep | None = None)
         if settings.birthday_greetings:
             birthdays = care_customers().filter(_birthday_filter(today))
             for customer in _not_yet(birthdays, f"birthday:{today.year}").order_by("pk"):
-                body = _("%(firm)s wishes you, %(name)s, a very happy birthday!") % {**values, "name": customer.name}
-                sent += _care_try(sweep, tenant, customer, CareMessage.Kind.BIRTHDAY, f"birthday:{today.year}", body)
+                params = {**values, "name": customer.name}
+                body = _("%(firm)s wishes you, %(name)s, a very happy birthday!") % params
+                occasion = f"birthday:{today.year}"
+                sent += _care_try(sweep, tenant, customer, CareMessage.Kind.BIRTHDAY, occasion, body, params)
         holiday = holiday_starting(today) if settings.holiday_greetings else None
         if holiday:
             for customer in _not_yet(care_customers(), f"holiday:{holiday}:{today.year}").order_by("pk"):
-                body = _("%(greeting)s, %(name)s! With best wishes from %(firm)s.") % {
-                    **values,
-                    "greeting": GREETED_HOLIDAYS[holiday],
-                    "name": customer.name,
-                }
+                params = {**values, "greeting": str(GREETED_HOLIDAYS[holiday]), "name": customer.name}
+                body = _("%(greeting)s, %(name)s! With best wishes from %(firm)s.") % params
                 occasion = f"holiday:{holiday}:{today.year}"
-                sent += _care_try(sweep, tenant, customer, CareMessage.Kind.HOLIDAY, occasion, body)
+                sent += _care_try(sweep, tenant, customer, CareMessage.Kind.HOLIDAY, occasion, body, params)
         days = settings.free_inspection_offer_days
         if days:
             offered = CareMessage.objects.filter(occasion__startswith="offer:coverage:").values_list(
@@ -146,17 +158,21 @@ def member_care_send(*, now: datetime | None = None, sweep: Sweep | None = None)
                 if occasion in done:
                     continue
                 customer = coverage.project.customer
-                body = _(
-                    "%(firm)s: Dear %(name)s, the %(coverage)s warranty of %(project)s ends on %(ends_on)s. "
-                    "Book a free inspection before then and we will check everything for you."
-                ) % {
+                params = {
                     **values,
                     "name": customer.name,
                     "coverage": coverage.name,
                     "project": coverage.project.name,
                     "ends_on": coverage.ends_on.isoformat(),
                 }
-                sent += _care_try(sweep, tenant, customer, CareMessage.Kind.OFFER, occasion, body)
+                body = (
+                    _(
+                        "%(firm)s: Dear %(name)s, the %(coverage)s warranty of %(project)s ends on %(ends_on)s. "
+                        "Book a free inspection before then and we will check everything for you."
+                    )
+                    % params
+                )
+                sent += _care_try(sweep, tenant, customer, CareMessage.Kind.OFFER, occasion, body, params)
     return sent
 
 

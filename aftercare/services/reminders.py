@@ -99,7 +99,12 @@ def _warranty_remind(tenant, coverage: Coverage, lead: int) -> None:
                 "If anything needs repairing, report it before then."
             )
         notification_send(
-            channel=Notification.Channel.SMS, recipient=customer.mobile, body=body % values, idempotency_key=key
+            channel=Notification.Channel.SMS,
+            recipient=customer.mobile,
+            body=body % values,
+            idempotency_key=key,
+            sms_template="aftercare.warranty_reminder",
+            sms_params=values,
         )
     staff_body = _("The %(coverage)s warranty of %(project)s (%(name)s) ends on %(ends_on)s.") % values
     tell_staff(

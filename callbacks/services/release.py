@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 from callbacks.models import Callback, CallbackAttempt, CallbackSettings, Method
 from callbacks.services.actions import callback_sms_send
 from callbacks.services.plan import callback_settings_get
-from callbacks.services.survey_link import sms_body, sms_key
+from callbacks.services.survey_link import sms_key, sms_message
 from renocrm.accounts.models import Membership
 from renocrm.accounts.roles import Role
 from renocrm.outbox.models import Notification
@@ -162,7 +162,7 @@ def _survey_link_texts(callbacks: list[Callback], *, settings: CallbackSettings)
         {
             "channel": Notification.Channel.SMS,
             "recipient": callback.customer.mobile,
-            "body": sms_body(callback, base_url=base_url, settings=settings),
+            **sms_message(callback, base_url=base_url, settings=settings),
             "idempotency_key": sms_key(callback),
         }
         for callback in callbacks

@@ -63,7 +63,9 @@ def sms_key(callback: Callback) -> str:
     return f"callback:{callback.pk}:sms:{callback.attempts}"
 
 
-def sms_body(callback: Callback, *, base_url: str, settings: CallbackSettings | None = None) -> str:
+def sms_message(callback: Callback, *, base_url: str, settings: CallbackSettings | None = None) -> dict:
+    """The survey SMS as ``notification_send``'s keywords: the firm's text, and its values for the approved
+    template a mainland gateway sends (the same link in both)."""
     tenant = require_current_tenant()
     settings = settings or callback_settings_get()
     with translation.override(tenant.language):
@@ -75,4 +77,5 @@ def sms_body(callback: Callback, *, base_url: str, settings: CallbackSettings | 
             "firm_phone": tenant.phone,
             "survey_link": survey_link_absolute_url(callback, base_url=base_url),
         }
-        return SURVEY_SMS.render(settings.sms_template, values)
+        body = SURVEY_SMS.render(settings.sms_template, values)
+    return {"body": body, "sms_template": "callbacks.survey_link", "sms_params": values}

@@ -151,6 +151,7 @@ def customer_erase(*, customer: Customer, by=None, note: str = "") -> Customer:
             ),
             subject=registry.scrubbed(Notification, "subject", customer),
             body=registry.scrubbed(Notification, "body", customer),
+            sms_params={},  # an SMS template's values: the customer's name among them
         )
 
     DataRequest.objects.create(

@@ -36,6 +36,7 @@ EVENT_TYPES: tuple[tuple[str, str], ...] = (
     ("repair.cancelled", _("A repair request was cancelled")),
     ("repair.sla_breached", _("A repair missed its response or on-site deadline")),
     ("callback.completed", _("A callback was completed")),
+    ("callbacks.overdue", _("Callbacks are overdue (once a day, from 09:00 firm time)")),
     ("survey.submitted", _("A satisfaction survey was submitted")),
     ("feedback.follow_up_opened", _("A survey's feedback was sent to a department to follow up")),
     ("feedback.follow_up_closed", _("A department closed a feedback follow-up with its outcome")),

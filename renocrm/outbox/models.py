@@ -79,11 +79,14 @@ class WebhookDelivery(TenantModel):
 
 
 class Notification(TenantModel):
-    """An SMS or e-mail to send exactly once per idempotency key."""
+    """An SMS, e-mail or WeCom group-robot message to send exactly once per idempotency key."""
 
     class Channel(models.TextChoices):
         SMS = "sms", _("SMS")
         EMAIL = "email", _("E-mail")
+        # To a firm's WeCom group robot: ``recipient`` is ``robot:<WecomRobot id>``, ``subject`` the message type
+        # ("markdown" or "text"); the robot's URL holds its key and is read only when the message is sent.
+        WECOM = "wecom", _("WeCom group")
 
     class Status(models.TextChoices):
         PENDING = "pending", pgettext_lazy("message status", "Pending")
@@ -99,6 +102,12 @@ class Notification(TenantModel):
     attachment_name = models.CharField(max_length=200, blank=True)
     attachment_type = models.CharField(max_length=100, blank=True)
     attachment = models.BinaryField(default=b"", blank=True)
+    # An SMS's approved-template key (renocrm.outbox.sms_messages) and the values of its parameters: mainland
+    # gateways send a registered template with these values, not ``body``, which the other backends send.
+    sms_template = models.CharField(max_length=60, blank=True, default="", db_default="")
+    sms_params = models.JSONField(
+        default=dict, blank=True, db_default=models.Value({}, output_field=models.JSONField())
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -114,3 +123,105 @@ class Notification(TenantModel):
         indexes = [
             models.Index(fields=["tenant", "created_at"], condition=Q(status="pending"), name="notification_pending"),
         ]
+
+
+class SmsReceipt(TenantModel):
+    """What a mainland SMS gateway said about one message: the id it gave it (Alibaba Cloud's BizId, Tencent
+    Cloud's SerialNo) and, once the carrier reported, whether the phone received it. Receipts are fetched
+    from the gateway by the ``sms-receipts`` sweep (renocrm.outbox.receipts)."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting for the receipt")
+        DELIVERED = "delivered", _("Delivered")
+        UNDELIVERED = "undelivered", _("Not delivered")
+        REFUSED = "refused", _("Refused by the gateway")
+        # The gateway did not answer: the message may or may not have gone out. The next try asks the gateway
+        # for a message carrying the notification's idempotency key before sending again.
+        UNKNOWN = "unknown", _("No answer from the gateway")
+        NO_RECEIPT = "no_receipt", _("No receipt came")
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="sms_receipts")
+    provider = models.CharField(max_length=20)
+    message_id = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    error_code = models.CharField(max_length=100, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)  # when the phone got it, as the carrier says
+    checks = models.PositiveSmallIntegerField(default=0)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    audited = False
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "notification"], name="sms_receipt_one_per_notification"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "next_check_at"], condition=Q(status="waiting"), name="sms_receipt_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.provider} {self.message_id or '-'} {self.status}"
+
+
+class NoticeSettings(TenantModel):
+    """How the firm's texts leave: through the installation's gateway or the firm's own Alibaba Cloud or Tencent
+    Cloud account, under the firm's registered signature (签名), each RenoCRM message as one of the firm's
+    approved templates. The credentials are written, never shown back; their columns are named so the audit
+    trail hides them."""
+
+    class Provider(models.TextChoices):
+        INSTALLATION = "", _("The installation's SMS gateway")
+        ALIYUN = "aliyun", _("Alibaba Cloud SMS")
+        TENCENT = "tencent", _("Tencent Cloud SMS")
+
+    provider = models.CharField(_("SMS provider"), max_length=10, choices=Provider.choices, blank=True, default="")
+    sign_name = models.CharField(_("SMS signature"), max_length=30, blank=True)
+    # Tencent Cloud's SmsSdkAppId: the SMS application the signature and templates belong to.
+    app_id = models.CharField(_("SMS application ID"), max_length=40, blank=True)
+    access_key_id = models.CharField(max_length=128, blank=True, db_column="access_key_id_secret")
+    access_key_secret = models.CharField(max_length=256, blank=True)
+    # {message key: {"code": the approved template's code, "params": {provider's parameter: RenoCRM's}}}
+    templates = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("notice settings")
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="notice_settings_one_per_firm")]
+
+    def __str__(self):
+        return self.get_provider_display()
+
+
+class WecomRobot(TenantModel):
+    """A WeCom (企业微信) group robot of the firm: the notices of the kinds it takes are posted to its group,
+    so a firm can have one robot per team (sales, service, construction)."""
+
+    class Kind(models.TextChoices):
+        NEW_LEADS = "new_leads", _("New leads")
+        OVERDUE_CALLBACKS = "overdue_callbacks", _("Overdue callbacks")
+        COMPLAINT_ESCALATIONS = "complaint_escalations", _("Complaint escalations")
+        GATE_OVERRIDES = "gate_overrides", _("Construction gates lifted")
+
+    class Format(models.TextChoices):
+        MARKDOWN = "markdown", _("Markdown (WeCom)")
+        TEXT = "text", _("Plain text (also readable in WeChat)")
+
+    name = models.CharField(_("name"), max_length=60)
+    # The URL carries the robot's key: anyone holding it can post to the group. Never shown back in full.
+    webhook_url = models.CharField(_("webhook URL"), max_length=300, db_column="webhook_url_secret")
+    kinds = ArrayField(models.CharField(max_length=30, choices=Kind.choices), default=list, blank=True)
+    message_format = models.CharField(
+        _("message format"), max_length=10, choices=Format.choices, default=Format.MARKDOWN
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("WeCom group robot")
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="wecom_robot_name_once")]
+
+    def __str__(self):
+        return self.name

@@ -1,4 +1,4 @@
-"""Reads of the firm's webhooks for the integrations pages."""
+"""Reads of the firm's webhooks for the integrations pages, and of its notice settings."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from renocrm.paging import PAGE_SIZE, keyset_page
 
-from .models import WebhookDelivery, WebhookEndpoint
+from .models import NoticeSettings, Notification, WebhookDelivery, WebhookEndpoint, WecomRobot
 
 
 def _last_failure(field: str) -> Subquery:
@@ -44,3 +44,32 @@ def webhook_delivery_page(*, endpoint: WebhookEndpoint, before: int | None, size
     """One keyset page of an endpoint's delivery log, newest first, and the key of the older page."""
     deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).select_related("event")
     return keyset_page(deliveries, before=before, size=size)
+
+
+# Notice settings ------------------------------------------------------------------------------------------------
+
+
+def notice_settings_get() -> NoticeSettings:
+    """The firm's notice settings, or unsaved defaults when it has saved none (reading writes nothing)."""
+    return NoticeSettings.objects.first() or NoticeSettings()
+
+
+def wecom_robot_list() -> QuerySet[WecomRobot]:
+    return WecomRobot.objects.order_by("name", "pk")
+
+
+RECENT_TEXTS = 10
+
+
+def recent_texts(*, size: int = RECENT_TEXTS) -> list[Notification]:
+    """The firm's latest texts, each with its gateway receipt (``receipt``, None without one)."""
+    rows = list(
+        Notification.objects.filter(channel=Notification.Channel.SMS)
+        .defer("body", "attachment", "sms_params")
+        .prefetch_related("sms_receipts")
+        .order_by("-created_at", "-id")[:size]
+    )
+    for row in rows:
+        receipts = list(row.sms_receipts.all())
+        row.receipt = receipts[0] if receipts else None
+    return rows

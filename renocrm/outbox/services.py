@@ -22,10 +22,9 @@ from django.utils.translation import gettext as _
 from renocrm.privacy.masking import mask_address, mask_mobile, mask_text
 from renocrm.tenancy.context import require_current_tenant
 
-from . import egress, webhooks
+from . import egress, receipts, webhooks, wecom
 from .enqueue import enqueue_on_commit
 from .models import Notification, OutboxEvent, WebhookDelivery, WebhookEndpoint
-from .sms import SmsMessage, get_sms_backend
 
 logger = logging.getLogger(__name__)
 
@@ -330,12 +329,18 @@ def notification_send(
     idempotency_key: str,
     subject: str = "",
     attachment: tuple[str, bytes, str] | None = None,
+    sms_template: str = "",
+    sms_params: dict | None = None,
 ) -> Notification:
     """Queue a message; the same idempotency key never sends twice, however often this is called. An e-mail
-    may carry one ``attachment`` as (file name, content, MIME type)."""
+    may carry one ``attachment`` as (file name, content, MIME type). An SMS names its approved-template key
+    (``sms_template``, one of renocrm.outbox.sms_messages) and the values of its parameters (``sms_params``):
+    a mainland gateway sends those, the other backends ``body``."""
     from .tasks import deliver_notification
 
     name, content, mimetype = attachment or ("", b"", "")
+    if channel != Notification.Channel.SMS:
+        sms_template, sms_params = "", None
     with transaction.atomic():
         notification, created = Notification.objects.get_or_create(
             idempotency_key=idempotency_key,
@@ -347,6 +352,8 @@ def notification_send(
                 "attachment_name": name,
                 "attachment": content,
                 "attachment_type": mimetype,
+                "sms_template": sms_template,
+                "sms_params": _plain(sms_params),
             },
         )
     if created:
@@ -374,13 +381,21 @@ def staff_message(user, *, subject: str, body: str, idempotency_key: str) -> dic
         channel, address = Notification.Channel.EMAIL, user.email
     else:
         return None
-    return {
+    message = {
         "channel": channel,
         "recipient": address,
         "subject": subject if channel == Notification.Channel.EMAIL else "",
         "body": body,
         "idempotency_key": idempotency_key,
     }
+    if channel == Notification.Channel.SMS:
+        message.update(sms_template="staff.notice", sms_params={"subject": subject, "body": body})
+    return message
+
+
+def _plain(params: dict | None) -> dict:
+    """An SMS's parameter values as JSON keeps them: text, whatever they were (a date, a lazy translation)."""
+    return {str(name): "" if value is None else str(value) for name, value in (params or {}).items()}
 
 
 def notifications_send_many(messages: list[dict]) -> dict[str, int]:
@@ -399,6 +414,8 @@ def notifications_send_many(messages: list[dict]) -> dict[str, int]:
             subject=message.get("subject", ""),
             body=message["body"],
             idempotency_key=message["idempotency_key"],
+            sms_template=message.get("sms_template", "") if message["channel"] == Notification.Channel.SMS else "",
+            sms_params=_plain(message.get("sms_params")) if message["channel"] == Notification.Channel.SMS else {},
         )
         for message in messages
     ]
@@ -431,7 +448,9 @@ def notification_deliver(*, notification_id: int) -> Notification | None:
     notification.attempts += 1
     try:
         if notification.channel == Notification.Channel.SMS:
-            get_sms_backend().send(SmsMessage(notification.recipient, notification.body, notification.idempotency_key))
+            receipts.sms_deliver(notification)
+        elif notification.channel == Notification.Channel.WECOM:
+            wecom.robot_deliver(notification)
         else:
             email = EmailMessage(notification.subject, notification.body, to=[notification.recipient])
             if notification.attachment_name:
@@ -440,11 +459,15 @@ def notification_deliver(*, notification_id: int) -> Notification | None:
     except Exception as error:
         logger.warning("Notification %s failed: %s", notification.pk, error)
         notification.last_error = str(error)[:500]
-        if notification.attempts >= MAX_NOTIFICATION_ATTEMPTS:
+        # A refusal that no retry can mend (an invalid number, a robot removed) fails at once.
+        if notification.attempts >= MAX_NOTIFICATION_ATTEMPTS or getattr(error, "final", False):
             notification.status = Notification.Status.FAILED
     else:
         notification.status, notification.sent_at = Notification.Status.SENT, timezone.now()
         # Sent: the file is no longer needed for a retry, and keeping it would keep the names it holds.
         notification.attachment = b""
+    if notification.status != Notification.Status.PENDING:
+        # Nor an SMS's template values (the customer's name among them) once no retry will send them.
+        notification.sms_params = {}
     notification.save()
     return notification

@@ -1,10 +1,13 @@
-"""SMS backends, chosen by settings.SMS_BACKEND the way Django chooses its e-mail backend.
-A real gateway is one more class with the same ``send`` method."""
+"""SMS backends, chosen by settings.SMS_BACKEND the way Django chooses its e-mail backend (or per firm, by its
+notice settings: renocrm.outbox.sms_routing). The console, file and locmem backends send the rendered body;
+the mainland gateways (``sms_aliyun``, ``sms_tencent``) send the message's approved template with its values."""
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -17,12 +20,50 @@ from renocrm.privacy.masking import mask_mobile, mask_text
 class SmsMessage:
     recipient: str
     body: str
-    # Passed to the gateway as its client message id, so a retried send is not delivered twice.
+    # Passed to the gateway as its client message id (Alibaba Cloud's OutId, Tencent Cloud's SessionContext):
+    # a retry after no answer first asks the gateway whether a message with this key already went out.
     idempotency_key: str
+    template: str = ""  # the message's key in renocrm.outbox.sms_messages
+    params: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SmsAccepted:
+    """A gateway took the message: its id there, to ask for the receipt with."""
+
+    provider: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class SmsReport:
+    """What a gateway reports of a message it took: ``status`` is an ``SmsReceipt.Status`` value."""
+
+    status: str
+    error_code: str = ""
+    error_message: str = ""
+    received_at: datetime | None = None
+    message_id: str = ""
+
+
+class SmsRefused(Exception):  # noqa: N818 - a refusal, not a programming error
+    """The gateway answered and did not take the message. ``final``: sending it again cannot succeed (the
+    number is invalid or blocked, the content was rejected); otherwise it is tried again later (a rate limit,
+    a template not mapped yet, a gateway error)."""
+
+    def __init__(self, code: str, message: str = "", *, final: bool = False):
+        super().__init__(f"{code}: {message}" if message else code)
+        self.code, self.message, self.final = code, message, final
+
+
+class SmsUnanswered(Exception):  # noqa: N818 - an outcome, not a programming error
+    """No answer from the gateway (a timeout, a dropped connection): the message may have gone out."""
 
 
 class BaseBackend:
-    def send(self, message: SmsMessage) -> None:
+    provider = ""  # a mainland gateway's name ("aliyun", "tencent"); empty for the local backends
+
+    def send(self, message: SmsMessage) -> SmsAccepted | None:
         raise NotImplementedError
 
 
@@ -54,5 +95,17 @@ class LocmemBackend(BaseBackend):
         outbox.append(message)
 
 
+# Short names SMS_BACKEND may use for the mainland gateways.
+ALIASES = {
+    "aliyun": "renocrm.outbox.sms_aliyun.AliyunBackend",
+    "tencent": "renocrm.outbox.sms_tencent.TencentBackend",
+}
+
+
+def backend_path(name: str) -> str:
+    return ALIASES.get(name, name)
+
+
 def get_sms_backend() -> BaseBackend:
-    return import_string(settings.SMS_BACKEND)()
+    """The installation's backend (SMS_BACKEND), configured from the SMS_* settings."""
+    return import_string(backend_path(settings.SMS_BACKEND))()

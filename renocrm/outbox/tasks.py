@@ -11,7 +11,7 @@ from django.utils import timezone
 from renocrm.celery import FirmTask, each_active_firm
 from renocrm.sweeps.services import Sweep
 
-from . import services
+from . import receipts, services
 from .enqueue import enqueue
 from .models import Notification, OutboxEvent, WebhookDelivery
 
@@ -107,3 +107,17 @@ def sweep_firm_notifications():
     sweep = Sweep(NOTIFICATION_SWEEP, batch_size=1000)
     for notification_id in sweep.batch(pending.values_list("pk", flat=True)):
         sweep.run(notification_id, enqueue, deliver_notification, notification_id=notification_id)
+
+
+@shared_task
+def sweep_sms_receipts():
+    each_active_firm(sweep_firm_sms_receipts)
+
+
+@shared_task(base=FirmTask)
+def sweep_firm_sms_receipts(rounds: int = 0):
+    """One batch of the firm's texts whose gateway receipt is due to be asked for (renocrm.outbox.receipts)."""
+    sweep = Sweep(receipts.RECEIPT_SWEEP, batch_size=200)
+    done = receipts.sms_receipts_check(sweep=sweep)
+    sweep.continue_with(sweep_firm_sms_receipts, rounds)
+    return done

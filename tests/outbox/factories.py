@@ -1,6 +1,16 @@
 import factory
+from django.conf import settings
 
-from renocrm.outbox.models import Notification, OutboxEvent, WebhookDelivery, WebhookEndpoint
+from renocrm.outbox.models import (
+    NoticeSettings,
+    Notification,
+    OutboxEvent,
+    SmsReceipt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WecomRobot,
+)
+from renocrm.tenancy.context import require_current_tenant
 
 
 class OutboxEventFactory(factory.django.DjangoModelFactory):
@@ -35,3 +45,31 @@ class NotificationFactory(factory.django.DjangoModelFactory):
     recipient = "13800138000"
     body = "您好"
     idempotency_key = factory.Sequence(lambda n: f"test-{n}")
+
+
+class SmsReceiptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SmsReceipt
+
+    notification = factory.SubFactory(NotificationFactory)
+    provider = "aliyun"
+    message_id = factory.Sequence(lambda n: f"biz-{n}")
+    status = SmsReceipt.Status.WAITING
+
+
+class NoticeSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NoticeSettings
+        django_get_or_create = ("tenant",)
+
+    tenant = factory.LazyFunction(require_current_tenant)
+    sign_name = "美家装饰"
+
+
+class WecomRobotFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WecomRobot
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    webhook_url = factory.Sequence(lambda n: f"{settings.WECOM_WEBHOOK_URL}?key=robot-key-{n:04d}")
+    kinds = factory.LazyFunction(lambda: [WecomRobot.Kind.NEW_LEADS])

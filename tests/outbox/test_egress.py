@@ -21,6 +21,8 @@ from renocrm.tenancy.context import tenant_context
 from tests.aftercare.factories import RepairRequestFactory
 from tests.factories import ApiKeyFactory
 
+pytestmark = pytest.mark.usefixtures("english")
+
 PRIVATE = "This URL resolves to a private address: webhooks are sent only to public addresses."
 HTTPS_REQUIRED = "The URL must use https."
 

@@ -65,20 +65,26 @@ def inspection_notices_send(*, now: datetime | None = None, sweep: Sweep | None 
 
 def _notice_send(inspection: Inspection, *, now: datetime, template: str) -> int:
     firm, worksite = require_current_tenant(), inspection.worksite
+    with translation.override(firm.language):
+        values = {
+            "firm": firm.name,
+            "project": worksite.project.name,
+            "kind": str(inspection.get_kind_display()),
+            "date": inspection.scheduled_on.isoformat(),
+            "time": f" {time_format(inspection.scheduled_time, 'H:i')}" if inspection.scheduled_time else "",
+            "checks": inspection.homeowner_checks,
+        }
 
     def notice(url: str) -> str:
         with translation.override(firm.language):
-            return INSPECTION_NOTICE.render(
-                template,
-                {
-                    "firm": firm.name,
-                    "project": worksite.project.name,
-                    "kind": inspection.get_kind_display(),
-                    "date": inspection.scheduled_on.isoformat(),
-                    "time": f" {time_format(inspection.scheduled_time, 'H:i')}" if inspection.scheduled_time else "",
-                    "checks": inspection.homeowner_checks,
-                    "url": url,
-                },
-            )
+            return INSPECTION_NOTICE.render(template, {**values, "url": url})
 
-    return homeowner_text_send(worksite, key=notice_key(inspection), now=now, base_url=settings.SITE_URL, body=notice)
+    return homeowner_text_send(
+        worksite,
+        key=notice_key(inspection),
+        now=now,
+        base_url=settings.SITE_URL,
+        body=notice,
+        sms_template="worksites.inspection_notice",
+        sms_params={**values, "time": values["time"].strip()},
+    )

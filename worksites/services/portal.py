@@ -104,20 +104,25 @@ def _clean_recipient(channel: str, recipient: str) -> str:
     raise ValidationError({"channel": _("Send by SMS or e-mail.")})
 
 
-def _link_message(*, link: PortalLink, url: str) -> tuple[str, str]:
-    """Subject and body of the message that carries a link, in the firm's language."""
+def _link_message(*, link: PortalLink, url: str) -> tuple[str, str, dict]:
+    """Subject and body of the message that carries a link, in the firm's language, and its values (an
+    approved SMS template's parameters)."""
     firm = require_current_tenant()
     worksite = Worksite.objects.select_related("project").get(pk=link.worksite_id)
     expires = timezone.localtime(link.expires_at, firm.zone).date()
     with translation.override(firm.language):
         subject = _("%(firm)s: your renovation on your phone") % {"firm": firm.name}
-        body = _(
-            "%(firm)s: follow the works at %(project)s — progress photos, the schedule and what waits for "
-            "your sign-off: %(url)s (valid until %(date)s; please do not share it)."
-        ) % {"firm": firm.name, "project": worksite.project.name, "url": url, "date": expires.isoformat()}
+        values = {"firm": firm.name, "project": worksite.project.name, "url": url, "date": expires.isoformat()}
+        body = (
+            _(
+                "%(firm)s: follow the works at %(project)s — progress photos, the schedule and what waits for "
+                "your sign-off: %(url)s (valid until %(date)s; please do not share it)."
+            )
+            % values
+        )
         if firm.phone:
             body += " " + _("Questions: %(phone)s") % {"phone": firm.phone}
-    return subject, body
+    return subject, body, {**values, "phone": firm.phone}
 
 
 @transaction.atomic
@@ -127,13 +132,15 @@ def portal_link_send(*, link: PortalLink, channel: str, recipient: str, base_url
     link = PortalLink.objects.select_for_update().get(pk=link.pk)
     if not link.is_usable:
         raise ValidationError(_("This link is expired or revoked; create a new one."))
-    subject, body = _link_message(link=link, url=portal_link_absolute_url(link, base_url=base_url))
+    subject, body, values = _link_message(link=link, url=portal_link_absolute_url(link, base_url=base_url))
     notification = notification_send(
         channel=channel,
         recipient=recipient,
         subject=subject if channel == Notification.Channel.EMAIL else "",
         body=body,
         idempotency_key=f"portal-link:{link.pk}:{channel}:{recipient}",
+        sms_template="worksites.portal_link",
+        sms_params=values,
     )
     if link.sent_to != recipient[:200]:
         link.sent_to = recipient[:200]
@@ -293,17 +300,34 @@ def weekly_digests_send(*, now: datetime | None = None, base_url: str | None = N
     return sent
 
 
-def homeowner_text_send(worksite: Worksite, *, key: str, now: datetime, base_url: str, body) -> int:
+def homeowner_text_send(
+    worksite: Worksite,
+    *,
+    key: str,
+    now: datetime,
+    base_url: str,
+    body,
+    sms_template: str = "",
+    sms_params: dict | None = None,
+) -> int:
     """Text the homeowner once per ``key``: ``body(url)`` gives the words around their portal link (an open
     link reused, else a new one). The worksite is locked, so two runs at once neither make two links nor
-    send twice. Returns 1 when sent now, 0 when it had been."""
+    send twice. Returns 1 when sent now, 0 when it had been. ``sms_template`` and ``sms_params``: the
+    message's approved-template key and values (the link is added as ``url``)."""
     Worksite.objects.select_for_update().filter(pk=worksite.pk).first()
     if Notification.objects.filter(idempotency_key=key).exists():
         return 0
     mobile = worksite.project.customer.mobile
     link = portal_link_for_texts(worksite, now=now, sent_to=mobile)
-    text = body(portal_link_absolute_url(link, base_url=base_url))
-    notification_send(channel=Notification.Channel.SMS, recipient=mobile, body=text, idempotency_key=key)
+    url = portal_link_absolute_url(link, base_url=base_url)
+    notification_send(
+        channel=Notification.Channel.SMS,
+        recipient=mobile,
+        body=body(url),
+        idempotency_key=key,
+        sms_template=sms_template,
+        sms_params={**(sms_params or {}), "url": url},
+    )
     return 1
 
 
@@ -316,6 +340,13 @@ def _digest_send(worksite: Worksite, *, key: str, now: datetime, base_url: str) 
         now=now,
         base_url=base_url,
         body=lambda url: _digest_body(firm=firm, worksite=worksite, digest=digest, url=url),
+        sms_template="worksites.weekly_digest",
+        sms_params={
+            "firm": firm.name,
+            "project": worksite.project.name,
+            "updates": digest["updates"],
+            "awaiting": digest["awaiting"],
+        },
     )
 
 
@@ -339,7 +370,15 @@ def on_inspection_scheduled(event) -> None:
             ) % {"firm": firm.name, "project": worksite.project.name, "day": day, "url": url}
 
     key = f"final-acceptance-invite:{payload['inspection_id']}"
-    homeowner_text_send(worksite, key=key, now=timezone.now(), base_url=settings.SITE_URL, body=invitation)
+    homeowner_text_send(
+        worksite,
+        key=key,
+        now=timezone.now(),
+        base_url=settings.SITE_URL,
+        body=invitation,
+        sms_template="worksites.final_acceptance_invite",
+        sms_params={"firm": firm.name, "project": worksite.project.name, "day": payload["scheduled_on"] or ""},
+    )
 
 
 # What the homeowner does through a link: the other parts' service and the trail row, in one transaction ----------
