@@ -166,8 +166,11 @@
   async function keep(event) {
     event.preventDefault();
     event.stopImmediatePropagation(); // not posted, so not "uploading" either (progress.js)
+    // What the form says is taken now, and the form emptied with a fresh key at once, before the phone has
+    // kept it (a slow phone takes a while): what is typed and tapped meanwhile is the next draft, neither
+    // wiped when this one is kept nor sent under this one's key in its place.
+    const editing = Boolean(form.dataset.offlineDraft);
     const key = form.dataset.offlineDraft || form.querySelector("[data-offline-key]").value || newKey();
-    const before = form.dataset.offlineDraft ? await Outbox.get(key) : null;
     const draft = {
       key,
       owner,
@@ -178,22 +181,22 @@
       summary: summaryOf(),
       fields: fieldsOf(new FormData(form)),
       csrf: panel.dataset.csrf,
-      savedAt: before ? before.savedAt : Date.now(),
+      savedAt: Date.now(),
       status: "waiting",
     };
+    empty();
     try {
+      const before = editing ? await Outbox.get(key) : null;
+      if (before) draft.savedAt = before.savedAt;
       await Outbox.put(draft);
     } catch {
+      // Not kept: the form gets it back, to be tried again.
+      fill(draft);
+      form.querySelector("[data-offline-key]").value = key;
+      if (editing) form.dataset.offlineDraft = key;
       say(text("textNoRoom"));
       return;
     }
-    const editing = Boolean(form.dataset.offlineDraft);
-    form.reset();
-    form.querySelectorAll('input[type="file"]').forEach((input) => {
-      input.dispatchEvent(new Event("change", { bubbles: true })); // progress.js: "✓ 2 chosen" goes
-    });
-    freshForm();
-    if (location.hash.startsWith("#draft-")) history.replaceState(null, "", location.pathname + location.search);
     say(text("textSaved"));
     await render();
     askForSync();
@@ -205,6 +208,15 @@
       if (editing && sent && sent.url) location.assign(sent.url);
       else if (editing && done && done.refused.includes(key)) open(key);
     }
+  }
+
+  function empty() {
+    form.reset();
+    form.querySelectorAll('input[type="file"]').forEach((input) => {
+      input.dispatchEvent(new Event("change", { bubbles: true })); // progress.js: "✓ 2 chosen" goes
+    });
+    freshForm();
+    if (location.hash.startsWith("#draft-")) history.replaceState(null, "", location.pathname + location.search);
   }
 
   if (form) {
@@ -311,8 +323,12 @@
   }
 
   // What was just sent shows on this page: its lists are loaded again (and the copy kept for offline use).
+  // Lists that could not be loaded (the signal went again, or came back to the service worker before this
+  // page) are loaded when the connection returns.
+  let stale = false;
   async function refresh() {
     if (!document.querySelector("[data-offline-refresh]")) return;
+    stale = true;
     let response;
     try {
       response = await fetch(location.href.split("#")[0], { credentials: "same-origin" });
@@ -320,6 +336,7 @@
       return;
     }
     if (!response.ok) return;
+    stale = false;
     if (response.headers.get("X-Offline-Capture") === "page" && "caches" in window) {
       caches.open(PAGES).then((cache) => cache.put(location.href.split("#")[0], response.clone()));
     }
@@ -351,7 +368,7 @@
 
   window.addEventListener("online", () => {
     render();
-    flush();
+    flush().then(() => stale && refresh());
   });
   window.addEventListener("offline", () => render());
   window.addEventListener("hashchange", openFromAddress);

@@ -98,7 +98,8 @@ self.addEventListener("sync", (event) => {
     (async () => {
       const done = await RenoOutbox.flush();
       if (done.sent.length || done.refused.length) {
-        for (const client of await self.clients.matchAll({ type: "window" })) {
+        // Pages this worker does not serve too: one opened while it was taking over shows the sent ones.
+        for (const client of await self.clients.matchAll({ type: "window", includeUncontrolled: true })) {
           client.postMessage({ type: "renocrm-outbox", sent: done.sent.length, refused: done.refused.length });
         }
       }
