@@ -115,6 +115,16 @@ def queue_counts(*, agent=None, method=None, crew=None) -> dict[str, int]:
     )
 
 
+def queue_first_bucket(counts: dict[str, int]) -> str:
+    """The tab the queue opens on when none is asked for: where the work is — the overdue calls if there are
+    any, else today's, else the upcoming ones."""
+    if counts.get("overdue"):
+        return "overdue"
+    if counts.get("due_today"):
+        return "due_today"
+    return "upcoming"
+
+
 def callback_detail(pk: int, *, crew=None) -> Callback:
     """One callback with its attempts, its survey (defects, materials, demands and what it started) and the
     follow-ups it opened; 404 if the firm has no such callback, or, with ``crew``, it is not of one of that

@@ -51,8 +51,6 @@ PAGE_SIZE = 50
 
 @permission_required(VIEW)
 def callback_list(request):
-    bucket = request.GET.get("bucket", "")
-    bucket = bucket if bucket in dict(BUCKETS) else BUCKETS[0][0]
     data = request.GET.copy()
     if not data.get("agent"):
         # An agent starts with their own calls; an admin, a designer or a project manager with everybody's.
@@ -61,13 +59,16 @@ def callback_list(request):
     agent = form.agent_filter(request.user)
     method = form.cleaned_data.get("method", "") if form.is_valid() else ""
     crew = selectors.reader_bound(request.membership, request.user)
+    counts = selectors.queue_counts(agent=agent, crew=crew)
+    # The tab asked for, else the one where the work is.
+    bucket = request.GET.get("bucket", "")
+    bucket = bucket if bucket in dict(BUCKETS) else selectors.queue_first_bucket(counts)
     rows, older = selectors.work_queue(
         bucket=bucket, agent=agent, method=method or None, crew=crew, before=before_param(request), size=PAGE_SIZE
     )
     today = firm_today()
     for row in rows:
         row.days_overdue = (today - row.due_on).days if row.status in Callback.ACTIVE_STATUSES else 0
-    counts = selectors.queue_counts(agent=agent, crew=crew)
     tabs = [(key, label, counts.get(key, 0)) for key, label in BUCKETS]
     context = {
         "form": form,

@@ -61,7 +61,12 @@ def lead_create(request):
     form = LeadCreateForm(request.POST or None)
     # A customer manager's new lead is theirs to follow up.
     assignee = request.user if request.membership.has_role(Role.SALES) else None
-    created = submit(request, form, lambda data: pipeline.lead_create(by=request.user, assigned_to=assignee, **data))
+    created = submit(
+        request,
+        form,
+        lambda data: pipeline.lead_create(by=request.user, assigned_to=assignee, **data),
+        check=lambda data: pipeline.lead_check(**data),
+    )
     if created:
         lead, linked = created
         if linked:
@@ -106,7 +111,12 @@ def lead_detail(request, pk):
 def lead_edit(request, pk):
     lead = get_object_or_404(Lead.objects.select_related("customer", "property", "assigned_to", "designer"), pk=pk)
     form = LeadEditForm(request.POST or None, lead=lead)
-    if submit(request, form, lambda data: pipeline.lead_update(lead=lead, **data)):
+    if submit(
+        request,
+        form,
+        lambda data: pipeline.lead_update(lead=lead, **data),
+        check=lambda data: pipeline.lead_check(customer=lead.customer, **data),
+    ):
         return redirect("leads:detail", pk=lead.pk)
     return _form_page(
         request,
@@ -184,7 +194,12 @@ def customer_detail(request, pk):
 @permission_required("leads.manage")
 def customer_create(request):
     form = CustomerForm(request.POST or None)
-    if customer := submit(request, form, lambda data: customer_services.customer_create(**data)):
+    if customer := submit(
+        request,
+        form,
+        lambda data: customer_services.customer_create(**data),
+        check=lambda data: customer_services.customer_check(**data),
+    ):
         return redirect("leads:customer-detail", pk=customer.pk)
     return _form_page(request, form, _("New customer"), tab="customers", cancel_url=reverse("leads:customer-list"))
 
@@ -193,7 +208,12 @@ def customer_create(request):
 def customer_edit(request, pk):
     customer = get_object_or_404(Customer.objects, pk=pk)
     form = CustomerForm(request.POST or None, initial=CustomerForm.initial_for(customer))
-    if submit(request, form, lambda data: customer_services.customer_update(customer=customer, **data)):
+    if submit(
+        request,
+        form,
+        lambda data: customer_services.customer_update(customer=customer, **data),
+        check=lambda data: customer_services.customer_check(customer=customer, **data),
+    ):
         return redirect("leads:customer-detail", pk=customer.pk)
     title = _("Edit customer: %(name)s") % {"name": customer.name}
     return _form_page(
@@ -205,7 +225,12 @@ def customer_edit(request, pk):
 def property_create(request, pk):
     customer = get_object_or_404(Customer.objects, pk=pk)
     form = PropertyForm(request.POST or None)
-    if submit(request, form, lambda data: customer_services.property_create(customer=customer, **data)):
+    if submit(
+        request,
+        form,
+        lambda data: customer_services.property_create(customer=customer, **data),
+        check=lambda data: customer_services.property_check(**data),
+    ):
         return redirect("leads:customer-detail", pk=customer.pk)
     title = _("New property for %(name)s") % {"name": customer.name}
     return _form_page(

@@ -48,12 +48,23 @@ def apply_service_errors(form: forms.Form | forms.BaseFormSet, error: Validation
             form.add_error(field if field in form.fields else None, message)
 
 
-def submit(request, form: forms.Form | forms.BaseFormSet, save):
+def submit(request, form: forms.Form | forms.BaseFormSet, save, *, check=None):
     """The POST half of a form page: for a valid submitted form, run ``save(form.cleaned_data)`` (one
     service call) and return what it returns — or True when it returns nothing — so the view redirects.
     Returns None when nothing was submitted, the form is invalid, or the service refused; the refusal is
-    then on the form, next to the field it names."""
-    if request.method != "POST" or not form.is_valid():
+    then on the form, next to the field it names.
+
+    ``check``, a function of the form's data, is the service's own check of its rules (the one the service
+    runs again in its transaction), raising one ValidationError that names every rule broken. It runs with
+    the fields that are valid even when others are not, so one submission shows the form's mistakes and the
+    rules it breaks together, instead of the rules only once the fields are right. A check skips a rule
+    whose fields it was not given."""
+    if request.method != "POST":
+        return None
+    valid = form.is_valid()
+    if check is not None and not rules_kept(form, check):
+        valid = False
+    if not valid:
         return None
     try:
         result = save(form.cleaned_data)
@@ -61,6 +72,17 @@ def submit(request, form: forms.Form | forms.BaseFormSet, save):
         apply_service_errors(form, error)
         return None
     return True if result is None else result
+
+
+def rules_kept(form: forms.Form, check) -> bool:
+    """Run a service's rule ``check`` on what of the form is valid (``form.cleaned_data``, which holds only
+    the fields that passed); the rules it finds broken go on the form's fields. Returns whether it passed."""
+    try:
+        check(dict(form.cleaned_data))
+    except ValidationError as error:
+        apply_service_errors(form, error)
+        return False
+    return True
 
 
 def action_as_message(request, run, *, form=None, done=None, about: str = "", invalid: str = "", apart=False) -> bool:
@@ -106,14 +128,15 @@ def page_action(request, run, *, back: str, refused_back: str = "", page=None, *
     with ``outcome``: ``form``, ``done``, ``about``, ``invalid``, ``apart``), then back to the page
     (``back``; ``refused_back`` after a refusal, to show it where the user was). With ``page``, a function
     of the bound form that renders the record's page again, bad input and a refusal are instead shown on
-    that form, next to its fields (status 400)."""
+    that form, next to its fields (status 400), and ``check`` may name the service's rule check to show the
+    rules it breaks with them (see ``submit``)."""
     if page is None:
         ran = action_as_message(request, run, **outcome)
         return redirect(back if ran or not refused_back else refused_back)
-    form, done = outcome.pop("form"), outcome.pop("done", None)
+    form, done, check = outcome.pop("form"), outcome.pop("done", None), outcome.pop("check", None)
     if outcome:
         raise TypeError(f"page_action with page takes no {', '.join(outcome)}")
-    result = submit(request, form, run)
+    result = submit(request, form, run, check=check)
     if result is None:
         response = page(form)
         response.status_code = 400

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from callbacks.models import Callback, CallbackAttempt, Method
 from callbacks.services.plan import callback_settings_get
-from callbacks.services.survey_link import sms_body, sms_key
+from callbacks.services.survey_link import sms_key, sms_message
 from renocrm.accounts.roles import AGENT_ROLES
 from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.models import Notification
@@ -92,7 +92,7 @@ def callback_sms_send(*, callback: Callback, by=None, base_url: str | None = Non
     notification = notification_send(
         channel=Notification.Channel.SMS,
         recipient=callback.customer.mobile,
-        body=sms_body(callback, base_url=base_url or django_settings.SITE_URL),
+        **sms_message(callback, base_url=base_url or django_settings.SITE_URL),
         idempotency_key=key,
     )
     CallbackAttempt.objects.create(
@@ -119,13 +119,37 @@ def callback_assign(*, callback: Callback, agent, by=None) -> Callback:
     return callback
 
 
+def _count_attempt(callback: Callback, *, method: str, outcome: str, at: datetime, by=None, note: str = "") -> None:
+    """A call or visit to the homeowner, whatever came of it, in the log and in the callback's attempts (联系次数;
+    the caller saves ``attempts``). A survey link texted is logged apart and is not an attempt: it goes once
+    per attempt number (``survey_link.sms_key``)."""
+    CallbackAttempt.objects.create(callback=callback, method=method, outcome=outcome, note=note, at=at, by=by)
+    callback.attempts += 1
+
+
+def call_completed(callback: Callback, *, at: datetime, by=None) -> None:
+    """The survey taken by staff — on the phone, or on site — is the call that reached the homeowner: it
+    counts as an attempt, unless that call is logged already (the last call or visit logged reached them).
+    Runs in the caller's transaction, on the callback it has locked."""
+    last = (
+        callback.attempt_log.exclude(outcome=CallbackAttempt.Outcome.SMS_SENT)
+        .order_by("-at", "-id")
+        .values_list("outcome", flat=True)
+        .first()
+    )
+    if last == CallbackAttempt.Outcome.REACHED:
+        return
+    _count_attempt(callback, method=callback.method, outcome=CallbackAttempt.Outcome.REACHED, at=at, by=by)
+    callback.save(update_fields=["attempts"])
+
+
 @transaction.atomic
 def callback_attempt_record(
     *, callback: Callback, outcome: str, note: str = "", by=None, method: str | None = None
 ) -> Callback:
-    """Record a try to reach the homeowner. Reached: the survey follows. No answer, busy or a wrong
-    number count an attempt: the callback waits ``retry_after_hours`` and comes back to the agent, or after
-    ``max_attempts`` it is closed as unreachable."""
+    """Record a try to reach the homeowner; every one counts in the callback's attempts. Reached: the survey
+    follows. No answer, busy or a wrong number: the callback waits ``retry_after_hours`` and comes back to
+    the agent, or after ``max_attempts`` such failed tries it is closed as unreachable."""
     callback = locked(callback)
     _require_open(callback)
     if outcome == CallbackAttempt.Outcome.SMS_SENT:
@@ -136,17 +160,17 @@ def callback_attempt_record(
     if method not in Method.values:
         raise ValidationError({"method": _("Choose phone, SMS or a visit.")})
     now = timezone.now()
-    CallbackAttempt.objects.create(callback=callback, method=method, outcome=outcome, note=note.strip(), at=now, by=by)
+    _count_attempt(callback, method=method, outcome=outcome, note=note.strip(), at=now, by=by)
     if outcome == CallbackAttempt.Outcome.REACHED:
         callback.status, callback.next_attempt_at = Callback.Status.OPEN, None
     else:
         settings = callback_settings_get()
-        callback.attempts += 1
-        if callback.attempts >= settings.max_attempts:
+        failed = callback.attempt_log.filter(outcome__in=FAILED_OUTCOMES).count()
+        if failed >= settings.max_attempts:
             callback.status, callback.next_attempt_at = Callback.Status.UNREACHABLE, None
             with translation.override(require_current_tenant().language):
                 callback.closed_reason = _("Not reached after %(count)s attempts (last: %(outcome)s).") % {
-                    "count": callback.attempts,
+                    "count": failed,
                     "outcome": CallbackAttempt.Outcome(outcome).label,
                 }
         else:
@@ -186,6 +210,13 @@ def callback_visit_schedule(*, callback: Callback, at: datetime, by=None) -> Cal
         recipient=callback.customer.mobile,
         body=body,
         idempotency_key=f"callback:{callback.pk}:visit:{local.isoformat()}",
+        sms_template="callbacks.visit_scheduled",
+        sms_params={
+            "firm": tenant.name,
+            "day": local.date().isoformat(),
+            "time": local.strftime("%H:%M"),
+            "phone": tenant.phone,
+        },
     )
     return callback
 

@@ -19,7 +19,7 @@ from callbacks.models import (
     SurveyMaterial,
     SurveyStaff,
 )
-from callbacks.services.actions import locked
+from callbacks.services.actions import call_completed, locked
 from callbacks.services.follow_ups import follow_ups_open
 from callbacks.services.plan import callback_settings_get
 from complaints.services.intake import complaint_open
@@ -262,6 +262,8 @@ def survey_submit(
         customer.other_contacts = f"{customer.other_contacts}\n{line}".strip()
         customer.save(update_fields=["other_contacts", "updated_at"])
 
+    if via == Survey.Via.STAFF:
+        call_completed(callback, at=now, by=by)
     callback.status, callback.completed_at, callback.completed_by = Callback.Status.COMPLETED, now, by
     callback.next_attempt_at = None
     callback.save(update_fields=["status", "completed_at", "completed_by", "next_attempt_at"])

@@ -2,8 +2,9 @@
 complaint now asks of them, the entry in its handling log and the lock on its row.
 
 Clocks: a level's clocks (respond by, resolve by) start when the complaint reaches the level, with the
-firm's hours for that level. A reopening (the customer is not satisfied) starts a new cycle with fresh
-clocks at the same level.
+firm's hours for that level. A response already given stands when the complaint moves up (the customer was
+answered; the new level's running clock is the time to resolve). A reopening (the customer is not
+satisfied) starts a new cycle with fresh clocks at the same level, unanswered.
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ from renocrm.tenancy.context import require_current_tenant
 # Clocks -----------------------------------------------------------------------------------------------------
 
 
-def start_clocks(complaint: Complaint, *, settings: ComplaintSettings, now: datetime) -> None:
+def start_clocks(
+    complaint: Complaint, *, settings: ComplaintSettings, now: datetime, keep_response: bool = False
+) -> None:
     respond, resolve = settings.hours(complaint.level)
     complaint.level_started_at = now
     complaint.respond_by = now + timedelta(hours=respond)
     complaint.resolve_by = now + timedelta(hours=resolve)
-    complaint.responded_at = None
+    if not keep_response:
+        complaint.responded_at = None
 
 
 CLOCK_FIELDS = ["level_started_at", "respond_by", "resolve_by", "responded_at"]

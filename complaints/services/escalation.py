@@ -33,7 +33,6 @@ TOP_LEVEL = 3
 # The sweeper's name in renocrm.sweeps (its failures and backoff).
 ESCALATION_SWEEP = "complaint-escalation"
 Kind = ComplaintEntry.Kind
-Status = Complaint.Status
 
 # Marked here, translated when sent, in the firm's language.
 ESCALATED_HEADLINE = gettext_noop("A complaint was escalated to you: the clock at the level below ran out.")
@@ -44,13 +43,14 @@ TOP_BREACH_HEADLINE = gettext_noop(
 
 
 def _move_up(complaint: Complaint, *, settings: ComplaintSettings, now: datetime) -> int:
-    """Move the complaint to the next level with that level's owner and fresh clocks; returns from_level."""
+    """Move the complaint to the next level with that level's owner and fresh clocks; returns from_level.
+    Its status and a response already given stand: escalating raises who answers for the complaint, it does
+    not undo its handling (a complaint in progress stays in progress, on the new level's resolve clock)."""
     from_level = complaint.level
     complaint.level = from_level + 1
     complaint.owner = level_owner(complaint.level, settings=settings, project=complaint.project)
-    complaint.status = Status.OPEN
-    start_clocks(complaint, settings=settings, now=now)
-    complaint.save(update_fields=["level", "owner", "status", *CLOCK_FIELDS])
+    start_clocks(complaint, settings=settings, now=now, keep_response=True)
+    complaint.save(update_fields=["level", "owner", *CLOCK_FIELDS])
     return from_level
 
 

@@ -10,10 +10,12 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from leads.models import Customer, Property
+from leads.services.checks import Refusals
 from leads.validators import normalize_mobile, validate_mobile
 
 
-def _clean_mobile(mobile: str) -> str:
+def clean_mobile(mobile: str) -> str:
+    """The mobile number as stored (``normalize_mobile``); refused on ``mobile`` if it is not one."""
     mobile = normalize_mobile(mobile)
     try:
         validate_mobile(mobile)
@@ -22,13 +24,25 @@ def _clean_mobile(mobile: str) -> str:
     return mobile
 
 
+def customer_check(*, customer: Customer | None = None, **values) -> None:
+    """The rules of a customer's details beyond each field's own form: a mobile number that is one and that
+    no other customer has. Raises one ValidationError with every rule broken; a rule whose value is not in
+    ``values`` is skipped (a form passes what it could read). ``customer``: the one being edited."""
+    refusals = Refusals()
+    if "mobile" in values:
+        mobile = refusals.run(clean_mobile, values["mobile"])
+        others = Customer.objects.exclude(pk=customer.pk) if customer is not None else Customer.objects.all()
+        if mobile is not None and others.filter(mobile=mobile).exists():
+            refusals.take(_known_mobile())
+    refusals.raise_any()
+
+
 @transaction.atomic
 def customer_create(
     *, name: str, mobile: str, other_contacts: str = "", birthday: date | None = None, notes: str = ""
 ) -> Customer:
-    mobile = _clean_mobile(mobile)
-    if Customer.objects.filter(mobile=mobile).exists():
-        raise _known_mobile()
+    customer_check(mobile=mobile)
+    mobile = normalize_mobile(mobile)
     try:
         with transaction.atomic():
             return Customer.objects.create(
@@ -48,10 +62,9 @@ def _known_mobile() -> ValidationError:
 
 @transaction.atomic
 def customer_update(*, customer: Customer, **fields) -> Customer:
+    customer_check(customer=customer, **fields)
     if "mobile" in fields:
-        fields["mobile"] = _clean_mobile(fields["mobile"])
-        if Customer.objects.filter(mobile=fields["mobile"]).exclude(pk=customer.pk).exists():
-            raise _known_mobile()
+        fields["mobile"] = normalize_mobile(fields["mobile"])
     for name in ("name", "mobile", "other_contacts", "birthday", "notes"):
         if name in fields:
             setattr(customer, name, fields[name])
@@ -73,16 +86,21 @@ def property_create(
     condition: str = Property.Condition.NEW,
     kind: str = Property.Kind.APARTMENT,
 ) -> Property:
-    if Decimal(area) <= 0:
-        raise ValidationError({"area": _("The area must be more than 0 m².")})
+    property_check(area=area)
     return Property.objects.create(
         customer=customer, address=address, area=area, layout=layout, condition=condition, kind=kind
     )
 
 
+def property_check(**values) -> None:
+    """The rules of a property beyond each field's own form (a rule whose value is not given is skipped)."""
+    if "area" in values and values["area"] is not None and Decimal(values["area"]) <= 0:
+        raise ValidationError({"area": _("The area must be more than 0 m².")})
+
+
 def find_or_create_customer(*, name: str, mobile: str) -> tuple[Customer, bool]:
     """The duplicate guard: a known mobile links the existing customer instead of creating a second one."""
-    mobile = _clean_mobile(mobile)
+    mobile = clean_mobile(mobile)
     existing = Customer.objects.select_for_update().filter(mobile=mobile).first()
     if existing is not None:
         return existing, True

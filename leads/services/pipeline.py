@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from leads.models import Customer, FollowUp, Lead, LeadSettings, LeadStatusChange, Property, ReferralReward
 from leads.selectors import CUSTOMER_MANAGER_ROLES, DESIGNER_ROLES
-from leads.services.customers import find_or_create_customer
+from leads.services.checks import Refusals
+from leads.services.customers import clean_mobile, find_or_create_customer
 from leads.validators import normalize_mobile
 from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit
@@ -27,6 +28,48 @@ PIPELINE = [S.NEW, S.CONTACTED, S.MEASURED, S.PROPOSAL]
 def lead_settings_get() -> LeadSettings:
     settings, _ = LeadSettings.objects.get_or_create()
     return settings
+
+
+# lead_check's customer when it cannot be told (the name or mobile number still wrong).
+_UNKNOWN = object()
+
+
+def lead_check(**values) -> None:
+    """The rules a lead's values keep together, for a new lead and an edit alike: who the customer is, the
+    referral, the property, the budget's ends, the staff. Raises one ValidationError naming every rule broken.
+
+    A rule runs only when every value it reads is in ``values``: the services pass them all, a form passes
+    what it could read while some of its fields are still wrong (``renocrm.forms.submit``), so one submission
+    shows every mistake. ``customer`` (or else ``name`` and ``mobile``, whose customer is looked up, never
+    created) says whose lead it is. It only reads."""
+    refusals = Refusals()
+    # The customer's id; None for a customer still to be created.
+    customer = values.get("customer")
+    customer_id = customer.pk if customer is not None else _UNKNOWN
+    if customer is None and "name" in values and "mobile" in values and not (values["name"] and values["mobile"]):
+        refusals.add("customer", _("Choose a customer or give a name and a mobile number."))
+    mobile = refusals.run(clean_mobile, values["mobile"]) if customer is None and values.get("mobile") else None
+    if mobile is not None:
+        customer_id = Customer.objects.filter(mobile=mobile).values_list("pk", flat=True).first()
+    property = values.get("property")
+    if property is not None and customer_id is not _UNKNOWN and property.customer_id != customer_id:
+        refusals.add("property", _("This property belongs to another customer."))
+    referrer = values.get("referrer")
+    if "channel" in values and "referrer" in values:
+        if values["channel"] == Lead.Channel.REFERRAL and referrer is None:
+            refusals.add("referrer", _("A referral needs the referring customer."))
+        if values["channel"] != Lead.Channel.REFERRAL and referrer is not None:
+            refusals.add("referrer", _("Only a referral has a referrer."))
+    if referrer is not None and referrer.pk == customer_id:
+        refusals.add("referrer", _("A customer cannot refer themselves."))
+    budget_min, budget_max = values.get("budget_min"), values.get("budget_max")
+    if budget_min is not None and budget_max is not None and budget_min > budget_max:
+        refusals.add("budget_max", _("The budget's upper end is below its lower end."))
+    if "assigned_to" in values:
+        refusals.run(require_staff_role, values["assigned_to"], roles=CUSTOMER_MANAGER_ROLES, field="assigned_to")
+    if "designer" in values:
+        refusals.run(require_staff_role, values["designer"], roles=DESIGNER_ROLES, field="designer")
+    refusals.raise_any()
 
 
 @transaction.atomic
@@ -50,23 +93,24 @@ def lead_create(
     by=None,
 ) -> tuple[Lead, bool]:
     """Create a lead; returns it and whether an existing customer was linked by mobile number."""
+    lead_check(
+        customer=customer,
+        name=name,
+        mobile=mobile,
+        property=property,
+        channel=channel,
+        referrer=referrer,
+        budget_min=budget_min,
+        budget_max=budget_max,
+        assigned_to=assigned_to,
+        designer=designer,
+    )
     linked = False
     if customer is None:
-        if not (name and mobile):
-            raise ValidationError({"customer": _("Choose a customer or give a name and a mobile number.")})
         customer, linked = find_or_create_customer(name=name, mobile=mobile)
-    if property is not None and property.customer_id != customer.pk:
-        raise ValidationError({"property": _("This property belongs to another customer.")})
-    if channel == Lead.Channel.REFERRAL and referrer is None:
-        raise ValidationError({"referrer": _("A referral needs the referring customer.")})
-    if channel != Lead.Channel.REFERRAL and referrer is not None:
-        raise ValidationError({"referrer": _("Only a referral has a referrer.")})
-    if referrer is not None and referrer.pk == customer.pk:
-        raise ValidationError({"referrer": _("A customer cannot refer themselves.")})
-    if budget_min is not None and budget_max is not None and budget_min > budget_max:
-        raise ValidationError({"budget_max": _("The budget's upper end is below its lower end.")})
-    require_staff_role(assigned_to, roles=CUSTOMER_MANAGER_ROLES, field="assigned_to")
-    require_staff_role(designer, roles=DESIGNER_ROLES, field="designer")
+        if property is not None or referrer is not None:
+            # A customer written a moment ago by another request, after the check looked: check again.
+            lead_check(customer=customer, property=property, referrer=referrer)
     lead = Lead.objects.create(
         customer=customer,
         property=property,
@@ -170,8 +214,7 @@ def lead_mark_won(*, lead: Lead, by=None) -> Lead:
 
 @transaction.atomic
 def lead_assign(*, lead: Lead, assigned_to=None, designer=None) -> Lead:
-    require_staff_role(assigned_to, roles=CUSTOMER_MANAGER_ROLES, field="assigned_to")
-    require_staff_role(designer, roles=DESIGNER_ROLES, field="designer")
+    lead_check(assigned_to=assigned_to, designer=designer)
     lead.assigned_to, lead.designer = assigned_to, designer
     lead.save(update_fields=["assigned_to", "designer", "updated_at"])
     return lead
@@ -193,25 +236,15 @@ LEAD_EDITABLE_FIELDS = (
 @transaction.atomic
 def lead_update(*, lead: Lead, **fields) -> Lead:
     """Edit the needs profile, the property and the next follow-up date; ``assigned_to`` and ``designer``, when
-    given, go through lead_assign and its checks. Everything is validated before anything is written."""
+    given, are checked as lead_assign checks them. Everything is validated before anything is written."""
     unknown = set(fields) - {*LEAD_EDITABLE_FIELDS, "assigned_to", "designer"}
     if unknown:
         raise TypeError(f"lead_update() cannot change {', '.join(sorted(unknown))}")
-    lead = Lead.objects.select_for_update().get(pk=lead.pk)
-    property = fields.get("property")
-    if property is not None and property.customer_id != lead.customer_id:
-        raise ValidationError({"property": _("This property belongs to another customer.")})
-    budget_min = fields.get("budget_min", lead.budget_min)
-    budget_max = fields.get("budget_max", lead.budget_max)
-    if budget_min is not None and budget_max is not None and budget_min > budget_max:
-        raise ValidationError({"budget_max": _("The budget's upper end is below its lower end.")})
-    if "assigned_to" in fields or "designer" in fields:
-        lead_assign(
-            lead=lead,
-            assigned_to=fields.get("assigned_to", lead.assigned_to),
-            designer=fields.get("designer", lead.designer),
-        )
-    changed = [name for name in LEAD_EDITABLE_FIELDS if name in fields]
+    lead = Lead.objects.select_for_update(of=("self",)).select_related("customer").get(pk=lead.pk)
+    # The stored end of the budget that is not changed still bounds the other.
+    budget = {end: getattr(lead, end) for end in ("budget_min", "budget_max")}
+    lead_check(customer=lead.customer, **{**budget, **fields})
+    changed = [name for name in (*LEAD_EDITABLE_FIELDS, "assigned_to", "designer") if name in fields]
     for name in changed:
         setattr(lead, name, fields[name])
     if changed:

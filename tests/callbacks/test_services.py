@@ -286,10 +286,10 @@ def test_attempts_retry_after_the_firms_spacing_then_close_as_unreachable(firm, 
         actions.callback_attempt_record(callback=callback, outcome="no_answer")
 
 
-def test_reaching_the_homeowner_after_a_retry_reopens_without_counting(firm):
+def test_reaching_the_homeowner_after_a_retry_reopens_and_counts_as_an_attempt(firm):
     callback = actions.callback_attempt_record(callback=released(), outcome="no_answer")
     callback = actions.callback_attempt_record(callback=callback, outcome="reached")
-    assert (callback.status, callback.attempts, callback.next_attempt_at) == (Callback.Status.OPEN, 1, None)
+    assert (callback.status, callback.attempts, callback.next_attempt_at) == (Callback.Status.OPEN, 2, None)
 
 
 def test_a_callback_not_yet_due_cannot_be_worked(firm):

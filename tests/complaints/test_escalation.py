@@ -70,17 +70,20 @@ def test_resolve_breach_at_level_two_goes_to_the_general_manager_and_level_three
     with tenant_context(firm_a):
         complaint.refresh_from_db()
         assert (complaint.level, complaint.owner) == (3, team.gm)
-        assert complaint.responded_at is None, "the general manager has to respond afresh"
+        # The department head's response stands: the general manager's running clock is the time to resolve.
+        assert complaint.responded_at == T0 + timedelta(hours=1)
+        assert complaint.status == Complaint.Status.IN_PROGRESS
         assert ComplaintEscalation.objects.get(from_level=2).breach == "resolve"
 
-    top = at + timedelta(hours=1, minutes=1)
+    assert sweep(firm_a, at + timedelta(hours=1, minutes=1)) == 0, "no response is owed at level 3"
+    top = at + timedelta(hours=24, minutes=1)
     assert sweep(firm_a, top) == 1, "the top-level breach is recorded"
-    assert sweep(firm_a, top + timedelta(hours=30)) == 0, "and only once, though the other clock runs out too"
+    assert sweep(firm_a, top + timedelta(hours=30)) == 0, "and only once"
     with tenant_context(firm_a):
         complaint.refresh_from_db()
-        assert complaint.level == 3 and complaint.respond_by == at + timedelta(hours=1), "nothing further changes"
+        assert complaint.level == 3 and complaint.resolve_by == at + timedelta(hours=24), "nothing further changes"
         breach = ComplaintEscalation.objects.get(from_level=3)
-        assert (breach.to_level, breach.breach, breach.notified) == (3, "respond", team.gm)
+        assert (breach.to_level, breach.breach, breach.notified) == (3, "resolve", team.gm)
         assert Notification.objects.filter(idempotency_key=f"complaint-escalated:{complaint.pk}:1:3").count() == 1
         assert OutboxEvent.objects.filter(event_type="complaint.escalated").count() == 3
 
