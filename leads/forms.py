@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renocrm.forms import DATE, StaffChoiceField
 
@@ -50,7 +51,9 @@ class StatusForm(forms.Form):
 
 class FollowUpLogFilterForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All")), *FollowUp.Kind.choices])
-    by = forms.ChoiceField(label=_("By"), required=False, choices=[("", _("Everyone")), ("me", _("Only mine"))])
+    by = forms.ChoiceField(
+        label=pgettext_lazy("follow-up", "By"), required=False, choices=[("", _("Everyone")), ("me", _("Only mine"))]
+    )
 
 
 class CustomerFilterForm(forms.Form):

@@ -9,6 +9,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renocrm.accounts.models import staff_member_field
 from renocrm.tenancy.models import TenantModel
@@ -74,7 +75,7 @@ class Lead(TenantModel):
         REFERRAL = "referral", _("Referral by a customer")
         PARTNER = "partner", _("Partner")
         PHONE = "phone", _("Phone")
-        EVENT = "event", _("Event")
+        EVENT = "event", pgettext_lazy("lead channel", "Event")
         AFTERCARE = "aftercare", _("Existing customer (aftercare)")
         OTHER = "other", _("Other")
 
@@ -194,7 +195,7 @@ class ReferralReward(TenantModel):
         GIFT = "gift", _("Gift")
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("reward", "Pending")
         FULFILLED = "fulfilled", _("Fulfilled")
 
     referrer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="referral_rewards")

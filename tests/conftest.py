@@ -85,6 +85,13 @@ def firm_b(db):
 
 
 @pytest.fixture
+def english(settings):
+    """Pages and messages in English, so assertions read the source strings: the firms a test makes after it
+    speak English (``TenantFactory`` follows ``LANGUAGE_CODE``), and so do pages before sign-in."""
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
 def in_firm():
     """``with in_firm(firm): …`` runs a block as that firm (the ORM scope and the RLS setting)."""
     return tenant_context

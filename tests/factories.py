@@ -2,6 +2,7 @@
 so related objects always belong to the same firm."""
 
 import factory
+from django.conf import settings
 from django.utils import timezone
 
 from renocrm.accounts.models import Membership, User
@@ -21,6 +22,9 @@ class TenantFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Firm {n}")
     slug = factory.Sequence(lambda n: f"firm-{n}")
     phone = "400-800-1234"
+    # Staff pages speak the firm's language: a test that sets LANGUAGE_CODE (the ``english`` fixtures) gets
+    # firms, and so pages and messages, in that language; otherwise the default firm language, Chinese.
+    language = factory.LazyFunction(lambda: settings.LANGUAGE_CODE)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import profile, views
 
 app_name = "accounts"
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("password-reset/done/", views.PasswordResetCompleteView.as_view(), name="password-reset-complete"),
     path("switch-firm/", views.switch_firm_view, name="switch-firm"),
     path("no-firm/", views.no_firm, name="no-firm"),
+    path("profile/", profile.profile_edit, name="profile"),
 ]

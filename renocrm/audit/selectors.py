@@ -15,6 +15,7 @@ from renocrm.accounts.models import Membership
 from renocrm.tenancy.db import tenant_models
 
 from .models import AuditEvent
+from .records import RecordNames, Shown, field_name, model_for_table, model_name, related_model, show_value
 
 PAGE_SIZE = 50
 # The trail keeps whatever the row held; these columns are secrets or digests of secrets and are not shown.
@@ -23,7 +24,6 @@ HIDDEN = "••••••"
 # Columns the list already shows in their own cells.
 NOISE_FIELDS = frozenset({"tenant_id", "id"})
 EMPTY_VALUES = (None, "", [], {})
-MAX_VALUE_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -36,9 +36,12 @@ class AuditFilters:
 
 @dataclass(frozen=True)
 class Change:
-    field: str
-    old: str | None
+    field: str  # the column, as stored
+    old: str | None  # the values in words
     new: str | None
+    label: str = ""  # the field's name
+    old_url: str = ""  # the page of the record an old or new foreign key names
+    new_url: str = ""
 
 
 @dataclass
@@ -48,12 +51,9 @@ class AuditPage:
 
 
 def audited_tables() -> dict[str, str]:
-    """Table name → the model's (translated) name, for every table the audit trigger watches."""
-    return {
-        model._meta.db_table: str(model._meta.verbose_name)
-        for model in sorted(tenant_models(), key=lambda m: m._meta.db_table)
-        if model.audited
-    }
+    """Table name → the model's (translated) name, for every table the audit trigger watches, by name."""
+    tables = {model._meta.db_table: model_name(model) for model in tenant_models() if model.audited}
+    return dict(sorted(tables.items(), key=lambda item: (item[1].casefold(), item[0])))
 
 
 def audit_actor_choices(*, tenant) -> list[tuple[int, str]]:
@@ -79,18 +79,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
         return None
 
 
-def _display(value) -> str | None:
-    if value is None:
-        return None
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= MAX_VALUE_LENGTH else text[: MAX_VALUE_LENGTH - 1] + "…"
-
-
-def audit_changes(event: AuditEvent) -> list[Change]:
-    """The changed fields: old → new for an update; the row's non-empty values for an insert (new) or a
-    delete (old)."""
+def _pairs(event: AuditEvent):
+    """(column, old, new) of each change worth showing: old → new for an update; the row's non-empty values
+    for an insert (new) or a delete (old)."""
     changes = event.changes if isinstance(event.changes, dict) else {}
-    result = []
     for name in sorted(changes):
         if name in NOISE_FIELDS:
             continue
@@ -103,16 +95,60 @@ def audit_changes(event: AuditEvent) -> list[Change]:
             old, new = value, None
         else:
             old, new = None, value
-        if any(marker in name for marker in HIDDEN_VALUE_MARKERS):
-            old, new = (HIDDEN if old is not None else None), (HIDDEN if new is not None else None)
+        yield name, old, new
+
+
+def _hidden(column: str) -> bool:
+    return any(marker in column for marker in HIDDEN_VALUE_MARKERS)
+
+
+def audit_changes(event: AuditEvent, names: RecordNames | None = None) -> list[Change]:
+    """The changed fields by name, values in words (``names`` already loaded with the records they name)."""
+    names = names or RecordNames()
+    model = model_for_table(event.table_name)
+    result = []
+    for column, old, new in _pairs(event):
+        if _hidden(column):
+            old_shown = Shown(HIDDEN if old is not None else None)
+            new_shown = Shown(HIDDEN if new is not None else None)
         else:
-            old, new = _display(old), _display(new)
-        result.append(Change(field=name, old=old, new=new))
+            old_shown, new_shown = show_value(model, column, old, names), show_value(model, column, new, names)
+        result.append(
+            Change(
+                field=column,
+                old=old_shown.text,
+                new=new_shown.text,
+                label=field_name(model, column),
+                old_url=old_shown.url,
+                new_url=new_shown.url,
+            )
+        )
     return result
 
 
+def audit_events_describe(events: list[AuditEvent]) -> None:
+    """Give each event what the page shows: ``record`` (the record by name, with its page), ``table_label`` and
+    ``changed_fields``. One query names every record the events mention, however many there are."""
+    names = RecordNames()
+    for event in events:
+        model = model_for_table(event.table_name)
+        names.want(model, event.row_id)
+        for column, old, new in _pairs(event):
+            related = related_model(model, column) if not _hidden(column) else None
+            names.want(related, old)
+            names.want(related, new)
+    names.load()
+    for event in events:
+        model = model_for_table(event.table_name)
+        snapshot = event.changes if event.action != AuditEvent.Action.UPDATE and isinstance(event.changes, dict) else {}
+        event.record = names.named(model, event.row_id, snapshot=snapshot, fallback=event.table_name)
+        event.table_label = model_name(model, event.table_name)
+        event.changed_fields = audit_changes(event, names)
+
+
 def audit_event_page(*, filters: AuditFilters, cursor: str = "", size: int = PAGE_SIZE) -> AuditPage:
-    """One page of the current firm's audit events, newest first, after ``cursor`` (from the previous page)."""
+    """One page of the current firm's audit events, newest first, after ``cursor`` (from the previous page);
+    ``audit_events_describe`` then words them for the page."""
     events = AuditEvent.objects.select_related("actor", "api_key")
     if filters.table:
         events = events.filter(table_name=filters.table)
@@ -128,8 +164,4 @@ def audit_event_page(*, filters: AuditFilters, cursor: str = "", size: int = PAG
         events = events.filter(Q(at__lt=at) | Q(at=at, pk__lt=pk))
     rows = list(events.order_by("-at", "-pk")[: size + 1])
     page, more = rows[:size], len(rows) > size
-    tables = audited_tables()
-    for event in page:
-        event.changed_fields = audit_changes(event)
-        event.table_label = tables.get(event.table_name, event.table_name)
     return AuditPage(events=page, next_cursor=encode_cursor(page[-1]) if more else None)

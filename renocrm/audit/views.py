@@ -12,14 +12,14 @@ from . import selectors
 
 
 class AuditFilterForm(forms.Form):
-    table = forms.ChoiceField(label=_("Table"), required=False)
+    table = forms.ChoiceField(label=_("Kind of record"), required=False)
     actor = forms.TypedChoiceField(label=_("User"), required=False, coerce=int, empty_value=None)
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, tables, actors, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["table"].choices = [("", _("All tables")), *tables.items()]
+        self.fields["table"].choices = [("", _("All kinds of record")), *tables.items()]
         self.fields["actor"].choices = [("", _("All users")), *actors]
 
     def clean(self):
@@ -64,7 +64,7 @@ def event_list(request):
         # Masked before the values are shortened for display, so a cut can never leave a number half shown.
         for event in page.events:
             event.changes = mask_audit_changes(event.table_name, event.changes)
-            event.changed_fields = selectors.audit_changes(event)
+    selectors.audit_events_describe(page.events)
     context = {
         "form": form,
         "page": page,

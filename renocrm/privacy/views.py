@@ -50,6 +50,7 @@ def home(request):
     exports_page, older_exports = selectors.firm_export_page(before=before_param(request, "exports_before"))
     requests, older_requests = selectors.data_request_page(before=before_param(request, "requests_before"))
     reveals, older = selectors.contact_reveal_page(before=before_param(request))
+    selectors.privacy_log_describe(requests=requests, reveals=reveals)
     context = {
         "form": form,
         "exports": exports_page,

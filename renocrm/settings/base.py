@@ -1,5 +1,6 @@
 """Settings shared by every run mode; each value that differs between deployments comes from the environment."""
 
+import json as _json
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,8 +28,10 @@ INSTALLED_APPS = [
     "renocrm.api",
     "renocrm.privacy",
     "renocrm.sweeps",
+    "renocrm.console",
     "renocrm.dashboard",
     "renocrm.demo",
+    "renocrm.twofactor",
     # Lifecycle stages, earlier stages first.
     "leads",
     "contracts",
@@ -50,6 +53,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -65,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session has entered a two-factor code (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     # Signs a staff session out after SESSION_IDLE_TIMEOUT_SECONDS without a request, or SESSION_COOKIE_AGE
     # after it began, before any view (or the firm's scope) sees the user.
     "renocrm.sessions.SessionTimeoutMiddleware",
@@ -74,6 +82,11 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # Last: everything after it runs inside the firm's transaction and row-level-security scope.
     "renocrm.tenancy.middleware.TenantMiddleware",
+    # Staff pages in the user's or the firm's language rather than the browser's (renocrm/language.py).
+    "renocrm.language.StaffLanguageMiddleware",
+    # After the firm is known (a firm may require its admins' second factor): a signed-in user who owes a
+    # two-factor code, or must first set it up, is sent to that page before any other.
+    "renocrm.twofactor.middleware.TwoFactorMiddleware",
     "renocrm.api.idempotency.IdempotencyMiddleware",
 ]
 
@@ -183,6 +196,17 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 # The address a lockout is keyed on follows the same trusted-proxy rule as every other recorded address.
 AXES_CLIENT_IP_CALLABLE = "renocrm.clientip.client_ip"
+# A wrong two-factor code counts as a failed sign-in (renocrm/twofactor); the code typed is never recorded.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+# Two-factor sign-in: the name authenticator apps show beside the account, and no secret keys in the admin.
+OTP_TOTP_ISSUER = env_str("TWO_FACTOR_ISSUER", "RenoCRM")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# New firms at /signup/: "open" (they start a trial at once), "approval" (they wait for the operator's approval
+# in /console/) or "closed" (no sign-up page). FIRM_SUPPORT_CONTACT: whom a suspended or waiting firm contacts.
+FIRM_SIGNUP = env_str("FIRM_SIGNUP", "open")
+if FIRM_SIGNUP not in ("open", "approval", "closed"):
+    raise ImproperlyConfigured("FIRM_SIGNUP must be 'open', 'approval' or 'closed'.")
+FIRM_SUPPORT_CONTACT = env_str("FIRM_SUPPORT_CONTACT", "")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -233,6 +257,35 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "RenoCRM <noreply@renocrm.loc
 # SMS goes through a backend chosen like Django's EMAIL_BACKEND.
 SMS_BACKEND = env_str("SMS_BACKEND", "renocrm.outbox.sms.ConsoleBackend")
 SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms"))
+# A mainland gateway (SMS_BACKEND=aliyun or tencent) sends approved templates under a registered signature;
+# firms may use their own account and templates instead (docs/operations.md, "SMS gateways").
+SMS_ACCESS_KEY_ID = env_str("SMS_ACCESS_KEY_ID", "")
+SMS_ACCESS_KEY_SECRET = env_str("SMS_ACCESS_KEY_SECRET", "")
+SMS_SIGN_NAME = env_str("SMS_SIGN_NAME", "")
+SMS_APP_ID = env_str("SMS_APP_ID", "")  # Tencent Cloud's SmsSdkAppId
+SMS_REGION = env_str("SMS_REGION", "")
+# The gateway's address: SMS_ENDPOINT for the installation's own; per provider for firms' own accounts.
+SMS_ENDPOINT = env_str("SMS_ENDPOINT", "")
+SMS_PROVIDER_ENDPOINTS = {
+    "aliyun": env_str("SMS_ALIYUN_ENDPOINT", ""),
+    "tencent": env_str("SMS_TENCENT_ENDPOINT", ""),
+}
+SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 10)
+SMS_RECEIPT_WAIT_HOURS = env_int("SMS_RECEIPT_WAIT_HOURS", 72)
+# {message key: {"code": "SMS_123456789", "params": {"template parameter": "RenoCRM value"}}} as JSON.
+try:
+    SMS_TEMPLATES = _json.loads(env_str("SMS_TEMPLATES", "{}"))
+except ValueError as _error:
+    raise ImproperlyConfigured(f"Environment variable SMS_TEMPLATES must be a JSON object: {_error}") from None
+if not isinstance(SMS_TEMPLATES, dict):
+    raise ImproperlyConfigured("Environment variable SMS_TEMPLATES must be a JSON object.")
+if SMS_BACKEND in ("aliyun", "tencent"):
+    for _name in ("SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET") + (("SMS_APP_ID",) if SMS_BACKEND == "tencent" else ()):
+        if not globals()[_name]:
+            raise ImproperlyConfigured(f"Environment variable {_name} is required with SMS_BACKEND={SMS_BACKEND}.")
+# WeCom group robots: the only address a robot's URL may have (with ?key=…); a test points it at a local fake.
+WECOM_WEBHOOK_URL = env_str("WECOM_WEBHOOK_URL", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send")
+WECOM_TIMEOUT_SECONDS = env_int("WECOM_TIMEOUT_SECONDS", 10)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -333,6 +386,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-dispatch": {"task": "renocrm.outbox.tasks.sweep_outbox", "schedule": timedelta(minutes=1)},
     "webhook-redelivery": {"task": "renocrm.outbox.tasks.sweep_webhook_deliveries", "schedule": timedelta(minutes=1)},
     "notification-resend": {"task": "renocrm.outbox.tasks.sweep_notifications", "schedule": timedelta(minutes=2)},
+    "sms-receipts": {"task": "renocrm.outbox.tasks.sweep_sms_receipts", "schedule": timedelta(minutes=2)},
     "firm-export-requeue": {"task": "renocrm.privacy.tasks.sweep_waiting_exports", "schedule": timedelta(minutes=10)},
     "firm-export-expiry": {"task": "renocrm.privacy.tasks.sweep_expired_exports", "schedule": crontab(minute=50)},
     # Aftercare: every sweeper is set-based and idempotent, so a beat that was down catches up on its next run.

@@ -27,3 +27,7 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Webhooks: plain http is fine in tests, private addresses are not; a test with a receiver on loopback allows
 # them itself (settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS = True).
 WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", True)
+# No test reaches a real SMS gateway or WeCom: unless a test starts a local fake, they point at a closed port.
+SMS_ENDPOINT = "http://127.0.0.1:9"
+SMS_PROVIDER_ENDPOINTS = {"aliyun": "http://127.0.0.1:9", "tencent": "http://127.0.0.1:9"}
+WECOM_WEBHOOK_URL = "http://127.0.0.1:9/cgi-bin/webhook/send"

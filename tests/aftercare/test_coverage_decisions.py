@@ -26,6 +26,8 @@ from tests.factories import MembershipFactory
 from tests.worksites.factories import WorksiteFactory
 from worksites.services.portal import portal_link_create, portal_link_token
 
+pytestmark = pytest.mark.usefixtures("english")
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HANDED_OVER = date(2026, 5, 3)
 YEAR_FOUR = datetime(2030, 3, 10, 10, tzinfo=SHANGHAI)

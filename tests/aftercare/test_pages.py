@@ -20,6 +20,8 @@ from tests.contracts.factories import ProjectFactory
 from tests.factories import MembershipFactory
 from tests.leads.factories import ReferralRewardFactory
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture
 def client_en(staff_client):

@@ -25,7 +25,9 @@ ADDRESS = "上海市徐汇区漕溪北路88弄3号1201室"
 @pytest.fixture
 def card(transactional_db):
     firm = TenantFactory(name="安居装饰", slug="anju-cards", phone="400-820-1234")
-    MembershipFactory(user=UserFactory(username="kefu", name="周客服"), tenant=firm, role=Role.CUSTOMER_SERVICE)
+    MembershipFactory(
+        user=UserFactory(username="kefu", name="周客服", language="en"), tenant=firm, role=Role.CUSTOMER_SERVICE
+    )
     with tenant_context(firm):
         home = PropertyFactory(address=ADDRESS, customer__name="王芳")
         project = ProjectFactory(customer=home.customer, property=home, name="漕溪北路 全屋翻新")

@@ -182,6 +182,7 @@ def test_the_project_page_lists_the_card(staff_client, issued):
     assert b"Issue the warranty card" not in page.content
 
 
+@pytest.mark.usefixtures("english")
 def test_staff_issue_a_missing_card_from_the_project_page(staff_client, firm_a):
     with tenant_context(firm_a):
         worksite = signed_worksite((BATHROOM_WATERPROOFING,))

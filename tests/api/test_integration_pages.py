@@ -21,6 +21,8 @@ from renocrm.tenancy.context import tenant_context
 from tests.factories import ApiKeyFactory, MembershipFactory, TenantFactory
 from tests.outbox.factories import WebhookDeliveryFactory, WebhookEndpointFactory
 
+pytestmark = pytest.mark.usefixtures("english")
+
 KEYS = reverse("integrations:keys")
 NEW_KEY = reverse("integrations:key-create")
 WEBHOOKS = reverse("integrations:webhooks")

@@ -45,7 +45,7 @@ def test_a_known_key_revoked_or_whose_firm_is_switched_off_is_refused_at_once(cl
     assert client.get(URL, **partner.headers).status_code == 200
     firm_a.status = Tenant.Status.SUSPENDED
     firm_a.save(update_fields=["status"])
-    assert client.get(URL, **partner.headers).status_code == 401
+    assert client.get(URL, **partner.headers).status_code == 403  # known, and its firm is suspended
     firm_a.status = Tenant.Status.ACTIVE
     firm_a.save(update_fields=["status"])
     assert client.get(URL, **partner.headers).status_code == 200

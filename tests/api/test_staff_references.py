@@ -23,6 +23,8 @@ from tests.leads.factories import CustomerFactory, LeadFactory
 from tests.registry import firm_api_routes
 from tests.worksites.factories import HandoverFactory, WorksiteFactory
 
+pytestmark = pytest.mark.usefixtures("english")
+
 NOT_A_MEMBER = "Not a member of this firm."
 IN_A_MONTH = (date.today() + timedelta(days=30)).isoformat()
 

@@ -16,6 +16,8 @@ from renocrm.tenancy.time import firm_today
 from tests.callbacks.conftest import member
 from tests.callbacks.factories import CallbackFactory, FeedbackFollowUpFactory
 
+pytestmark = pytest.mark.usefixtures("english")
+
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 

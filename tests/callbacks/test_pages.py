@@ -14,6 +14,8 @@ from renocrm.tenancy.time import firm_today
 from tests.callbacks.factories import CallbackFactory, CallbackStepFactory
 from tests.factories import MembershipFactory, UserFactory
 
+pytestmark = pytest.mark.usefixtures("english")
+
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 # The callback's customer is its project's, reached through the worksite.
 CUSTOMER_NAME = "worksite__contract__project__lead__customer__name"
@@ -98,7 +100,7 @@ def test_the_tabs_count_and_an_overdue_call_shows_its_days_in_red(staff_client, 
     with tenant_context(firm_a):
         CallbackFactory(**{CUSTOMER_NAME: "Later Zhou"}, due_on=today + timedelta(days=20))
 
-    today_page = staff_client.get("/callbacks/", **EN)
+    today_page = staff_client.get("/callbacks/?bucket=due_today", **EN)
     assert today_page.context["bucket"] == "due_today"
     assert "Today Sun" in today_page.content.decode() and "Late Qian" not in today_page.content.decode()
     counts = {key: count for key, _label, count in today_page.context["tabs"]}

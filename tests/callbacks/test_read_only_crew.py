@@ -12,6 +12,8 @@ from renocrm.tenancy.time import firm_today
 from tests.callbacks.conftest import member
 from tests.callbacks.factories import CallbackFactory, SurveyFactory, SurveyMaterialFactory
 
+pytestmark = pytest.mark.usefixtures("english")
+
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 CUSTOMER = "worksite__contract__project__lead__customer__name"
 

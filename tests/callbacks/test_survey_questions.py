@@ -17,6 +17,8 @@ from tests.factories import MembershipFactory
 from worksites.models import Phase, PhaseKind
 from worksites.services import schedule
 
+pytestmark = pytest.mark.usefixtures("english")
+
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 

@@ -24,7 +24,7 @@ def fits_the_phone(page):
 @pytest.fixture
 def worksite(transactional_db):
     firm = TenantFactory(name="安居装饰", slug="anju")
-    agent = UserFactory(username="xiaoli", name="李客服", phone="13800000009")
+    agent = UserFactory(username="xiaoli", name="李客服", phone="13800000009", language="en")
     MembershipFactory(user=agent, tenant=firm, role=Role.CUSTOMER_SERVICE)
     with tenant_context(firm):
         return WorksiteFactory(contract__project__lead__customer__name="王芳", customer_service=agent)

@@ -19,6 +19,8 @@ from tests.contracts.factories import ProjectFactory
 from worksites.models import PortalAction
 from worksites.services import portal as portal_services
 
+pytestmark = pytest.mark.usefixtures("english")
+
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 

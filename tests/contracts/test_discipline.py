@@ -20,6 +20,8 @@ from tests.contracts.test_services import PAINT, TILES, WIRING, change, sent_ver
 from tests.factories import ApiKeyFactory, MembershipFactory, StaffFactory
 from worksites.models import PhaseKind
 
+pytestmark = pytest.mark.usefixtures("english")
+
 ONLY_FINANCE = "Only finance or a firm admin may record a payment as received."
 OWN_ORDER = (
     "You wrote this change order; it needs the approval of a firm admin (the general manager) other than its author."

@@ -25,6 +25,8 @@ from tests.contracts.test_services import PAINT, TILES, WIRING, sent_version, si
 from tests.factories import MembershipFactory
 from tests.leads.factories import LeadFactory
 
+pytestmark = pytest.mark.usefixtures("english")
+
 # A 1×1 PNG: what the signature pad sends, as far as the server can tell.
 PNG = (
     "data:image/png;base64,"

@@ -14,6 +14,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from renocrm.accounts.models import User
 from renocrm.accounts.roles import Role
 from renocrm.dashboard import exports
 from renocrm.dashboard.exports import DATE, INTEGER, MONEY, PERCENT, Column, ContactCell, Table
@@ -121,9 +122,9 @@ def test_a_contact_cell_writes_the_text_the_viewer_may_see():
 
 
 def download(client, fmt, language="en", key="callbacks"):
-    response = client.get(
-        reverse("dashboard:report-download", args=[key, fmt]), FEB_QUERY, HTTP_ACCEPT_LANGUAGE=language
-    )
+    # A download speaks the reader's own language (their profile's choice), not the browser's.
+    User.objects.filter(pk=client.session["_auth_user_id"]).update(language=language)
+    response = client.get(reverse("dashboard:report-download", args=[key, fmt]), FEB_QUERY)
     assert response.status_code == 200
     return response
 

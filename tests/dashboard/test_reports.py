@@ -39,6 +39,8 @@ from tests.dashboard.report_fixtures import (
 )
 from tests.leads.factories import LeadFactory, ReferralRewardFactory
 
+pytestmark = pytest.mark.usefixtures("english")
+
 february = report_fixtures.february  # the fixture
 
 FEB_PERIOD = Period(CUSTOM, *FEB)

@@ -19,7 +19,9 @@ def firm(transactional_db):
     firm = TenantFactory(name="安居装饰", slug="anju")
     with tenant_context(firm):
         add_february(firm)
-    MembershipFactory(tenant=firm, role=Role.FINANCE, user__username="caiwu", user__name="Qian Cai")
+    MembershipFactory(
+        tenant=firm, role=Role.FINANCE, user__username="caiwu", user__name="Qian Cai", user__language="en"
+    )
     return firm
 
 

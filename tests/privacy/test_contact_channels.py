@@ -192,6 +192,7 @@ def test_staff_reading_the_api_with_the_contacts_permission_are_recorded_too(cli
         ]
 
 
+@pytest.mark.usefixtures("english")
 def test_the_privacy_page_names_the_key_that_was_sent_contact_details(client, firm_a, customer, staff_client):
     _key, headers = key_headers(firm_a, ["leads:read", "contacts:read"], name="装修网")
     client.get(f"/api/v1/customers/{customer.pk}/", **headers)
@@ -199,7 +200,7 @@ def test_the_privacy_page_names_the_key_that_was_sent_contact_details(client, fi
     html = staff_client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert "API key “装修网”" in html
-    assert f"leads.customer #{customer.pk}" in html
+    assert f'<a href="/leads/customers/{customer.pk}/">Customer {customer.name}</a>' in html
 
 
 def test_a_reveal_names_exactly_one_of_a_user_and_a_key(firm_a):

@@ -4,6 +4,7 @@ retention setting, the row stays as the record that an export was made, and the 
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
@@ -13,6 +14,8 @@ from renocrm.privacy.tasks import sweep_expired_exports
 from renocrm.tenancy.context import tenant_context
 from tests.factories import MembershipFactory
 from tests.privacy.factories import FirmExportFactory
+
+pytestmark = pytest.mark.usefixtures("english")
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 

@@ -24,6 +24,8 @@ from tests.leads.factories import CustomerFactory, LeadFactory
 from tests.worksites.factories import HandoverFactory, WorksiteFactory
 from worksites.models import RectificationItem, Worksite
 
+pytestmark = pytest.mark.usefixtures("english")
+
 NOT_A_MEMBER = "Not a member of this firm."
 IN_A_MONTH = (date.today() + timedelta(days=30)).isoformat()
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}

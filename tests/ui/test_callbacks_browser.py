@@ -26,7 +26,7 @@ def firm(transactional_db):
 
 @pytest.fixture
 def agent(firm):
-    user = UserFactory(username="xiaozhou", name="周客服")
+    user = UserFactory(username="xiaozhou", name="周客服", language="en")
     MembershipFactory(user=user, tenant=firm, role=Role.CUSTOMER_SERVICE)
     return user
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from renocrm.accounts.models import User
 from renocrm.accounts.roles import Role
 from tests.dashboard.conftest import build, make_staff
 from tests.factories import TenantFactory
@@ -32,6 +33,8 @@ CHART = {
 def firm(transactional_db):
     firm = TenantFactory(name="安居装饰", slug="anju")
     staff = make_staff(firm, "ui")
+    # They read the firm's pages in English, their own choice.
+    User.objects.filter(memberships__tenant=firm).update(language="en")
     build(firm, staff)
     return firm, staff
 

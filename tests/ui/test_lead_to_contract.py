@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def sales(transactional_db):
     firm = TenantFactory(name="安居装饰", slug="anju")
-    user = UserFactory(username="lina", name="李娜")
+    user = UserFactory(username="lina", name="李娜", language="en")
     MembershipFactory(user=user, tenant=firm, role=Role.SALES)
     return firm
 

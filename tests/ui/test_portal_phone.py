@@ -25,7 +25,7 @@ NOTE = "Bathroom wall tiles laid, grouting tomorrow"
 @pytest.fixture
 def worksite(transactional_db):
     firm = TenantFactory(name="安居装饰", slug="anju")
-    foreman = UserFactory(username="laowang", name="王工长")
+    foreman = UserFactory(username="laowang", name="王工长", language="en")
     MembershipFactory(user=foreman, tenant=firm, role=Role.PROJECT_MANAGER)
     with tenant_context(firm):
         worksite = WorksiteFactory(

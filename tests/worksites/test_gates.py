@@ -25,6 +25,8 @@ from worksites.models import GateOverride, Handover, Inspection, Phase, PhaseKin
 from worksites.selectors import gates as selectors
 from worksites.services import gates, handover, inspections, schedule
 
+pytestmark = pytest.mark.usefixtures("english")
+
 K = Inspection.Kind
 SCHEDULE = [
     {"kind": "deposit", "amount": "5000.00", "trigger": "on_signing", "due_on": date(2026, 11, 24)},

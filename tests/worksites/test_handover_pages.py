@@ -23,6 +23,8 @@ from tests.worksites.test_handover_services import (
 from worksites.models import AcceptanceItem, AcceptanceItemTemplate, Handover, HandoverDocument, RectificationItem
 from worksites.services import handover as services
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture
 def foreman(client, firm_a):

@@ -20,6 +20,8 @@ from worksites.models import Inspection, MaterialArrival, Signoff, SitePatrol, S
 from worksites.services import inspections as services
 from worksites.services import schedule
 
+pytestmark = pytest.mark.usefixtures("english")
+
 SOLUTIONS = [
     {"description": "Build around the pillar", "cost_change": Decimal("0"), "extra_days": 0},
     {"description": "Move the wardrobe", "cost_change": Decimal("800"), "extra_days": 2},

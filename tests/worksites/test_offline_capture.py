@@ -15,6 +15,8 @@ from tests.test_uploads import photo_bytes, upload
 from tests.worksites.factories import PhaseFactory, WorksiteFactory
 from worksites.models import PhaseKind, ProgressMedia, ProgressUpdate, SitePatrol, SiteProblem, Worksite
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def member(firm, role="project_manager"):
     membership = MembershipFactory(tenant=firm, role=role)

@@ -11,6 +11,8 @@ from tests.factories import MembershipFactory
 from worksites.models import PhaseKind, PhaseTemplate, TechnicalHandover
 from worksites.services import schedule as services
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture
 def foreman(client, firm_a):

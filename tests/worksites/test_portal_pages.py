@@ -350,7 +350,7 @@ def designer(client, firm_a):
     return client
 
 
-@pytest.mark.usefixtures("still_clock")
+@pytest.mark.usefixtures("english", "still_clock")
 def test_staff_create_and_send_by_sms_then_revoke_and_the_link_stops_at_once(
     designer, homeowner, site, firm_a, django_capture_on_commit_callbacks
 ):

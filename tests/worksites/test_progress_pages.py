@@ -14,6 +14,8 @@ from tests.worksites.factories import PhaseFactory, ProgressMediaFactory, Progre
 from tests.worksites.test_progress_services import gps_photo, not_a_photo, stored_files, video
 from worksites.models import PhaseKind, ProgressMedia, ProgressUpdate, Worksite
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture
 def foreman(client, firm_a):

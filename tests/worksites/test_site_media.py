@@ -15,6 +15,8 @@ from worksites.models import Inspection, SiteMedia
 from worksites.services import inspections, media
 from worksites.services.portal import portal_link_token
 
+pytestmark = pytest.mark.usefixtures("english")
+
 SOLUTIONS = [
     {"description": "Box the pipe in", "cost_change": "0", "extra_days": 0},
     {"description": "Move the pipe into the wall", "cost_change": "850", "extra_days": 2},

@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renocrm.accounts.staff import staff_choices
 from renocrm.forms import DATE, RowFormSet, StaffChoiceField
@@ -7,7 +8,7 @@ from worksites.models import HandoverDocument, RectificationItem
 from worksites.services.handover import RECTIFICATION_OWNER_ROLES
 
 PASS, FAIL = "pass", "fail"
-RESULTS = [(PASS, _("Passed")), (FAIL, _("Failed"))]
+RESULTS = [(PASS, _("Passed")), (FAIL, pgettext_lazy("check result", "Failed"))]
 
 
 class OwnerField(StaffChoiceField):

@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renocrm.forms import DATE, RowFormSet, blank_first
 from worksites.models import Inspection, ProblemSolution, SignoffRole, SitePatrol
@@ -55,7 +56,7 @@ class SignForm(forms.Form):
 class InspectionResultForm(forms.Form):
     outcome = forms.ChoiceField(
         label=_("Result"),
-        choices=[("passed", _("Passed")), ("failed", _("Failed"))],
+        choices=[("passed", _("Passed")), ("failed", pgettext_lazy("check result", "Failed"))],
         widget=forms.RadioSelect,
     )
     findings = forms.CharField(

@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from renocrm.outbox.models import Notification
 
@@ -10,7 +11,7 @@ class PortalLinkForm(forms.Form):
     """Staff create a link and, optionally, send it; the recipient is checked by the service."""
 
     channel = forms.ChoiceField(
-        label=_("Send"),
+        label=pgettext_lazy("send the link", "Send"),
         required=False,
         choices=[
             (Notification.Channel.SMS, _("By SMS")),

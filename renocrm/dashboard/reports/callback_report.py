@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from callbacks import selectors as callback_selectors
 from callbacks.models import Callback, SurveyDefect
@@ -93,7 +93,7 @@ def callback_tables(period: Period, viewer: Viewer) -> list[Table]:
             Column(gettext_lazy("Customer")),
             Column(gettext_lazy("Mobile")),
             Column(gettext_lazy("Agent")),
-            Column(gettext_lazy("Attempts"), INTEGER),
+            Column(pgettext_lazy("callback", "Attempts"), INTEGER),
         ],
         [
             [

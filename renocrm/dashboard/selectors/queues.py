@@ -7,6 +7,7 @@ from datetime import date
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from aftercare import selectors as aftercare
 from callbacks import selectors as callbacks
@@ -116,7 +117,12 @@ def _callback_completion_card(stats: dict) -> Card:
                 percent(stats["completion_rate"]),
                 key="completion-rate",
             ),
-            count("callbacks-planned", _("Planned"), stats["planned"], url("callbacks:list", agent=ALL_AGENTS)),
+            count(
+                "callbacks-planned",
+                pgettext("callbacks", "Planned"),
+                stats["planned"],
+                url("callbacks:list", agent=ALL_AGENTS),
+            ),
         ],
         charts=[
             ChartSpec(
