@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("media/<str:token>", media.media_file, name="media"),
     path("accounts/", include("renocrm.accounts.urls")),
+    path("settings/staff/", include("renocrm.accounts.staff_urls")),
     path("audit/", include("renocrm.audit.urls")),
     path("privacy/", include("renocrm.privacy.urls")),
     path("integrations/", include("renocrm.api.page_urls")),

@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # Last: everything after it runs inside the firm's transaction and row-level-security scope.
     "renocrm.tenancy.middleware.TenantMiddleware",
+    # A form posts into the firm it was rendered for (renocrm/accounts/firm_guard.py).
+    "renocrm.accounts.firm_guard.FirmGuardMiddleware",
     "renocrm.api.idempotency.IdempotencyMiddleware",
 ]
 
@@ -98,6 +100,8 @@ TEMPLATES = [
                 "renocrm.tenancy.context_processors.firm",
                 "renocrm.dashboard.nav.navigation",
             ],
+            # {% firm_field %} beside every {% csrf_token %}: see renocrm/accounts/firm_guard.py.
+            "builtins": ["renocrm.accounts.templatetags.firm_guard"],
         },
     },
 ]
