@@ -54,6 +54,7 @@ class OpenWorkSerializer(serializers.Serializer):
     kind = serializers.CharField(source="kind.key")
     label = serializers.CharField(source="kind.label")
     count = serializers.IntegerField()
+    ids = serializers.ListField(child=serializers.IntegerField(), help_text="The first 20 records' ids.")
     roles = serializers.SerializerMethodField()
 
     def get_roles(self, held) -> list[str]:

@@ -141,29 +141,14 @@ class StaffChange(TenantModel):
         REACTIVATED = "reactivated", _("reactivated")
         PASSWORD_RESET_SENT = "password_reset_sent", _("password-reset link sent")
 
-    # No database constraint: the history outlives people and invitations.
-    member = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        related_name="+",
-        verbose_name=_("staff member"),
-    )
-    invitation = models.ForeignKey(
-        StaffInvitation, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
-    )
+    # People stay members (deactivated, never deleted), so the history keeps naming them.
+    member = staff_member_field(_("staff member"))
+    invitation = models.ForeignKey(StaffInvitation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     action = models.CharField(_("action"), max_length=30, choices=Action.choices)
     # e.g. {"roles": [[old…], [new…]]} or {"reassigned": {"leads.customer_manager": [count, to user id]}}
     details = models.JSONField(_("details"), default=dict, blank=True)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
+    # Nobody when a partner's key made the change.
+    by = staff_member_field(_("changed by"))
     at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Count, Q, Window
 
 from .roles import Role
 
@@ -50,15 +50,17 @@ def kind(key: str) -> WorkKind:
 class HeldWork:
     kind: WorkKind
     count: int
-    examples: list[str]  # a few of the records, as their names
+    ids: list[int]  # the first records' ids (up to ``first``)
 
 
-def work_held_by(user, *, examples: int = 3) -> list[HeldWork]:
-    """What ``user`` holds in the current firm, kind by kind (only kinds with something open)."""
+def work_held_by(user, *, first: int = 20) -> list[HeldWork]:
+    """What ``user`` holds in the current firm, kind by kind (only kinds with something open): one query a
+    kind, whatever they hold."""
     held = []
     for work in kinds():
-        rows = work.held_by(user)
-        count = rows.count()
-        if count:
-            held.append(HeldWork(kind=work, count=count, examples=[str(row) for row in rows.order_by("pk")[:examples]]))
+        rows = list(
+            work.held_by(user).annotate(held=Window(Count("pk"))).order_by("pk").values_list("pk", "held")[:first]
+        )
+        if rows:
+            held.append(HeldWork(kind=work, count=rows[0][1], ids=[pk for pk, _count in rows]))
     return held

@@ -65,8 +65,7 @@ class DeactivationForm(forms.Form):
                 roles=work.kind.roles,
                 required=True,
                 label=work.kind.label,
-                help_text=_("%(count)s to hand over, e.g. %(examples)s")
-                % {"count": work.count, "examples": "; ".join(work.examples)},
+                help_text=_("%(count)s to hand over") % {"count": work.count},
             )
             field.queryset = field.queryset.exclude(pk=leaving.pk)
             self.fields[work.kind.key] = field

@@ -273,6 +273,7 @@ def test_the_staff_api_lists_changes_roles_and_hands_over_work(boss, firm_a, fir
             "kind": "leads.customer_manager",
             "label": "Open leads (customer manager)",
             "count": 1,
+            "ids": [lead.pk],
             "roles": ["admin", "sales"],
         }
     ]
