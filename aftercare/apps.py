@@ -7,6 +7,11 @@ class AftercareConfig(AppConfig):
     verbose_name = _("Aftercare")
 
     def ready(self):
+        from aftercare import staff_work
+
+        # What a leaving staff member hands over (the staff page's deactivation).
+        staff_work.register()
+
         from aftercare.services import cards
         from aftercare.services.coverage import on_project_handed_over
         from renocrm.outbox.services import register_handler

@@ -7,6 +7,11 @@ class CallbacksConfig(AppConfig):
     verbose_name = _("Callbacks")
 
     def ready(self):
+        from callbacks import staff_work
+
+        # What a leaving staff member hands over (the staff page's deactivation).
+        staff_work.register()
+
         from callbacks.services.plan import on_phase_completed, on_project_handed_over
         from renocrm.outbox.services import register_handler
 

@@ -7,6 +7,11 @@ class ComplaintsConfig(AppConfig):
     verbose_name = _("Complaints")
 
     def ready(self):
+        from complaints import staff_work
+
+        # What a leaving staff member hands over (the staff page's deactivation).
+        staff_work.register()
+
         from worksites.portal_tabs import PortalTab, register
 
         register(PortalTab("complaints", _("Complaints"), "complaints_portal:complaints"))

@@ -7,6 +7,11 @@ class LeadsConfig(AppConfig):
     verbose_name = _("Leads")
 
     def ready(self):
+        from leads import staff_work
+
+        # What a leaving staff member hands over (the staff page's deactivation).
+        staff_work.register()
+
         from renocrm.privacy.masking import register_contact_fields
 
         from .models import Customer, Property

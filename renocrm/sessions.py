@@ -49,6 +49,11 @@ class SessionTimeoutMiddleware:
             # Signed in before these limits existed: start counting now.
             session[STARTED] = session[LAST_SEEN] = now
             return
+        ended = request.user.sessions_ended_at
+        if ended is not None and started <= ended.timestamp():
+            # Begun before the person was deactivated: it ends now, as an expired one does.
+            logout(request)
+            return
         if now - seen > settings.SESSION_IDLE_TIMEOUT_SECONDS or now - started > settings.SESSION_COOKIE_AGE:
             # Flushes the session and leaves an anonymous user: the view answers as to anyone signed out
             # (the sign-in page for a page, 401/403 for the API).

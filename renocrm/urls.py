@@ -13,6 +13,7 @@ urlpatterns = [
     path("media/<str:token>", media.media_file, name="media"),
     path("accounts/two-factor/", include("renocrm.twofactor.urls")),
     path("accounts/", include("renocrm.accounts.urls")),
+    path("settings/staff/", include("renocrm.accounts.staff_urls")),
     path("audit/", include("renocrm.audit.urls")),
     path("privacy/", include("renocrm.privacy.urls")),
     path("integrations/", include("renocrm.api.page_urls")),

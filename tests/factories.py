@@ -10,7 +10,7 @@ from renocrm.accounts.roles import SCOPES, Role
 from renocrm.api.authentication import generate_key
 from renocrm.api.models import ApiKey, IdempotencyRecord, hash_key
 from renocrm.audit.models import AuditEvent
-from renocrm.tenancy.context import require_current_tenant
+from renocrm.tenancy.context import get_current_tenant, require_current_tenant
 from renocrm.tenancy.models import Tenant
 
 
@@ -69,7 +69,8 @@ class MembershipFactory(factory.django.DjangoModelFactory):
         role = Role.ADMIN
 
     user = factory.SubFactory(UserFactory)
-    tenant = factory.SubFactory(TenantFactory)
+    # Inside tenant_context(firm), a member of that firm; else of a new firm.
+    tenant = factory.LazyFunction(lambda: get_current_tenant() or TenantFactory())
     roles = factory.LazyAttribute(lambda membership: [membership.role])
 
 

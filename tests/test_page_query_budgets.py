@@ -25,10 +25,12 @@ from callbacks.models import Callback
 from complaints.models import Complaint
 from contracts.models import ChangeOrder, QuotationVersion
 from leads.models import Lead
+from renocrm.accounts.models import Membership
 from renocrm.accounts.roles import Role
 from renocrm.dashboard.reports.catalogue import REPORTS
 from renocrm.tenancy.context import get_current_tenant, tenant_context
 from renocrm.tenancy.time import firm_today
+from tests.accounts.factories import StaffChangeFactory, StaffInvitationFactory
 from tests.aftercare.factories import (
     CoverageFactory,
     CoverageRuleFactory,
@@ -169,8 +171,12 @@ def build_world(firm, staff: Staff, n: int) -> World:
             DataRequestFactory(requested_by=staff.admin)
             FirmExportFactory(requested_by=staff.admin)
             ContactRevealFactory(user=staff.admin)
+            StaffInvitationFactory(invited_by=staff.admin)
+            StaffChangeFactory(member=staff.admin, by=staff.admin)
         for i in range(n):
             _renovation(world, staff, n, i, steps, today, now)
+        # The designer of every renovation: a member with open work in most kinds, for the staff pages.
+        world.keep("membership", Membership.objects.get(tenant=firm, user=staff.users["designer"]))
     return world
 
 
@@ -381,6 +387,8 @@ POST_ONLY = {"privacy:export-start"}
 
 # Pages of one record and the rows under it: which record of the world each URL parameter names.
 RECORD_PAGES = {
+    "staff:detail": {"pk": "membership"},
+    "staff:deactivate": {"pk": "membership"},
     "leads:detail": {"pk": "lead"},
     "leads:customer-detail": {"pk": "customer"},
     "contracts:detail": {"pk": "contract"},
@@ -427,6 +435,11 @@ def staff_pages() -> list[str]:
 
 # The whole request: session, membership and firm included.
 PAGE_BUDGETS = {
+    # The staff pages read one query per kind of open work the apps register.
+    "staff:deactivate": 26,
+    "staff:detail": 26,
+    "staff:invite": 8,
+    "staff:list": 11,
     "aftercare:expiring": 10,
     "aftercare:list": 9,
     "aftercare:project": 16,
@@ -514,6 +527,8 @@ PAGE_BUDGETS = {
 
 # Pages that show settings or a form rather than the world's rows: their content need not grow.
 NOT_LISTS = {
+    "staff:detail",
+    "staff:invite",
     "aftercare:repair-new",
     "aftercare:settings",
     "callbacks:settings",

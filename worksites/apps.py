@@ -7,6 +7,11 @@ class WorksitesConfig(AppConfig):
     verbose_name = _("Worksites")
 
     def ready(self):
+        from worksites import staff_work
+
+        # What a leaving staff member hands over (the staff page's deactivation).
+        staff_work.register()
+
         from renocrm.outbox.services import register_handler
         from worksites.services.portal import on_inspection_scheduled
         from worksites.services.schedule import on_contract_signed

@@ -4,7 +4,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from renocrm.tenancy.models import Tenant
+from renocrm.tenancy.models import Tenant, TenantModel
 
 from .roles import Role, role_has
 
@@ -16,6 +16,8 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     # The person's own choice of page language; blank: the firm's language.
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
+    # Sessions begun before this moment end at their next request (set when the person is deactivated).
+    sessions_ended_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return self.name or self.username
@@ -78,3 +80,77 @@ def staff_member_field(verbose_name):
         related_name="+",
         verbose_name=verbose_name,
     )
+
+
+class StaffInvitation(TenantModel):
+    """An invitation to join the firm, sent by SMS or e-mail as a single-use link that expires. The invitee
+    sets their password on the link's page (or, having an account already, confirms it) and becomes a member
+    with the roles chosen here."""
+
+    name = models.CharField(_("name"), max_length=100)
+    # Exactly one of the two: where the link is sent and the account's sign-in name.
+    mobile = models.CharField(_("mobile"), max_length=30, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    roles = ArrayField(models.CharField(max_length=30, choices=Role.choices), verbose_name=_("roles"))
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("invited by")
+    )
+    expires_at = models.DateTimeField(_("expires"))
+    sends = models.PositiveSmallIntegerField(_("times sent"), default=1)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("staff invitation")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(mobile="") & ~models.Q(email="")) | (~models.Q(mobile="") & models.Q(email="")),
+                name="invitation_one_address",
+            ),
+            models.CheckConstraint(condition=models.Q(roles__len__gt=0), name="invitation_has_a_role"),
+            # One open invitation per address: inviting again is "resend".
+            models.UniqueConstraint(
+                fields=["tenant", "mobile", "email"],
+                condition=models.Q(accepted_at__isnull=True, withdrawn_at__isnull=True),
+                name="invitation_one_open_per_address",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.mobile or self.email})"
+
+    @property
+    def address(self) -> str:
+        return self.mobile or self.email
+
+
+class StaffChange(TenantModel):
+    """One change to the firm's staff, as the staff page's history shows it: who changed whom, and how."""
+
+    class Action(models.TextChoices):
+        INVITED = "invited", _("invited")
+        INVITATION_RESENT = "invitation_resent", _("invitation sent again")
+        INVITATION_WITHDRAWN = "invitation_withdrawn", _("invitation withdrawn")
+        JOINED = "joined", _("joined")
+        ROLES_CHANGED = "roles_changed", _("roles changed")
+        DEACTIVATED = "deactivated", _("deactivated")
+        REACTIVATED = "reactivated", _("reactivated")
+        PASSWORD_RESET_SENT = "password_reset_sent", _("password-reset link sent")
+
+    # People stay members (deactivated, never deleted), so the history keeps naming them.
+    member = staff_member_field(_("staff member"))
+    invitation = models.ForeignKey(StaffInvitation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices)
+    # e.g. {"roles": [[old…], [new…]]} or {"reassigned": {"leads.customer_manager": [count, to user id]}}
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    # Nobody when a partner's key made the change.
+    by = staff_member_field(_("changed by"))
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("staff change")
+        indexes = [models.Index(fields=["tenant", "-at"], name="staff_change_tenant_at")]

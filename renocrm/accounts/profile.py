@@ -18,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from renocrm.accounts.firm_guard import firm_guard_exempt
 from renocrm.language import request_language
 
 from .models import User
@@ -87,6 +88,8 @@ def _safe_next(request, target: str) -> str:
     return ""
 
 
+# The person's own settings, the same in every firm: no firm to agree with.
+@firm_guard_exempt
 @login_required
 def profile_edit(request):
     firm = getattr(request, "tenant", None)

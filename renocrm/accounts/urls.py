@@ -1,13 +1,12 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import profile, views
+from . import profile, staff_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password-reset"),
     path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password-reset-done"),
     path("password-reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
@@ -15,4 +14,5 @@ urlpatterns = [
     path("switch-firm/", views.switch_firm_view, name="switch-firm"),
     path("no-firm/", views.no_firm, name="no-firm"),
     path("profile/", profile.profile_edit, name="profile"),
+    path("invitation/<str:token>/", staff_views.invitation_accept, name="invitation"),
 ]

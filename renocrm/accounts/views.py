@@ -8,8 +8,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .access import no_firm_response
+from .firm_guard import firm_guard_exempt
 from .firms import memberships_of, switch_firm
 from .forms import EmailPasswordResetForm, FirmSwitchForm, LoginForm
+
+
+class LogoutView(auth_views.LogoutView):
+    @classmethod
+    def as_view(cls, **initkwargs):
+        return firm_guard_exempt(super().as_view(**initkwargs))
 
 
 class LoginView(auth_views.LoginView):
@@ -39,6 +46,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
+@firm_guard_exempt
 @require_POST
 @login_required
 def switch_firm_view(request):

@@ -1,5 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
+from renocrm.accounts.apis import StaffInvitationViewSet, StaffViewSet
 from renocrm.audit.apis import AuditEventViewSet
 from renocrm.outbox.apis import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
@@ -11,5 +12,7 @@ router.register("api-keys", ApiKeyViewSet, basename="api-key")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
+router.register("staff", StaffViewSet, basename="staff")
+router.register("staff-invitations", StaffInvitationViewSet, basename="staff-invitation")
 
 urlpatterns = router.urls

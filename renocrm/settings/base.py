@@ -87,6 +87,8 @@ MIDDLEWARE = [
     # After the firm is known (a firm may require its admins' second factor): a signed-in user who owes a
     # two-factor code, or must first set it up, is sent to that page before any other.
     "renocrm.twofactor.middleware.TwoFactorMiddleware",
+    # A form posts into the firm it was rendered for (renocrm/accounts/firm_guard.py).
+    "renocrm.accounts.firm_guard.FirmGuardMiddleware",
     "renocrm.api.idempotency.IdempotencyMiddleware",
 ]
 
@@ -111,6 +113,8 @@ TEMPLATES = [
                 "renocrm.tenancy.context_processors.firm",
                 "renocrm.dashboard.nav.navigation",
             ],
+            # {% firm_field %} beside every {% csrf_token %}: see renocrm/accounts/firm_guard.py.
+            "builtins": ["renocrm.accounts.templatetags.firm_guard"],
         },
     },
 ]

@@ -41,7 +41,7 @@ PAGES: list[SettingsPage] = [
         "firm.view",
         _("Name, logo, address, phone, business licence, time zone, language and working hours."),
     ),
-    SettingsPage("staff", _("Staff and roles"), "accounts:staff-list", "firm.view"),
+    SettingsPage("staff", _("Staff and roles"), "staff:list", "firm.view"),
     SettingsPage("staff", _("Two-factor sign-in"), "twofactor:policy", "firm.manage"),
     SettingsPage("staff", _("Audit log"), "audit:list", "audit.view", _("Who changed what, and when.")),
     # ContractSettings: the payment schedule split and the change-order thresholds (the 10 % re-quote rule).

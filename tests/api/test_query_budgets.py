@@ -20,6 +20,8 @@ from tests.test_page_query_budgets import LARGE, SMALL, build_world, make_staff
 # The whole request through a partner's API key: the key, the firm, then the page and its related rows. The key
 # has every scope, contacts:read too, so a list with contact details records them as reveals: one INSERT more.
 BUDGETS = {
+    "staff-invitation-list": 6,
+    "staff-list": 6,
     "acceptance-item-list": 6,
     "api-key-list": 6,
     "audit-event-list": 7,
@@ -65,10 +67,13 @@ LIST_PARAMS = {"audit-event-list": {"table_name": "leads_customer"}}
 # GET actions on one record that answer with the rows under it: the record of the world they are asked about,
 # their query parameters (naming other records of the world), and their budget.
 RECORD_ROUTES = {
+    "staff-open-work": ("membership", {}),
     "customer-export": ("customer", {}),
     "quotation-version-compare": ("other_version", {"with": "version"}),
 }
 RECORD_BUDGETS = {
+    # One query per kind of open work the apps register, whatever the member holds.
+    "staff-open-work": 22,
     # A query or two per table of the homeowner's data, whatever its rows, and the request written to the privacy log.
     "customer-export": 64,
     "quotation-version-compare": 9,

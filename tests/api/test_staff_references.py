@@ -193,7 +193,7 @@ def test_a_member_in_the_wrong_role_is_refused_without_a_name(api, firm_a, peopl
 
 
 def test_a_member_of_both_firms_may_be_named_in_either(api, firm_a, firm_b, people):
-    Membership.objects.create(user=people.outsider, tenant=firm_a, role="sales")
+    Membership.objects.create(user=people.outsider, tenant=firm_a, roles=["sales"])
     response = api.post(
         "/api/v1/leads/",
         {"name": "Wang Fang", "mobile": "13800138000", "assigned_to": people.outsider.pk},

@@ -1,0 +1,183 @@
+"""The firm's staff over the API (``firm`` scopes): members with their roles, invitations, and the same
+changes the staff pages make. A staff id is the membership's id; ``user`` is the id other records use."""
+
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from renocrm.api.fields import FirmMemberField
+from renocrm.api.views import FirmListCreateRetrieveViewSet, FirmReadOnlyViewSet, service_response
+from renocrm.tenancy.models import CurrentTenantId
+
+from . import open_work, services
+from .models import Membership, StaffInvitation, User
+from .roles import Role
+from .staff import firm_admins
+
+
+def _acting_user(request):
+    # A partner's key is nobody: the change is recorded without a person.
+    return request.user if isinstance(request.user, User) else None
+
+
+class StaffSerializer(serializers.ModelSerializer):
+    user = serializers.IntegerField(source="user_id", read_only=True)
+    name = serializers.CharField(source="user.name", read_only=True)
+    username = serializers.CharField(source="user.username", read_only=True)
+    mobile = serializers.CharField(source="user.phone", read_only=True)
+    email = serializers.CharField(source="user.email", read_only=True)
+    last_login = serializers.DateTimeField(source="user.last_login", read_only=True)
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "name", "username", "mobile", "email", "roles", "is_active", "last_login", "created_at"]
+        read_only_fields = fields
+
+
+class RolesInput(serializers.Serializer):
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), allow_empty=False)
+
+
+class DeactivateInput(serializers.Serializer):
+    successors = serializers.DictField(
+        child=FirmMemberField(),
+        default=dict,
+        help_text="Who takes over each kind of open work the member holds: {kind: user id}. "
+        "GET /staff/{id}/open-work/ lists the kinds.",
+    )
+
+
+class OpenWorkSerializer(serializers.Serializer):
+    kind = serializers.CharField(source="kind.key")
+    label = serializers.CharField(source="kind.label")
+    count = serializers.IntegerField()
+    ids = serializers.ListField(child=serializers.IntegerField(), help_text="The first 20 records' ids.")
+    roles = serializers.SerializerMethodField()
+
+    def get_roles(self, held) -> list[str]:
+        return sorted(held.kind.roles)
+
+
+class StaffViewSet(FirmReadOnlyViewSet):
+    """The firm's staff: list (``search``, ``is_active``), roles, deactivate with hand-over, reactivate."""
+
+    model = Membership
+    permission_group = "firm"
+    serializer_class = StaffSerializer
+    filterset_fields = ["is_active"]
+    action_query_parameters = {"list": frozenset({"search"})}
+
+    def scope_queryset(self, queryset):
+        # A platform table: narrowed to the current firm here, as the firm's managers do for firm tables.
+        members = queryset.filter(tenant_id=CurrentTenantId()).select_related("user").order_by("pk")
+        search = self.request.query_params.get("search", "").strip() if self.action == "list" else ""
+        if search:
+            members = members.filter(
+                Q(user__name__icontains=search) | Q(user__username__icontains=search) | Q(user__email__icontains=search)
+            )
+        return members
+
+    @extend_schema(request=RolesInput, responses={200: StaffSerializer})
+    @action(detail=True, methods=["post"])
+    def roles(self, request, pk=None):
+        return service_response(
+            self, services.staff_roles_set, input=RolesInput, membership=self.get_object(), by=_acting_user(request)
+        )
+
+    @extend_schema(responses={200: OpenWorkSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="open-work")
+    def open_work(self, request, pk=None):
+        """What the member holds that must be handed over before they can be deactivated."""
+        return Response(OpenWorkSerializer(open_work.work_held_by(self.get_object().user), many=True).data)
+
+    @extend_schema(request=DeactivateInput, responses={200: StaffSerializer})
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, pk=None):
+        return service_response(
+            self,
+            services.staff_deactivate,
+            input=DeactivateInput,
+            membership=self.get_object(),
+            by=_acting_user(request),
+            reload=True,
+        )
+
+    @extend_schema(request=None, responses={200: StaffSerializer})
+    @action(detail=True, methods=["post"])
+    def reactivate(self, request, pk=None):
+        return service_response(
+            self, services.staff_reactivate, membership=self.get_object(), by=_acting_user(request), reload=True
+        )
+
+    @extend_schema(request=None, responses={202: None})
+    @action(detail=True, methods=["post"], url_path="password-reset")
+    def password_reset(self, request, pk=None):
+        return service_response(
+            self,
+            services.staff_password_reset_send,
+            membership=self.get_object(),
+            by=_acting_user(request),
+            output=_Nothing,
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class _Nothing(serializers.Serializer):
+    def to_representation(self, instance):
+        return {}
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), allow_empty=False)
+    mobile = serializers.CharField(required=False, allow_blank=True, max_length=30)
+    email = serializers.EmailField(required=False, allow_blank=True)
+
+    class Meta:
+        model = StaffInvitation
+        fields = ["id", "name", "mobile", "email", "roles", "expires_at", "sends", "accepted_at", "withdrawn_at"]
+        read_only_fields = ["id", "expires_at", "sends", "accepted_at", "withdrawn_at"]
+
+
+class StaffInvitationViewSet(FirmListCreateRetrieveViewSet):
+    """Invitations to join the firm: create (sends the link by SMS or e-mail), resend, withdraw."""
+
+    model = StaffInvitation
+    permission_group = "firm"
+    serializer_class = InvitationSerializer
+    filterset_fields = ["accepted_at", "withdrawn_at"]
+
+    def scope_queryset(self, queryset):
+        return queryset.order_by("-pk")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return service_response(
+            self,
+            services.staff_invite,
+            **serializer.validated_data,
+            by=_acting_user(request) or _key_owner(),
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=None, responses={200: InvitationSerializer})
+    @action(detail=True, methods=["post"])
+    def resend(self, request, pk=None):
+        return service_response(
+            self, services.staff_invitation_resend, invitation=self.get_object(), by=_acting_user(request)
+        )
+
+    @extend_schema(request=None, responses={200: InvitationSerializer})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        return service_response(
+            self, services.staff_invitation_withdraw, invitation=self.get_object(), by=_acting_user(request)
+        )
+
+
+def _key_owner():
+    """An invitation made with an API key is sent in the name of the firm's first admin."""
+    return firm_admins().first()

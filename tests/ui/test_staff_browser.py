@@ -1,0 +1,80 @@
+"""A firm admin runs the staff through the pages alone, in a real browser: invites a salesperson, who joins
+through her link; gives her a second role; deactivates a leaving designer with his open lead handed over.
+The staff pages fit a phone."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from leads.models import Lead
+from renocrm.accounts.models import Membership
+from renocrm.accounts.roles import Role
+from renocrm.outbox.models import Notification
+from renocrm.tenancy.context import tenant_context
+from tests.factories import MembershipFactory, TenantFactory, UserFactory
+from tests.leads.factories import LeadFactory
+from tests.ui.browser import SCREENSHOTS, go, log_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def firm(transactional_db):
+    firm = TenantFactory(name="安居装饰", slug="anju", language="en")
+    MembershipFactory(user=UserFactory(username="boss", name="Wang Fang"), tenant=firm)
+    leaver = MembershipFactory(user=UserFactory(username="leaver", name="Liu Yang"), tenant=firm, role=Role.DESIGNER)
+    MembershipFactory(user=UserFactory(username="heir", name="Zhao Min"), tenant=firm, role=Role.DESIGNER)
+    with tenant_context(firm):
+        LeadFactory(designer=leaver.user)
+    return firm
+
+
+def test_an_admin_invites_sets_roles_and_deactivates_through_the_pages(browser, live_server, firm):
+    page = browser.new_page(locale="en-GB", viewport={"width": 1280, "height": 900})
+    log_in(page, live_server, "boss")
+    page.goto(f"{live_server.url}/settings/staff/")
+    go(page, page.get_by_test_id("invite"))
+    page.get_by_label("Name").fill("Chen Jing")
+    page.get_by_label("Mobile").fill("13912345678")
+    page.get_by_label("Customer manager").check()
+    go(page, page.get_by_role("button", name="Save"))
+    expect(page.get_by_test_id("invitations")).to_contain_text("Chen Jing")
+
+    with tenant_context(firm):
+        body = Notification.objects.get(recipient="13912345678").body
+    path = re.search(r"(/accounts/invitation/\S+?/)", body)[1]
+    invitee = browser.new_page(locale="en-GB", viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
+    invitee.goto(f"{live_server.url}{path}")
+    invitee.get_by_label("Password", exact=True).fill("Lattice-Tile-88")
+    invitee.get_by_label("Password again").fill("Lattice-Tile-88")
+    go(invitee, invitee.get_by_role("button", name="Join"))
+    expect(invitee.get_by_test_id("user-menu")).to_contain_text("Chen Jing")
+
+    page.goto(f"{live_server.url}/settings/staff/")
+    go(page, page.get_by_role("link", name="Chen Jing"))
+    page.get_by_label("Designer").check()
+    go(page, page.get_by_role("button", name="Save roles"))
+    assert Membership.objects.get(user__username="13912345678").roles == ["sales", "designer"]
+
+    page.goto(f"{live_server.url}/settings/staff/")
+    go(page, page.get_by_role("link", name="Liu Yang"))
+    go(page, page.get_by_test_id("deactivate"))
+    form = page.get_by_test_id("deactivate-form")
+    expect(form).to_contain_text("Open leads (designer)")
+    page.screenshot(path=SCREENSHOTS / "staff-deactivate.png", full_page=True)
+    form.get_by_label("Open leads (designer)").select_option(label="Zhao Min")
+    go(page, form.get_by_role("button", name="Deactivate"))
+    expect(page.locator(".messages")).to_contain_text("Liu Yang has been deactivated.")
+    with tenant_context(firm):
+        assert Lead.objects.get().designer.username == "heir"
+    assert not Membership.objects.get(user__username="leaver").is_active
+
+
+def test_the_staff_list_fits_a_phone(browser, live_server, firm):
+    page = browser.new_page(locale="en-GB", viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
+    log_in(page, live_server, "boss")
+    page.goto(f"{live_server.url}/settings/staff/")
+    expect(page.get_by_test_id("staff")).to_contain_text("Liu Yang")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=SCREENSHOTS / "staff-list-phone.png", full_page=True)
