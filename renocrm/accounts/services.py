@@ -104,12 +104,12 @@ def invitation_link(invitation: StaffInvitation) -> str:
 def _send_invitation(invitation: StaffInvitation) -> None:
     firm = require_current_tenant()
     body = _(
-        "%(firm)s invites you to join its team on RenoCRM. Set your password here (valid until %(until)s): %(link)s"
+        "%(firm)s invites you to join its team on RenoCRM. Set your password here (valid until %(until)s): %(url)s"
     )
     values = {
         "firm": firm.display_name,
         "until": timezone.localtime(invitation.expires_at, firm.zone).strftime("%Y-%m-%d %H:%M"),
-        "link": invitation_link(invitation),
+        "url": invitation_link(invitation),
     }
     notification_send(
         channel=Notification.Channel.SMS if invitation.mobile else Notification.Channel.EMAIL,
@@ -117,6 +117,8 @@ def _send_invitation(invitation: StaffInvitation) -> None:
         subject=_("Join %(firm)s on RenoCRM") % values,
         body=body % values,
         idempotency_key=f"staff-invitation:{invitation.pk}:{invitation.sends}",
+        sms_template="staff.invitation" if invitation.mobile else "",
+        sms_params=values if invitation.mobile else None,
     )
 
 
@@ -343,12 +345,14 @@ def staff_password_reset_send(*, membership: Membership, by) -> Notification:
     if not (user.phone or user.email):
         raise ValidationError(_("%(name)s has neither a mobile number nor an e-mail address.") % {"name": user})
     firm = require_current_tenant()
-    values = {"firm": firm.display_name, "link": password_reset_link(user)}
+    values = {"firm": firm.display_name, "url": password_reset_link(user)}
     change = _record(StaffChange.Action.PASSWORD_RESET_SENT, by=by, member=user)
     return notification_send(
         channel=Notification.Channel.SMS if user.phone else Notification.Channel.EMAIL,
         recipient=user.phone or user.email,
         subject=_("Set a new password for %(firm)s") % values,
-        body=_("%(firm)s: set a new RenoCRM password here: %(link)s") % values,
+        body=_("%(firm)s: set a new RenoCRM password here: %(url)s") % values,
         idempotency_key=f"staff-password-reset:{change.pk}",
+        sms_template="staff.password_reset" if user.phone else "",
+        sms_params=values if user.phone else None,
     )

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from renocrm.forms import page_action, submit
@@ -160,11 +161,11 @@ def staff_password_reset(request, pk):
 
 
 INVITATION_PROBLEMS = {
-    "invalid": _("This invitation link is not valid. Ask the firm to send it again."),
-    "expired": _("This invitation has expired. Ask the firm to send it again."),
-    "inactive": _("This firm's account is not active."),
-    "used": _("This invitation has been used already. Sign in instead."),
-    "withdrawn": _("This invitation has been withdrawn."),
+    "invalid": gettext_lazy("This invitation link is not valid. Ask the firm to send it again."),
+    "expired": gettext_lazy("This invitation has expired. Ask the firm to send it again."),
+    "inactive": gettext_lazy("This firm's account is not active."),
+    "used": gettext_lazy("This invitation has been used already. Sign in instead."),
+    "withdrawn": gettext_lazy("This invitation has been withdrawn."),
 }
 
 

@@ -110,6 +110,12 @@ SMS_MESSAGES: tuple[SmsKind, ...] = (
         (FIRM, NAME, ("coverage", gettext_lazy("coverage")), PROJECT, ("ends_on", gettext_lazy("end date"))),
     ),
     SmsKind(
+        "staff.invitation",
+        gettext_lazy("Invitation to join the firm's staff"),
+        (FIRM, ("until", gettext_lazy("valid until")), URL),
+    ),
+    SmsKind("staff.password_reset", gettext_lazy("Link to set a new password"), (FIRM, URL)),
+    SmsKind(
         "staff.notice",
         gettext_lazy("Notice to staff"),
         (("subject", gettext_lazy("subject")), ("body", gettext_lazy("text"))),
