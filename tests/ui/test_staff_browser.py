@@ -1,7 +1,8 @@
 """A firm admin runs the staff through the pages alone, in a real browser: invites a salesperson, who joins
-through her link; gives her a second role; deactivates a leaving designer with his open lead handed over.
-The staff pages fit a phone."""
+through her link; gives her a second role; deactivates a leaving designer with his open lead handed over;
+turns on two-factor sign-in for the firm's admins. The staff pages fit a phone."""
 
+import base64
 import re
 
 import pytest
@@ -14,6 +15,7 @@ from renocrm.outbox.models import Notification
 from renocrm.tenancy.context import tenant_context
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 from tests.leads.factories import LeadFactory
+from tests.twofactor.support import code_for
 from tests.ui.browser import SCREENSHOTS, go, log_in
 
 pytestmark = pytest.mark.browser
@@ -69,6 +71,24 @@ def test_an_admin_invites_sets_roles_and_deactivates_through_the_pages(browser, 
     with tenant_context(firm):
         assert Lead.objects.get().designer.username == "heir"
     assert not Membership.objects.get(user__username="leaver").is_active
+
+    # Two-factor sign-in for the firm's admins: found from the settings page; the admin sets up their own first.
+    page.goto(f"{live_server.url}/settings/")
+    go(page, page.get_by_role("link", name="Two-factor sign-in"))
+    go(page, page.get_by_test_id("twofactor-policy").get_by_role("link", name="Set up two-factor sign-in"))
+    key = base64.b32decode(page.get_by_test_id("twofactor-secret").inner_text().replace(" ", "")).hex()
+    page.get_by_label("Code from your authenticator app").fill(code_for(key))
+    go(page, page.get_by_role("button", name="Turn on"))
+    page.goto(f"{live_server.url}/accounts/two-factor/policy/")
+    page.get_by_label("Firm admins must sign in with two-factor sign-in").check()
+    go(page, page.get_by_role("button", name="Save"))
+    expect(page.locator(".messages")).to_contain_text("Firm admins must now sign in with two-factor sign-in.")
+    firm.refresh_from_db()
+    assert firm.require_admin_two_factor
+    page.get_by_test_id("user-menu").click()
+    go(page, page.get_by_role("button", name="Log out"))
+    log_in(page, live_server, "boss")
+    expect(page.locator("h1")).to_have_text("Enter your code")
 
 
 def test_the_staff_list_fits_a_phone(browser, live_server, firm):
