@@ -14,7 +14,6 @@ from renocrm.tenancy.models import CurrentTenantId
 from . import open_work, services
 from .models import Membership, StaffInvitation, User
 from .roles import Role
-from .staff import firm_admins
 
 
 def _acting_user(request):
@@ -159,7 +158,7 @@ class StaffInvitationViewSet(FirmListCreateRetrieveViewSet):
             self,
             services.staff_invite,
             **serializer.validated_data,
-            by=_acting_user(request) or _key_owner(),
+            by=_acting_user(request),
             status=status.HTTP_201_CREATED,
         )
 
@@ -176,8 +175,3 @@ class StaffInvitationViewSet(FirmListCreateRetrieveViewSet):
         return service_response(
             self, services.staff_invitation_withdraw, invitation=self.get_object(), by=_acting_user(request)
         )
-
-
-def _key_owner():
-    """An invitation made with an API key is sent in the name of the firm's first admin."""
-    return firm_admins().first()

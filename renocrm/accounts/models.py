@@ -92,9 +92,8 @@ class StaffInvitation(TenantModel):
     mobile = models.CharField(_("mobile"), max_length=30, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     roles = ArrayField(models.CharField(max_length=30, choices=Role.choices), verbose_name=_("roles"))
-    invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("invited by")
-    )
+    # Nobody when a partner's key sent it.
+    invited_by = staff_member_field(_("invited by"))
     expires_at = models.DateTimeField(_("expires"))
     sends = models.PositiveSmallIntegerField(_("times sent"), default=1)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)

@@ -15,6 +15,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -25,6 +26,7 @@ from renocrm.links import make_token, read_token
 from renocrm.outbox.models import Notification
 from renocrm.outbox.services import notification_send
 from renocrm.tenancy.context import require_current_tenant, tenant_context
+from renocrm.tenancy.models import Tenant
 
 from . import open_work
 from .models import Membership, StaffChange, StaffInvitation, ordered_roles
@@ -34,6 +36,34 @@ from .staff import require_staff_role
 INVITATION_SALT = "renocrm.staff-invitation"
 INVITATION_LIFETIME = timedelta(days=7)
 MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
+def _lock_firm():
+    """Staff changes of one firm happen one at a time: the last-admin rule and the one-open-invitation rule
+    are checked against what the previous change left, and two admins changing each other cannot deadlock."""
+    Tenant.objects.select_for_update().filter(pk=require_current_tenant().pk).first()
+
+
+def _refuse_admin_by_key(*, by, roles=(), membership=None, field: str) -> None:
+    """Admins are made, changed and removed by a signed-in admin only, never by a partner's key (``by`` None)."""
+    if by is None and (Role.ADMIN in roles or (membership is not None and membership.has_role(Role.ADMIN))):
+        raise ValidationError({field: _("Only a signed-in firm admin can make, change or remove a firm admin.")})
+
+
+def _withdraw_invitations_to(user, *, by, keep=None) -> None:
+    """Open invitations to the person's own addresses: one has been used, or the person has left."""
+    addresses = Q(mobile=user.phone) if user.phone else Q(pk__in=[])
+    if user.email:
+        addresses |= Q(email__iexact=user.email)
+    if user.username:
+        addresses |= Q(mobile=user.username) | Q(email__iexact=user.username)
+    stale = StaffInvitation.objects.filter(addresses, accepted_at__isnull=True, withdrawn_at__isnull=True)
+    if keep is not None:
+        stale = stale.exclude(pk=keep.pk)
+    for invitation in stale:
+        invitation.withdrawn_at = timezone.now()
+        invitation.save(update_fields=["withdrawn_at"])
+        _record(StaffChange.Action.INVITATION_WITHDRAWN, by=by, invitation=invitation)
 
 
 def _record(action: str, *, by, member=None, invitation=None, **details) -> StaffChange:
@@ -50,9 +80,10 @@ def normalise_mobile(value: str) -> str:
 
 
 def _existing_user(*, mobile: str, email: str):
+    # The sign-in name first: a phone or e-mail typed into someone else's profile never outranks it.
     users = get_user_model().objects
     if mobile:
-        return users.filter(phone=mobile).first() or users.filter(username=mobile).first()
+        return users.filter(username=mobile).first() or users.filter(phone=mobile).order_by("pk").first()
     return users.filter(email__iexact=email).first()
 
 
@@ -124,7 +155,10 @@ def _send_invitation(invitation: StaffInvitation) -> None:
 
 @transaction.atomic
 def staff_invite(*, name: str, mobile: str = "", email: str = "", roles, by) -> StaffInvitation:
+    """Invite someone; ``by`` None is a partner's key, which may not invite an admin."""
+    _lock_firm()
     data = invitation_check(name=name, mobile=mobile, email=email, roles=roles)
+    _refuse_admin_by_key(by=by, roles=data["roles"], field="roles")
     invitation = StaffInvitation.objects.create(**data, invited_by=by, expires_at=timezone.now() + INVITATION_LIFETIME)
     _send_invitation(invitation)
     _record(StaffChange.Action.INVITED, by=by, invitation=invitation, roles=invitation.roles)
@@ -196,6 +230,9 @@ def invitation_accept(*, invitation: StaffInvitation, password: str = "", name: 
     if user is not None:
         if signed_in is None or signed_in.pk != user.pk or not user.is_active:
             raise ValidationError({"password": _("That is not the password of your existing account.")})
+        if Membership.objects.filter(user=user, tenant=require_current_tenant()).exists():
+            # A member who left comes back only when an admin reactivates them, never through an old link.
+            raise ValidationError(_("You are already on this firm's staff list; ask an admin to reactivate you."))
     else:
         user = get_user_model()(
             username=invitation.address,
@@ -209,14 +246,10 @@ def invitation_accept(*, invitation: StaffInvitation, password: str = "", name: 
             raise ValidationError({"password": error.messages}) from None
         user.set_password(password)
         user.save()
-    membership, created = Membership.objects.get_or_create(
-        user=user, tenant=require_current_tenant(), defaults={"roles": invitation.roles}
-    )
-    if not created:
-        membership.roles, membership.is_active = invitation.roles, True
-        membership.save(update_fields=["roles", "is_active"])
+    membership = Membership.objects.create(user=user, tenant=require_current_tenant(), roles=invitation.roles)
     invitation.accepted_at, invitation.accepted_by = timezone.now(), user
     invitation.save(update_fields=["accepted_at", "accepted_by"])
+    _withdraw_invitations_to(user, by=user, keep=invitation)
     _record(StaffChange.Action.JOINED, by=user, member=user, invitation=invitation, roles=membership.roles)
     return user
 
@@ -225,6 +258,7 @@ def invitation_accept(*, invitation: StaffInvitation, password: str = "", name: 
 
 
 def _lock(membership: Membership) -> Membership:
+    _lock_firm()
     return Membership.objects.select_for_update().get(pk=membership.pk, tenant=require_current_tenant())
 
 
@@ -246,6 +280,7 @@ def staff_roles_set(*, membership: Membership, roles, by) -> Membership:
     roles = ordered_roles(roles or [])
     if not roles:
         raise ValidationError({"roles": _("Choose at least one role.")})
+    _refuse_admin_by_key(by=by, roles=roles, membership=membership, field="roles")
     if roles == membership.roles:
         return membership
     if membership.has_role(Role.ADMIN) and Role.ADMIN not in roles:
@@ -264,6 +299,10 @@ def deactivation_check(*, membership: Membership, successors: dict, by) -> list[
     user = membership.user
     if not membership.is_active:
         raise ValidationError(_("%(name)s is already deactivated.") % {"name": user})
+    try:
+        _refuse_admin_by_key(by=by, membership=membership, field="__all__")
+    except ValidationError as error:
+        errors.update(error.message_dict)
     if by is not None and user.pk == by.pk:
         errors["__all__"] = [_("You cannot deactivate yourself; another admin can.")]
     elif membership.has_role(Role.ADMIN):
@@ -308,6 +347,7 @@ def staff_deactivate(*, membership: Membership, successors: dict, by) -> Members
     membership.save(update_fields=["is_active"])
     user.sessions_ended_at = timezone.now()
     user.save(update_fields=["sessions_ended_at"])
+    _withdraw_invitations_to(user, by=by)
     addresses = [address for address in (user.phone, user.email) if address]
     withdrawn = Notification.objects.filter(status=Notification.Status.PENDING, recipient__in=addresses).update(
         status=Notification.Status.FAILED, last_error="Not sent: the recipient has left the firm."
@@ -321,6 +361,7 @@ def staff_reactivate(*, membership: Membership, by) -> Membership:
     membership = _lock(membership)
     if membership.is_active:
         raise ValidationError(_("%(name)s is already active.") % {"name": membership.user})
+    _refuse_admin_by_key(by=by, membership=membership, field="__all__")
     if not membership.user.is_active:
         raise ValidationError(_("This account has been closed on the platform; invite the person again."))
     membership.is_active = True

@@ -183,7 +183,8 @@ def member_two_factor_reset(*, tenant: Tenant, actor, member) -> None:
     memberships = Membership.objects.filter(user=member, is_active=True, tenant__is_active=True)
     if not memberships.filter(tenant=tenant).exists() or not member.is_active:
         raise ValidationError(_("Not a member of this firm."), code="not_member")
-    if member.is_superuser or memberships.exclude(tenant=tenant).exists():
+    # Any other firm counts, even one suspended or a membership ended: it may come back.
+    if member.is_superuser or Membership.objects.filter(user=member).exclude(tenant=tenant).exists():
         raise ValidationError(
             _("This person also signs in elsewhere; only the platform operator can reset their two-factor sign-in."),
             code="elsewhere",

@@ -296,3 +296,49 @@ def test_the_staff_api_lists_changes_roles_and_hands_over_work(boss, firm_a, fir
         **write,
     )
     assert invited.status_code == 201, invited.content
+
+
+def test_a_member_who_left_cannot_let_themselves_back_in_through_another_invitation(boss, firm_a):
+    roamer = UserFactory(username="roamer", name="Roamer", email="roam@example.com", phone="13511112222")
+    admin = signed_in(boss.user)
+    admin.post("/settings/staff/invite/", {"name": "Roamer", "mobile": "13511112222", "roles": ["sales"]})
+    admin.post("/settings/staff/invite/", {"name": "Roamer", "email": "roam@example.com", "roles": ["admin"]})
+    by_mobile, by_email = (link_in(message.body) for message in queued(firm_a))
+    visitor = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert visitor.post(by_mobile, {"password": PASSWORD}).status_code == 302
+    # Joining through one link closes the other one to the same person.
+    assert "withdrawn" in Client(HTTP_ACCEPT_LANGUAGE="en").get(by_email).content.decode()
+
+    membership = Membership.objects.get(tenant=firm_a, user=roamer)
+    admin.post(f"/settings/staff/{membership.pk}/deactivate/", {})
+    membership.refresh_from_db()
+    assert not membership.is_active
+    with tenant_context(firm_a):
+        assert not StaffInvitation.objects.filter(accepted_at__isnull=True, withdrawn_at__isnull=True).exists()
+
+
+def test_a_partners_key_never_makes_changes_or_removes_a_firm_admin(boss, firm_a):
+    other_admin = member(firm_a, Role.ADMIN, username="admin2")
+    sales = member(firm_a, Role.SALES, username="sales2")
+    with tenant_context(firm_a):
+        writer = ApiKeyFactory(scopes=["firm:read", "firm:write"])
+    write = {"HTTP_AUTHORIZATION": f"Api-Key {writer.raw_key}", "HTTP_ACCEPT_LANGUAGE": "en"}
+    api = Client()
+
+    def post(url, body):
+        return api.post(url, body, content_type="application/json", **write)
+
+    invite = post("/api/v1/staff-invitations/", {"name": "Mole", "email": "mole@example.com", "roles": ["admin"]})
+    assert invite.status_code == 400 and "signed-in firm admin" in invite.content.decode()
+    assert post(f"/api/v1/staff/{sales.pk}/roles/", {"roles": ["sales", "admin"]}).status_code == 400
+    assert post(f"/api/v1/staff/{other_admin.pk}/roles/", {"roles": ["sales"]}).status_code == 400
+    assert post(f"/api/v1/staff/{other_admin.pk}/deactivate/", {}).status_code == 400
+    other_admin.refresh_from_db()
+    assert other_admin.is_active and other_admin.roles == ["admin"]
+    # What a key may do: invite and change non-admin staff, recorded without a person.
+    assert (
+        post("/api/v1/staff-invitations/", {"name": "Qc", "email": "qc@example.com", "roles": ["qc"]}).status_code
+        == 201
+    )
+    with tenant_context(firm_a):
+        assert StaffInvitation.objects.get(email="qc@example.com").invited_by is None
