@@ -27,7 +27,7 @@ class StaffSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username", read_only=True)
     mobile = serializers.CharField(source="user.phone", read_only=True)
     email = serializers.CharField(source="user.email", read_only=True)
-    last_login = serializers.DateTimeField(source="user.last_login", read_only=True)
+    last_login = serializers.DateTimeField(source="user.last_login", read_only=True, allow_null=True)
     roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), read_only=True)
 
     class Meta:

@@ -142,7 +142,14 @@ class StaffChange(TenantModel):
 
     # People stay members (deactivated, never deleted), so the history keeps naming them.
     member = staff_member_field(_("staff member"))
-    invitation = models.ForeignKey(StaffInvitation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    invitation = models.ForeignKey(
+        StaffInvitation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invitation"),
+    )
     action = models.CharField(_("action"), max_length=30, choices=Action.choices)
     # e.g. {"roles": [[old…], [new…]]} or {"reassigned": {"leads.customer_manager": [count, to user id]}}
     details = models.JSONField(_("details"), default=dict, blank=True)

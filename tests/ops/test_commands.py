@@ -68,9 +68,7 @@ def test_seed_demo_seeds_once(client, db):
     run("seed_demo")
     assert "nothing seeded" in run("seed_demo")
     tenant = Tenant.objects.get()
-    assert sorted(Membership.objects.filter(tenant=tenant).values_list("role", flat=True)) == sorted(
-        role for _, _, role in DEMO_USERS
-    )
+    assert sorted(m.role for m in Membership.objects.filter(tenant=tenant)) == sorted(role for _, _, role in DEMO_USERS)
     assert User.objects.count() == len(DEMO_USERS)
     with tenant_context(tenant):
         from contracts.models import Contract

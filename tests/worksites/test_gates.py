@@ -19,7 +19,7 @@ from renocrm.outbox.models import Notification, OutboxEvent
 from renocrm.tenancy.context import tenant_context
 from renocrm.tenancy.time import firm_today
 from tests.contracts.test_services import signed_contract
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, TenantFactory
 from tests.worksites.factories import finish_construction
 from worksites.models import GateOverride, Handover, Inspection, Phase, PhaseKind
 from worksites.selectors import gates as selectors
@@ -270,7 +270,7 @@ def test_only_a_firm_admin_lifts_a_gate_with_a_reason(worksite, crew):
         "gate"
         in refusal(gates.gate_override, worksite=worksite, gate="waterproofing", reason=reason, by=None).message_dict
     )
-    outsider = MembershipFactory(role="admin").user  # another firm's admin
+    outsider = MembershipFactory(role="admin", tenant=TenantFactory()).user  # another firm's admin
     refusal(gates.gate_override, worksite=worksite, gate="waterproofing", reason=reason, by=outsider)
     short = refusal(gates.gate_override, worksite=worksite, gate="waterproofing", reason=" ok ", by=crew["admin"])
     assert "reason" in short.message_dict

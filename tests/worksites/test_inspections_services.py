@@ -14,7 +14,7 @@ from renocrm.outbox.models import OutboxEvent
 from renocrm.tenancy.context import tenant_context
 from renocrm.tenancy.time import firm_today
 from tests.contracts.test_services import PAINT, TILES, WIRING, signed_contract
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, TenantFactory
 from tests.worksites.factories import PhaseFactory, PortalLinkFactory, WorksiteFactory
 from worksites.models import Inspection, MaterialArrival, Signoff, SitePatrol, SiteProblem
 from worksites.selectors import inspections as selectors
@@ -115,7 +115,7 @@ def test_staff_sign_only_for_the_role_they_hold(worksite, crew, firm):
     )
     assert "role" in wrong.message_dict and "QC inspector" in wrong.message_dict["role"][0]
     refusal(services.inspection_sign, inspection=inspection, role="site_manager", signed_name="", user=crew["qc"])
-    outsider = MembershipFactory(role="qc").user  # a QC inspector of another firm
+    outsider = MembershipFactory(role="qc", tenant=TenantFactory()).user  # a QC inspector of another firm
     refusal(services.inspection_sign, inspection=inspection, role="qc_inspector", signed_name="", user=outsider)
     not_required = refusal(
         services.inspection_sign, inspection=inspection, role="designer", signed_name="", user=crew["designer"]
