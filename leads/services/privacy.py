@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from leads import personal_data
 from leads.models import Customer, Lead, ReferralReward
 from renocrm.outbox.models import Notification
+from renocrm.outbox.services import notification_errors_forget
 from renocrm.privacy import registry
 from renocrm.privacy.exports import csv_cell, plain
 from renocrm.privacy.models import DataRequest
@@ -145,7 +146,9 @@ def customer_erase(*, customer: Customer, by=None, note: str = "") -> Customer:
     if identifiers:
         # Texts sent to the homeowner, and staff notices naming them (the outbox keeps no audit trail).
         mentions = reduce(or_, (Q(body__contains=value) | Q(subject__contains=value) for value in identifiers))
-        Notification.objects.filter(mentions | Q(recipient=old_mobile)).update(
+        notifications = Notification.objects.filter(mentions | Q(recipient=old_mobile))
+        notification_errors_forget(notifications=notifications)  # gateways' answers may quote the number
+        notifications.update(
             recipient=Case(
                 When(recipient=old_mobile, then=Value(personal_data.erased_mobile(customer))), default=F("recipient")
             ),

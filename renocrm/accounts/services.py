@@ -150,6 +150,7 @@ def _send_invitation(invitation: StaffInvitation) -> None:
         idempotency_key=f"staff-invitation:{invitation.pk}:{invitation.sends}",
         sms_template="staff.invitation" if invitation.mobile else "",
         sms_params=values if invitation.mobile else None,
+        credential=True,
     )
 
 
@@ -396,4 +397,5 @@ def staff_password_reset_send(*, membership: Membership, by) -> Notification:
         idempotency_key=f"staff-password-reset:{change.pk}",
         sms_template="staff.password_reset" if user.phone else "",
         sms_params=values if user.phone else None,
+        credential=True,
     )

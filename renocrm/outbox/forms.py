@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import NoticeSettings, WecomRobot
-from .sms_messages import SMS_MESSAGES, format_param_map, parse_param_map
+from .sms_messages import FIRM_MESSAGES, format_param_map, parse_param_map
 
 SECRET = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
 
@@ -23,7 +23,10 @@ class NoticeSettingsForm(forms.Form):
         label=_("SMS signature"),
         max_length=30,
         required=False,
-        help_text=_("Your signature (签名) as the provider approved it, without 【】."),
+        help_text=_(
+            "With your own AccessKey only: your signature (签名) as the provider approved it in that account, "
+            "without 【】."
+        ),
     )
     app_id = forms.CharField(
         label=_("SMS application ID"),
@@ -55,7 +58,7 @@ class NoticeSettingsForm(forms.Form):
                 "Only to send through your own account; empty: the installation's account."
             )
         self.service_fields = {}
-        for kind in SMS_MESSAGES:
+        for kind in FIRM_MESSAGES:
             code, params = _field_name(kind.key, "code"), _field_name(kind.key, "params")
             self.fields[code] = forms.CharField(label=_("Template code"), max_length=40, required=False)
             self.fields[params] = forms.CharField(
@@ -73,13 +76,13 @@ class NoticeSettingsForm(forms.Form):
     def template_rows(self):
         """(message, code field, parameters field) for each message, in the list's order."""
         return [
-            (kind, self[_field_name(kind.key, "code")], self[_field_name(kind.key, "params")]) for kind in SMS_MESSAGES
+            (kind, self[_field_name(kind.key, "code")], self[_field_name(kind.key, "params")]) for kind in FIRM_MESSAGES
         ]
 
     def clean(self):
         data = super().clean()
         templates = {}
-        for kind in SMS_MESSAGES:
+        for kind in FIRM_MESSAGES:
             code, params = _field_name(kind.key, "code"), _field_name(kind.key, "params")
             try:
                 mapping = parse_param_map(data.get(params, ""))

@@ -108,9 +108,19 @@ class Notification(TenantModel):
     sms_params = models.JSONField(
         default=dict, blank=True, db_default=models.Value({}, output_field=models.JSONField())
     )
+    # The body (and an SMS's values) hold a credential, such as a sign-in link: blanked once the message is
+    # sent or given up.
+    holds_credential = models.BooleanField(default=False, db_default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Set, and committed, before the backend is called; cleared with the outcome. A worker that died meanwhile
+    # leaves it set: no other attempt starts until it is older than the longest a task may run
+    # (``services.SENDING_LEASE``), and the next one treats the earlier attempt's outcome as unknown.
+    sending_since = models.DateTimeField(null=True, blank=True)
+    # No attempt before this time (a gateway that cannot find a text sent but not yet reported waits for its
+    # receipt before sending again: renocrm.outbox.receipts).
+    retry_after = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -135,17 +145,23 @@ class SmsReceipt(TenantModel):
         DELIVERED = "delivered", _("Delivered")
         UNDELIVERED = "undelivered", _("Not delivered")
         REFUSED = "refused", _("Refused by the gateway")
-        # The gateway did not answer: the message may or may not have gone out. The next try asks the gateway
-        # for a message carrying the notification's idempotency key before sending again.
+        # The gateway did not answer (or the attempt was cut off): the message may or may not have gone out.
         UNKNOWN = "unknown", _("No answer from the gateway")
         NO_RECEIPT = "no_receipt", _("No receipt came")
 
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="sms_receipts")
     provider = models.CharField(max_length=20)
+    # Sent through the installation's own account (its credentials), not the firm's: its receipt is asked
+    # of that account.
+    through_installation = models.BooleanField(default=False, db_default=False)
     message_id = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices)
     error_code = models.CharField(max_length=100, blank=True)
     error_message = models.CharField(max_length=300, blank=True)
+    # When the first attempt whose outcome is unknown started: the text may have gone out since. Whatever
+    # later attempts hear (a refusal included), each asks the gateway for a message carrying the
+    # notification's idempotency key before sending; cleared only once the gateway took or found the text.
+    maybe_sent_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(null=True, blank=True)  # when the phone got it, as the carrier says
     checks = models.PositiveSmallIntegerField(default=0)

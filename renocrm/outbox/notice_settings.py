@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
@@ -15,12 +14,13 @@ from renocrm.tenancy.context import require_current_tenant
 
 from .models import NoticeSettings, Notification, WecomRobot
 from .sms_gateways import installation_provider
-from .sms_messages import SMS_KINDS, clean_template
+from .sms_messages import FIRM_MESSAGES, clean_template
 from .wecom import check_webhook_url
 
 _CREDENTIAL = re.compile(r"^[A-Za-z0-9_\-+/=]{8,128}$")
 _SIGN_NAME = re.compile(r"^[^\s【】\[\]]{2,20}$")
 _APP_ID = re.compile(r"^\d{6,20}$")
+FIRM_KEYS = frozenset(kind.key for kind in FIRM_MESSAGES)
 
 
 def masked_credential(value: str) -> str:
@@ -43,7 +43,13 @@ def notice_settings_update(
 ) -> NoticeSettings:
     """Save the firm's SMS settings. Blank credentials keep the saved ones (they are never shown back);
     ``clear_credentials`` forgets them; a change of provider forgets them unless new ones are given.
-    ``templates``: {message key: {"code": …, "params": {template parameter: RenoCRM value}}}."""
+    ``templates``: {message key: {"code": …, "params": {template parameter: RenoCRM value}}}.
+
+    A signature, SMS application and template codes belong to the gateway account that registered them, so
+    they are the firm's to set only with its own account (credentials of its own): without one its texts go
+    through the installation's account under the installation's signature and templates, and those fields are
+    refused (forgotten when the firm is forgetting its credentials now). Messages about a staff member's own
+    account always go through the installation: no template of the firm's is kept for them."""
     row = NoticeSettings.objects.select_for_update().first()
     if row is None:
         try:
@@ -55,10 +61,11 @@ def notice_settings_update(
     if provider not in NoticeSettings.Provider.values:
         raise ValidationError({"provider": _("Choose an SMS provider.")})
     installed = installation_provider()
-    effective = provider or installed
     sign_name, app_id = (sign_name or "").strip(), (app_id or "").strip()
     access_key_id, access_key_secret = (access_key_id or "").strip(), (access_key_secret or "").strip()
+    templates = {key: mapping for key, mapping in (templates or {}).items() if key in FIRM_KEYS}
 
+    had_own = bool(row.provider and row.access_key_id and row.access_key_secret)
     if clear_credentials or (provider != row.provider and not access_key_id):
         row.access_key_id = row.access_key_secret = ""
     if access_key_id or access_key_secret:
@@ -74,30 +81,44 @@ def notice_settings_update(
         errors.setdefault("access_key_id", []).append(
             _("This installation sends no texts through that provider: enter your own AccessKey ID and secret.")
         )
-    if sign_name and not _SIGN_NAME.match(sign_name):
-        errors.setdefault("sign_name", []).append(
-            _("Enter the signature as registered, without 【】, e.g. 美家装饰 (2 to 20 characters).")
-        )
-    if effective and not sign_name and not (effective == installed and settings.SMS_SIGN_NAME):
-        errors.setdefault("sign_name", []).append(_("Enter your registered SMS signature."))
-    if app_id and not _APP_ID.match(app_id):
-        errors.setdefault("app_id", []).append(_("The SMS application ID is digits, e.g. 1400006666."))
-    if effective == "tencent" and not app_id and not (installed == "tencent" and settings.SMS_APP_ID):
-        errors.setdefault("app_id", []).append(_("Tencent Cloud needs the SMS application ID (SmsSdkAppId)."))
+    own = bool(provider and row.access_key_id and row.access_key_secret) or "access_key_id" in errors
 
     cleaned = {}
-    for key, mapping in (templates or {}).items():
-        if key not in SMS_KINDS:
-            continue
-        try:
-            entry = clean_template(
-                provider=effective, key=key, code=mapping.get("code", ""), params=mapping.get("params") or {}
+    if own:
+        if sign_name and not _SIGN_NAME.match(sign_name):
+            errors.setdefault("sign_name", []).append(
+                _("Enter the signature as registered, without 【】, e.g. 美家装饰 (2 to 20 characters).")
             )
-        except ValidationError as error:
-            errors.setdefault(f"templates.{key}", []).extend(error.messages)
-            continue
-        if entry:
-            cleaned[key] = entry
+        if not sign_name:
+            errors.setdefault("sign_name", []).append(_("Enter your registered SMS signature."))
+        if app_id and not _APP_ID.match(app_id):
+            errors.setdefault("app_id", []).append(_("The SMS application ID is digits, e.g. 1400006666."))
+        if provider == "tencent" and not app_id:
+            errors.setdefault("app_id", []).append(_("Tencent Cloud needs the SMS application ID (SmsSdkAppId)."))
+        for key, mapping in templates.items():
+            try:
+                entry = clean_template(
+                    provider=provider, key=key, code=mapping.get("code", ""), params=mapping.get("params") or {}
+                )
+            except ValidationError as error:
+                errors.setdefault(f"templates.{key}", []).extend(error.messages)
+                continue
+            if entry:
+                cleaned[key] = entry
+    elif had_own:  # leaving its own account now: what belonged to it goes with it
+        sign_name = app_id = ""
+    else:
+        only_own = _(
+            "Only with your own AccessKey: texts through the installation's account go under its signature "
+            "and templates."
+        )
+        if sign_name:
+            errors.setdefault("sign_name", []).append(only_own)
+        if app_id:
+            errors.setdefault("app_id", []).append(only_own)
+        for key, mapping in templates.items():
+            if (mapping.get("code") or "").strip() or mapping.get("params"):
+                errors.setdefault(f"templates.{key}", []).append(only_own)
     if errors:
         raise ValidationError(errors)
     row.provider, row.sign_name, row.app_id, row.templates = provider, sign_name, app_id, cleaned

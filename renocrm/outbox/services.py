@@ -9,6 +9,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,11 +21,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from renocrm.privacy.masking import mask_address, mask_mobile, mask_text
-from renocrm.tenancy.context import require_current_tenant
+from renocrm.tenancy.context import require_current_tenant, tenant_context
 
 from . import egress, receipts, webhooks, wecom
 from .enqueue import enqueue_on_commit
-from .models import Notification, OutboxEvent, WebhookDelivery, WebhookEndpoint
+from .models import Notification, OutboxEvent, SmsReceipt, WebhookDelivery, WebhookEndpoint
+from .sms import SmsAccepted, SmsRefused
+from .sms_messages import CREDENTIAL_MESSAGES
 
 logger = logging.getLogger(__name__)
 
@@ -331,16 +334,20 @@ def notification_send(
     attachment: tuple[str, bytes, str] | None = None,
     sms_template: str = "",
     sms_params: dict | None = None,
+    credential: bool = False,
 ) -> Notification:
     """Queue a message; the same idempotency key never sends twice, however often this is called. An e-mail
     may carry one ``attachment`` as (file name, content, MIME type). An SMS names its approved-template key
     (``sms_template``, one of renocrm.outbox.sms_messages) and the values of its parameters (``sms_params``):
-    a mainland gateway sends those, the other backends ``body``."""
+    a mainland gateway sends those, the other backends ``body``. ``credential``: the body holds a credential
+    (a sign-in link), blanked once the message is sent or given up, as for the messages in
+    ``sms_messages.CREDENTIAL_MESSAGES``."""
     from .tasks import deliver_notification
 
     name, content, mimetype = attachment or ("", b"", "")
     if channel != Notification.Channel.SMS:
         sms_template, sms_params = "", None
+    credential = credential or sms_template in CREDENTIAL_MESSAGES
     with transaction.atomic():
         notification, created = Notification.objects.get_or_create(
             idempotency_key=idempotency_key,
@@ -354,6 +361,7 @@ def notification_send(
                 "attachment_type": mimetype,
                 "sms_template": sms_template,
                 "sms_params": _plain(sms_params),
+                "holds_credential": credential,
             },
         )
     if created:
@@ -416,6 +424,8 @@ def notifications_send_many(messages: list[dict]) -> dict[str, int]:
             idempotency_key=message["idempotency_key"],
             sms_template=message.get("sms_template", "") if message["channel"] == Notification.Channel.SMS else "",
             sms_params=_plain(message.get("sms_params")) if message["channel"] == Notification.Channel.SMS else {},
+            holds_credential=bool(message.get("credential"))
+            or (message["channel"] == Notification.Channel.SMS and message.get("sms_template") in CREDENTIAL_MESSAGES),
         )
         for message in messages
     ]
@@ -434,40 +444,131 @@ def notifications_send_many(messages: list[dict]) -> dict[str, int]:
 
 
 MAX_NOTIFICATION_ATTEMPTS = 5
+# How long a claimed attempt keeps other attempts off the message: longer than any task may run, so a worker
+# still sending is never overtaken; past it, the worker is taken to have died with the outcome unknown.
+SENDING_LEASE = timedelta(seconds=getattr(settings, "CELERY_TASK_TIME_LIMIT", None) or 600) + timedelta(minutes=1)
 
 
-@transaction.atomic
-def notification_deliver(*, notification_id: int) -> Notification | None:
+def notification_deliver(*, notification_id: int, tenant=None) -> Notification | None:
+    """Send one pending message (of ``tenant``, by default the current firm), in three steps, so that an
+    attempt is never lost whatever happens to the worker:
+
+    1. In one transaction the row is claimed (``SELECT … FOR UPDATE SKIP LOCKED``), the attempt counted and the
+       row marked in flight (``sending_since``); a mainland gateway's text is marked "maybe sent"
+       (renocrm.outbox.receipts). This commits before anything is sent.
+    2. The backend is called with no transaction open and no row locked.
+    3. The outcome is recorded in a second transaction: sent, or the error (a refusal that cannot mend, or
+       the last attempt, fails the message), and the in-flight mark cleared.
+
+    A message in flight is left alone until ``SENDING_LEASE`` has passed; then its worker is taken to have
+    died and the next attempt treats that one's outcome as unknown: a gateway's text is looked up before it
+    is sent again (other backends cannot be asked and send again). Returns None when there was nothing to do
+    (sent or failed already, another worker on it, not due)."""
+    tenant = tenant or require_current_tenant()
+    with tenant_context(tenant):
+        claimed = _notification_claim(notification_id)
+    if claimed is None or isinstance(claimed, Notification):
+        return claimed
+    send, sms_attempt = claimed
+    try:
+        outcome = send()
+    except Exception as error:  # the outcome, whatever it is, is recorded below
+        outcome = error
+    with tenant_context(tenant):
+        return _notification_record(notification_id, outcome, sms_attempt)
+
+
+def _notification_claim(notification_id: int):
+    """Step 1: None (nothing to do), the message when it was settled here, or (what step 2 calls, the text's
+    attempt). Everything step 2 needs is read here, so it touches no table."""
+    now = timezone.now()
     notification = (
         Notification.objects.select_for_update(skip_locked=True)
         .filter(pk=notification_id, status=Notification.Status.PENDING)
         .first()
     )
-    if notification is None:
+    if notification is None or (notification.retry_after and notification.retry_after > now):
         return None
+    if notification.sending_since and notification.sending_since > now - SENDING_LEASE:
+        return None  # another worker is sending it
+    interrupted = notification.sending_since is not None
+    notification.sending_since, notification.retry_after = now, None
+    if interrupted and notification.attempts >= MAX_NOTIFICATION_ATTEMPTS:
+        # The last attempt was cut off (its worker died) and no attempt is left to find out whether it went.
+        notification.sending_since = None
+        notification.status = Notification.Status.FAILED
+        notification.last_error = "The last attempt was interrupted: whether the message went out is unknown."
+        _settle(notification)
+        notification.save()
+        return notification
     notification.attempts += 1
+    sms_attempt = None
     try:
         if notification.channel == Notification.Channel.SMS:
-            receipts.sms_deliver(notification)
+            sms_attempt = receipts.sms_prepare(notification, now=now)
+            send = partial(receipts.sms_send, sms_attempt)
         elif notification.channel == Notification.Channel.WECOM:
-            wecom.robot_deliver(notification)
+            robot = wecom.robot_for(notification)
+            message_format = notification.subject or robot.message_format
+            send = partial(wecom.robot_post, robot, message_format=message_format, text=notification.body)
         else:
             email = EmailMessage(notification.subject, notification.body, to=[notification.recipient])
             if notification.attachment_name:
                 email.attach(notification.attachment_name, bytes(notification.attachment), notification.attachment_type)
-            email.send()
-    except Exception as error:
+            send = email.send
+    except (wecom.RobotRefused, SmsRefused) as refusal:  # refused before anything was sent
+        send = partial(_raise, refusal)
+    notification.save(update_fields=["attempts", "sending_since", "retry_after"])
+    return send, sms_attempt
+
+
+def _raise(error: Exception):
+    raise error
+
+
+def _notification_record(notification_id: int, outcome, sms_attempt) -> Notification:
+    """Step 3: the outcome of step 2 (what it returned, or the exception it raised) on the message, read
+    afresh: what changed meanwhile (an erasure scrubbing the text) stays."""
+    now = timezone.now()
+    notification = Notification.objects.select_for_update().get(pk=notification_id)
+    if sms_attempt is not None:
+        receipts.sms_keep(notification, sms_attempt, outcome, now=now)
+    notification.sending_since = None
+    if isinstance(outcome, receipts.SmsHeld):
+        # Nothing was sent: the attempt does not count, and the message is looked for again later.
+        notification.attempts = max(notification.attempts - 1, 0)
+        notification.retry_after, notification.last_error = outcome.until, str(outcome)
+    elif isinstance(outcome, Exception):
+        # Gateway answers may quote the number: masked, as in every log line.
+        error = mask_text(str(outcome)) or type(outcome).__name__
         logger.warning("Notification %s failed: %s", notification.pk, error)
-        notification.last_error = str(error)[:500]
+        notification.last_error = error[:500]
         # A refusal that no retry can mend (an invalid number, a robot removed) fails at once.
-        if notification.attempts >= MAX_NOTIFICATION_ATTEMPTS or getattr(error, "final", False):
+        if notification.attempts >= MAX_NOTIFICATION_ATTEMPTS or getattr(outcome, "final", False):
             notification.status = Notification.Status.FAILED
     else:
-        notification.status, notification.sent_at = Notification.Status.SENT, timezone.now()
+        found = outcome if isinstance(outcome, SmsAccepted) and outcome.found else None
+        notification.status = Notification.Status.SENT
+        notification.sent_at = (found and found.accepted_at) or now
         # Sent: the file is no longer needed for a retry, and keeping it would keep the names it holds.
         notification.attachment = b""
-    if notification.status != Notification.Status.PENDING:
-        # Nor an SMS's template values (the customer's name among them) once no retry will send them.
-        notification.sms_params = {}
+    _settle(notification)
     notification.save()
     return notification
+
+
+def _settle(notification: Notification) -> None:
+    """Once no retry will send it: no template values (the customer's name among them) and no credential
+    are kept."""
+    if notification.status == Notification.Status.PENDING:
+        return
+    notification.sms_params = {}
+    if notification.holds_credential:
+        notification.body = ""
+
+
+def notification_errors_forget(*, notifications) -> int:
+    """Forget what the gateways said about these messages (their errors may quote the recipient's number):
+    for a customer's erasure. Returns how many messages it touched."""
+    SmsReceipt.objects.filter(notification__in=notifications).update(error_message="")
+    return notifications.update(last_error="")

@@ -1,5 +1,5 @@
 """SMS backends, chosen by settings.SMS_BACKEND the way Django chooses its e-mail backend (or per firm, by its
-notice settings: renocrm.outbox.sms_routing). The console, file and locmem backends send the rendered body;
+notice settings: renocrm.outbox.sms_gateways). The console, file and locmem backends send the rendered body;
 the mainland gateways (``sms_aliyun``, ``sms_tencent``) send the message's approved template with its values."""
 
 from __future__ import annotations
@@ -28,14 +28,6 @@ class SmsMessage:
 
 
 @dataclass(frozen=True)
-class SmsAccepted:
-    """A gateway took the message: its id there, to ask for the receipt with."""
-
-    provider: str
-    message_id: str
-
-
-@dataclass(frozen=True)
 class SmsReport:
     """What a gateway reports of a message it took: ``status`` is an ``SmsReceipt.Status`` value."""
 
@@ -46,18 +38,35 @@ class SmsReport:
     message_id: str = ""
 
 
+@dataclass(frozen=True)
+class SmsAccepted:
+    """A gateway took the message: its id there, to ask for the receipt with. A message found by a look-up
+    after no answer carries when it went out (``accepted_at``, when the gateway says) and, when the carrier has
+    reported already, its receipt (``report``)."""
+
+    provider: str
+    message_id: str
+    accepted_at: datetime | None = None
+    report: SmsReport | None = None
+    found: bool = False  # found by a look-up, not taken now
+
+
 class SmsRefused(Exception):  # noqa: N818 - a refusal, not a programming error
     """The gateway answered and did not take the message. ``final``: sending it again cannot succeed (the
     number is invalid or blocked, the content was rejected); otherwise it is tried again later (a rate limit,
-    a template not mapped yet, a gateway error)."""
+    a template not mapped yet). The gateway's words are kept with mobile numbers masked: they end up in the
+    notification's error, its receipt and the logs."""
 
     def __init__(self, code: str, message: str = "", *, final: bool = False):
+        code, message = mask_text(code or ""), mask_text(message or "")
         super().__init__(f"{code}: {message}" if message else code)
         self.code, self.message, self.final = code, message, final
 
 
 class SmsUnanswered(Exception):  # noqa: N818 - an outcome, not a programming error
-    """No answer from the gateway (a timeout, a dropped connection): the message may have gone out."""
+    """No answer from the gateway (a timeout, a dropped connection, the gateway's own failure): the message may
+    have gone out. Its text names only what failed (the exception's class, an HTTP status, an error code),
+    never the request, which holds the number and the template's values."""
 
 
 class BaseBackend:

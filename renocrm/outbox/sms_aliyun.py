@@ -9,7 +9,7 @@ receipts and tells a retry whether the message already went out.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from alibabacloud_dysmsapi20170525 import models as api
@@ -37,6 +37,9 @@ FINAL_CODES = frozenset(
     }
 )
 WAITING, FAILED, DELIVERED = 1, 2, 3
+DETAILS_PAGE = 50
+LOOKUP_DAYS = 30  # QuerySendDetails answers for the last 30 days
+LOOKUP_PAGES = 4  # of one number's messages of one day
 
 
 class AliyunBackend(GatewayBackend):
@@ -61,11 +64,19 @@ class AliyunBackend(GatewayBackend):
         try:
             return method(request, RuntimeOptions()).body
         except AlibabaCloudException as error:
-            # The gateway answered with an HTTP error (bad credentials, throttled, its own failure).
-            code = error.code or f"HTTP {error.status_code}"
+            code = error.code if error.code and error.code != "None" else ""
+            if error.status_code is not None and error.status_code >= 500:
+                # The gateway's own failure (5xx): it may have taken the message before failing, so this is
+                # no answer, not a refusal.
+                raise SmsUnanswered(
+                    f"{type(error).__name__} HTTP {error.status_code}{f' {code}' if code else ''}"
+                ) from error
+            # The gateway answered with a refusal (bad credentials, throttled, a parameter refused).
+            code = code or f"HTTP {error.status_code}"
             raise SmsRefused(code, error.message or "", final=code in FINAL_CODES) from error
         except Exception as error:  # darabonba wraps every network failure in its own exception types
-            raise SmsUnanswered(str(error)[:300]) from error
+            # Only the class: the exception's text may quote the request, with the number and the values.
+            raise SmsUnanswered(type(error).__name__) from error
 
     def send(self, message: SmsMessage) -> SmsAccepted:
         code, values = self.template(message)
@@ -81,27 +92,40 @@ class AliyunBackend(GatewayBackend):
             raise SmsRefused(body.code or "unknown", body.message or "", final=body.code in FINAL_CODES)
         return SmsAccepted(self.provider, body.biz_id or "")
 
-    def _details(self, *, recipient: str, day: datetime, biz_id: str = "") -> list:
-        request = api.QuerySendDetailsRequest(
-            phone_number=mainland_number(recipient),
-            send_date=day.astimezone(CHINA).strftime("%Y%m%d"),
-            page_size=50,
-            current_page=1,
-            biz_id=biz_id or None,
-        )
-        body = self._call(self.client().query_send_details_with_options, request)
-        if body.code != "OK":
-            raise SmsRefused(body.code or "unknown", body.message or "")
-        dtos = body.sms_send_detail_dtos
-        return list(dtos.sms_send_detail_dto or []) if dtos is not None else []
+    def _details(self, *, recipient: str, day: datetime, biz_id: str = "", pages: int = 1) -> list:
+        """The number's messages of one day (China time), by BizId when given; up to ``pages`` pages."""
+        details = []
+        for page in range(1, pages + 1):
+            request = api.QuerySendDetailsRequest(
+                phone_number=mainland_number(recipient),
+                send_date=day.astimezone(CHINA).strftime("%Y%m%d"),
+                page_size=DETAILS_PAGE,
+                current_page=page,
+                biz_id=biz_id or None,
+            )
+            body = self._call(self.client().query_send_details_with_options, request)
+            if body.code != "OK":
+                raise SmsRefused(body.code or "unknown", body.message or "")
+            dtos = body.sms_send_detail_dtos
+            found = list(dtos.sms_send_detail_dto or []) if dtos is not None else []
+            details += found
+            if len(found) < DETAILS_PAGE or len(details) >= int(body.total_count or 0):
+                break
+        return details
 
     def find_sent(self, message: SmsMessage, *, since: datetime) -> SmsAccepted | None:
-        days = {since.astimezone(CHINA).date(): since, datetime.now(CHINA).date(): datetime.now(CHINA)}
-        for moment in days.values():
-            for detail in self._details(recipient=message.recipient, day=moment):
+        # Every day from ``since`` to today (the gateway keeps 30 days), newest first.
+        today = datetime.now(CHINA).date()
+        first = max(since.astimezone(CHINA).date(), today - timedelta(days=LOOKUP_DAYS - 1))
+        for back in range((today - first).days + 1):
+            day = datetime.combine(today - timedelta(days=back), time(12), tzinfo=CHINA)
+            for detail in self._details(recipient=message.recipient, day=day, pages=LOOKUP_PAGES):
                 if detail.out_id == message.idempotency_key:
-                    # QuerySendDetails names no BizId: the receipt is found again by the key.
-                    return SmsAccepted(self.provider, "")
+                    # QuerySendDetails names no BizId: the receipt is found again by the key and the day it
+                    # went out (SendDate).
+                    return SmsAccepted(
+                        self.provider, "", accepted_at=_china_time(detail.send_date), report=_report(detail)
+                    )
         return None
 
     def report(
@@ -111,12 +135,17 @@ class AliyunBackend(GatewayBackend):
         # Asked by BizId the answer is that message; else the one carrying the key.
         fallback = details[0] if message_id and details else None
         detail = next((d for d in details if d.out_id == idempotency_key), fallback)
-        if detail is None or detail.send_status == WAITING:
-            return None
-        received = _china_time(detail.receive_date)
-        if detail.send_status == DELIVERED:
-            return SmsReport(SmsReceipt.Status.DELIVERED, received_at=received)
-        return SmsReport(SmsReceipt.Status.UNDELIVERED, error_code=detail.err_code or "", received_at=received)
+        return _report(detail) if detail is not None else None
+
+
+def _report(detail) -> SmsReport | None:
+    """A message's receipt as QuerySendDetails tells it; None while it waits for the carrier."""
+    if detail.send_status == WAITING:
+        return None
+    received = _china_time(detail.receive_date)
+    if detail.send_status == DELIVERED:
+        return SmsReport(SmsReceipt.Status.DELIVERED, received_at=received)
+    return SmsReport(SmsReceipt.Status.UNDELIVERED, error_code=detail.err_code or "", received_at=received)
 
 
 def _china_time(text: str | None) -> datetime | None:

@@ -124,6 +124,14 @@ SMS_MESSAGES: tuple[SmsKind, ...] = (
 
 SMS_KINDS: dict[str, SmsKind] = {kind.key: kind for kind in SMS_MESSAGES}
 
+# Messages to staff about their own account, which may belong to several firms: always through the
+# installation's account, under its signature and templates, never through a firm's own gateway account.
+INSTALLATION_ONLY = frozenset({"staff.invitation", "staff.password_reset", "staff.notice"})
+# The messages a firm maps to approved templates of its own account.
+FIRM_MESSAGES: tuple[SmsKind, ...] = tuple(kind for kind in SMS_MESSAGES if kind.key not in INSTALLATION_ONLY)
+# Messages whose text is a credential (a link that signs someone in): blanked once sent or given up.
+CREDENTIAL_MESSAGES = frozenset({"staff.invitation", "staff.password_reset"})
+
 # Alibaba Cloud: SMS_ and digits; Tencent Cloud: the template's numeric id.
 _TEMPLATE_CODE = {"aliyun": re.compile(r"^SMS_\d{1,20}$"), "tencent": re.compile(r"^\d{1,20}$")}
 _PARAM_NAME = re.compile(r"^[A-Za-z0-9_]{1,40}$")

@@ -5,6 +5,10 @@ application (SmsSdkAppId) under the signature (SignName), with the notification'
 SessionContext; the answer carries each number's own Code and SerialNo. PullSmsSendStatusByPhoneNumber lists a
 number's receipts since a time (SerialNo, SessionContext, SUCCESS or FAIL): it gives the receipts without
 draining a queue other firms share (PullSmsSendStatus would), and tells a retry whether the message went out.
+
+It lists only messages whose carrier receipt has arrived: a message the gateway took but the carrier has not
+reported yet cannot be found by its SessionContext. So after an attempt that got no answer, a text is not sent
+again before SMS_RECEIPT_WAIT_HOURS have passed without a receipt carrying its key (``finds_unreported``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,14 @@ FINAL_CODES = frozenset(
 # The SDK's own codes for a request that got no answer.
 NETWORK_CODES = frozenset({"ClientNetworkError", "ServerNetworkError"})
 RECEIPT_PAGE = 100
+RECEIPT_PAGES = 5  # of one number's receipts since a time
+
+
+def unanswered(code: str | None) -> bool:
+    """A request that got no answer, or the gateway's own failure (InternalError, InternalError.*): the
+    message may have gone out."""
+    code = code or ""
+    return code in NETWORK_CODES or code == "InternalError" or code.startswith("InternalError.")
 
 
 def e164(recipient: str) -> str:
@@ -49,6 +61,7 @@ def e164(recipient: str) -> str:
 
 class TencentBackend(GatewayBackend):
     provider = "tencent"
+    finds_unreported = False
 
     def template(self, message: SmsMessage):
         if not self.config.app_id:
@@ -68,8 +81,9 @@ class TencentBackend(GatewayBackend):
         try:
             return getattr(self.client(), action)(request)
         except TencentCloudSDKException as error:
-            if error.code in NETWORK_CODES:
-                raise SmsUnanswered(str(error.message)[:300]) from error
+            if unanswered(error.code):
+                # Only the code: a network error's message may quote the request.
+                raise SmsUnanswered(error.code) from error
             raise SmsRefused(error.code or "unknown", error.message or "", final=error.code in FINAL_CODES) from error
 
     def send(self, message: SmsMessage) -> SmsAccepted:
@@ -84,8 +98,11 @@ class TencentBackend(GatewayBackend):
         response = self._call("SendSms", request)
         statuses = response.SendStatusSet or []
         if not statuses:
-            raise SmsRefused("renocrm.no_status", "The gateway answered without a status for the number.")
+            # An answer that does not say whether the number's message was taken: it may have been.
+            raise SmsUnanswered("renocrm.no_status")
         status = statuses[0]
+        if unanswered(status.Code):
+            raise SmsUnanswered(status.Code)
         if (status.Code or "").lower() != "ok":
             raise SmsRefused(status.Code or "unknown", status.Message or "", final=status.Code in FINAL_CODES)
         return SmsAccepted(self.provider, status.SerialNo or "")
@@ -94,17 +111,23 @@ class TencentBackend(GatewayBackend):
         request = api.PullSmsSendStatusByPhoneNumberRequest()
         request.BeginTime = int((since - timedelta(minutes=5)).timestamp())
         request.EndTime = int(datetime.now(UTC).timestamp()) + 60
-        request.Offset = 0
         request.Limit = RECEIPT_PAGE
         request.PhoneNumber = e164(recipient)
         request.SmsSdkAppId = self.config.app_id
-        response = self._call("PullSmsSendStatusByPhoneNumber", request)
-        return list(response.PullSmsSendStatusSet or [])
+        receipts = []
+        for page in range(RECEIPT_PAGES):
+            request.Offset = page * RECEIPT_PAGE
+            found = list(self._call("PullSmsSendStatusByPhoneNumber", request).PullSmsSendStatusSet or [])
+            receipts += found
+            if len(found) < RECEIPT_PAGE:
+                break
+        return receipts
 
     def find_sent(self, message: SmsMessage, *, since: datetime) -> SmsAccepted | None:
         for status in self._receipts(recipient=message.recipient, since=since):
             if status.SessionContext == message.idempotency_key:
-                return SmsAccepted(self.provider, status.SerialNo or "")
+                # Found by its receipt, which is therefore in: kept at once. The gateway tells no send time.
+                return SmsAccepted(self.provider, status.SerialNo or "", report=_report(status))
         return None
 
     def report(
@@ -114,13 +137,17 @@ class TencentBackend(GatewayBackend):
             if (message_id and status.SerialNo == message_id) or (
                 not message_id and status.SessionContext == idempotency_key
             ):
-                received = datetime.fromtimestamp(status.UserReceiveTime, UTC) if status.UserReceiveTime else None
-                if (status.ReportStatus or "").upper() == "SUCCESS":
-                    return SmsReport(SmsReceipt.Status.DELIVERED, received_at=received, message_id=status.SerialNo)
-                return SmsReport(
-                    SmsReceipt.Status.UNDELIVERED,
-                    error_code=status.Description or status.ReportStatus or "",
-                    received_at=received,
-                    message_id=status.SerialNo or "",
-                )
+                return _report(status)
         return None
+
+
+def _report(status) -> SmsReport:
+    received = datetime.fromtimestamp(status.UserReceiveTime, UTC) if status.UserReceiveTime else None
+    if (status.ReportStatus or "").upper() == "SUCCESS":
+        return SmsReport(SmsReceipt.Status.DELIVERED, received_at=received, message_id=status.SerialNo or "")
+    return SmsReport(
+        SmsReceipt.Status.UNDELIVERED,
+        error_code=status.Description or status.ReportStatus or "",
+        received_at=received,
+        message_id=status.SerialNo or "",
+    )

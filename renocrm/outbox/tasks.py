@@ -3,13 +3,15 @@ worker or broker left behind; everything they do is safe to repeat."""
 
 from datetime import timedelta
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
 from renocrm.celery import FirmTask, each_active_firm
 from renocrm.sweeps.services import Sweep
+from renocrm.tenancy.context import TenantScopeError, tenant_context
+from renocrm.tenancy.models import Tenant
 
 from . import receipts, services
 from .enqueue import enqueue
@@ -27,6 +29,21 @@ def _grace() -> timedelta:
     return timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS)
 
 
+class FirmStepsTask(FirmTask):
+    """A FirmTask whose service opens the firm's transactions itself, one per step (``tenant_context`` around
+    each), instead of running whole inside one: what a step commits (an attempt recorded before a gateway is
+    called, a receipt fetched) stays committed whatever happens in the next, a worker killed included. The
+    task function receives the firm as ``tenant``."""
+
+    abstract = True
+
+    def __call__(self, *args, **kwargs):
+        tenant_id = kwargs.pop("tenant_id", None)
+        if tenant_id is None:
+            raise TenantScopeError(f"Task {self.name} was sent without a tenant_id.")
+        return Task.__call__(self, *args, tenant=Tenant.objects.get(pk=tenant_id), **kwargs)
+
+
 @shared_task(base=FirmTask)
 def dispatch_event(event_id):
     services.event_dispatch(event_id=event_id)
@@ -37,18 +54,18 @@ def deliver_webhook(delivery_id):
     services.webhook_deliver(delivery_id=delivery_id)
 
 
-@shared_task(base=FirmTask)
-def deliver_notification(notification_id):
-    services.notification_deliver(notification_id=notification_id)
+@shared_task(base=FirmStepsTask)
+def deliver_notification(notification_id, tenant=None):
+    services.notification_deliver(notification_id=notification_id, tenant=tenant)
 
 
-@shared_task(base=FirmTask)
-def deliver_notifications(notification_ids):
-    """Messages queued together (a sweeper's batch), each sent in its own transaction as
+@shared_task(base=FirmStepsTask)
+def deliver_notifications(notification_ids, tenant=None):
+    """Messages queued together (a sweeper's batch), each sent in its own transactions as
     ``deliver_notification`` sends one: a message that fails waits for the sweeper's retry without holding up
     the others, and one already sent is skipped."""
     for notification_id in notification_ids:
-        services.notification_deliver(notification_id=notification_id)
+        services.notification_deliver(notification_id=notification_id, tenant=tenant)
 
 
 @shared_task
@@ -103,7 +120,14 @@ def sweep_firm_webhook_deliveries():
 
 @shared_task(base=FirmTask)
 def sweep_firm_notifications():
-    pending = Notification.objects.filter(status=Notification.Status.PENDING, created_at__lt=timezone.now() - _grace())
+    now = timezone.now()
+    # Not one another worker is sending (until its lease runs out), nor one told to wait.
+    pending = Notification.objects.filter(
+        Q(sending_since__isnull=True) | Q(sending_since__lte=now - services.SENDING_LEASE),
+        Q(retry_after__isnull=True) | Q(retry_after__lte=now),
+        status=Notification.Status.PENDING,
+        created_at__lt=now - _grace(),
+    )
     sweep = Sweep(NOTIFICATION_SWEEP, batch_size=1000)
     for notification_id in sweep.batch(pending.values_list("pk", flat=True)):
         sweep.run(notification_id, enqueue, deliver_notification, notification_id=notification_id)
@@ -114,10 +138,13 @@ def sweep_sms_receipts():
     each_active_firm(sweep_firm_sms_receipts)
 
 
-@shared_task(base=FirmTask)
-def sweep_firm_sms_receipts(rounds: int = 0):
-    """One batch of the firm's texts whose gateway receipt is due to be asked for (renocrm.outbox.receipts)."""
-    sweep = Sweep(receipts.RECEIPT_SWEEP, batch_size=200)
-    done = receipts.sms_receipts_check(sweep=sweep)
-    sweep.continue_with(sweep_firm_sms_receipts, rounds)
+@shared_task(base=FirmStepsTask)
+def sweep_firm_sms_receipts(rounds: int = 0, tenant=None):
+    """One batch of the firm's texts whose gateway receipt is due to be asked for (renocrm.outbox.receipts),
+    each receipt in its own transaction."""
+    with tenant_context(tenant):
+        sweep = Sweep(receipts.RECEIPT_SWEEP, batch_size=200)
+    done = receipts.sms_receipts_check(sweep=sweep, tenant=tenant)
+    with tenant_context(tenant):
+        sweep.continue_with(sweep_firm_sms_receipts, rounds)
     return done

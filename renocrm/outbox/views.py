@@ -16,7 +16,7 @@ from renocrm.forms import submit
 from . import notice_settings, selectors
 from .forms import NoticeSettingsForm, WecomRobotForm
 from .models import NoticeSettings, WecomRobot
-from .sms_gateways import installation_provider
+from .sms_gateways import has_own_account, installation_provider
 from .wecom import masked_url
 
 MANAGE = "integrations.manage"
@@ -44,6 +44,7 @@ def notice_settings_page(request):
     context = {
         "form": form,
         "installation_provider": NoticeSettings.Provider(installed).label if installed else _("none (test backend)"),
+        "own_account": has_own_account(saved),
         "robots": robots,
         "recent_texts": selectors.recent_texts(),
     }

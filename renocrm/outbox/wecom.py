@@ -234,10 +234,10 @@ def robot_post(robot: WecomRobot, *, message_format: str, text: str) -> None:
         raise RobotRefused(f"WeCom {code}: {reply.get('errmsg', '')}", final=code in FINAL_ERRORS)
 
 
-def robot_deliver(notification: Notification) -> None:
-    """Send a "wecom" notification to its robot; a robot removed or turned off fails it at once."""
+def robot_for(notification: Notification) -> WecomRobot:
+    """The robot a "wecom" notification goes to; a robot removed or turned off fails it at once."""
     robot_id = notification.recipient.removeprefix("robot:")
     robot = WecomRobot.objects.filter(pk=int(robot_id) if robot_id.isdigit() else 0).first()
     if robot is None or not robot.is_active:
         raise RobotRefused("The robot was removed or turned off.", final=True)
-    robot_post(robot, message_format=notification.subject or robot.message_format, text=notification.body)
+    return robot

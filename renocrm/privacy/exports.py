@@ -25,6 +25,8 @@ from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
+from renocrm.audit.models import AuditEvent
+from renocrm.audit.selectors import HIDDEN, HIDDEN_VALUE_MARKERS
 from renocrm.outbox.enqueue import enqueue_on_commit
 from renocrm.sweeps.services import Sweep
 from renocrm.tenancy.context import require_current_tenant
@@ -75,10 +77,34 @@ def table_columns(model, *, leave_out: tuple[str, ...] = ()) -> list[str]:
     return [field.attname for field in model._meta.concrete_fields if field.name not in leave_out]
 
 
+def secret_columns(model) -> set[str]:
+    """The model's columns that hold a secret or its digest (an access key, a robot's URL with its key, a
+    password hash, a token): named so, by column or field, as the audit trail hides them. The export keeps
+    them empty: a download of the firm's data is not a way to its credentials."""
+    return {
+        field.attname
+        for field in model._meta.concrete_fields
+        if any(marker in field.column or marker in field.attname for marker in HIDDEN_VALUE_MARKERS)
+    }
+
+
+def audit_changes_hidden(changes):
+    """An audit row's recorded values as the audit trail shows them: a secret column's value hidden."""
+    if not isinstance(changes, dict):
+        return changes
+    return {
+        column: HIDDEN if value is not None and any(marker in column for marker in HIDDEN_VALUE_MARKERS) else value
+        for column, value in changes.items()
+    }
+
+
 def _write_table(archive: zipfile.ZipFile, model) -> int:
-    """The model's rows of the current firm into csv/<label>.csv and json/<label>.json, in one pass."""
+    """The model's rows of the current firm into csv/<label>.csv and json/<label>.json, in one pass; secret
+    columns empty, and the secrets the audit trail recorded hidden as its pages hide them."""
     label = model._meta.label_lower
     columns = table_columns(model)
+    hidden = [index for index, column in enumerate(columns) if column in secret_columns(model)]
+    changes = columns.index("changes") if model is AuditEvent else None
     count = 0
     with tempfile.TemporaryFile() as json_rows:
         json_rows.write(b"[")
@@ -88,6 +114,10 @@ def _write_table(archive: zipfile.ZipFile, model) -> int:
             writer.writerow(columns)
             for values in model.objects.order_by("pk").values_list(*columns).iterator(chunk_size=CHUNK):
                 row = [plain(value) for value in values]
+                for index in hidden:
+                    row[index] = ""
+                if changes is not None:
+                    row[changes] = audit_changes_hidden(row[changes])
                 writer.writerow([csv_cell(value) for value in row])
                 record = json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False)
                 json_rows.write(("," if count else "").encode() + b"\n" + record.encode())

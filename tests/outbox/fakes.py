@@ -67,13 +67,17 @@ class FakeServer:
 
 class FakeAliyun(FakeServer):
     """Dysmsapi 2017-05-25: SendSms and QuerySendDetails (the SDK puts the action in ``x-acs-action`` and the
-    parameters in the query string). ``send_codes``: the Code each SendSms answers in turn (then "OK");
-    ``stall``: seconds SendSms takes after recording the message, to outlast the client's timeout."""
+    parameters in the query string). ``send_codes``: the Code each SendSms answers in turn (then "OK"), with
+    ``refusal_message`` as its Message; ``stall``: seconds SendSms takes after recording the message, to
+    outlast the client's timeout; ``unlisted``: QuerySendDetails does not list the messages taken yet (as
+    while the gateway's records lag behind)."""
 
     def __init__(self):
         super().__init__()
         self.send_codes: list[str] = []
+        self.refusal_message = "refused"
         self.stall = 0.0
+        self.unlisted = False
         self.sent: list[dict] = []  # what the gateway took: {biz_id, phone, out_id, template, params, date, status}
         self.http_error: tuple[int, dict] | None = None
 
@@ -90,7 +94,8 @@ class FakeAliyun(FakeServer):
         if action == "SendSms":
             code = self.send_codes.pop(0) if self.send_codes else "OK"
             if code != "OK":
-                return 200, {"Code": code, "Message": "refused", "RequestId": "req-1"}
+                message = self.refusal_message.format(phone=query["PhoneNumbers"])
+                return 200, {"Code": code, "Message": message, "RequestId": "req-1"}
             biz_id = f"{900000 + len(self.sent)}^0"
             self.sent.append(
                 {
@@ -111,7 +116,8 @@ class FakeAliyun(FakeServer):
             rows = [
                 message
                 for message in self.sent
-                if message["phone"] == query["PhoneNumber"]
+                if not self.unlisted
+                and message["phone"] == query["PhoneNumber"]
                 and message["date"].strftime("%Y%m%d") == query["SendDate"]
                 and (not query.get("BizId") or message["biz_id"] == query["BizId"])
             ]

@@ -38,8 +38,8 @@ def settings_post(**overrides) -> dict:
         "access_key_secret": SECRET,
         "callbacks__survey_link__code": "SMS_465300001",
         "callbacks__survey_link__params": "name=customer_name, link=survey_link",
-        "staff__notice__code": "SMS_465300009",
-        "staff__notice__params": "",
+        "aftercare__birthday_greeting__code": "SMS_465300009",
+        "aftercare__birthday_greeting__params": "",
     }
     data.update(overrides)
     return data
@@ -74,7 +74,7 @@ def test_an_admin_saves_the_gateway_and_never_sees_the_credentials_again(admin, 
     )
     assert saved.templates == {
         "callbacks.survey_link": {"code": "SMS_465300001", "params": {"name": "customer_name", "link": "survey_link"}},
-        "staff.notice": {"code": "SMS_465300009", "params": {}},
+        "aftercare.birthday_greeting": {"code": "SMS_465300009", "params": {}},
     }
     page = admin.get(reverse(PAGE))
     html = page.content.decode()
@@ -197,3 +197,47 @@ def test_the_page_lists_the_latest_texts_with_their_receipts(admin, firm_a):
     html = admin.get(reverse(PAGE)).content.decode()
     assert "callbacks.survey_link" in html and "MOBILE_NOT_ON_SERVICE" in html
     assert note.recipient not in html
+
+
+def test_without_keys_of_its_own_a_firm_sets_no_signature_app_or_templates(admin, firm_a, settings, english):
+    settings.SMS_BACKEND = "aliyun"  # the installation sends through Alibaba Cloud, under its own signature
+    membership = admin.membership
+    membership.user.language = "en"
+    membership.user.save(update_fields=["language"])
+    page = admin.get(reverse(PAGE)).content.decode()
+    assert "go through the installation's account, under its signature" in page
+    assert "staff__notice__code" not in page and "staff__password_reset__code" not in page
+
+    for provider in ("", "aliyun"):
+        response = admin.post(reverse(PAGE), settings_post(provider=provider, access_key_id="", access_key_secret=""))
+        assert response.status_code == 200
+        errors = response.context["form"].errors
+        assert "Only with your own AccessKey" in " ".join(errors["sign_name"])
+        assert "Only with your own AccessKey" in " ".join(errors["callbacks__survey_link__code"])
+    with tenant_context(firm_a):
+        assert not NoticeSettings.objects.exclude(sign_name="").exists()
+
+    bare = {"provider": "aliyun", "sign_name": "", "app_id": ""}
+    assert admin.post(reverse(PAGE), bare).status_code == 302
+    with tenant_context(firm_a):
+        saved = NoticeSettings.objects.get()
+    assert (saved.provider, saved.sign_name, saved.templates, saved.access_key_id) == ("aliyun", "", {}, "")
+
+
+def test_leaving_its_own_account_forgets_what_belonged_to_it(admin, firm_a, settings):
+    settings.SMS_BACKEND = "aliyun"
+    admin.post(reverse(PAGE), settings_post())
+    page = admin.get(reverse(PAGE)).content.decode()
+    assert 'data-testid="sms-account"' in page
+    # Back to the installation's account: the form still shows the signature and templates, which go.
+    response = admin.post(reverse(PAGE), settings_post(provider="", access_key_id="", access_key_secret=""))
+    assert response.status_code == 302
+    with tenant_context(firm_a):
+        saved = NoticeSettings.objects.get()
+    assert (saved.provider, saved.sign_name, saved.templates, saved.access_key_id) == ("", "", {}, "")
+
+
+def test_templates_for_staff_account_texts_are_not_kept(admin, firm_a):
+    admin.post(reverse(PAGE), settings_post(staff__password_reset__code="SMS_465300011"))
+    with tenant_context(firm_a):
+        assert "staff.password_reset" not in NoticeSettings.objects.get().templates

@@ -15,72 +15,7 @@ from django.utils import timezone
 from renocrm.outbox import receipts, services, sms
 from renocrm.outbox.models import NoticeSettings, Notification, SmsReceipt
 from renocrm.tenancy.context import tenant_context
-from tests.outbox.fakes import FakeAliyun, FakeTencent
-
-MOBILE = "13800138000"
-SURVEY = {
-    "customer_name": "王先生",
-    "firm_name": "美家装饰",
-    "agent_name": "李客服",
-    "firm_phone": "400-800-1234",
-    "survey_link": "https://crm.example.cn/portal/survey/abc/",
-}
-
-
-@pytest.fixture
-def aliyun(settings):
-    fake = FakeAliyun()
-    settings.SMS_BACKEND = "aliyun"
-    settings.SMS_ACCESS_KEY_ID, settings.SMS_ACCESS_KEY_SECRET = "LTAI5tInstallation", "installation-secret"
-    settings.SMS_SIGN_NAME = "装修云"
-    settings.SMS_ENDPOINT = fake.url
-    settings.SMS_TIMEOUT_SECONDS = 1
-    settings.SMS_TEMPLATES = {
-        "callbacks.survey_link": {"code": "SMS_465300001", "params": {"name": "customer_name", "link": "survey_link"}},
-        "staff.notice": {"code": "SMS_465300009", "params": {}},
-    }
-    yield fake
-    fake.close()
-
-
-@pytest.fixture
-def tencent(settings):
-    fake = FakeTencent()
-    settings.SMS_BACKEND = "tencent"
-    settings.SMS_ACCESS_KEY_ID, settings.SMS_ACCESS_KEY_SECRET = "AKIDinstallation0000", "installation-secret"
-    settings.SMS_SIGN_NAME = "装修云"
-    settings.SMS_APP_ID = "1400006666"
-    settings.SMS_ENDPOINT = fake.url
-    settings.SMS_TIMEOUT_SECONDS = 1
-    settings.SMS_TEMPLATES = {
-        "callbacks.survey_link": {"code": "1968001", "params": {"1": "customer_name", "2": "survey_link"}},
-    }
-    yield fake
-    fake.close()
-
-
-@pytest.fixture
-def firm(firm_a):
-    with tenant_context(firm_a):
-        yield firm_a
-
-
-def survey_text(key="callback:7:sms:0", **overrides) -> Notification:
-    return services.notification_send(
-        channel=Notification.Channel.SMS,
-        recipient=overrides.pop("recipient", MOBILE),
-        body="王先生您好，美家装饰回访：https://crm.example.cn/portal/survey/abc/",
-        idempotency_key=key,
-        sms_template=overrides.pop("template", "callbacks.survey_link"),
-        sms_params=overrides.pop("params", SURVEY),
-    )
-
-
-def deliver(notification: Notification) -> Notification:
-    services.notification_deliver(notification_id=notification.pk)
-    notification.refresh_from_db()
-    return notification
-
+from tests.outbox.texts import MOBILE, SURVEY, deliver, survey_text
 
 # Alibaba Cloud ------------------------------------------------------------------------------------------------
 
@@ -323,3 +258,141 @@ def test_the_local_backend_sends_the_body_and_keeps_no_receipt(firm):
     assert message.body.startswith("王先生您好") and message.template == "callbacks.survey_link"
     assert message.params["survey_link"] == SURVEY["survey_link"]
     assert note.status == Notification.Status.SENT and not SmsReceipt.objects.exists()
+
+
+# Whose account, signature and templates -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", ["", "aliyun"])
+def test_a_firm_without_keys_of_its_own_sends_under_the_installations_signature_and_templates(aliyun, firm, provider):
+    # Written before the settings page refused them: another firm's signature, template codes of its own.
+    NoticeSettings.objects.create(
+        provider=provider,
+        sign_name="别家装饰",
+        templates={"callbacks.survey_link": {"code": "SMS_999999", "params": {}}},
+    )
+    note = deliver(survey_text())
+    [call] = aliyun.sends()
+    assert "Credential=LTAI5tInstallation" in call["headers"]["authorization"]
+    assert (call["query"]["SignName"], call["query"]["TemplateCode"]) == ("装修云", "SMS_465300001")
+    assert note.status == Notification.Status.SENT
+    assert SmsReceipt.objects.get(notification=note).through_installation
+
+
+def test_a_firm_without_keys_of_its_own_sends_through_the_installations_tencent_application(tencent, firm):
+    NoticeSettings.objects.create(provider="tencent", sign_name="别家装饰", app_id="1400999999")
+    deliver(survey_text())
+    [call] = tencent.sends()
+    body = json.loads(call["body"])
+    assert (body["SmsSdkAppId"], body["SignName"], body["TemplateId"]) == ("1400006666", "装修云", "1968001")
+
+
+def test_with_its_own_keys_a_firm_uses_only_its_own_signature_and_templates(aliyun, firm, settings):
+    settings.SMS_PROVIDER_ENDPOINTS = {"aliyun": aliyun.url, "tencent": ""}
+    NoticeSettings.objects.create(
+        provider="aliyun", sign_name="美家装饰", access_key_id="LTAI5tFirmOwnKey", access_key_secret="firm-own-secret"
+    )
+    note = deliver(survey_text())
+    assert aliyun.sends() == [], "no template of the installation's is sent from the firm's account"
+    assert "renocrm.template_not_mapped" in note.last_error
+
+
+# Staff account messages: the installation's account, never a firm's ----------------------------------------------
+
+
+def own_account(aliyun, settings):
+    settings.SMS_PROVIDER_ENDPOINTS = {"aliyun": aliyun.url, "tencent": ""}
+    return NoticeSettings.objects.create(
+        provider="aliyun",
+        sign_name="美家装饰",
+        access_key_id="LTAI5tFirmOwnKey",
+        access_key_secret="firm-own-secret",
+        templates={
+            "callbacks.survey_link": {"code": "SMS_777", "params": {}},
+            "staff.password_reset": {"code": "SMS_778", "params": {}},
+        },
+    )
+
+
+def test_a_password_reset_link_goes_through_the_installations_account_and_is_forgotten_once_sent(
+    aliyun, firm, settings
+):
+    from renocrm.accounts.services import staff_password_reset_send
+    from tests.factories import MembershipFactory, UserFactory
+
+    own_account(aliyun, settings)
+    admin = MembershipFactory(tenant=firm).user
+    member = MembershipFactory(tenant=firm, user=UserFactory(phone="13600000001"))
+    note = deliver(staff_password_reset_send(membership=member, by=admin))
+    [call] = aliyun.sends()
+    assert "Credential=LTAI5tInstallation" in call["headers"]["authorization"]
+    assert (call["query"]["SignName"], call["query"]["TemplateCode"]) == ("装修云", "SMS_465300011")
+    assert "/accounts/password-reset/" in json.loads(call["query"]["TemplateParam"])["url"]
+    assert note.status == Notification.Status.SENT
+    assert (note.body, note.sms_params) == ("", {}), "the link is a credential: not kept once sent"
+    receipt = SmsReceipt.objects.get(notification=note)
+    assert receipt.through_installation
+
+    # Its receipt is asked of the installation's account too.
+    aliyun.sent[0]["status"] = 3
+    assert receipts.sms_receipts_check(now=timezone.now() + timedelta(minutes=2)) == 1
+    [query] = [c for c in aliyun.calls if aliyun.action(c) == "QuerySendDetails"]
+    assert "Credential=LTAI5tInstallation" in query["headers"]["authorization"]
+
+
+def test_staff_texts_use_the_installations_local_backend_when_it_has_no_gateway(aliyun, firm, settings):
+    settings.SMS_BACKEND = "renocrm.outbox.sms.LocmemBackend"
+    own_account(aliyun, settings)
+    sms.outbox.clear()
+    for template in ("staff.invitation", "staff.notice"):
+        deliver(survey_text(key=template, template=template, params={"firm": "美家装饰", "url": "https://x/"}))
+    assert aliyun.sends() == []
+    assert [message.template for message in sms.outbox] == ["staff.invitation", "staff.notice"]
+    assert Notification.objects.get(idempotency_key="staff.invitation").body == ""
+    assert Notification.objects.get(idempotency_key="staff.notice").body != ""
+
+
+def test_an_email_holding_a_credential_is_forgotten_once_sent(firm):
+    note = services.notification_send(
+        channel=Notification.Channel.EMAIL,
+        recipient="li@example.com",
+        subject="Join us",
+        body="Set your password: https://crm.example.cn/accounts/invitation/abc/",
+        idempotency_key="invite-1",
+        credential=True,
+    )
+    assert deliver(note).body == ""
+
+
+# Gateway answers are kept masked ----------------------------------------------------------------------------------
+
+
+def test_no_answer_keeps_only_what_failed_never_the_request(aliyun, firm, settings):
+    settings.SMS_ENDPOINT = "http://127.0.0.1:9"  # refused: the client's error quotes the request's URL
+    note = deliver(survey_text())
+    receipt = SmsReceipt.objects.get(notification=note)
+    for text in (note.last_error, receipt.error_message):
+        assert text and MOBILE not in text and "TemplateParam" not in text and "%E7%8E%8B" not in text
+
+
+def test_a_refusal_quoting_the_number_is_kept_masked(aliyun, firm, caplog):
+    aliyun.send_codes = ["isv.BUSINESS_LIMIT_CONTROL"]
+    aliyun.refusal_message = "触发号码 {phone} 天级流控"
+    note = deliver(survey_text())
+    receipt = SmsReceipt.objects.get(notification=note)
+    assert "138****8000" in note.last_error and "138****8000" in receipt.error_message
+    assert MOBILE not in note.last_error + receipt.error_message + caplog.text
+
+
+def test_erasing_the_customer_forgets_what_the_gateway_said_about_their_texts(aliyun, firm):
+    from leads.services.privacy import customer_erase
+    from tests.leads.factories import CustomerFactory
+
+    customer = CustomerFactory(name="王先生", mobile=MOBILE)
+    aliyun.send_codes = ["isv.BUSINESS_LIMIT_CONTROL"]
+    aliyun.refusal_message = "王先生 {phone}"
+    note = deliver(survey_text())
+    assert note.last_error and SmsReceipt.objects.get(notification=note).error_message
+    customer_erase(customer=customer)
+    note.refresh_from_db()
+    assert note.last_error == "" and SmsReceipt.objects.get(notification=note).error_message == ""

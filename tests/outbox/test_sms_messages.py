@@ -123,3 +123,11 @@ def test_the_survey_link_text_carries_its_key_and_the_same_link(firm_a):
     assert note.channel == Notification.Channel.SMS and note.sms_template == "callbacks.survey_link"
     assert set(note.sms_params) == set(SMS_KINDS["callbacks.survey_link"].param_names)
     assert note.sms_params["survey_link"] in note.body
+
+
+def test_every_staff_message_goes_through_the_installation():
+    from renocrm.outbox.sms_messages import FIRM_MESSAGES, INSTALLATION_ONLY
+
+    staff = {key for key in SMS_KINDS if key.startswith("staff.")}
+    assert staff and staff == INSTALLATION_ONLY
+    assert not {kind.key for kind in FIRM_MESSAGES} & INSTALLATION_ONLY

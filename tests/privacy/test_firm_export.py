@@ -8,12 +8,14 @@ import json
 import zipfile
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
 from leads.models import Customer
 from renocrm.audit.models import AuditEvent
+from renocrm.audit.selectors import HIDDEN
 from renocrm.privacy import exports
 from renocrm.privacy.exports import firm_export_start
 from renocrm.privacy.models import FirmExport
@@ -153,3 +155,38 @@ def test_the_button_starts_an_export(firm_a, staff_client, django_capture_on_com
         export = FirmExport.objects.get()
         assert export.status == FirmExport.Status.DONE and export.requested_by == staff_client.membership.user
         assert Customer.objects.count() == 0
+
+
+def test_the_archive_holds_no_credentials_not_even_in_the_audit_trail(firm_a, django_capture_on_commit_callbacks):
+    from renocrm.outbox import notice_settings
+    from renocrm.outbox.models import NoticeSettings, WecomRobot
+
+    key_id, secret = "LTAI5tFirmOwnKey8899", "firm-own-secret-value-42"
+    robot_key = "693a91f6-7a2b-4bc4-97a0-0ec2f1fa5aaa"
+    with tenant_context(firm_a):
+        notice_settings.notice_settings_update(
+            provider="aliyun", sign_name="美家装饰", access_key_id=key_id, access_key_secret=secret
+        )
+        notice_settings.wecom_robot_create(
+            name="销售群", webhook_url=f"{settings.WECOM_WEBHOOK_URL}?key={robot_key}", kinds=["new_leads"]
+        )
+        # The audit trigger copied them into the trail.
+        assert AuditEvent.objects.filter(table_name=NoticeSettings._meta.db_table).exists()
+
+    export = build(firm_a, django_capture_on_commit_callbacks)
+    archive = zipfile.ZipFile(export.archive.open("rb"))
+    everything = b"".join(archive.read(name) for name in archive.namelist())
+    for value in (key_id, secret, robot_key):
+        assert value.encode() not in everything, value
+
+    [saved] = json.loads(archive.read("json/outbox.noticesettings.json"))
+    assert (saved["sign_name"], saved["access_key_id"], saved["access_key_secret"]) == ("美家装饰", "", "")
+    [robot] = json.loads(archive.read("json/outbox.wecomrobot.json"))
+    assert (robot["name"], robot["webhook_url"]) == ("销售群", "")
+    [row] = list(csv.DictReader(io.StringIO(archive.read("csv/outbox.noticesettings.csv").decode())))
+    assert row["access_key_secret"] == "" and row["sign_name"] == "美家装饰"
+    trail = json.loads(archive.read("json/audit.auditevent.json"))
+    changes = next(event["changes"] for event in trail if event["table_name"] == NoticeSettings._meta.db_table)
+    assert changes["access_key_secret"] == HIDDEN and changes["access_key_id_secret"] == HIDDEN
+    robot_changes = next(event["changes"] for event in trail if event["table_name"] == WecomRobot._meta.db_table)
+    assert robot_changes["webhook_url_secret"] == HIDDEN and robot_changes["name"] == "销售群"
