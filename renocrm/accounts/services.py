@@ -6,7 +6,6 @@ always keeps one active admin: the last one can be neither demoted nor deactivat
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from renocrm.links import make_token, read_token
+from renocrm.mobiles import normalize_mobile, validate_mobile
 from renocrm.outbox.models import Notification
 from renocrm.outbox.services import notification_send
 from renocrm.tenancy.context import require_current_tenant, tenant_context
@@ -35,7 +35,6 @@ from .staff import require_staff_role
 
 INVITATION_SALT = "renocrm.staff-invitation"
 INVITATION_LIFETIME = timedelta(days=7)
-MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 
 def _lock_firm():
@@ -70,15 +69,6 @@ def _record(action: str, *, by, member=None, invitation=None, **details) -> Staf
     return StaffChange.objects.create(action=action, member=member, invitation=invitation, by=by, details=details)
 
 
-def normalise_mobile(value: str) -> str:
-    """A mainland mobile number as 11 digits: spaces, dashes and a +86 / 0086 prefix are dropped."""
-    digits = re.sub(r"[\s\-()]", "", value or "")
-    for prefix in ("+86", "0086"):
-        if digits.startswith(prefix):
-            digits = digits[len(prefix) :]
-    return digits
-
-
 def _existing_user(*, mobile: str, email: str):
     # The sign-in name first: a phone or e-mail typed into someone else's profile never outranks it.
     users = get_user_model().objects
@@ -93,13 +83,16 @@ def _existing_user(*, mobile: str, email: str):
 def invitation_check(*, name: str, mobile: str = "", email: str = "", roles) -> dict:
     """The invitation as it would be written, or every reason it cannot be, at once."""
     errors: dict[str, list[str]] = {}
-    name, mobile, email = (name or "").strip(), normalise_mobile(mobile), (email or "").strip().lower()
+    name, mobile, email = (name or "").strip(), normalize_mobile(mobile), (email or "").strip().lower()
     if not name:
         errors["name"] = [_("Enter the person's name.")]
     if bool(mobile) == bool(email):
         errors["mobile"] = [_("Enter either a mobile number or an e-mail address (one of the two).")]
-    elif mobile and not MOBILE.fullmatch(mobile):
-        errors["mobile"] = [_("Enter an 11-digit mainland mobile number.")]
+    elif mobile:
+        try:
+            validate_mobile(mobile)
+        except ValidationError as error:
+            errors["mobile"] = error.messages
     elif email:
         try:
             validate_email(email)

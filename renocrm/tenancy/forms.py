@@ -1,9 +1,10 @@
-import re
 import zoneinfo
 
 from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
+
+from renocrm.mobiles import normalize_mobile
 
 from .models import Tenant
 from .services import firm_logo_clean
@@ -83,11 +84,7 @@ class SignupForm(forms.Form):
     website = forms.CharField(label=_("Website"), required=False)
 
     def clean_mobile(self):
-        digits = re.sub(r"[\s\-()]", "", self.cleaned_data["mobile"])
-        for prefix in ("+86", "0086", "86"):
-            if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
-                return digits[len(prefix) :]
-        return digits
+        return normalize_mobile(self.cleaned_data["mobile"])
 
     def is_bot(self) -> bool:
         return bool(self.data.get("website"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import re
 import secrets
 from io import BytesIO
 
@@ -25,6 +24,7 @@ from PIL import Image
 from renocrm.accounts.models import Membership
 from renocrm.accounts.roles import Role
 from renocrm.audit.models import AuditEvent
+from renocrm.mobiles import validate_mobile
 from renocrm.observability import current_request_id
 from renocrm.uploads import IMAGE, clean_upload
 
@@ -44,8 +44,6 @@ PROFILE_FIELDS = (
     "working_hours_start",
     "working_hours_end",
 )
-# The admin signs in with it; a mainland-China mobile number (as leads take them).
-MOBILE = re.compile(r"1[3-9]\d{9}")
 HOURS_IN_ORDER = gettext_noop("Working hours must end after they start.")
 MOBILE_TAKEN = gettext_noop("This mobile number already has an account. Sign in instead, or reset the password.")
 # A logo is shown a few dozen pixels high; a phone photo of a sign is made no larger than this box.
@@ -184,10 +182,13 @@ def firm_sign_up_check(**values) -> None:
             errors[field] = [message]
     mobile = (values.get("mobile") or "").strip()
     if "mobile" in values:
-        if not MOBILE.fullmatch(mobile):
-            errors["mobile"] = [_("Enter a mainland-China mobile number: 11 digits starting with 13–19.")]
-        elif User.objects.filter(Q(phone=mobile) | Q(username=mobile)).exists():
-            errors["mobile"] = [_(MOBILE_TAKEN)]
+        try:
+            validate_mobile(mobile)
+        except ValidationError as error:
+            errors["mobile"] = error.messages
+        else:
+            if User.objects.filter(Q(phone=mobile) | Q(username=mobile)).exists():
+                errors["mobile"] = [_(MOBILE_TAKEN)]
     email = (values.get("email") or "").strip()
     if "email" in values:
         try:
