@@ -24,8 +24,8 @@ from PIL import Image
 from renocrm.accounts.models import Membership
 from renocrm.accounts.roles import Role
 from renocrm.audit.models import AuditEvent
+from renocrm.audit.services import platform_change_record
 from renocrm.mobiles import validate_mobile
-from renocrm.observability import current_request_id
 from renocrm.uploads import IMAGE, clean_upload
 
 from .context import current_user_id, require_current_tenant
@@ -99,13 +99,12 @@ def firm_profile_update(*, tenant: Tenant, logo=None, remove_logo: bool = False,
             if _audit_value(old) != _audit_value(getattr(firm, name))
         }
         if changes:
-            AuditEvent.objects.create(
-                at=timezone.now(),
-                action=AuditEvent.Action.UPDATE,
-                table_name=Tenant._meta.db_table,
-                row_id=str(firm.pk),
+            platform_change_record(
+                tenant=firm,
                 actor_id=current_user_id(),
-                request_id=current_request_id(),
+                action=AuditEvent.Action.UPDATE,
+                table=Tenant._meta.db_table,
+                row_id=firm.pk,
                 changes=changes,
             )
     except Exception:

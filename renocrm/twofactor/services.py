@@ -17,7 +17,6 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -26,7 +25,7 @@ from django_otp.util import random_hex
 
 from renocrm.accounts.models import Membership
 from renocrm.audit.models import AuditEvent
-from renocrm.observability import current_request_id
+from renocrm.audit.services import platform_change_record
 from renocrm.tenancy.models import Tenant
 
 from . import selectors
@@ -194,9 +193,9 @@ def member_two_factor_reset(*, tenant: Tenant, actor, member) -> None:
     devices = list(TOTPDevice.objects.filter(user=member).values_list("pk", flat=True))
     count = _devices_delete(member)
     for pk in devices:
-        _firm_audit(
+        platform_change_record(
             tenant=tenant,
-            actor=actor,
+            actor_id=actor.pk,
             action=AuditEvent.Action.DELETE,
             table=TOTPDevice._meta.db_table,
             row_id=pk,
@@ -231,9 +230,9 @@ def firm_two_factor_policy_set(*, tenant: Tenant, actor, required: bool) -> bool
     Tenant.objects.filter(pk=firm.pk).update(require_admin_two_factor=required)
     tenant.require_admin_two_factor = required
     # The firm's table of firms is a platform table, which the trail's trigger does not watch.
-    _firm_audit(
+    platform_change_record(
         tenant=tenant,
-        actor=actor,
+        actor_id=actor.pk,
         action=AuditEvent.Action.UPDATE,
         table=Tenant._meta.db_table,
         row_id=tenant.pk,
@@ -246,18 +245,3 @@ def firm_two_factor_policy_set(*, tenant: Tenant, actor, required: bool) -> bool
         actor.pk,
     )
     return True
-
-
-def _firm_audit(*, tenant: Tenant, actor, action: str, table: str, row_id, changes: dict) -> None:
-    """A row in the firm's audit trail for a change to a table outside the firm's own tables, as the trigger
-    writes one for theirs (renocrm/tenancy/db.py)."""
-    AuditEvent.objects.create(
-        tenant=tenant,
-        at=timezone.now(),
-        action=action,
-        table_name=table,
-        row_id=str(row_id),
-        actor_id=actor.pk,
-        request_id=current_request_id(),
-        changes=changes,
-    )
