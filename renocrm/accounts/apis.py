@@ -1,6 +1,7 @@
 """The firm's staff over the API (``firm`` scopes): members with their roles, invitations, and the same
 changes the staff pages make. A staff id is the membership's id; ``user`` is the id other records use."""
 
+import django_filters
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -140,13 +141,26 @@ class InvitationSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "expires_at", "sends", "accepted_at", "withdrawn_at"]
 
 
+class InvitationFilter(django_filters.FilterSet):
+    # A yes/no question rather than the two timestamps: what a partner asks is "which are still open".
+    open = django_filters.BooleanFilter(method="filter_open", label="Neither accepted nor withdrawn")
+
+    class Meta:
+        model = StaffInvitation
+        fields = []
+
+    def filter_open(self, queryset, name, value):
+        still_open = Q(accepted_at__isnull=True, withdrawn_at__isnull=True)
+        return queryset.filter(still_open) if value else queryset.exclude(still_open)
+
+
 class StaffInvitationViewSet(FirmListCreateRetrieveViewSet):
     """Invitations to join the firm: create (sends the link by SMS or e-mail), resend, withdraw."""
 
     model = StaffInvitation
     permission_group = "firm"
     serializer_class = InvitationSerializer
-    filterset_fields = ["accepted_at", "withdrawn_at"]
+    filterset_class = InvitationFilter
 
     def scope_queryset(self, queryset):
         return queryset.order_by("-pk")
