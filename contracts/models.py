@@ -13,6 +13,14 @@ from renocrm.tenancy.models import TenantModel
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 CENT = Decimal("0.01")
+PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+NOT_NEGATIVE = [MinValueValidator(Decimal("0"))]
+
+
+class PackageType(models.TextChoices):
+    HALF = "half", _("Half package")
+    FULL = "full", _("Full package")
+    WHOLE_HOUSE = "whole_house", _("Whole-house package")
 
 
 class TradeCategory(models.TextChoices):
@@ -49,6 +57,25 @@ class ContractSettings(TenantModel):
         default=Decimal("10"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
+    # A new quotation version starts with these fees; the quoter may change them on the version.
+    management_fee_percent = models.DecimalField(
+        _("management fee %"), max_digits=5, decimal_places=2, default=Decimal("0"), validators=PERCENT
+    )
+    tax_percent = models.DecimalField(
+        _("tax %"), max_digits=5, decimal_places=2, default=Decimal("0"), validators=PERCENT
+    )
+    # Discounts (on lines and on the total) above this share of the quotation's subtotal are approved by a
+    # manager who did not write the version before it can be sent.
+    discount_approval_percent = models.DecimalField(
+        _("discount needing approval above %"), max_digits=5, decimal_places=2, default=Decimal("5"), validators=PERCENT
+    )
+    # Reminders by SMS; 0 turns one off.
+    measurement_reminder_days_before = models.PositiveSmallIntegerField(
+        _("measurement reminder, days before"), default=1, validators=[MaxValueValidator(30)]
+    )
+    payment_reminder_days_before = models.PositiveSmallIntegerField(
+        _("payment reminder, days before due"), default=3, validators=[MaxValueValidator(60)]
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="contract_settings_one_per_firm")]
@@ -80,6 +107,83 @@ class MeasurementAppointment(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
 
+class PriceItem(TenantModel):
+    """A line of the firm's item library (材料/人工 price list) that quotations are priced from. A line copied
+    into a quotation keeps its own price: changing or retiring the library item changes no quotation."""
+
+    class Kind(models.TextChoices):
+        LABOUR_MATERIAL = "labour_material", _("Labour and auxiliary materials")
+        LABOUR = "labour", _("Labour")
+        MATERIAL = "material", _("Auxiliary material")
+        MAIN_MATERIAL = "main_material", _("Main material")
+
+    code = models.CharField(_("code"), max_length=40)
+    name = models.CharField(_("item"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.LABOUR_MATERIAL)
+    trade = models.CharField(_("trade category"), max_length=30, choices=TradeCategory.choices)
+    unit = models.CharField(_("unit"), max_length=20)
+    unit_price = models.DecimalField(_("unit price"), **MONEY, validators=[MinValueValidator(Decimal("0"))])
+    cost_price = models.DecimalField(
+        _("cost price"), **MONEY, default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    description = models.TextField(_("description"), blank=True)
+    # Main materials name what the customer gets.
+    brand_model = models.CharField(_("brand / model"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["trade", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "code"], name="price_item_unique_code"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0) & Q(cost_price__gte=0), name="price_item_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "is_active", "trade", "code"], name="price_item_tenant_active")]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class PricePackage(TenantModel):
+    """A firm's package (全包/半包/per-m² package) that fills a new quotation version with its lines, each
+    a fixed quantity or a quantity per m² of the property's floor area; the quoter edits the lines after."""
+
+    name = models.CharField(_("name"), max_length=100)
+    package_type = models.CharField(_("package type"), max_length=20, choices=PackageType.choices)
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="price_package_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class PricePackageLine(TenantModel):
+    class Basis(models.TextChoices):
+        FIXED = "fixed", _("Fixed quantity")
+        PER_AREA = "per_area", _("Per m² of floor area")
+
+    package = models.ForeignKey(PricePackage, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=0)
+    room = models.CharField(_("room / area"), max_length=50, blank=True)
+    price_item = models.ForeignKey(PriceItem, on_delete=models.PROTECT, related_name="+")
+    basis = models.CharField(_("quantity basis"), max_length=10, choices=Basis.choices, default=Basis.FIXED)
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=12, decimal_places=3, validators=[MinValueValidator(Decimal("0"))]
+    )
+
+    class Meta:
+        ordering = ["package", "position", "id"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=0), name="price_package_line_not_negative")]
+
+
 class Quotation(TenantModel):
     lead = models.ForeignKey("leads.Lead", on_delete=models.PROTECT, related_name="quotations")
     title = models.CharField(_("title"), max_length=200)
@@ -109,7 +213,40 @@ class QuotationVersion(TenantModel):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
     based_on = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Fees and the discount on the total; the amounts below them are computed by the service (the one
+    # rounding rule is in contracts.services.pricing) and frozen with the version once it is sent.
+    management_fee_percent = models.DecimalField(
+        _("management fee %"), max_digits=5, decimal_places=2, default=Decimal("0"), validators=PERCENT
+    )
+    design_fee = models.DecimalField(_("design fee"), **MONEY, default=Decimal("0.00"), validators=NOT_NEGATIVE)
+    transport_fee = models.DecimalField(
+        _("transport / handling"), **MONEY, default=Decimal("0.00"), validators=NOT_NEGATIVE
+    )
+    other_fee = models.DecimalField(_("other fee"), **MONEY, default=Decimal("0.00"), validators=NOT_NEGATIVE)
+    other_fee_label = models.CharField(_("other fee, what for"), max_length=100, blank=True)
+    tax_percent = models.DecimalField(
+        _("tax %"), max_digits=5, decimal_places=2, default=Decimal("0"), validators=PERCENT
+    )
+    discount = models.DecimalField(
+        _("discount on the total"), **MONEY, default=Decimal("0.00"), validators=NOT_NEGATIVE
+    )
+    discount_reason = models.CharField(_("discount reason"), max_length=300, blank=True)
+    # The sum of the lines after their own discounts; the fee and tax amounts; and what the lines cost the firm.
+    subtotal = models.DecimalField(_("subtotal"), **MONEY, default=Decimal("0.00"))
+    line_discounts = models.DecimalField(_("line discounts"), **MONEY, default=Decimal("0.00"))
+    management_fee = models.DecimalField(_("management fee"), **MONEY, default=Decimal("0.00"))
+    tax = models.DecimalField(_("tax"), **MONEY, default=Decimal("0.00"))
     total = models.DecimalField(_("total"), **MONEY, default=Decimal("0.00"))
+    cost = models.DecimalField(_("cost"), **MONEY, default=Decimal("0.00"))
+    # A discount above the firm's threshold is approved by a manager other than the version's author before
+    # the version can be sent; any change to the lines or fees after that asks again.
+    discount_approved_at = models.DateTimeField(null=True, blank=True)
+    discount_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -140,27 +277,38 @@ class QuotationVersion(TenantModel):
 
 
 class QuotationItem(TenantModel):
-    # What a comparison of two versions looks at, besides the trade category and item that match the lines.
-    COMPARED_FIELDS = ("unit", "quantity", "unit_price", "brand_model", "amount")
+    # What a comparison of two versions looks at, besides the room, trade category and item that match the lines.
+    COMPARED_FIELDS = ("unit", "quantity", "unit_price", "brand_model", "discount", "amount")
 
     version = models.ForeignKey(QuotationVersion, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveIntegerField(default=0)
+    # Lines are grouped by room or area (客厅, 主卧, 厨房, 全屋 …) in the order rooms first appear.
+    room = models.CharField(_("room / area"), max_length=50, blank=True)
     category = models.CharField(_("trade category"), max_length=30, choices=TradeCategory.choices)
+    # The library item the line was priced from, if any; the line keeps its own copy of everything.
+    price_item = models.ForeignKey(PriceItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    code = models.CharField(_("code"), max_length=40, blank=True)
     name = models.CharField(_("item"), max_length=200)
     unit = models.CharField(_("unit"), max_length=20)
     quantity = models.DecimalField(
         _("quantity"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
     unit_price = models.DecimalField(_("unit price"), **MONEY, validators=[MinValueValidator(Decimal("0"))])
+    cost_price = models.DecimalField(_("cost price"), **MONEY, default=Decimal("0.00"), validators=NOT_NEGATIVE)
     brand_model = models.CharField(_("brand / model"), max_length=200, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    # Amount off this line; ``amount`` is quantity × unit price to the cent, less the discount.
+    discount = models.DecimalField(_("discount"), **MONEY, default=Decimal("0.00"), validators=NOT_NEGATIVE)
     amount = models.DecimalField(_("amount"), **MONEY)
 
     class Meta:
         ordering = ["version", "position", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(quantity__gte=0) & Q(unit_price__gte=0), name="quotation_item_not_negative"
+                condition=Q(quantity__gte=0) & Q(unit_price__gte=0) & Q(cost_price__gte=0) & Q(discount__gte=0),
+                name="quotation_item_not_negative",
             ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="quotation_item_discount_within_line"),
         ]
 
 
@@ -192,10 +340,7 @@ class Project(TenantModel):
 
 
 class Contract(TenantModel):
-    class PackageType(models.TextChoices):
-        HALF = "half", _("Half package")
-        FULL = "full", _("Full package")
-        WHOLE_HOUSE = "whole_house", _("Whole-house package")
+    PackageType = PackageType
 
     # One contract per project; a unique key with the tenant rather than a one-to-one field (see tenancy checks).
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="contracts")

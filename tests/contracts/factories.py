@@ -15,6 +15,9 @@ from contracts.models import (
     Instalment,
     MainMaterialLine,
     MeasurementAppointment,
+    PriceItem,
+    PricePackage,
+    PricePackageLine,
     Project,
     Quotation,
     QuotationItem,
@@ -27,6 +30,36 @@ from tests.leads.factories import LeadFactory
 class ContractSettingsFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ContractSettings
+
+
+class PriceItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PriceItem
+
+    code = factory.Sequence(lambda n: f"QT-{n:04d}")
+    name = factory.Sequence(lambda n: f"墙面乳胶漆 {n}")
+    trade = TradeCategory.PAINTING
+    unit = "m²"
+    unit_price = Decimal("38.00")
+    cost_price = Decimal("24.50")
+
+
+class PricePackageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PricePackage
+
+    name = factory.Sequence(lambda n: f"全包套餐 {n}")
+    package_type = Contract.PackageType.FULL
+
+
+class PricePackageLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PricePackageLine
+
+    package = factory.SubFactory(PricePackageFactory)
+    price_item = factory.SubFactory(PriceItemFactory)
+    basis = PricePackageLine.Basis.PER_AREA
+    quantity = Decimal("2.800")
 
 
 class DesignAgreementFactory(factory.django.DjangoModelFactory):
