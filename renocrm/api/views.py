@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import operator
+from datetime import timedelta
+from functools import cache
 
+from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
@@ -38,7 +42,7 @@ class FirmFilterBackend(DjangoFilterBackend):
         # by that class would grow with every filtered request.
         firm_class = _FIRM_FILTERSETS.get(type(view))
         if firm_class is None:
-            firm_class = _FIRM_FILTERSETS[type(view)] = _with_firm_staff(filterset_class)
+            firm_class = _FIRM_FILTERSETS[type(view)] = _firm_filterset(filterset_class)
         return firm_class
 
     def parameter_names(self, view) -> frozenset[str]:
@@ -61,12 +65,14 @@ def _firm_staff(request):
     return get_user_model().objects.filter(memberships__tenant=require_current_tenant())
 
 
-def _with_firm_staff(filterset_class):
+def _firm_filterset(filterset_class):
     """The filter set with every filter over users narrowed to the firm's staff: an id of another firm's
     user is "not one of the choices", exactly like an id that does not exist — a filter cannot be used to
-    find out which user ids exist elsewhere."""
+    find out which user ids exist elsewhere. Times are held to the offsets clocks use (see
+    ``_clock_offsets``)."""
     user_model = get_user_model()
     firm_class = type(filterset_class.__name__, (filterset_class,), {})
+    firm_class.base_filters = dict(filterset_class.base_filters)  # its own, the view's class stays as declared
     for name, declared in filterset_class.base_filters.items():
         if isinstance(declared, ModelChoiceFilter) and getattr(declared.queryset, "model", None) is user_model:
             firm_class.base_filters[name] = type(declared)(
@@ -76,7 +82,32 @@ def _with_firm_staff(filterset_class):
                 label=declared.label,
                 **{key: value for key, value in declared.extra.items() if key != "queryset"},
             )
+        elif issubclass(declared.field_class, forms.DateTimeField):
+            bounded = copy.deepcopy(declared)
+            bounded.field_class = _clock_offsets(declared.field_class)
+            firm_class.base_filters[name] = bounded
     return firm_class
+
+
+# The widest offset any time zone uses (Kiribati, +14:00); PostgreSQL refuses a timestamp beyond ±15:59, so
+# without this check a parameter such as ``2026-12-29T02:30+23:34`` reached the database and failed there.
+LARGEST_UTC_OFFSET = timedelta(hours=14)
+
+
+@cache
+def _clock_offsets(field_class):
+    """``field_class`` refusing a time whose UTC offset no clock uses, as the parameter's own error."""
+
+    def to_python(self, value):
+        value = field_class.to_python(self, value)
+        offset = value.utcoffset() if value is not None else None
+        if offset is not None and abs(offset) > LARGEST_UTC_OFFSET:
+            raise DjangoValidationError(
+                _("Enter a time whose UTC offset is between -14:00 and +14:00."), code="invalid"
+            )
+        return value
+
+    return type(f"ClockOffset{field_class.__name__}", (field_class,), {"to_python": to_python})
 
 
 # View class -> its filter set with the staff filters narrowed to the firm (built once per view class).

@@ -63,6 +63,21 @@ def test_declared_filters_and_range_lookups_still_work(client, partner, firm_a):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("route", "parameter"),
+    [("/api/v1/measurement-appointments/", "scheduled_at__gte"), ("/api/v1/progress-updates/", "posted_at__gte")],
+)
+def test_a_time_with_an_offset_no_clock_uses_is_a_field_error(client, partner, firm_a, route, parameter):
+    # PostgreSQL refuses offsets beyond ±15:59; the parameter is refused before it gets there.
+    response = client.get(route, {parameter: "7530-12-29T02:30:55+23:34"}, **partner.headers)
+    assert response.status_code == 400
+    assert "+14:00" in " ".join(error_fields(response)[parameter])
+    # The widest offsets in use are still times.
+    for offset in ("+14:00", "-12:00"):
+        response = client.get(route, {parameter: f"2026-12-29T02:30:55{offset}"}, **partner.headers)
+        assert response.status_code == 200, response.content
+
+
 def test_an_action_reads_the_parameters_it_declares(client, partner, firm_a):
     with tenant_context(firm_a):
         version = QuotationVersionFactory()
