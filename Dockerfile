@@ -1,6 +1,11 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
+# Quotation and contract PDFs (WeasyPrint): pango, HarfBuzz's subsetter and a Chinese font (renocrm/pdf.py).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fontconfig fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 \
+       libharfbuzz-subset0 \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY renocrm ./renocrm
 COPY leads ./leads

@@ -23,12 +23,14 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 
 ## Whole system on this machine: embedded PostgreSQL and Redis unless DATABASE_URL / REDIS_URL are set.
 run: $(STAMP)
+	@bash scripts/ensure-pdf-fonts.sh --optional
 	PORT=$(PORT) $(BIN)/python -m renocrm.runner
 
 ## The whole test suite against real PostgreSQL and Redis (DATABASE_URL / REDIS_URL, else the local servers).
 test: $(TEST_STAMP)
 	@bash scripts/ensure-chromium.sh
 	@bash scripts/ensure-pgbouncer.sh
+	@bash scripts/ensure-pdf-fonts.sh
 	$(BIN)/pytest
 
 $(BENCH_STAMP): pyproject.toml | $(BIN)/python

@@ -326,3 +326,28 @@ def repair_sla_compliance(*, start: date, end: date) -> SlaCompliance:
         )
     )
     return SlaCompliance(**figures)
+
+
+# The agenda -------------------------------------------------------------------------------------------------
+
+
+def repairs_on_site_due_for_agenda(*, staff: list[int] | None, start: date, end: date):
+    """Open repair requests nobody has been on site for yet whose on-site deadline falls on the firm-local days
+    ``start`` to ``end`` (inclusive), assigned to ``staff`` (user ids; None: everyone's), with the property."""
+    since, until = firm_days(start, end)
+    repairs = RepairRequest.objects.filter(
+        status__in=RepairRequest.OPEN_STATUSES, on_site_at__isnull=True, on_site_by__gte=since, on_site_by__lt=until
+    )
+    if staff is not None:
+        repairs = repairs.filter(assigned_to__in=staff)
+    return repairs.select_related("project__customer", "project__property", "assigned_to").order_by("on_site_by", "id")
+
+
+def repair_visits_for_agenda(*, staff: list[int] | None, start: date, end: date):
+    """Visits on site for repairs, logged on the firm-local days ``start`` to ``end`` (inclusive) by ``staff``
+    (user ids; None: everyone's), with the repair's project and property."""
+    since, until = firm_days(start, end)
+    visits = RepairVisit.objects.filter(kind=RepairVisit.Kind.VISIT, at__gte=since, at__lt=until)
+    if staff is not None:
+        visits = visits.filter(by__in=staff)
+    return visits.select_related("repair__project__customer", "repair__project__property", "by").order_by("at", "id")

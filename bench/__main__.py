@@ -79,8 +79,29 @@ def _endpoints(name: str, firm, dataset, cookies: dict) -> list[tuple[str, objec
         ("page lead list", Paths(["/leads/"], cookies["sales"]), None),
         ("page callback queue", Paths(["/callbacks/"], cookies["cs"]), None),
         ("page dashboard", Paths(["/"], cookies["admin"]), None),
+        # A week of the agenda: the customer manager's follow-ups, the agent's callbacks (queries per kind).
+        ("page agenda week", Paths(["/agenda/?view=week"], cookies["sales"]), None),
+        ("api agenda", Paths(["/api/v1/agenda/"], cookies["cs"]), None),
+        # The header's search: last four digits of a mobile, a name, a compound, a contract number's part.
+        ("api search", Paths(_search_paths(rng), api), None),
+        (
+            "page search",
+            Paths([path.replace("/api/v1/search/", "/search/") for path in _search_paths(rng)], cookies["admin"]),
+            None,
+        ),
     ]
     return found
+
+
+def _search_paths(rng) -> list[str]:
+    from urllib.parse import quote
+
+    from bench.dataset import COMMUNITIES, GIVEN, SURNAMES
+
+    queries = [f"{rng.randrange(10000):04d}" for _ in range(20)]
+    queries += [rng.choice(SURNAMES) + rng.choice(GIVEN) for _ in range(20)]
+    queries += [rng.choice(COMMUNITIES) for _ in range(10)] + ["HT-2"]
+    return [f"/api/v1/search/?q={quote(query)}" for query in queries]
 
 
 def _references(firm, dataset) -> list[tuple[str, object]]:
@@ -142,6 +163,10 @@ def _explain(dataset, cookies_by_firm) -> list[dict]:
         ("page lead list", "/leads/", cookie("sales")),
         ("page callback queue", "/callbacks/", cookie("cs")),
         ("page dashboard", "/", cookie("admin")),
+        ("page agenda week", "/agenda/?view=week", cookie("sales")),
+        ("api agenda", "/api/v1/agenda/", cookie("cs")),
+        ("api search (last four digits)", "/api/v1/search/?q=5678", api),
+        ("api search (name)", "/api/v1/search/?q=%E7%8E%8B%E8%8A%B3", api),
     ]
     if firm.worksite_ids:
         path = f"/api/v1/progress-updates/?worksite={firm.worksite_ids[0]}"

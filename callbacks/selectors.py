@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from callbacks.models import (
     Callback,
     CallbackAttempt,
+    CallbackSettings,
     FeedbackFollowUp,
     Satisfaction,
     Survey,
@@ -24,6 +25,7 @@ from callbacks.models import (
     SurveyStaff,
 )
 from contracts.models import TradeCategory
+from renocrm.accounts.roles import Role
 from renocrm.calendar import add_months
 from renocrm.paging import PAGE_SIZE, keyset_page
 from renocrm.tenancy.context import require_current_tenant
@@ -455,3 +457,40 @@ def trigger_lines(follow_up: FeedbackFollowUp) -> list[dict]:
         else:
             lines.append({"question": label, "answer": Satisfaction(answer).label, "note": ""})
     return lines
+
+
+# The agenda -------------------------------------------------------------------------------------------------
+
+
+def callbacks_for_agenda(*, staff: list[int] | None, start: date, end: date):
+    """Callbacks to do (open, or to try again) of the agents ``staff`` (user ids; None: everyone's) that fall
+    on the firm-local days ``start`` to ``end`` (inclusive): on the day of the visit booked, else of the next
+    attempt of one to try again, else of its due date. With the customer and the project's property."""
+    since, until = firm_days(start, end)
+    unbooked = Q(appointment_at__isnull=True)
+    retry_at = Q(status=S.RETRY, next_attempt_at__isnull=False)
+    callbacks = Callback.objects.filter(status__in=Callback.ACTIVE_STATUSES).filter(
+        Q(appointment_at__gte=since, appointment_at__lt=until)
+        | (unbooked & retry_at & Q(next_attempt_at__gte=since, next_attempt_at__lt=until))
+        | (unbooked & ~retry_at & Q(due_on__gte=start, due_on__lte=end))
+    )
+    if staff is not None:
+        callbacks = callbacks.filter(assigned_to__in=staff)
+    return callbacks.select_related("customer", "project__property", "assigned_to").order_by("due_on", "id")
+
+
+# The role of the staff each department head leads (callback settings name the heads).
+HEADED_ROLES = {
+    "design_head": Role.DESIGNER,
+    "construction_head": Role.PROJECT_MANAGER,
+    "qc_head": Role.QC,
+    "service_head": Role.CUSTOMER_SERVICE,
+}
+
+
+def roles_headed(*, user) -> frozenset[str]:
+    """The staff roles whose department ``user`` heads in the firm's callback settings (empty: none)."""
+    heads = CallbackSettings.objects.values_list(*HEADED_ROLES).first()
+    if heads is None:
+        return frozenset()
+    return frozenset(role for role, head in zip(HEADED_ROLES.values(), heads, strict=True) if head == user.pk)

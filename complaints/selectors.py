@@ -370,3 +370,20 @@ def complaint_resolution_stats(*, start: date | None = None, end: date | None = 
         mean=Avg(spent, filter=resolved),
         longest=Max(spent, filter=resolved),
     )
+
+
+# The agenda -------------------------------------------------------------------------------------------------
+
+
+def complaint_deadlines_for_agenda(*, staff: list[int] | None, start: date, end: date):
+    """Open complaints handled by ``staff`` (user ids; None: everyone's) with a clock running out on the
+    firm-local days ``start`` to ``end`` (inclusive): the response not yet given by ``respond_by``, or the
+    resolution by ``resolve_by``. With the customer and the project's property."""
+    since, until = firm_day_start(start), firm_day_start(end + timedelta(days=1))
+    complaints = Complaint.objects.filter(status__in=ACTIVE).filter(
+        Q(responded_at__isnull=True, respond_by__gte=since, respond_by__lt=until)
+        | Q(resolved_at__isnull=True, resolve_by__gte=since, resolve_by__lt=until)
+    )
+    if staff is not None:
+        complaints = complaints.filter(owner__in=staff)
+    return complaints.select_related("customer", "project__property", "owner").order_by("resolve_by", "id")

@@ -1,12 +1,16 @@
+import functools
 from decimal import Decimal
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from leads.apis import PropertyInputSerializer, call_service_with_property
 from leads.models import Lead
+from renocrm.accounts.access import may_see_costs
 from renocrm.accounts.roles import PAYMENTS_SCOPE
 from renocrm.api.fields import FirmMemberField
 from renocrm.api.models import ApiKey
@@ -17,6 +21,7 @@ from renocrm.api.views import (
     acting_user,
     call_service,
     service_response,
+    validated_data,
 )
 from renocrm.privacy.serializers import MaskedContactsMixin
 
@@ -29,12 +34,14 @@ from .models import (
     Instalment,
     MainMaterialLine,
     MeasurementAppointment,
+    PriceItem,
+    PricePackage,
     Quotation,
     QuotationItem,
     QuotationVersion,
     TradeCategory,
 )
-from .services import change_orders, design, payments, quotations, signing
+from .services import change_orders, design, payments, pricing, quotations, signing
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 NOT_NEGATIVE = {"min_value": Decimal("0")}
@@ -42,46 +49,221 @@ NOT_NEGATIVE = {"min_value": Decimal("0")}
 
 # Quotations ---------------------------------------------------------------------------------------------
 
+COSTS_HELP = "What the line costs the firm. Null for a caller without costs:read, who cannot set it either."
 
-class ItemSerializer(serializers.ModelSerializer):
+
+@extend_schema_field(OpenApiTypes.INT)
+class FirmIdField(FirmRelatedField):
+    """A firm row named by its id in an action's input, which has no model to tell the schema its type."""
+
+
+def _refuse_costs(request, items) -> None:
+    """Like the item library: a caller without costs:read may not set cost prices (null is leaving it out)."""
+    if not may_see_costs(request) and any(item.get("cost_price") is not None for item in items or ()):
+        raise serializers.ValidationError({"cost_price": ["Setting cost prices needs costs:read (costs.view)."]})
+
+
+class ItemSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    text_fields = ("note",)
     category = serializers.ChoiceField(choices=TradeCategory.choices)
     quantity = serializers.DecimalField(max_digits=12, decimal_places=2, **NOT_NEGATIVE)
     unit_price = serializers.DecimalField(**MONEY, **NOT_NEGATIVE)
+    cost_price = serializers.DecimalField(**MONEY, allow_null=True, read_only=True, help_text=COSTS_HELP)
 
     class Meta:
         model = QuotationItem
-        fields = ["id", "position", "category", "name", "unit", "quantity", "unit_price", "brand_model", "amount"]
-        read_only_fields = ["id", "position", "amount"]
+        fields = [
+            "id",
+            "position",
+            "room",
+            "category",
+            "price_item",
+            "code",
+            "name",
+            "unit",
+            "quantity",
+            "unit_price",
+            "cost_price",
+            "brand_model",
+            "note",
+            "discount",
+            "amount",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not may_see_costs(request):
+            data["cost_price"] = None  # fails closed without a request
+        return data
+
+
+class ItemInputSerializer(serializers.Serializer):
+    """A line to write. With ``price_item`` the library item fills what the line leaves out (category, code,
+    name, unit, unit price, brand and, for a caller with costs:read, the cost price)."""
+
+    id = serializers.IntegerField(
+        required=False,
+        help_text="The saved line this one replaces (keeps its cost price for a caller without costs:read).",
+    )
+    room = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
+    category = serializers.ChoiceField(choices=TradeCategory.choices, required=False)
+    price_item = FirmIdField(model=PriceItem, required=False, allow_null=True)
+    code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=200, required=False)
+    unit = serializers.CharField(max_length=20, required=False)
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=2, **NOT_NEGATIVE)
+    unit_price = serializers.DecimalField(**MONEY, **NOT_NEGATIVE, required=False)
+    cost_price = serializers.DecimalField(
+        **MONEY, **NOT_NEGATIVE, required=False, allow_null=True, help_text=COSTS_HELP
+    )
+    brand_model = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    discount = serializers.DecimalField(
+        **MONEY, **NOT_NEGATIVE, required=False, help_text="Amount off this line (at most the line's amount)."
+    )
+
+    def validate(self, attrs):
+        if attrs.get("price_item") is None:
+            missing = [f for f in ("category", "name", "unit", "unit_price") if attrs.get(f) in (None, "")]
+            if missing:
+                raise serializers.ValidationError(
+                    {field: ["This field is required for a line without a price_item."] for field in missing}
+                )
+        return attrs
+
+
+class RoomSubtotalSerializer(serializers.Serializer):
+    room = serializers.CharField()
+    lines = serializers.IntegerField()
+    subtotal = serializers.DecimalField(**MONEY)
+
+
+class TradeSubtotalSerializer(serializers.Serializer):
+    trade = serializers.ChoiceField(choices=TradeCategory.choices)
+    label = serializers.CharField()
+    lines = serializers.IntegerField()
+    subtotal = serializers.DecimalField(**MONEY)
+
+
+VERSION_FIELDS = [
+    "id",
+    "quotation",
+    "number",
+    "status",
+    "based_on",
+    "note",
+    "created_by",
+    "management_fee_percent",
+    "design_fee",
+    "transport_fee",
+    "other_fee",
+    "other_fee_label",
+    "tax_percent",
+    "discount",
+    "discount_reason",
+    "subtotal",
+    "line_discounts",
+    "management_fee",
+    "tax",
+    "total",
+    "cost",
+    "discount_approved_at",
+    "discount_approved_by",
+    "created_at",
+    "sent_at",
+    "accepted_at",
+    "accepted_via",
+    "accepted_name",
+]
 
 
 class VersionSerializer(MaskedContactsMixin, serializers.ModelSerializer):
-    text_fields = ("note",)
+    """A version with its lines (each naming its room), the room and trade subtotals, fees and the amounts made
+    by the one rounding rule (docs/apps/contracts.md). ``cost``, ``margin`` and ``margin_percent`` are null
+    without costs:read."""
+
+    text_fields = ("note", "discount_reason")
     items = ItemSerializer(many=True, read_only=True)
+    cost = serializers.DecimalField(**MONEY, allow_null=True, read_only=True, help_text=COSTS_HELP)
+    before_tax = serializers.SerializerMethodField(help_text="subtotal + fees − discount: the total less tax.")
+    margin = serializers.SerializerMethodField(help_text="before_tax − cost; null without costs:read.")
+    margin_percent = serializers.SerializerMethodField(help_text="margin as % of before_tax; null without costs:read.")
+    discount_percent = serializers.SerializerMethodField(
+        help_text="Line discounts and the discount on the total as % of the lines before their discounts."
+    )
+    discount_needs_approval = serializers.SerializerMethodField(
+        help_text="The discounts are over the firm's threshold and not yet approved: sending is refused until a "
+        "manager other than the author approves (POST approve-discount/)."
+    )
+    room_subtotals = serializers.SerializerMethodField()
+    trade_subtotals = serializers.SerializerMethodField()
 
     class Meta:
         model = QuotationVersion
         fields = [
-            "id",
-            "quotation",
-            "number",
-            "status",
-            "based_on",
-            "note",
-            "total",
-            "created_at",
-            "sent_at",
-            "accepted_at",
-            "accepted_via",
-            "accepted_name",
+            *VERSION_FIELDS,
+            "before_tax",
+            "margin",
+            "margin_percent",
+            "discount_percent",
+            "discount_needs_approval",
+            "room_subtotals",
+            "trade_subtotals",
             "items",
         ]
-        read_only_fields = fields
-        extra_kwargs = {"accepted_via": {"allow_blank": True}}  # "" until the version is accepted
+        read_only_fields = VERSION_FIELDS
+        extra_kwargs = {
+            "accepted_via": {"allow_blank": True},  # "" until the version is accepted
+            "discount_approved_at": {"allow_null": True},
+        }
+
+    def _costs(self) -> bool:
+        request = self.context.get("request")
+        return request is not None and may_see_costs(request)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self._costs():
+            data["cost"] = None
+        return data
+
+    @extend_schema_field(serializers.DecimalField(**MONEY))
+    def get_before_tax(self, version) -> str:
+        return str(pricing.before_tax(version))
+
+    @extend_schema_field(serializers.DecimalField(**MONEY, allow_null=True))
+    def get_margin(self, version):
+        return str(pricing.margin(version)[0]) if self._costs() else None
+
+    @extend_schema_field(serializers.DecimalField(max_digits=7, decimal_places=1, allow_null=True))
+    def get_margin_percent(self, version):
+        percent = pricing.margin(version)[1] if self._costs() else None
+        return None if percent is None else str(percent)
+
+    @extend_schema_field(serializers.DecimalField(max_digits=7, decimal_places=2))
+    def get_discount_percent(self, version) -> str:
+        return str(pricing.discount_percent(version))
+
+    def get_discount_needs_approval(self, version) -> bool:
+        if version.status != QuotationVersion.Status.DRAFT or version.discount_approved_at is not None:
+            return False
+        threshold = self.context.get("discount_approval_percent")
+        return quotations.discount_needs_approval(version, threshold_percent=threshold() if threshold else None)
+
+    @extend_schema_field(RoomSubtotalSerializer(many=True))
+    def get_room_subtotals(self, version):
+        return RoomSubtotalSerializer(selectors.quotation_room_subtotals(version.items.all()), many=True).data
+
+    @extend_schema_field(TradeSubtotalSerializer(many=True))
+    def get_trade_subtotals(self, version):
+        return TradeSubtotalSerializer(selectors.quotation_trade_subtotals(version.items.all()), many=True).data
 
 
 class QuotationSerializer(serializers.ModelSerializer):
     lead = FirmRelatedField(model=Lead)
-    items = ItemSerializer(many=True, write_only=True, required=False)
+    items = ItemInputSerializer(many=True, write_only=True, required=False)
     versions = VersionSerializer(many=True, read_only=True)
 
     class Meta:
@@ -90,7 +272,18 @@ class QuotationSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "versions"]
 
 
-class QuotationViewSet(FirmListCreateRetrieveViewSet):
+class DiscountThresholdMixin:
+    def get_serializer_context(self):
+        # Read at most once per request, and only when a draft needs it.
+        return {
+            **super().get_serializer_context(),
+            "discount_approval_percent": functools.cache(
+                lambda: signing.contract_settings_get().discount_approval_percent
+            ),
+        }
+
+
+class QuotationViewSet(DiscountThresholdMixin, FirmListCreateRetrieveViewSet):
     model = Quotation
     permission_group = "contracts"
     serializer_class = QuotationSerializer
@@ -100,22 +293,71 @@ class QuotationViewSet(FirmListCreateRetrieveViewSet):
         return queryset.prefetch_related("versions__items")
 
     def perform_create(self, serializer):
+        _refuse_costs(self.request, serializer.validated_data.get("items"))
         serializer.instance = call_service(
-            quotations.quotation_create, by=acting_user(self.request), **serializer.validated_data
+            quotations.quotation_create,
+            by=acting_user(self.request),
+            with_costs=may_see_costs(self.request),
+            **serializer.validated_data,
         )
 
 
 class SetItemsSerializer(serializers.Serializer):
-    items = ItemSerializer(many=True, allow_empty=False)
+    items = ItemInputSerializer(many=True, allow_empty=False)
+
+
+class SetFeesSerializer(serializers.Serializer):
+    """Fees, tax and the discount on the total; those left out stay as they are."""
+
+    management_fee_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("100"), required=False
+    )
+    design_fee = serializers.DecimalField(**MONEY, **NOT_NEGATIVE, required=False)
+    transport_fee = serializers.DecimalField(**MONEY, **NOT_NEGATIVE, required=False)
+    other_fee = serializers.DecimalField(**MONEY, **NOT_NEGATIVE, required=False)
+    other_fee_label = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    tax_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("100"), required=False
+    )
+    discount = serializers.DecimalField(**MONEY, **NOT_NEGATIVE, required=False)
+    discount_reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class CopyLinesSerializer(serializers.Serializer):
+    source = FirmIdField(model=QuotationVersion, help_text="The version (any quotation of this firm) to copy from.")
+
+
+class FillFromPackageSerializer(serializers.Serializer):
+    package = FirmIdField(model=PricePackage)
+    area = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        allow_null=True,
+        help_text="Floor area in m²; the lead's property's when left out.",
+    )
 
 
 class AcceptSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100, help_text="Who accepted, as the customer signed.")
 
 
-class QuotationVersionViewSet(FirmReadOnlyViewSet):
-    """Versions: replace a draft's items, send it (it freezes), copy it into a new draft, record the
-    customer's acceptance, compare two versions."""
+class ApprovesDiscounts(BasePermission):
+    """A discount over the firm's threshold is approved by a signed-in member with discounts.approve (a firm
+    admin by default); a partner's key is nobody's approval. The service refuses the version's author."""
+
+    def has_permission(self, request, view):
+        if getattr(request._request, "tenant", None) is None or isinstance(request.auth, ApiKey):
+            return False
+        membership = getattr(request._request, "membership", None)
+        return membership is not None and membership.has_perm(quotations.DISCOUNT_APPROVAL)
+
+
+class QuotationVersionViewSet(DiscountThresholdMixin, FirmReadOnlyViewSet):
+    """Versions: replace a draft's lines, set its fees, copy lines from another version or fill it from a
+    package, approve a large discount, send it (it freezes), copy it into a new draft, record the customer's
+    acceptance, compare two versions."""
 
     model = QuotationVersion
     action_query_parameters = {"compare": frozenset({"with"})}
@@ -129,13 +371,69 @@ class QuotationVersionViewSet(FirmReadOnlyViewSet):
     @extend_schema(request=SetItemsSerializer, responses=VersionSerializer)
     @action(detail=True, methods=["post"], url_path="set-items")
     def set_items(self, request, pk=None):
+        version = self.get_object()
+        data = validated_data(SetItemsSerializer, request)
+        _refuse_costs(request, data["items"])
+        call_service(
+            quotations.quotation_version_set_items,
+            version=version,
+            items=data["items"],
+            by=acting_user(request),
+            with_costs=may_see_costs(request),
+        )
+        return self._answer(version)
+
+    @extend_schema(request=SetFeesSerializer, responses=VersionSerializer)
+    @action(detail=True, methods=["post"], url_path="set-fees")
+    def set_fees(self, request, pk=None):
         return service_response(
             self,
-            quotations.quotation_version_set_items,
-            input=SetItemsSerializer,
+            quotations.quotation_version_set_fees,
+            input=SetFeesSerializer,
             reload=True,
             version=self.get_object(),
+            by=acting_user(request),
         )
+
+    @extend_schema(request=CopyLinesSerializer, responses=VersionSerializer)
+    @action(detail=True, methods=["post"], url_path="copy-lines")
+    def copy_lines(self, request, pk=None):
+        return service_response(
+            self,
+            quotations.quotation_version_copy_lines,
+            input=CopyLinesSerializer,
+            reload=True,
+            version=self.get_object(),
+            by=acting_user(request),
+        )
+
+    @extend_schema(request=FillFromPackageSerializer, responses=VersionSerializer)
+    @action(detail=True, methods=["post"], url_path="fill-from-package")
+    def fill_from_package(self, request, pk=None):
+        return service_response(
+            self,
+            quotations.quotation_version_fill_from_package,
+            input=FillFromPackageSerializer,
+            reload=True,
+            version=self.get_object(),
+            by=acting_user(request),
+        )
+
+    @extend_schema(
+        request=None,
+        responses=VersionSerializer,
+        description="Needs a signed-in member with discounts.approve who did not write the version (403 for a key "
+        "or without the permission; 400 on discount_approved_by for the author).",
+    )
+    @action(detail=True, methods=["post"], url_path="approve-discount", permission_classes=[ApprovesDiscounts])
+    def approve_discount(self, request, pk=None):
+        return service_response(
+            self, quotations.quotation_version_approve_discount, version=self.get_object(), by=acting_user(request)
+        )
+
+    def _answer(self, version):
+        fresh = self.get_queryset().get(pk=version.pk)
+        return Response(self.get_serializer_class()(fresh, context=self.get_serializer_context()).data)
 
     @extend_schema(request=None, responses=VersionSerializer)
     @action(detail=True, methods=["post"])
@@ -146,7 +444,11 @@ class QuotationVersionViewSet(FirmReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def copy(self, request, pk=None):
         return service_response(
-            self, quotations.quotation_version_copy, status=status.HTTP_201_CREATED, version=self.get_object()
+            self,
+            quotations.quotation_version_copy,
+            status=status.HTTP_201_CREATED,
+            version=self.get_object(),
+            by=acting_user(request),
         )
 
     @extend_schema(request=AcceptSerializer, responses=VersionSerializer)
@@ -461,10 +763,15 @@ class MeasurementAppointmentSerializer(MaskedContactsMixin, serializers.ModelSer
     text_fields = ("notes",)
     lead = FirmRelatedField(model=Lead)
     designer = FirmMemberField(required=False, allow_null=True, help_text="User id of the designer who measures.")
+    new_property = PropertyInputSerializer(
+        write_only=True,
+        required=False,
+        help_text="Where to measure, for a lead without a property with an address (recorded as the lead's).",
+    )
 
     class Meta:
         model = MeasurementAppointment
-        fields = ["id", "lead", "scheduled_at", "designer", "status", "notes", "created_at"]
+        fields = ["id", "lead", "scheduled_at", "designer", "new_property", "status", "notes", "created_at"]
         read_only_fields = ["id", "status", "created_at"]
 
 
@@ -475,4 +782,6 @@ class MeasurementAppointmentViewSet(FirmListCreateRetrieveViewSet):
     filterset_fields = {"lead": ["exact"], "status": ["exact"], "scheduled_at": ["gte", "lte"]}
 
     def perform_create(self, serializer):
-        serializer.instance = call_service(design.measurement_appointment_schedule, **serializer.validated_data)
+        serializer.instance = call_service_with_property(
+            design.measurement_appointment_schedule, **serializer.validated_data
+        )

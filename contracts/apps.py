@@ -13,6 +13,8 @@ class ContractsConfig(AppConfig):
 
         panels.register(lead_panel)
 
+        # renocrm.pdf registers the system check that warns when quotations and contracts cannot print Chinese.
+        from renocrm import pdf  # noqa: F401
         from renocrm.privacy import registry
 
         from . import personal_data as section

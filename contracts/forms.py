@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from leads.forms import NewPropertyForm
 from leads.selectors import DESIGNER_ROLES
 from renocrm.forms import DATE, RowFormSet, StaffChoiceField, blank_first
 
@@ -57,6 +58,12 @@ class MeasurementForm(forms.Form):
     scheduled_at = forms.DateTimeField(label=_("Scheduled at"), widget=DATETIME)
     designer = StaffChoiceField(label=_("Designer"), roles=DESIGNER_ROLES)
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs=SMALL))
+
+
+class MeasurementAddressForm(MeasurementForm, NewPropertyForm):
+    """The booking for a lead without an address: where to measure is entered on the same page."""
+
+    field_order = list(MeasurementForm.base_fields)  # then the property
 
 
 # Quotations ---------------------------------------------------------------------------------------------

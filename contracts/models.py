@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from renocrm.accounts.models import staff_member_field
 from renocrm.tenancy.models import TenantModel
+from renocrm.uploads import upload_to
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 CENT = Decimal("0.01")
@@ -59,22 +60,32 @@ class ContractSettings(TenantModel):
     )
     # A new quotation version starts with these fees; the quoter may change them on the version.
     management_fee_percent = models.DecimalField(
-        _("management fee %"), max_digits=5, decimal_places=2, default=Decimal("0"), validators=PERCENT
+        _("management fee %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        db_default=Decimal("0"),
+        validators=PERCENT,
     )
     tax_percent = models.DecimalField(
-        _("tax %"), max_digits=5, decimal_places=2, default=Decimal("0"), validators=PERCENT
+        _("tax %"), max_digits=5, decimal_places=2, default=Decimal("0"), db_default=Decimal("0"), validators=PERCENT
     )
     # Discounts (on lines and on the total) above this share of the quotation's subtotal are approved by a
     # manager who did not write the version before it can be sent.
     discount_approval_percent = models.DecimalField(
-        _("discount needing approval above %"), max_digits=5, decimal_places=2, default=Decimal("5"), validators=PERCENT
+        _("discount needing approval above %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("5"),
+        db_default=Decimal("5"),
+        validators=PERCENT,
     )
     # Reminders by SMS; 0 turns one off.
     measurement_reminder_days_before = models.PositiveSmallIntegerField(
-        _("measurement reminder, days before"), default=1, validators=[MaxValueValidator(30)]
+        _("measurement reminder, days before"), default=1, db_default=1, validators=[MaxValueValidator(30)]
     )
     payment_reminder_days_before = models.PositiveSmallIntegerField(
-        _("payment reminder, days before due"), default=3, validators=[MaxValueValidator(60)]
+        _("payment reminder, days before due"), default=3, db_default=3, validators=[MaxValueValidator(60)]
     )
 
     class Meta:
@@ -219,28 +230,45 @@ class QuotationVersion(TenantModel):
     # Fees and the discount on the total; the amounts below them are computed by the service (the one
     # rounding rule is in contracts.services.pricing) and frozen with the version once it is sent.
     management_fee_percent = models.DecimalField(
-        _("management fee %"), max_digits=5, decimal_places=2, default=Decimal("0"), validators=PERCENT
+        _("management fee %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        db_default=Decimal("0"),
+        validators=PERCENT,
     )
-    design_fee = models.DecimalField(_("design fee"), **MONEY, default=Decimal("0.00"), validators=NOT_NEGATIVE)
+    design_fee = models.DecimalField(
+        _("design fee"), **MONEY, default=Decimal("0.00"), db_default=Decimal("0.00"), validators=NOT_NEGATIVE
+    )
     transport_fee = models.DecimalField(
-        _("transport / handling"), **MONEY, default=Decimal("0.00"), validators=NOT_NEGATIVE
+        _("transport / handling"), **MONEY, default=Decimal("0.00"), db_default=Decimal("0.00"), validators=NOT_NEGATIVE
     )
-    other_fee = models.DecimalField(_("other fee"), **MONEY, default=Decimal("0.00"), validators=NOT_NEGATIVE)
-    other_fee_label = models.CharField(_("other fee, what for"), max_length=100, blank=True)
+    other_fee = models.DecimalField(
+        _("other fee"), **MONEY, default=Decimal("0.00"), db_default=Decimal("0.00"), validators=NOT_NEGATIVE
+    )
+    other_fee_label = models.CharField(_("other fee, what for"), max_length=100, blank=True, db_default="")
     tax_percent = models.DecimalField(
-        _("tax %"), max_digits=5, decimal_places=2, default=Decimal("0"), validators=PERCENT
+        _("tax %"), max_digits=5, decimal_places=2, default=Decimal("0"), db_default=Decimal("0"), validators=PERCENT
     )
     discount = models.DecimalField(
-        _("discount on the total"), **MONEY, default=Decimal("0.00"), validators=NOT_NEGATIVE
+        _("discount on the total"),
+        **MONEY,
+        default=Decimal("0.00"),
+        db_default=Decimal("0.00"),
+        validators=NOT_NEGATIVE,
     )
-    discount_reason = models.CharField(_("discount reason"), max_length=300, blank=True)
+    discount_reason = models.CharField(_("discount reason"), max_length=300, blank=True, db_default="")
     # The sum of the lines after their own discounts; the fee and tax amounts; and what the lines cost the firm.
-    subtotal = models.DecimalField(_("subtotal"), **MONEY, default=Decimal("0.00"))
-    line_discounts = models.DecimalField(_("line discounts"), **MONEY, default=Decimal("0.00"))
-    management_fee = models.DecimalField(_("management fee"), **MONEY, default=Decimal("0.00"))
-    tax = models.DecimalField(_("tax"), **MONEY, default=Decimal("0.00"))
+    subtotal = models.DecimalField(_("subtotal"), **MONEY, default=Decimal("0.00"), db_default=Decimal("0.00"))
+    line_discounts = models.DecimalField(
+        _("line discounts"), **MONEY, default=Decimal("0.00"), db_default=Decimal("0.00")
+    )
+    management_fee = models.DecimalField(
+        _("management fee"), **MONEY, default=Decimal("0.00"), db_default=Decimal("0.00")
+    )
+    tax = models.DecimalField(_("tax"), **MONEY, default=Decimal("0.00"), db_default=Decimal("0.00"))
     total = models.DecimalField(_("total"), **MONEY, default=Decimal("0.00"))
-    cost = models.DecimalField(_("cost"), **MONEY, default=Decimal("0.00"))
+    cost = models.DecimalField(_("cost"), **MONEY, default=Decimal("0.00"), db_default=Decimal("0.00"))
     # A discount above the firm's threshold is approved by a manager other than the version's author before
     # the version can be sent; any change to the lines or fees after that asks again.
     discount_approved_at = models.DateTimeField(null=True, blank=True)
@@ -283,22 +311,26 @@ class QuotationItem(TenantModel):
     version = models.ForeignKey(QuotationVersion, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveIntegerField(default=0)
     # Lines are grouped by room or area (客厅, 主卧, 厨房, 全屋 …) in the order rooms first appear.
-    room = models.CharField(_("room / area"), max_length=50, blank=True)
+    room = models.CharField(_("room / area"), max_length=50, blank=True, db_default="")
     category = models.CharField(_("trade category"), max_length=30, choices=TradeCategory.choices)
     # The library item the line was priced from, if any; the line keeps its own copy of everything.
     price_item = models.ForeignKey(PriceItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    code = models.CharField(_("code"), max_length=40, blank=True)
+    code = models.CharField(_("code"), max_length=40, blank=True, db_default="")
     name = models.CharField(_("item"), max_length=200)
     unit = models.CharField(_("unit"), max_length=20)
     quantity = models.DecimalField(
         _("quantity"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
     unit_price = models.DecimalField(_("unit price"), **MONEY, validators=[MinValueValidator(Decimal("0"))])
-    cost_price = models.DecimalField(_("cost price"), **MONEY, default=Decimal("0.00"), validators=NOT_NEGATIVE)
+    cost_price = models.DecimalField(
+        _("cost price"), **MONEY, default=Decimal("0.00"), db_default=Decimal("0.00"), validators=NOT_NEGATIVE
+    )
     brand_model = models.CharField(_("brand / model"), max_length=200, blank=True)
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True, db_default="")
     # Amount off this line; ``amount`` is quantity × unit price to the cent, less the discount.
-    discount = models.DecimalField(_("discount"), **MONEY, default=Decimal("0.00"), validators=NOT_NEGATIVE)
+    discount = models.DecimalField(
+        _("discount"), **MONEY, default=Decimal("0.00"), db_default=Decimal("0.00"), validators=NOT_NEGATIVE
+    )
     amount = models.DecimalField(_("amount"), **MONEY)
 
     class Meta:
@@ -471,3 +503,74 @@ class ChangeOrderLine(TenantModel):
     )
     unit_price = models.DecimalField(_("unit price"), **MONEY, validators=[MinValueValidator(Decimal("0"))])
     amount = models.DecimalField(_("amount"), **MONEY)
+
+
+class SignedDocument(TenantModel):
+    """The frozen copy of what the customer signed: a quotation version accepted, or a contract signed. What
+    the PDF shows (``content``: the lines, amounts, names, times, address and signature, never a cost) is
+    captured in the signing transaction; the PDF is made from it once, after commit (contracts.documents),
+    and its SHA-256 is shown wherever the copy is offered. Neither changes afterwards; erasing the
+    homeowner's data empties both and keeps the hash."""
+
+    class Kind(models.TextChoices):
+        QUOTATION = "quotation", _("Quotation")
+        CONTRACT = "contract", _("Contract")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    quotation_version = models.ForeignKey(
+        QuotationVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="signed_documents"
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="signed_documents"
+    )
+    content = models.JSONField(default=dict, blank=True)
+    file = models.FileField(_("file"), upload_to=upload_to, max_length=300, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    signed_at = models.DateTimeField(_("signed at"))
+    rendered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "quotation_version"],
+                condition=Q(quotation_version__isnull=False),
+                name="signed_document_one_per_version",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "contract"],
+                condition=Q(contract__isnull=False),
+                name="signed_document_one_per_contract",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="quotation", quotation_version__isnull=False, contract__isnull=True)
+                | Q(kind="contract", contract__isnull=False, quotation_version__isnull=True),
+                name="signed_document_names_what_was_signed",
+            ),
+        ]
+
+    @property
+    def is_rendered(self) -> bool:
+        return self.rendered_at is not None
+
+
+class DocumentDelivery(TenantModel):
+    """A quotation version sent to the customer: the homeowner's link by SMS or e-mail, queued in the outbox."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("E-mail")
+
+    quotation_version = models.ForeignKey(QuotationVersion, on_delete=models.PROTECT, related_name="deliveries")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    # Masked: the full address stays on the outbox message only.
+    recipient = models.CharField(_("sent to"), max_length=254)
+    notification = models.ForeignKey("outbox.Notification", on_delete=models.PROTECT, related_name="+")
+    sent_by = staff_member_field(_("sent by"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "notification"], name="document_delivery_one_per_message"),
+        ]

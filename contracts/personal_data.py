@@ -1,6 +1,7 @@
 """The contracts section of a homeowner's personal data (see renocrm/privacy/registry.py).
 
-Erased: the signer's name, IP address and drawn signature on accepted quotation versions; the project's
+Erased: the signer's name, IP address and drawn signature on accepted quotation versions, and the frozen
+signed copies (their PDF and the data it was made from; the hash stays) and where quotations were sent; the project's
 name (made from the customer's name or address); the customer's name, mobile and addresses inside titles,
 terms, notes and change-order reasons; measurement-appointment notes (directions, door codes, who to call).
 Kept: every amount, line item, instalment, date, status and number — the firm's accounts and figures — and
@@ -9,18 +10,19 @@ who on the staff signed, created or decided what.
 
 from __future__ import annotations
 
-from django.db.models import CharField, Value
+from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from renocrm.privacy.registry import ERASED, SCRUB, anonymise, data_url_bytes, rows
+from renocrm.privacy.registry import ERASED, SCRUB, anonymise, data_url_bytes, delete_files_on_commit, rows
 from renocrm.tenancy.context import require_current_tenant
 
 from .models import (
     ChangeOrder,
     Contract,
     DesignAgreement,
+    DocumentDelivery,
     Instalment,
     MainMaterialLine,
     MeasurementAppointment,
@@ -28,6 +30,7 @@ from .models import (
     Quotation,
     QuotationItem,
     QuotationVersion,
+    SignedDocument,
 )
 
 LIVE_PROJECT = (Project.Status.SIGNED, Project.Status.IN_CONSTRUCTION)
@@ -124,6 +127,16 @@ def export(customer) -> dict:
             "unit_price",
             "amount",
         ),
+        "signed_copies": rows(
+            _signed_copies(customer), "id", "kind", "quotation_version_id", "contract_id", "sha256", "signed_at"
+        ),
+        "quotation_deliveries": rows(
+            DocumentDelivery.objects.filter(quotation_version__quotation__lead__customer=customer),
+            "quotation_version_id",
+            "channel",
+            "recipient",
+            "created_at",
+        ),
         "change_orders": rows(
             ChangeOrder.objects.filter(**by_contract),
             "contract_id",
@@ -138,14 +151,24 @@ def export(customer) -> dict:
     }
 
 
+def _signed_copies(customer):
+    return SignedDocument.objects.filter(
+        Q(quotation_version__quotation__lead__customer=customer) | Q(contract__project__customer=customer)
+    )
+
+
 def files(customer) -> list:
-    """The drawn signatures on the customer's accepted quotation versions, as PNG files."""
+    """The drawn signatures on the customer's accepted quotation versions, as PNG files, and the signed copies'
+    PDFs."""
     signed = _versions(customer).exclude(signature="").values_list("quotation_id", "number", "signature")
     found = []
     for quotation_id, number, signature in signed.order_by("pk"):
         content = data_url_bytes(signature)
         if content:
             found.append((f"signatures/quotation-{quotation_id}-v{number}.png", content))
+    for copy in _signed_copies(customer).exclude(file="").order_by("pk"):
+        with copy.file.open("rb") as stored:
+            found.append((f"signed/{copy.kind}-{copy.pk}.pdf", stored.read()))
     return found
 
 
@@ -162,6 +185,12 @@ def erase(customer) -> None:
     anonymise(Project.objects.filter(customer=customer), customer, name=project_name)
     anonymise(Contract.objects.filter(project__customer=customer), customer, terms=SCRUB)
     anonymise(ChangeOrder.objects.filter(contract__project__customer=customer), customer, reason=SCRUB)
+    # The signed copies hold the name, signature and address: the PDF and its data go, the hash stays, and a copy
+    # not yet made is never made.
+    copies = _signed_copies(customer)
+    delete_files_on_commit([copy.file for copy in copies.exclude(file="")])
+    anonymise(copies, customer, content={}, file="", rendered_at=timezone.now())
+    anonymise(DocumentDelivery.objects.filter(quotation_version__quotation__lead__customer=customer), recipient=ERASED)
 
 
 def blocks_erasure(customer) -> str | None:

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 
 from leads.selectors import customer_match
 from renocrm.paging import keyset_page
+from renocrm.tenancy.time import firm_days
 
 from .models import (
     ChangeOrder,
@@ -19,20 +20,80 @@ from .models import (
     Quotation,
     QuotationItem,
     QuotationVersion,
+    TradeCategory,
 )
+
+# Quotations ---------------------------------------------------------------------------------------------
+
+
+def quotation_rooms(items) -> list[dict]:
+    """A version's lines grouped by room or area, rooms in the order they first appear (lines in their
+    order), each with its subtotal after the lines' discounts."""
+    rooms: dict[str, dict] = {}
+    for item in items:
+        room = rooms.setdefault(item.room, {"room": item.room, "items": [], "subtotal": Decimal("0.00")})
+        room["items"].append(item)
+        room["subtotal"] += item.amount
+    return list(rooms.values())
+
+
+def quotation_room_subtotals(items) -> list[dict]:
+    """Per room or area (in the order rooms first appear): how many lines and their amount after discounts."""
+    return [
+        {"room": room["room"], "lines": len(room["items"]), "subtotal": room["subtotal"]}
+        for room in quotation_rooms(items)
+    ]
+
+
+def quotation_trade_subtotals(items) -> list[dict]:
+    """Per trade category present (in the trade categories' order): how many lines and their amount after
+    discounts."""
+    sums: dict[str, list] = {}
+    for item in items:
+        entry = sums.setdefault(item.category, [0, Decimal("0.00")])
+        entry[0] += 1
+        entry[1] += item.amount
+    return [
+        {"trade": trade, "label": label, "lines": sums[trade][0], "subtotal": sums[trade][1]}
+        for trade, label in TradeCategory.choices
+        if trade in sums
+    ]
 
 
 def _key(item):
-    return (item.category, item.name.strip().lower())
+    return (item.room.strip().lower(), item.category, item.name.strip().lower())
+
+
+def _side_by_side(old: list[dict], new: list[dict], key: str) -> list[dict]:
+    """Two versions' subtotals per room (or trade) in one list: the old order first, then what only the new
+    version has, with the difference."""
+    before = {row[key]: row for row in old}
+    after = {row[key]: row for row in new}
+    rows = []
+    for name in [*before, *(name for name in after if name not in before)]:
+        a, b = before.get(name), after.get(name)
+        old_amount = a["subtotal"] if a else Decimal("0.00")
+        new_amount = b["subtotal"] if b else Decimal("0.00")
+        rows.append(
+            {
+                key: name,
+                "label": (b or a).get("label", name),
+                "old": str(old_amount),
+                "new": str(new_amount),
+                "difference": str(new_amount - old_amount),
+            }
+        )
+    return rows
 
 
 def quotation_versions_compare(*, old: QuotationVersion, new: QuotationVersion) -> dict:
-    """Items added, removed and changed between two versions, matched by trade category and item name, and
-    the difference of the totals."""
+    """Items added, removed and changed between two versions, matched by room, trade category and item name;
+    the room and trade subtotals side by side; and the difference of the totals."""
+    old_list, new_list = list(old.items.all()), list(new.items.all())
     old_items, new_items = defaultdict(list), defaultdict(list)
-    for item in old.items.all():
+    for item in old_list:
         old_items[_key(item)].append(item)
-    for item in new.items.all():
+    for item in new_list:
         new_items[_key(item)].append(item)
     added, removed, changed = [], [], []
     for key in sorted(set(old_items) | set(new_items)):
@@ -44,7 +105,7 @@ def quotation_versions_compare(*, old: QuotationVersion, new: QuotationVersion) 
                 if getattr(a, name) != getattr(b, name)
             }
             if fields:
-                changed.append({"category": b.category, "name": b.name, "changes": fields})
+                changed.append({"room": b.room, "category": b.category, "name": b.name, "changes": fields})
         removed += [_item(item) for item in before[len(after) :]]
         added += [_item(item) for item in after[len(before) :]]
     return {
@@ -53,20 +114,34 @@ def quotation_versions_compare(*, old: QuotationVersion, new: QuotationVersion) 
         "added": added,
         "removed": removed,
         "changed": changed,
+        "rooms": _side_by_side(quotation_room_subtotals(old_list), quotation_room_subtotals(new_list), "room"),
+        "trades": _side_by_side(quotation_trade_subtotals(old_list), quotation_trade_subtotals(new_list), "trade"),
         "total_difference": str(new.total - old.total),
     }
 
 
 def _item(item) -> dict:
     return {
+        "room": item.room,
         "category": item.category,
+        "code": item.code,
         "name": item.name,
         "unit": item.unit,
         "quantity": str(item.quantity),
         "unit_price": str(item.unit_price),
         "brand_model": item.brand_model,
+        "discount": str(item.discount),
         "amount": str(item.amount),
     }
+
+
+def quotation_version_choices(*, exclude: QuotationVersion | None = None, limit: int = 100):
+    """The firm's latest quotation versions to copy lines from, newest first, with their quotation and
+    customer (one query)."""
+    versions = QuotationVersion.objects.select_related("quotation__lead__customer").order_by("-id")
+    if exclude is not None:
+        versions = versions.exclude(pk=exclude.pk)
+    return versions[:limit]
 
 
 def instalments_outstanding_total(*, contract) -> Decimal:
@@ -202,3 +277,18 @@ def instalments_due(*, today: date, within_days: int) -> dict:
         upcoming=Count("pk", filter=upcoming),
         upcoming_amount=Coalesce(Sum("amount", filter=upcoming), zero, output_field=DecimalField()),
     )
+
+
+# The agenda ------------------------------------------------------------------------------------------------
+
+
+def measurements_for_agenda(*, staff: list[int] | None, start: date, end: date):
+    """Measurement appointments (not called off) on the firm-local days ``start`` to ``end`` (inclusive), of
+    the designers ``staff`` (user ids; None: everyone's), with the lead's customer and property."""
+    since, until = firm_days(start, end)
+    appointments = MeasurementAppointment.objects.filter(scheduled_at__gte=since, scheduled_at__lt=until).exclude(
+        status=MeasurementAppointment.Status.CANCELLED
+    )
+    if staff is not None:
+        appointments = appointments.filter(designer__in=staff)
+    return appointments.select_related("lead__customer", "lead__property", "designer").order_by("scheduled_at", "id")

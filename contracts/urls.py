@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import views
+from . import settings_views, views
 
 app_name = "contracts"
 
@@ -20,6 +20,15 @@ urlpatterns = [
     path("versions/<int:pk>/", views.version_detail, name="version"),
     path("versions/<int:pk>/send/", views.version_send, name="version-send"),
     path("versions/<int:pk>/copy/", views.version_copy, name="version-copy"),
+    path("versions/<int:pk>/approve-discount/", views.version_approve_discount, name="version-approve-discount"),
+    path("versions/<int:pk>/copy-lines/", views.version_copy_lines, name="version-copy-lines"),
+    path("versions/<int:pk>/fill-from-package/", views.version_fill_package, name="version-fill-package"),
     path("versions/<int:pk>/compare/<int:other_pk>/", views.version_compare, name="version-compare"),
     path("accept/<str:token>/", views.homeowner_accept, name="homeowner-accept"),
+    # The firm admin's contract settings (Settings → Sales and contracts).
+    path("settings/", settings_views.contract_settings, name="settings"),
+    # The item library and packages.
+    path("", include("contracts.library_urls")),
+    # PDFs, the homeowner's download and sending a version to the customer.
+    path("", include("contracts.document_urls")),
 ]

@@ -1,18 +1,22 @@
 """Staff pages for design agreements, quotations, contracts, payments and change orders, and the homeowner's
 signed link for accepting a quotation version. Thin: forms validate, services decide, selectors read."""
 
+import re
+
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from leads.models import Lead
-from renocrm.accounts.access import permission_required
+from leads.services.customers import property_has_address
+from renocrm.accounts.access import may_see_costs, permission_required
 from renocrm.clientip import client_ip
 from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
@@ -29,20 +33,36 @@ from .forms import (
     DesignAgreementForm,
     HomeownerAcceptForm,
     InstalmentFormSet,
-    ItemFormSet,
     MainMaterialFormSet,
+    MeasurementAddressForm,
     MeasurementForm,
     PaidOnForm,
     QuotationCreateForm,
     QuotationFilterForm,
 )
 from .models import ChangeOrder, Contract, DesignAgreement, Instalment, QuotationItem, QuotationVersion
-from .services import change_orders, design, payments, signing
+from .quotation_forms import CopyLinesForm, PackageFillForm, QuotationEditor
+from .services import change_orders, design, payments, pricing, signing
 from .services import quotations as quotation_services
 
 VIEW, MANAGE = "contracts.view", "contracts.manage"
 # Recording money received is finance's (and the firm admins'); everyone who sees contracts sees payments.
 RECORD_PAYMENTS = "payments.manage"
+# Offered for a line's room or area; any other name may be typed.
+COMMON_ROOMS = [
+    pgettext_lazy("room", "Whole home"),
+    pgettext_lazy("room", "Living room"),
+    pgettext_lazy("room", "Dining room"),
+    pgettext_lazy("room", "Master bedroom"),
+    pgettext_lazy("room", "Second bedroom"),
+    pgettext_lazy("room", "Children's room"),
+    pgettext_lazy("room", "Study"),
+    pgettext_lazy("room", "Kitchen"),
+    pgettext_lazy("room", "Master bathroom"),
+    pgettext_lazy("room", "Guest bathroom"),
+    pgettext_lazy("room", "Balcony"),
+    pgettext_lazy("room", "Entrance"),
+]
 
 
 def _may_manage(request) -> bool:
@@ -97,11 +117,35 @@ def design_agreement_paid(request, pk):
 
 @permission_required(MANAGE)
 def measurement_create(request, lead_pk):
-    lead = get_object_or_404(Lead.objects.select_related("customer"), pk=lead_pk)
-    form = MeasurementForm(request.POST or None, initial={"designer": lead.designer_id})
-    if submit(request, form, lambda data: design.measurement_appointment_schedule(lead=lead, **data)):
+    """Book the measurement; for a lead without an address, the page asks where, and records the property."""
+    lead = get_object_or_404(Lead.objects.select_related("customer", "property"), pk=lead_pk)
+    has_address = property_has_address(lead.property)
+    form = (MeasurementForm if has_address else MeasurementAddressForm)(
+        request.POST or None, initial={"designer": lead.designer_id}
+    )
+
+    def booking(data):
+        return data if has_address else form.service_data(data, always=True)
+
+    if submit(
+        request,
+        form,
+        lambda data: design.measurement_appointment_schedule(lead=lead, **booking(data)),
+        check=lambda data: design.measurement_address_check(lead=lead, new_property=booking(data).get("new_property")),
+    ):
         return redirect("leads:detail", pk=lead.pk)
-    return _lead_form_page(request, form, lead, _("Measurement appointment"))
+    back = reverse("leads:detail", args=[lead.pk])
+    context = {
+        "form": form,
+        "title": _("Measurement appointment"),
+        "back_url": back,
+        "back_label": lead.customer.name,
+        "cancel_url": back,
+        "home": lead.property if has_address else None,
+        "home_title": _("Where to measure"),
+        "home_help": _("The lead has no address yet: enter the home to measure; it joins the customer's properties."),
+    }
+    return render(request, "leads/property_form_page.html", context)
 
 
 # Quotations ---------------------------------------------------------------------------------------------
@@ -132,54 +176,118 @@ def quotation_create(request, lead_pk):
 
 def _version(pk):
     return get_object_or_404(
-        QuotationVersion.objects.select_related("quotation__lead__customer").prefetch_related("items"), pk=pk
+        QuotationVersion.objects.select_related(
+            "quotation__lead__customer", "quotation__lead__property"
+        ).prefetch_related("items"),
+        pk=pk,
     )
+
+
+def _suggest_url() -> str:
+    try:
+        return reverse("contracts:price-items-suggest")
+    except NoReverseMatch:  # without the item library the editor still takes free lines
+        return ""
+
+
+def _editor_context(request, version, editor, *, focus: str = "") -> dict:
+    items = list(version.items.all())
+    # Only a draft can still wait for a discount's approval.
+    threshold = signing.contract_settings_get().discount_approval_percent if version.is_editable else None
+    show_costs = may_see_costs(request)
+    rooms = selectors.quotation_rooms(items)
+    context = {
+        "version": version,
+        "editor": editor,
+        "items_formset": editor.lines if editor else None,
+        "items": items,
+        "rooms": rooms,
+        "trades": selectors.quotation_trade_subtotals(items),
+        "room_names": [room["room"] for room in rooms if room["room"]],
+        "common_rooms": COMMON_ROOMS,
+        "show_costs": show_costs,
+        "suggest_url": _suggest_url(),
+        "focus": focus,
+        "discount_share": pricing.discount_percent(version),
+        "discount_threshold": format(threshold.normalize(), "f") if threshold is not None else "",
+        "discount_over": threshold is not None
+        and pricing.discount_needs_approval(version, threshold_percent=threshold),
+        "discount_waiting": threshold is not None
+        and quotation_services.discount_needs_approval(version, threshold_percent=threshold),
+        "may_manage": _may_manage(request),
+        "may_approve_discount": quotation_services.discount_may_approve(
+            version, user=request.user, membership=request.membership
+        ),
+        # From htmx, the page's total and send box are swapped with the editor.
+        "oob": bool(request.htmx),
+    }
+    if show_costs:
+        context["margin"], context["margin_percent"] = pricing.margin(version)
+    return context
+
+
+def _editor_post(request, version):
+    """The editor's one form: lines (the blank row adds one; ``remove`` names a row to drop) and fees. From
+    htmx the answer is the editor again, saved or with the errors on the line that has them; otherwise a
+    redirect, or the page with the errors."""
+    data = request.POST.copy()
+    remove = data.get("remove", "")
+    if re.fullmatch(r"items-\d+", remove):
+        data[f"{remove}-DELETE"] = "on"
+    with_costs = may_see_costs(request)
+    editor = QuotationEditor(version, data=data, with_costs=with_costs)
+    if editor.is_valid():
+        try:
+            quotation_services.quotation_version_update(version=version, by=request.user, **editor.service_arguments())
+        except ValidationError as error:
+            editor.apply_errors(error)
+        else:
+            added = editor.added_room()
+            if not request.htmx:
+                messages.success(request, _("Line items saved."))
+                return redirect("contracts:version", pk=version.pk)
+            version = _version(version.pk)
+            editor = QuotationEditor(version, with_costs=with_costs, next_room=added or "")
+            context = _editor_context(request, version, editor, focus="add" if added is not None else "")
+            return render(request, "contracts/_editor.html", context)
+    if request.htmx:
+        return render(request, "contracts/_editor.html", _editor_context(request, version, editor, focus="error"))
+    return _version_page(request, version, editor=editor)
 
 
 @permission_required(VIEW)
 def version_detail(request, pk):
     version = _version(pk)
-    items = list(version.items.all())
-    initial = [
-        {f: getattr(item, f) for f in ("category", "name", "unit", "quantity", "unit_price", "brand_model")}
-        for item in items
-    ]
-    items_formset = ItemFormSet(initial=initial, prefix="items")
-    accept_form = AcceptForm(prefix="accept", initial={"name": version.quotation.lead.customer.name})
     if request.method == "POST":
         _manage_or_403(request)
-        if "accept" in request.POST:
-            accept_form = AcceptForm(request.POST, prefix="accept")
-            if submit(
-                request,
-                accept_form,
-                lambda data: quotation_services.quotation_version_accept(
-                    version=version, via=QuotationVersion.AcceptedVia.STAFF, by=request.user, name=data["name"]
-                ),
-            ):
-                messages.success(request, _("Acceptance recorded."))
-                return redirect("contracts:version", pk=version.pk)
-        else:
-            items_formset = ItemFormSet(request.POST, initial=initial, prefix="items")
-            if submit(
-                request,
-                items_formset,
-                lambda _rows: quotation_services.quotation_version_set_items(
-                    version=version, items=items_formset.rows()
-                ),
-            ):
-                messages.success(request, _("Line items saved."))
-                return redirect("contracts:version", pk=version.pk)
+        if "accept" not in request.POST:
+            return _editor_post(request, version)
+        accept_form = AcceptForm(request.POST, prefix="accept")
+        if submit(
+            request,
+            accept_form,
+            lambda data: quotation_services.quotation_version_accept(
+                version=version, via=QuotationVersion.AcceptedVia.STAFF, by=request.user, name=data["name"]
+            ),
+        ):
+            messages.success(request, _("Acceptance recorded."))
+            return redirect("contracts:version", pk=version.pk)
+        return _version_page(request, version, accept_form=accept_form)
+    return _version_page(request, version)
+
+
+def _version_page(request, version, *, editor=None, accept_form=None):
+    may_manage = _may_manage(request)
+    if editor is None and version.is_editable and may_manage:
+        editor = QuotationEditor(version, with_costs=may_see_costs(request))
     siblings = list(version.quotation.versions.exclude(pk=version.pk).order_by("number"))
     context = {
-        "version": version,
+        **_editor_context(request, version, editor),
         "quotation": version.quotation,
         "lead": version.quotation.lead,
-        "items": items,
-        "items_formset": items_formset,
-        "accept_form": accept_form,
+        "accept_form": accept_form
+        or AcceptForm(prefix="accept", initial={"name": version.quotation.lead.customer.name}),
         "siblings": siblings,
-        "may_manage": _may_manage(request),
         "contract": Contract.objects.filter(quotation_version__quotation=version.quotation_id).first(),
         "homeowner_link": (
             request.build_absolute_uri(homeowner_links.url_for(version))
@@ -187,6 +295,10 @@ def version_detail(request, pk):
             else ""
         ),
     }
+    if editor is not None:
+        home = version.quotation.lead.property
+        context["copy_form"] = CopyLinesForm(versions=selectors.quotation_version_choices(exclude=version))
+        context["package_form"] = PackageFillForm(initial={"area": home.area if home is not None else None})
     return render(request, "contracts/version_detail.html", context)
 
 
@@ -205,9 +317,59 @@ def version_send(request, pk):
 @require_POST
 @permission_required(MANAGE)
 def version_copy(request, pk):
-    copy = quotation_services.quotation_version_copy(version=_version(pk))
+    copy = quotation_services.quotation_version_copy(version=_version(pk), by=request.user)
     messages.success(request, _("Version %(number)s started as a copy.") % {"number": copy.number})
     return redirect("contracts:version", pk=copy.pk)
+
+
+@require_POST
+@permission_required(VIEW)
+def version_approve_discount(request, pk):
+    """The service decides who may: a manager with the approval right who did not write the version."""
+    version = _version(pk)
+    return page_action(
+        request,
+        lambda: quotation_services.quotation_version_approve_discount(version=version, by=request.user),
+        done=_("Discount approved."),
+        about=_("Discount approval"),
+        back=reverse("contracts:version", args=[version.pk]),
+    )
+
+
+@require_POST
+@permission_required(MANAGE)
+def version_copy_lines(request, pk):
+    version = _version(pk)
+    form = CopyLinesForm(request.POST, versions=selectors.quotation_version_choices(exclude=version))
+
+    def copy(data):
+        source = get_object_or_404(QuotationVersion.objects, pk=data["source"])
+        return quotation_services.quotation_version_copy_lines(version=version, source=source, by=request.user)
+
+    return page_action(
+        request,
+        copy,
+        form=form,
+        done=_("Lines copied."),
+        about=_("Copy lines"),
+        back=reverse("contracts:version", args=[version.pk]),
+    )
+
+
+@require_POST
+@permission_required(MANAGE)
+def version_fill_package(request, pk):
+    version = _version(pk)
+    return page_action(
+        request,
+        lambda data: quotation_services.quotation_version_fill_from_package(
+            version=version, package=data["package"], area=data["area"], by=request.user
+        ),
+        form=PackageFillForm(request.POST),
+        done=_("The package's lines are added; edit them as needed."),
+        about=_("Fill from a package"),
+        back=reverse("contracts:version", args=[version.pk]),
+    )
 
 
 @permission_required(VIEW)
@@ -278,7 +440,12 @@ def contract_sign(request, version_pk):
 
     def sign(data):
         return signing.contract_sign(
-            version=version, by=request.user, instalments=instalments.rows(), main_materials=materials.rows(), **data
+            version=version,
+            by=request.user,
+            instalments=instalments.rows(),
+            main_materials=materials.rows(),
+            ip=client_ip(request),
+            **data,
         )
 
     # Unbound on a GET, so not valid: only a POST gets as far as the service.

@@ -116,25 +116,71 @@ class CustomerViewSet(FirmModelViewSet):
         return response
 
 
+ADDRESS_FIELDS = ["province", "city", "district", "street", "compound", "building_unit_room"]
+
+
+class PropertyInputSerializer(serializers.ModelSerializer):
+    """A property given with another record (a new lead, a measurement appointment), in its parts."""
+
+    area = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=Decimal("0.01"))
+
+    class Meta:
+        model = Property
+        fields = [*ADDRESS_FIELDS, "area", "layout", "condition", "kind"]
+
+
 class PropertySerializer(MaskedContactsMixin, serializers.ModelSerializer):
-    contact_fields = {"address": "address"}
+    # Without the contact permission: ``address`` keeps its region ("杭州市西湖区****"), the parts that find
+    # the door come as "****"; province, city and district are not masked.
+    contact_fields = {
+        "address": "address",
+        "street": "address_part",
+        "compound": "address_part",
+        "building_unit_room": "address_part",
+    }
     customer = FirmRelatedField(model=Customer)
     area = serializers.DecimalField(max_digits=8, decimal_places=2, min_value=Decimal("0.01"))
 
     class Meta:
         model = Property
-        fields = ["id", "customer", "address", "area", "layout", "condition", "kind", "created_at"]
-        read_only_fields = ["id", "created_at"]
+        fields = ["id", "customer", "address", *ADDRESS_FIELDS, "area", "layout", "condition", "kind", "created_at"]
+        read_only_fields = ["id", "address", "created_at"]
+
+    def revealed(self, instance, data):
+        # The parts are the address again: one reveal of it per property.
+        return [(instance._meta.label_lower, str(instance.pk), "address")] if data.get("address") else []
 
 
-class PropertyViewSet(FirmListCreateRetrieveViewSet):
+def call_service_with_property(service, *, field: str = "new_property", **kwargs):
+    """``call_service`` for a service that also records a property given inline as ``field``: the refusals
+    of its address parts and area come nested under ``field``, as the input was."""
+    try:
+        return call_service(service, **kwargs)
+    except serializers.ValidationError as error:
+        detail = error.detail
+        if not isinstance(detail, dict) or not set(detail) & set(customers.PROPERTY_FIELDS):
+            raise
+        nested = {key: value for key, value in detail.items() if key in customers.PROPERTY_FIELDS}
+        rest = {key: value for key, value in detail.items() if key not in customers.PROPERTY_FIELDS}
+        raise serializers.ValidationError({**rest, field: nested}) from error
+
+
+class PropertyViewSet(FirmModelViewSet):
     model = Property
     permission_group = "leads"
     serializer_class = PropertySerializer
     filterset_fields = ["customer"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def perform_create(self, serializer):
         serializer.instance = call_service(customers.property_create, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        customer = data.pop("customer", None)
+        if customer is not None and customer.pk != serializer.instance.customer_id:
+            raise serializers.ValidationError({"customer": ["A property stays with its customer."]})
+        serializer.instance = call_service(customers.property_update, property=serializer.instance, **data)
 
 
 # Leads ------------------------------------------------------------------------------------------------------
@@ -148,6 +194,8 @@ class LeadSerializer(MaskedContactsMixin, ReadPlanMixin, serializers.ModelSerial
     assigned_to = FirmMemberField(required=False, allow_null=True, help_text="User id of the customer manager.")
     designer = FirmMemberField(required=False, allow_null=True, help_text="User id of the designer.")
     customer_name = serializers.CharField(source="customer.name", read_only=True)
+    # The customer's home in its parts, recorded with the lead (instead of ``property``, an existing one).
+    new_property = PropertyInputSerializer(write_only=True, required=False)
     # Inline customer for a new lead (partners always use these): a known mobile links the existing customer.
     name = serializers.CharField(max_length=100, write_only=True, required=False)
     mobile = serializers.CharField(max_length=30, write_only=True, required=False)
@@ -168,6 +216,7 @@ class LeadSerializer(MaskedContactsMixin, ReadPlanMixin, serializers.ModelSerial
             "name",
             "mobile",
             "property",
+            "new_property",
             "channel",
             "referrer",
             "household",
@@ -229,13 +278,13 @@ class LeadViewSet(FirmListCreateRetrieveViewSet):
             if not (data.get("name") and data.get("mobile")):
                 raise serializers.ValidationError({"mobile": ["Give the customer's name and mobile number."]})
             data.pop("customer", None)
-            lead, created = call_service(
+            lead, created = call_service_with_property(
                 pipeline.lead_create_from_partner, name=data.pop("name"), mobile=data.pop("mobile"), **data
             )
             return Response(self.get_serializer(lead).data, status=status.HTTP_201_CREATED if created else 200)
         if "channel" not in data:
             raise serializers.ValidationError({"channel": ["This field is required."]})
-        lead, linked = call_service(pipeline.lead_create, by=acting_user(request), **data)
+        lead, linked = call_service_with_property(pipeline.lead_create, by=acting_user(request), **data)
         lead.linked_existing_customer = linked
         return Response(self.get_serializer(lead).data, status=status.HTTP_201_CREATED)
 

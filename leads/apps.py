@@ -17,4 +17,10 @@ class LeadsConfig(AppConfig):
         from .models import Customer, Property
 
         register_contact_fields(Customer, mobile="mobile", other_contacts="contacts")
-        register_contact_fields(Property, address="address")
+        register_contact_fields(
+            Property,
+            address="address",
+            street="address_part",
+            compound="address_part",
+            building_unit_room="address_part",
+        )

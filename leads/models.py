@@ -50,7 +50,17 @@ class Property(TenantModel):
         OTHER = "other", _("Other")
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="properties")
-    address = models.CharField(_("address"), max_length=300)
+    # The address in its parts; ``address`` is the one line composed from them (``compose_address``), which
+    # masking, the reveal log and erasure work on. db_default: bulk loaders that name only ``address`` work.
+    province = models.CharField(_("province"), max_length=20, blank=True, default="", db_default="")
+    city = models.CharField(_("city"), max_length=20, blank=True, default="", db_default="")
+    district = models.CharField(_("district / county"), max_length=20, blank=True, default="", db_default="")
+    street = models.CharField(_("street and number"), max_length=300, blank=True, default="", db_default="")
+    compound = models.CharField(_("residential compound"), max_length=100, blank=True, default="", db_default="")
+    building_unit_room = models.CharField(
+        _("building-unit-room"), max_length=50, blank=True, default="", db_default="", help_text=_("e.g. 3-1-602")
+    )
+    address = models.CharField(_("address"), max_length=600)
     area = models.DecimalField(
         _("area (m²)"), max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
@@ -63,9 +73,46 @@ class Property(TenantModel):
         verbose_name = _("property")
         verbose_name_plural = _("properties")
         constraints = [models.CheckConstraint(condition=Q(area__gt=0), name="property_area_positive")]
+        # Finding a home by its compound (the worksite's name) within the firm.
+        indexes = [models.Index(fields=["tenant", "compound"], name="property_tenant_compound")]
 
     def __str__(self):
         return self.address
+
+    def compose_address(self) -> str:
+        """The one-line address of the parts: the region first and a space before the street, compound and
+        room, so the masked form (its start, up to the first space) shows the city and no more."""
+        region = "".join(dict.fromkeys(part for part in (self.province, self.city, self.district) if part))
+        parts = (region, self.street, self.compound, self.building_unit_room)
+        return " ".join(part for part in parts if part)
+
+    @property
+    def place(self) -> str:
+        """Where the home is, as staff name it: "翠湖花园 3-1-602" (the street when there is no compound; an
+        address kept only whole, as before the parts existed, as it is)."""
+        base = self.compound or self.street
+        if not base:
+            return self.address
+        return f"{base} {self.building_unit_room}".strip()
+
+    def identifying_texts(self) -> list[str]:
+        """What finds this home in free text, for erasure: the whole address, the compound with the room
+        (with and without a space), the street, the room when it is long enough not to be any number."""
+        texts = [self.address, self.street]
+        if self.compound and self.building_unit_room:
+            texts += [f"{self.compound} {self.building_unit_room}", f"{self.compound}{self.building_unit_room}"]
+        if len(self.building_unit_room) >= 5:
+            texts.append(self.building_unit_room)
+        return [text for text in texts if text]
+
+
+def property_label(property: Property | None, customer: Customer, *, max_length: int = 200) -> str:
+    """A project's or worksite's name: "翠湖花园 3-1-602 · 王芳"; the customer's name alone without a property."""
+    place = property.place if property is not None else ""
+    if not place:
+        return customer.name[:max_length]
+    room_left = max(max_length - len(customer.name) - 3, 0)
+    return f"{place[:room_left].rstrip()} · {customer.name}"[:max_length]
 
 
 class Lead(TenantModel):

@@ -3,9 +3,11 @@ referral rewards. The export and the erasure (``leads.services.privacy``) hold t
 sections the later stages register in ``renocrm.privacy.registry``; erasing them comes last, once every section
 has read the customer's name, mobile and addresses to cut them out of its notes.
 
-Erased: the customer's name, mobile, other contacts, birthday and notes; property addresses; the needs
-profile the homeowner told us and the follow-up outcomes; the customer's identifiers in lost reasons.
-Kept: channels, budget ranges, statuses, dates, staff and rewards — the funnel figures.
+Erased: the customer's name, mobile, other contacts, birthday and notes; property addresses and every part of
+them, province to room; the needs profile the homeowner told us and the follow-up outcomes; the customer's
+identifiers in lost reasons.
+Kept: channels, budget ranges, statuses, dates, staff and rewards — the funnel figures; a property's area,
+layout and type.
 """
 
 from __future__ import annotations
@@ -42,7 +44,20 @@ def export(customer: Customer) -> dict[str, list[dict]]:
             "anonymised_at",
         ),
         "properties": rows(
-            customer.properties.all(), "id", "address", "area", "layout", "condition", "kind", "created_at"
+            customer.properties.all(),
+            "id",
+            "address",
+            "province",
+            "city",
+            "district",
+            "street",
+            "compound",
+            "building_unit_room",
+            "area",
+            "layout",
+            "condition",
+            "kind",
+            "created_at",
         ),
         "leads": rows(
             customer.leads.all(),
@@ -112,7 +127,17 @@ def erase(customer: Customer, *, now: datetime) -> None:
         name = _("Erased customer #%(id)s") % {"id": customer.pk}
         address = _("Erased address")
     anonymise_leads(Lead.objects.filter(customer=customer), customer=customer, now=now)
-    anonymise(customer.properties.all(), customer, address=address)
+    anonymise(
+        customer.properties.all(),
+        customer,
+        address=address,
+        province="",
+        city="",
+        district="",
+        street="",
+        compound="",
+        building_unit_room="",
+    )
     anonymise(
         Customer.objects.filter(pk=customer.pk),
         customer,

@@ -273,3 +273,15 @@ def follow_up_counts(*, user, on: date) -> dict[str, int]:
     return _my_open_leads(user).aggregate(
         due=Count("pk", filter=Q(next_follow_up_on=on)), overdue=Count("pk", filter=Q(next_follow_up_on__lt=on))
     )
+
+
+# The agenda -------------------------------------------------------------------------------------------------
+
+
+def follow_ups_for_agenda(*, staff: list[int] | None, start: date, end: date):
+    """Open leads whose next follow-up falls on the firm-local days ``start`` to ``end`` (inclusive), of the
+    customer managers ``staff`` (user ids; None: everyone's), with what the agenda shows of each."""
+    leads = Lead.objects.filter(status__in=Lead.OPEN_STATUSES, next_follow_up_on__gte=start, next_follow_up_on__lte=end)
+    if staff is not None:
+        leads = leads.filter(assigned_to__in=staff)
+    return leads.select_related("customer", "property", "assigned_to").order_by("next_follow_up_on", "id")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("customers/<int:pk>/", views.customer_detail, name="customer-detail"),
     path("customers/<int:pk>/edit/", views.customer_edit, name="customer-edit"),
     path("customers/<int:pk>/properties/new/", views.property_create, name="property-create"),
+    path("properties/<int:pk>/edit/", views.property_edit, name="property-edit"),
     path("customers/<int:pk>/export/", views.customer_export, name="customer-export"),
     path("customers/<int:pk>/erase/", views.customer_erase, name="customer-erase"),
     path("referral-rewards/<int:pk>/fulfil/", views.referral_reward_fulfil, name="reward-fulfil"),

@@ -28,7 +28,7 @@ from .forms import (
     PropertyForm,
     StatusForm,
 )
-from .models import Customer, Lead, ReferralReward
+from .models import Customer, Lead, Property, ReferralReward
 from .services import customers as customer_services
 from .services import pipeline, privacy, referrals
 
@@ -37,10 +37,10 @@ def _may_manage(request) -> bool:
     return request.membership.has_perm("leads.manage")
 
 
-def _form_page(request, form, title, *, tab, **context):
-    """A leads form on the shared form page, under the leads tabs."""
+def _form_page(request, form, title, *, tab, template="form_page.html", **context):
+    """A leads form on the shared form page (or one with a property's fields apart), under the leads tabs."""
     context = {"form": form, "title": title, "tabs": "leads/_tabs.html", "tab": tab, **context}
-    return render(request, "form_page.html", context)
+    return render(request, template, context)
 
 
 @permission_required("leads.view")
@@ -64,8 +64,8 @@ def lead_create(request):
     created = submit(
         request,
         form,
-        lambda data: pipeline.lead_create(by=request.user, assigned_to=assignee, **data),
-        check=lambda data: pipeline.lead_check(**data),
+        lambda data: pipeline.lead_create(by=request.user, assigned_to=assignee, **form.service_data(data)),
+        check=lambda data: pipeline.lead_check(**form.service_data(data)),
     )
     if created:
         lead, linked = created
@@ -75,7 +75,14 @@ def lead_create(request):
                 _("This mobile number belongs to %(name)s: the lead is linked to them.") % {"name": lead.customer.name},
             )
         return redirect("leads:detail", pk=lead.pk)
-    return _form_page(request, form, _("New lead"), tab="leads")
+    return _form_page(
+        request,
+        form,
+        _("New lead"),
+        tab="leads",
+        template="leads/property_form_page.html",
+        home_help=_("The home to renovate, if the customer has said: it can also be entered later."),
+    )
 
 
 @permission_required("leads.view")
@@ -114,8 +121,8 @@ def lead_edit(request, pk):
     if submit(
         request,
         form,
-        lambda data: pipeline.lead_update(lead=lead, **data),
-        check=lambda data: pipeline.lead_check(customer=lead.customer, **data),
+        lambda data: pipeline.lead_update(lead=lead, **form.service_data(data)),
+        check=lambda data: pipeline.lead_check(customer=lead.customer, **form.service_data(data)),
     ):
         return redirect("leads:detail", pk=lead.pk)
     return _form_page(
@@ -123,8 +130,10 @@ def lead_edit(request, pk):
         form,
         _("Edit lead: %(name)s") % {"name": lead.customer.name},
         tab="leads",
+        template="leads/property_form_page.html",
         cancel_url=reverse("leads:detail", args=[lead.pk]),
-        extra_link=(reverse("leads:property-create", args=[lead.customer_id]), _("Add a property")),
+        home_title=_("A new property"),
+        home_help=_("For a home not in the property list above: it is added to the customer's properties."),
     )
 
 
@@ -236,6 +245,22 @@ def property_create(request, pk):
     return _form_page(
         request, form, title, tab="customers", cancel_url=reverse("leads:customer-detail", args=[customer.pk])
     )
+
+
+@permission_required("leads.manage")
+def property_edit(request, pk):
+    home = get_object_or_404(Property.objects.select_related("customer"), pk=pk)
+    form = PropertyForm(request.POST or None, initial=PropertyForm.initial_for(home))
+    if submit(
+        request,
+        form,
+        lambda data: customer_services.property_update(property=home, **data),
+        check=lambda data: customer_services.property_check(property=home, **data),
+    ):
+        return redirect("leads:customer-detail", pk=home.customer_id)
+    title = _("Edit property of %(name)s") % {"name": home.customer.name}
+    back = reverse("leads:customer-detail", args=[home.customer_id])
+    return _form_page(request, form, title, tab="customers", cancel_url=back)
 
 
 @permission_required("leads.manage")

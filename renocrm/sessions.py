@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 STARTED = "_renocrm_session_started"
@@ -59,5 +60,21 @@ class SessionTimeoutMiddleware:
             # (the sign-in page for a page, 401/403 for the API).
             logout(request)
             return
-        if now - seen >= _RESOLUTION:
+        if now - seen >= _RESOLUTION and not _passive(request):
             session[LAST_SEEN] = now
+
+
+def passive(view):
+    """Mark a view the page calls on its own, without the user (the notice bell's poll): its requests are not
+    activity, so a page left open does not keep an idle session alive."""
+    view.session_passive = True
+    return view
+
+
+def _passive(request) -> bool:
+    # Resolved only when the time of the last request is due to be written: at most once a minute.
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return getattr(match.func, "session_passive", False)

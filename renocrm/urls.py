@@ -20,6 +20,7 @@ urlpatterns = [
     # settings/, settings/firm/ and signup/ as exact paths: settings/<other>/ pages belong to their apps.
     path("", include("renocrm.tenancy.urls")),
     path("settings/notices/", include("renocrm.outbox.urls")),
+    path("notices/", include("renocrm.outbox.staff_notice_urls")),
     path("console/", include("renocrm.console.urls")),
     path("leads/", include("leads.urls")),
     path("contracts/", include("contracts.urls")),
@@ -38,6 +39,8 @@ urlpatterns = [
     path("api/v1/", include("aftercare.api_urls")),
     path("api/v1/", include("callbacks.api_urls")),
     path("api/v1/", include("complaints.api_urls")),
+    path("api/v1/", include("renocrm.dashboard.api_urls")),
+    path("api/v1/", include("renocrm.dashboard.receivable_api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI's start-up script is a separate request (no inline script); its page keeps one inline style.
     path(

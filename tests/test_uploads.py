@@ -214,3 +214,12 @@ def test_a_79_megapixel_photo_small_on_the_wire_is_refused_from_its_header(monke
 def test_the_pixel_limit_is_a_setting_and_a_photo_at_the_limit_is_taken():
     assert clean_upload(upload(photo_bytes(size=(40, 30)), "ok.jpg"), accept={IMAGE}).width == 40
     assert refusal(photo_bytes(size=(41, 30)), "big.jpg").code == "too_large"
+
+
+def test_a_truncated_photo_is_still_refused_once_a_pdf_was_made():
+    # Importing WeasyPrint loosens Pillow for the whole process; making a PDF must not let broken photos in.
+    from renocrm.pdf import html_to_pdf
+
+    assert html_to_pdf("<p>报价单</p>").startswith(b"%PDF")
+    data = photo_bytes(size=(200, 150))
+    assert refusal(data[: len(data) // 2], "cut.jpg").code == "unsupported_type"

@@ -10,8 +10,10 @@ from renocrm.outbox.services import notify_staff
 # Reaching people -----------------------------------------------------------------------------------------------
 
 
-def tell_staff(users_with_keys: list[tuple], *, subject: str, body: str) -> int:
-    sent = [notify_staff(user, subject=subject, body=body, idempotency_key=key) for user, key in users_with_keys]
+def tell_staff(users_with_keys: list[tuple], *, subject: str, body: str, link: str = "") -> int:
+    sent = [
+        notify_staff(user, subject=subject, body=body, idempotency_key=key, link=link) for user, key in users_with_keys
+    ]
     return sum(1 for notification in sent if notification is not None)
 
 

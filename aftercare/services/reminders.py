@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -111,6 +112,7 @@ def _warranty_remind(tenant, coverage: Coverage, lead: int) -> None:
         staff_for(_customer_service_of(coverage.project_id), f"{key}:staff"),
         subject=_("A warranty ends soon: %(project)s") % values,
         body=staff_body,
+        link=reverse("aftercare:project", args=[coverage.project_id]),
     )
     event_emit(
         event_type="warranty.expiring",

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -89,6 +90,7 @@ def _repair_breaches_raise(repair: RepairRequest, *, now: datetime) -> int:
                 staff_for(repair.assigned_to, f"repair-sla:{repair.pk}:{breach}"),
                 subject=_("Repair #%(number)s is overdue") % values,
                 body=f"{tenant.name}: {body}",
+                link=reverse("aftercare:repair", args=[repair.pk]),
             )
             event_emit(
                 event_type="repair.sla_breached",

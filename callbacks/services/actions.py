@@ -56,7 +56,7 @@ def _tell_agent(callback: Callback, agent, *, key: str) -> Notification | None:
         url = _staff_url(callback)
         if url:
             body += " " + url
-    return notify_staff(agent, subject=subject, body=body, idempotency_key=key)
+    return notify_staff(agent, subject=subject, body=body, idempotency_key=key, link=url)
 
 
 # Working a callback ----------------------------------------------------------------------------------------------

@@ -268,7 +268,7 @@ def _tell(follow_up: FeedbackFollowUp, user, *, key: str, headline: str) -> None
         url = _page_url(follow_up)
         if url:
             body += " " + url
-    notify_staff(user, subject=subject, body=body, idempotency_key=key)
+    notify_staff(user, subject=subject, body=body, idempotency_key=key, link=url)
 
 
 def _tell_outcome(follow_up: FeedbackFollowUp, agent) -> None:
@@ -280,4 +280,6 @@ def _tell_outcome(follow_up: FeedbackFollowUp, agent) -> None:
         url = _page_url(follow_up)
         if url:
             body += " " + url
-    notify_staff(agent, subject=subject, body=body, idempotency_key=f"feedback-follow-up:{follow_up.pk}:closed")
+    notify_staff(
+        agent, subject=subject, body=body, idempotency_key=f"feedback-follow-up:{follow_up.pk}:closed", link=url
+    )

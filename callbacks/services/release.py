@@ -29,7 +29,7 @@ from callbacks.services.survey_link import sms_key, sms_message
 from renocrm.accounts.models import Membership
 from renocrm.accounts.roles import Role
 from renocrm.outbox.models import Notification
-from renocrm.outbox.services import notifications_send_many, staff_message
+from renocrm.outbox.services import notifications_send_many, notify_staff_many
 from renocrm.sweeps.services import Sweep
 from renocrm.tenancy.context import require_current_tenant
 
@@ -144,15 +144,17 @@ def _agent_notices(released: list[Callback], users: dict) -> list[dict]:
                 body += " " + url
             # A callback is released once (nothing puts it back to scheduled), by one batch, to one agent: so
             # the smallest id released to this agent in this batch names this release and no other.
-            notice = staff_message(
-                users.get(agent_id),
-                subject=subject,
-                body=body,
-                idempotency_key=f"callback:{firsts[agent_id]}:released:{agent_id}",
+            notices.append(
+                {
+                    "user": users.get(agent_id),
+                    "subject": subject,
+                    "body": body,
+                    "idempotency_key": f"callback:{firsts[agent_id]}:released:{agent_id}",
+                    "link": url,
+                }
             )
-            if notice is not None:
-                notices.append(notice)
-    return notices
+    # Recorded in the app (one INSERT); the texts and e-mails go with the batch's other messages.
+    return notify_staff_many(notices)
 
 
 def _survey_link_texts(callbacks: list[Callback], *, settings: CallbackSettings) -> list[dict]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -43,8 +44,8 @@ def local(moment: datetime) -> str:
     return timezone.localtime(moment, require_current_tenant().zone).strftime("%Y-%m-%d %H:%M")
 
 
-def _notify(user, *, subject: str, body: str, key: str) -> bool:
-    return notify_staff(user, subject=subject, body=body, idempotency_key=key) is not None
+def _notify(user, *, subject: str, body: str, key: str, link: str = "") -> bool:
+    return notify_staff(user, subject=subject, body=body, idempotency_key=key, link=link) is not None
 
 
 def _context(complaint: Complaint) -> dict:
@@ -75,7 +76,7 @@ def tell(user, complaint: Complaint, *, key: str, headline: str) -> bool:
             )
             % context
         )
-    return _notify(user, subject=subject, body=body, key=key)
+    return _notify(user, subject=subject, body=body, key=key, link=reverse("complaints:detail", args=[complaint.pk]))
 
 
 def tell_owner(complaint: Complaint, *, key: str, headline: str) -> bool:

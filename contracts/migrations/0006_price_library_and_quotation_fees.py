@@ -181,6 +181,7 @@ class Migration(migrations.Migration):
             field=models.DecimalField(
                 decimal_places=2,
                 default=Decimal("5"),
+                db_default=Decimal("5"),
                 max_digits=5,
                 validators=[
                     django.core.validators.MinValueValidator(Decimal("0")),
@@ -195,6 +196,7 @@ class Migration(migrations.Migration):
             field=models.DecimalField(
                 decimal_places=2,
                 default=Decimal("0"),
+                db_default=Decimal("0"),
                 max_digits=5,
                 validators=[
                     django.core.validators.MinValueValidator(Decimal("0")),
@@ -208,6 +210,7 @@ class Migration(migrations.Migration):
             name="measurement_reminder_days_before",
             field=models.PositiveSmallIntegerField(
                 default=1,
+                db_default=1,
                 validators=[django.core.validators.MaxValueValidator(30)],
                 verbose_name="measurement reminder, days before",
             ),
@@ -217,6 +220,7 @@ class Migration(migrations.Migration):
             name="payment_reminder_days_before",
             field=models.PositiveSmallIntegerField(
                 default=3,
+                db_default=3,
                 validators=[django.core.validators.MaxValueValidator(60)],
                 verbose_name="payment reminder, days before due",
             ),
@@ -227,6 +231,7 @@ class Migration(migrations.Migration):
             field=models.DecimalField(
                 decimal_places=2,
                 default=Decimal("0"),
+                db_default=Decimal("0"),
                 max_digits=5,
                 validators=[
                     django.core.validators.MinValueValidator(Decimal("0")),
@@ -238,7 +243,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="quotationitem",
             name="code",
-            field=models.CharField(blank=True, max_length=40, verbose_name="code"),
+            field=models.CharField(db_default="", blank=True, max_length=40, verbose_name="code"),
         ),
         migrations.AddField(
             model_name="quotationitem",
@@ -246,6 +251,7 @@ class Migration(migrations.Migration):
             field=models.DecimalField(
                 decimal_places=2,
                 default=Decimal("0.00"),
+                db_default=Decimal("0.00"),
                 max_digits=14,
                 validators=[django.core.validators.MinValueValidator(Decimal("0"))],
                 verbose_name="cost price",
@@ -257,6 +263,7 @@ class Migration(migrations.Migration):
             field=models.DecimalField(
                 decimal_places=2,
                 default=Decimal("0.00"),
+                db_default=Decimal("0.00"),
                 max_digits=14,
                 validators=[django.core.validators.MinValueValidator(Decimal("0"))],
                 verbose_name="discount",
@@ -265,17 +272,23 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="quotationitem",
             name="note",
-            field=models.CharField(blank=True, max_length=300, verbose_name="note"),
+            field=models.CharField(db_default="", blank=True, max_length=300, verbose_name="note"),
         ),
         migrations.AddField(
             model_name="quotationitem",
             name="room",
-            field=models.CharField(blank=True, max_length=50, verbose_name="room / area"),
+            field=models.CharField(db_default="", blank=True, max_length=50, verbose_name="room / area"),
         ),
         migrations.AddField(
             model_name="quotationversion",
             name="cost",
-            field=models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=14, verbose_name="cost"),
+            field=models.DecimalField(
+                decimal_places=2,
+                default=Decimal("0.00"),
+                db_default=Decimal("0.00"),
+                max_digits=14,
+                verbose_name="cost",
+            ),
         ),
         migrations.AddField(
             model_name="quotationversion",
@@ -294,6 +307,7 @@ class Migration(migrations.Migration):
             field=models.DecimalField(
                 decimal_places=2,
                 default=Decimal("0.00"),
+                db_default=Decimal("0.00"),
                 max_digits=14,
                 validators=[django.core.validators.MinValueValidator(Decimal("0"))],
                 verbose_name="design fee",
@@ -305,6 +319,7 @@ class Migration(migrations.Migration):
             field=models.DecimalField(
                 decimal_places=2,
                 default=Decimal("0.00"),
+                db_default=Decimal("0.00"),
                 max_digits=14,
                 validators=[django.core.validators.MinValueValidator(Decimal("0"))],
                 verbose_name="discount on the total",
@@ -329,20 +344,28 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="quotationversion",
             name="discount_reason",
-            field=models.CharField(blank=True, max_length=300, verbose_name="discount reason"),
+            field=models.CharField(db_default="", blank=True, max_length=300, verbose_name="discount reason"),
         ),
         migrations.AddField(
             model_name="quotationversion",
             name="line_discounts",
             field=models.DecimalField(
-                decimal_places=2, default=Decimal("0.00"), max_digits=14, verbose_name="line discounts"
+                decimal_places=2,
+                default=Decimal("0.00"),
+                db_default=Decimal("0.00"),
+                max_digits=14,
+                verbose_name="line discounts",
             ),
         ),
         migrations.AddField(
             model_name="quotationversion",
             name="management_fee",
             field=models.DecimalField(
-                decimal_places=2, default=Decimal("0.00"), max_digits=14, verbose_name="management fee"
+                decimal_places=2,
+                default=Decimal("0.00"),
+                db_default=Decimal("0.00"),
+                max_digits=14,
+                verbose_name="management fee",
             ),
         ),
         migrations.AddField(
@@ -351,6 +374,7 @@ class Migration(migrations.Migration):
             field=models.DecimalField(
                 decimal_places=2,
                 default=Decimal("0"),
+                db_default=Decimal("0"),
                 max_digits=5,
                 validators=[
                     django.core.validators.MinValueValidator(Decimal("0")),
@@ -365,6 +389,7 @@ class Migration(migrations.Migration):
             field=models.DecimalField(
                 decimal_places=2,
                 default=Decimal("0.00"),
+                db_default=Decimal("0.00"),
                 max_digits=14,
                 validators=[django.core.validators.MinValueValidator(Decimal("0"))],
                 verbose_name="other fee",
@@ -373,19 +398,25 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="quotationversion",
             name="other_fee_label",
-            field=models.CharField(blank=True, max_length=100, verbose_name="other fee, what for"),
+            field=models.CharField(db_default="", blank=True, max_length=100, verbose_name="other fee, what for"),
         ),
         migrations.AddField(
             model_name="quotationversion",
             name="subtotal",
             field=models.DecimalField(
-                decimal_places=2, default=Decimal("0.00"), max_digits=14, verbose_name="subtotal"
+                decimal_places=2,
+                default=Decimal("0.00"),
+                db_default=Decimal("0.00"),
+                max_digits=14,
+                verbose_name="subtotal",
             ),
         ),
         migrations.AddField(
             model_name="quotationversion",
             name="tax",
-            field=models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=14, verbose_name="tax"),
+            field=models.DecimalField(
+                decimal_places=2, default=Decimal("0.00"), db_default=Decimal("0.00"), max_digits=14, verbose_name="tax"
+            ),
         ),
         migrations.AddField(
             model_name="quotationversion",
@@ -393,6 +424,7 @@ class Migration(migrations.Migration):
             field=models.DecimalField(
                 decimal_places=2,
                 default=Decimal("0"),
+                db_default=Decimal("0"),
                 max_digits=5,
                 validators=[
                     django.core.validators.MinValueValidator(Decimal("0")),
@@ -407,6 +439,7 @@ class Migration(migrations.Migration):
             field=models.DecimalField(
                 decimal_places=2,
                 default=Decimal("0.00"),
+                db_default=Decimal("0.00"),
                 max_digits=14,
                 validators=[django.core.validators.MinValueValidator(Decimal("0"))],
                 verbose_name="transport / handling",

@@ -10,12 +10,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from contracts import documents
 from contracts.models import Contract, ContractSettings, Instalment, MainMaterialLine, Project, QuotationVersion
 from contracts.phases import phase_kind_choices
 from contracts.services.amounts import line_amount, money
 from contracts.services.payments import emit_payment_due
 from contracts.services.quotations import locked_version
-from leads.models import Lead
+from leads.models import Lead, property_label
 from leads.services.pipeline import lead_mark_won
 from renocrm.outbox.services import event_emit
 
@@ -81,6 +82,7 @@ def contract_sign(
     terms: str = "",
     main_materials: list[dict] | None = None,
     instalments: list[dict] | None = None,
+    ip: str | None = None,
 ) -> Contract:
     """Sign the contract for an accepted quotation version: wins the lead, opens the project, sets the
     payment schedule (whose amounts must add up to the contract amount) and emits ``contract.signed``."""
@@ -110,7 +112,7 @@ def contract_sign(
         customer_id=lead.customer_id,
         property_id=lead.property_id,
         lead=lead,
-        name=str(lead.property.address if lead.property_id else lead.customer.name),
+        name=property_label(lead.property, lead.customer),
     )
     contract = Contract.objects.create(
         project=project,
@@ -169,4 +171,6 @@ def contract_sign(
     for instalment in created:
         if instalment.due_on is not None:
             emit_payment_due(instalment)
+    # What was signed, frozen in this transaction (``ip``: where the signing was recorded from).
+    documents.signed_copy_freeze(contract=contract, ip=ip)
     return contract

@@ -76,26 +76,93 @@ def customer_update(*, customer: Customer, **fields) -> Customer:
     return customer
 
 
+# The address in its parts, as the forms, the API and the services name them.
+ADDRESS_PARTS = ("province", "city", "district", "street", "compound", "building_unit_room")
+PROPERTY_FIELDS = (*ADDRESS_PARTS, "area", "layout", "condition", "kind")
+
+
+def property_input(values: dict | None) -> dict | None:
+    """A property given with another record, as ``property_create`` takes it: the parts not given are blank
+    and the area is missing, so the rules check them all."""
+    if values is None:
+        return None
+    return {**{part: "" for part in ADDRESS_PARTS}, "area": None, **values}
+
+
+def _address_parts(values: dict) -> dict:
+    return {part: (values[part] or "").strip() for part in ADDRESS_PARTS if part in values}
+
+
 @transaction.atomic
 def property_create(
     *,
     customer: Customer,
-    address: str,
-    area: Decimal,
+    area: Decimal | None,
+    province: str = "",
+    city: str = "",
+    district: str = "",
+    street: str = "",
+    compound: str = "",
+    building_unit_room: str = "",
     layout: str = "",
     condition: str = Property.Condition.NEW,
     kind: str = Property.Kind.APARTMENT,
 ) -> Property:
-    property_check(area=area)
-    return Property.objects.create(
-        customer=customer, address=address, area=area, layout=layout, condition=condition, kind=kind
+    parts = _address_parts(
+        {
+            "province": province,
+            "city": city,
+            "district": district,
+            "street": street,
+            "compound": compound,
+            "building_unit_room": building_unit_room,
+        }
     )
+    property_check(area=area, **parts)
+    home = Property(customer=customer, area=area, layout=layout.strip(), condition=condition, kind=kind, **parts)
+    home.address = home.compose_address()
+    home.save()
+    return home
 
 
-def property_check(**values) -> None:
-    """The rules of a property beyond each field's own form (a rule whose value is not given is skipped)."""
-    if "area" in values and values["area"] is not None and Decimal(values["area"]) <= 0:
-        raise ValidationError({"area": _("The area must be more than 0 m².")})
+@transaction.atomic
+def property_update(*, property: Property, **fields) -> Property:
+    """Change a property's address parts, area, layout, condition or type; the one-line address follows."""
+    fields = {name: value for name, value in fields.items() if name in PROPERTY_FIELDS}
+    fields.update(_address_parts(fields))
+    property_check(property=property, **fields)
+    for name, value in fields.items():
+        setattr(property, name, value.strip() if name == "layout" else value)
+    if any(part in fields for part in ADDRESS_PARTS):
+        property.address = property.compose_address()
+    property.save()
+    return property
+
+
+def property_check(*, property: Property | None = None, **values) -> None:
+    """The rules of a property beyond each field's own form; a rule whose values are not given is skipped (a
+    form passes what it could read). The address is checked when any of its parts is given (with the parts
+    ``property`` already has for those not given): a city, so the masked address shows where and no more,
+    and a compound or a street, so the designer finds the home."""
+    refusals = Refusals()
+    if "area" in values:
+        if values["area"] is None:
+            refusals.add("area", _("Give the floor area."))
+        elif Decimal(values["area"]) <= 0:
+            refusals.add("area", _("The area must be more than 0 m²."))
+    given = _address_parts(values)
+    if given:
+        parts = {part: getattr(property, part) for part in ADDRESS_PARTS} if property is not None else {}
+        parts.update(given)
+        if "city" in parts and not parts["city"]:
+            refusals.add("city", _("Give the city."))
+        if "compound" in parts and "street" in parts and not (parts["compound"] or parts["street"]):
+            refusals.add("compound", _("Give the residential compound or the street and number."))
+    refusals.raise_any()
+
+
+def property_has_address(property: Property | None) -> bool:
+    return property is not None and bool(property.address.strip())
 
 
 def find_or_create_customer(*, name: str, mobile: str) -> tuple[Customer, bool]:

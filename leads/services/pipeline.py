@@ -14,7 +14,13 @@ from django.utils.translation import gettext as _
 from leads.models import Customer, FollowUp, Lead, LeadSettings, LeadStatusChange, Property, ReferralReward
 from leads.selectors import CUSTOMER_MANAGER_ROLES, DESIGNER_ROLES
 from leads.services.checks import Refusals
-from leads.services.customers import clean_mobile, find_or_create_customer
+from leads.services.customers import (
+    clean_mobile,
+    find_or_create_customer,
+    property_check,
+    property_create,
+    property_input,
+)
 from leads.validators import normalize_mobile
 from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.services import event_emit
@@ -36,7 +42,8 @@ _UNKNOWN = object()
 
 def lead_check(**values) -> None:
     """The rules a lead's values keep together, for a new lead and an edit alike: who the customer is, the
-    referral, the property, the budget's ends, the staff. Raises one ValidationError naming every rule broken.
+    referral, the property (or the new one's address and area, ``new_property``), the budget's ends, the
+    staff. Raises one ValidationError naming every rule broken.
 
     A rule runs only when every value it reads is in ``values``: the services pass them all, a form passes
     what it could read while some of its fields are still wrong (``renocrm.forms.submit``), so one submission
@@ -54,6 +61,11 @@ def lead_check(**values) -> None:
     property = values.get("property")
     if property is not None and customer_id is not _UNKNOWN and property.customer_id != customer_id:
         refusals.add("property", _("This property belongs to another customer."))
+    new_property = values.get("new_property")
+    if new_property is not None:
+        if property is not None:
+            refusals.add("property", _("Choose a property or enter a new address, not both."))
+        refusals.run(property_check, **new_property)
     referrer = values.get("referrer")
     if "channel" in values and "referrer" in values:
         if values["channel"] == Lead.Channel.REFERRAL and referrer is None:
@@ -80,6 +92,7 @@ def lead_create(
     name: str = "",
     mobile: str = "",
     property: Property | None = None,
+    new_property: dict | None = None,
     referrer: Customer | None = None,
     household: str = "",
     living_habits: str = "",
@@ -92,12 +105,15 @@ def lead_create(
     next_follow_up_on: date | None = None,
     by=None,
 ) -> tuple[Lead, bool]:
-    """Create a lead; returns it and whether an existing customer was linked by mobile number."""
+    """Create a lead; returns it and whether an existing customer was linked by mobile number. ``new_property``
+    (``property_create``'s address parts, area, layout …) is the customer's home, recorded with the lead."""
+    new_property = property_input(new_property)
     lead_check(
         customer=customer,
         name=name,
         mobile=mobile,
         property=property,
+        new_property=new_property,
         channel=channel,
         referrer=referrer,
         budget_min=budget_min,
@@ -111,6 +127,8 @@ def lead_create(
         if property is not None or referrer is not None:
             # A customer written a moment ago by another request, after the check looked: check again.
             lead_check(customer=customer, property=property, referrer=referrer)
+    if new_property is not None:
+        property = property_create(customer=customer, **new_property)
     lead = Lead.objects.create(
         customer=customer,
         property=property,
@@ -235,15 +253,21 @@ LEAD_EDITABLE_FIELDS = (
 
 @transaction.atomic
 def lead_update(*, lead: Lead, **fields) -> Lead:
-    """Edit the needs profile, the property and the next follow-up date; ``assigned_to`` and ``designer``, when
-    given, are checked as lead_assign checks them. Everything is validated before anything is written."""
-    unknown = set(fields) - {*LEAD_EDITABLE_FIELDS, "assigned_to", "designer"}
+    """Edit the needs profile, the property (an existing one of the customer's, or ``new_property`` to record)
+    and the next follow-up date; ``assigned_to`` and ``designer``, when given, are checked as lead_assign
+    checks them. Everything is validated before anything is written."""
+    unknown = set(fields) - {*LEAD_EDITABLE_FIELDS, "assigned_to", "designer", "new_property"}
     if unknown:
         raise TypeError(f"lead_update() cannot change {', '.join(sorted(unknown))}")
     lead = Lead.objects.select_for_update(of=("self",)).select_related("customer").get(pk=lead.pk)
     # The stored end of the budget that is not changed still bounds the other.
     budget = {end: getattr(lead, end) for end in ("budget_min", "budget_max")}
+    if "new_property" in fields:
+        fields["new_property"] = property_input(fields["new_property"])
     lead_check(customer=lead.customer, **{**budget, **fields})
+    new_property = fields.pop("new_property", None)
+    if new_property is not None:
+        fields["property"] = property_create(customer=lead.customer, **new_property)
     changed = [name for name in (*LEAD_EDITABLE_FIELDS, "assigned_to", "designer") if name in fields]
     for name in changed:
         setattr(lead, name, fields[name])

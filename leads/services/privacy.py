@@ -21,6 +21,7 @@ from leads import personal_data
 from leads.models import Customer, Lead, ReferralReward
 from renocrm.outbox.models import Notification
 from renocrm.outbox.services import notification_errors_forget
+from renocrm.outbox.staff_notices import staff_notices_scrub
 from renocrm.privacy import registry
 from renocrm.privacy.exports import csv_cell, plain
 from renocrm.privacy.models import DataRequest
@@ -156,6 +157,7 @@ def customer_erase(*, customer: Customer, by=None, note: str = "") -> Customer:
             body=registry.scrubbed(Notification, "body", customer),
             sms_params={},  # an SMS template's values: the customer's name among them
         )
+        staff_notices_scrub(identifiers=identifiers, erased=registry.ERASED)  # the bell's copies of them
 
     DataRequest.objects.create(
         kind=DataRequest.Kind.ERASURE,

@@ -13,6 +13,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.shortcuts import render
 
+from .roles import COSTS_PERMISSION, COSTS_SCOPE
+
 
 def no_firm_response(request, *, status: int = 200):
     return render(request, "accounts/no_firm.html", status=status)
@@ -56,3 +58,20 @@ class FirmPermissionMixin:
         if not self.permission:
             raise ImproperlyConfigured(f"{type(self).__name__} names no permission.")
         return denied_response(request, self.permission) or super().dispatch(request, *args, **kwargs)
+
+
+def may_see_costs(request) -> bool:
+    """Whether this request's principal may see cost prices: a staff member whose role has "costs.view", or
+    an API key with the "costs:read" scope. Works with Django's request and DRF's. Without it, cost prices
+    are left out of pages and exports, and are null in API answers."""
+    django_request = getattr(request, "_request", request)
+    cached = getattr(django_request, "_may_see_costs", None)
+    if cached is None:
+        if getattr(django_request, "api_key_presented", False):
+            scopes = getattr(getattr(request, "auth", None), "scopes", None) or []
+            cached = COSTS_SCOPE in scopes
+        else:
+            membership = getattr(django_request, "membership", None)
+            cached = membership is not None and membership.has_perm(COSTS_PERMISSION)
+        django_request._may_see_costs = cached
+    return cached

@@ -160,3 +160,34 @@ class StaffChange(TenantModel):
     class Meta:
         verbose_name = _("staff change")
         indexes = [models.Index(fields=["tenant", "-at"], name="staff_change_tenant_at")]
+
+
+class CalendarFeed(TenantModel):
+    """A staff member's private calendar address in one firm (``/calendar/<token>.ics``): their agenda for
+    the phone's calendar app to subscribe to. Only the token's digest is kept, so its address is shown once,
+    when made; revoked, it answers 404 from the next request. One active address per person and firm."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("staff member")
+    )
+    # Public: finds the row before the firm is known; the rest of the token is the secret.
+    prefix = models.CharField(_("address prefix"), max_length=16)
+    hashed_token = models.CharField(_("address digest"), max_length=64)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    # The token's own prefix makes its row readable before the firm is known (see calendar_feeds.feed_find).
+    rls_also_readable_when = "prefix = current_setting('app.calendar_feed_prefix', true)"
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "prefix"], name="calendar_feed_unique_prefix"),
+            models.UniqueConstraint(
+                fields=["tenant", "user"], condition=models.Q(revoked_at__isnull=True), name="calendar_feed_one_active"
+            ),
+        ]
+        indexes = [models.Index(fields=["prefix"], name="calendar_feed_prefix")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.prefix})"

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from renocrm.accounts.firm_guard import firm_guard_exempt
 from renocrm.language import request_language
 
+from .calendar_feeds import calendar_feed_active
 from .models import User
 
 
@@ -105,4 +106,8 @@ def profile_edit(request):
         _speak_as_saved(request)
         messages.success(request, _("Your profile is saved."))
         return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"form": form, "firm": firm})
+    # The calendar address is one per firm: shown for the firm the person is working in.
+    membership = getattr(request, "membership", None)
+    feed = calendar_feed_active(user=request.user) if membership is not None else None
+    context = {"form": form, "firm": firm, "calendar_feed": feed, "may_have_feed": membership is not None}
+    return render(request, "accounts/profile.html", context)

@@ -40,6 +40,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Recording a payment as received: finance's work, not that of whoever sold or designed the job. Seeing
     # payments is contracts.view.
     "payments.manage": frozenset({R.ADMIN, R.FINANCE}),
+    # The receivables (aging of what is owed) and the payment register, firm-wide: finance's view of the money.
+    "receivables.view": frozenset({R.ADMIN, R.FINANCE}),
     "worksites.view": _ALL,
     "worksites.manage": frozenset({R.ADMIN, R.DESIGNER, R.PROJECT_MANAGER, R.QC}),
     "aftercare.view": frozenset({R.ADMIN, R.CUSTOMER_SERVICE, R.PROJECT_MANAGER, R.DESIGNER}),
@@ -58,6 +60,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "integrations.manage": frozenset({R.ADMIN}),
     # Unmasked mobile numbers and addresses.
     "contacts.view": frozenset({R.ADMIN, R.SALES, R.DESIGNER, R.PROJECT_MANAGER, R.CUSTOMER_SERVICE}),
+    # The firm's item library and packages (prices everyone quoting relies on): reading them is contracts.view.
+    "library.manage": frozenset({R.ADMIN}),
+    # Cost prices and margins: without it they are left out of pages, exports and API answers.
+    "costs.view": frozenset({R.ADMIN, R.FINANCE}),
+    # Approving a quotation discount above the firm's threshold (never on a version one wrote oneself).
+    "discounts.approve": frozenset({R.ADMIN}),
 }
 
 # Who may be given a callback, and be a worksite's customer-service agent (whom its aftercare goes to).
@@ -79,4 +87,12 @@ def scope_allows(scopes, group: str, *, write: bool) -> bool:
 # does not include; reading them is contracts:read.
 PAYMENTS_SCOPE = "payments:write"
 # "contacts:read": full mobile numbers and addresses in answers; without it they come masked.
-SCOPES = (*(f"{group}:{mode}" for group in GROUPS for mode in ("read", "write")), PAYMENTS_SCOPE, "contacts:read")
+# "costs:read": cost prices (price items, quotation lines) in answers; without it the field is null.
+COSTS_PERMISSION = "costs.view"
+COSTS_SCOPE = "costs:read"
+SCOPES = (
+    *(f"{group}:{mode}" for group in GROUPS for mode in ("read", "write")),
+    PAYMENTS_SCOPE,
+    "contacts:read",
+    COSTS_SCOPE,
+)

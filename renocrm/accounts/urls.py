@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import profile, staff_views, views
+from . import calendar_feed_views, profile, staff_views, views
 
 app_name = "accounts"
 
@@ -14,5 +14,7 @@ urlpatterns = [
     path("switch-firm/", views.switch_firm_view, name="switch-firm"),
     path("no-firm/", views.no_firm, name="no-firm"),
     path("profile/", profile.profile_edit, name="profile"),
+    path("profile/calendar-feed/new/", calendar_feed_views.calendar_feed_new, name="calendar-feed-new"),
+    path("profile/calendar-feed/revoke/", calendar_feed_views.calendar_feed_stop, name="calendar-feed-revoke"),
     path("invitation/<str:token>/", staff_views.invitation_accept, name="invitation"),
 ]

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from renocrm.accounts.roles import GROUPS, PAYMENTS_SCOPE, SCOPES
+from renocrm.accounts.roles import COSTS_SCOPE, GROUPS, PAYMENTS_SCOPE, SCOPES
 from renocrm.outbox.events import EVENT_TYPES
 from renocrm.privacy.masking import CONTACTS_SCOPE
 
@@ -51,6 +51,9 @@ class ApiKeyForm(forms.Form):
 
     def payments_ticked(self) -> bool:
         return PAYMENTS_SCOPE in (self["scopes"].value() or [])
+
+    def costs_ticked(self) -> bool:
+        return COSTS_SCOPE in (self["scopes"].value() or [])
 
     def clean(self):
         # The API's own serializer decides, so the page accepts exactly what POST /api/v1/api-keys/ accepts.

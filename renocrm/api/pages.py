@@ -22,7 +22,7 @@ from rest_framework import exceptions
 from rest_framework.settings import api_settings
 
 from renocrm.accounts.access import permission_required
-from renocrm.accounts.roles import GROUPS, PAYMENTS_SCOPE
+from renocrm.accounts.roles import COSTS_SCOPE, GROUPS, PAYMENTS_SCOPE
 from renocrm.forms import submit
 from renocrm.outbox import selectors as outbox_selectors
 from renocrm.outbox import services as outbox_services
@@ -98,6 +98,7 @@ def api_key_create(request):
             "default_rate": _default_rate(),
             "contacts_scope": CONTACTS_SCOPE,
             "payments_scope": PAYMENTS_SCOPE,
+            "costs_scope": COSTS_SCOPE,
         },
     )
 

@@ -2,7 +2,7 @@ from rest_framework.routers import DefaultRouter
 
 from renocrm.accounts.apis import StaffInvitationViewSet, StaffViewSet
 from renocrm.audit.apis import AuditEventViewSet
-from renocrm.outbox.apis import WebhookDeliveryViewSet, WebhookEndpointViewSet
+from renocrm.outbox.apis import StaffNoticeViewSet, WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 from .apis import ApiKeyViewSet
 
@@ -14,5 +14,6 @@ router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register("staff", StaffViewSet, basename="staff")
 router.register("staff-invitations", StaffInvitationViewSet, basename="staff-invitation")
+router.register("notices", StaffNoticeViewSet, basename="notice")
 
 urlpatterns = router.urls

@@ -26,12 +26,14 @@ class NavEntry:
 
 
 ENTRIES: tuple[NavEntry, ...] = (
+    NavEntry("agenda", _("My agenda"), "dashboard:agenda", "dashboard.view", stage=False),
     NavEntry("leads", _("Leads"), "leads:list", "leads.view"),
     NavEntry("contracts", _("Contracts"), "contracts:list", "contracts.view"),
     NavEntry("worksites", _("Worksites"), "worksites:list", "worksites.view"),
     NavEntry("aftercare", _("Aftercare"), "aftercare:list", "aftercare.view"),
     NavEntry("callbacks", _("Callbacks"), "callbacks:list", "callbacks.view"),
     NavEntry("complaints", _("Complaints"), "complaints:list", "complaints.view"),
+    NavEntry("receivables", _("Receivables"), "dashboard:receivables", "receivables.view", stage=False),
     NavEntry("reports", _("Reports"), "dashboard:reports", "reports.view", stage=False),
     NavEntry("integrations", _("Integrations"), "integrations:home", "integrations.view", stage=False),
     NavEntry("privacy", _("Personal data"), "privacy:home", "firm.manage", stage=False),

@@ -18,6 +18,7 @@ from callbacks.services import actions as callback_actions
 from callbacks.services import release as callback_release
 from callbacks.services import surveys as callback_surveys
 from complaints.services import intake as complaints
+from contracts.demo_library import seed_price_library
 from contracts.models import Contract
 from contracts.services import quotations, signing
 from leads.services import pipeline as leads
@@ -31,6 +32,21 @@ from worksites.services import handover as handovers
 from worksites.services import schedule as worksites
 
 from .users import DEMO_PASSWORD, DEMO_SLUG, DEMO_USERS
+
+
+def _home(compound, building_unit_room, *, area, layout, district="西湖区", street="", condition="new"):
+    """A demo customer's home in Hangzhou; its worksite is named "翠湖花园 3-1-602 · 王芳"."""
+    return {
+        "province": "浙江省",
+        "city": "杭州市",
+        "district": district,
+        "street": street,
+        "compound": compound,
+        "building_unit_room": building_unit_room,
+        "area": Decimal(area),
+        "layout": layout,
+        "condition": condition,
+    }
 
 
 def seed_leads_and_contracts(tenant, users) -> None:
@@ -56,7 +72,13 @@ def seed_leads_and_contracts(tenant, users) -> None:
     leads.follow_up_record(
         lead=contacted, kind="call", outcome="约了周六量房", next_contact_on=today - timedelta(days=1), by=sales
     )
-    measured = lead("黄磊", "13811110003", channel="showroom", style_preferences="新中式")
+    measured = lead(
+        "黄磊",
+        "13811110003",
+        channel="showroom",
+        style_preferences="新中式",
+        new_property=_home("西溪诚园", "12-2-1101", area="128.00", layout="4室2厅", district="余杭区"),
+    )
     leads.lead_change_status(lead=measured, status="measured", by=sales)
     lost = lead("吴昊", "13811110005", channel="event")
     leads.lead_change_status(lead=lost, status="lost", reason="预算不足，选择了其他公司", by=sales)
@@ -80,7 +102,14 @@ def seed_leads_and_contracts(tenant, users) -> None:
     quotations.quotation_version_send(version=quotation.versions.get())
 
     referrer = contacted.customer
-    won = lead("周婷", "13811110006", channel="referral", referrer=referrer, style_preferences="北欧")
+    won = lead(
+        "周婷",
+        "13811110006",
+        channel="referral",
+        referrer=referrer,
+        style_preferences="北欧",
+        new_property=_home("翠湖花园", "5-2-1802", area="112.00", layout="3室2厅", street="文三路188号"),
+    )
     quotation = quotations.quotation_create(lead=won, title="周婷 · 全屋整装报价", items=items, by=designer)
     version = quotations.quotation_version_send(version=quotation.versions.get())
     quotations.quotation_version_accept(version=version, via="staff", by=designer, name="周婷")
@@ -179,6 +208,7 @@ def _handed_over_project(users, *, today):
         assigned_to=users["sales"],
         designer=users["designer"],
         style_preferences="日式原木",
+        new_property=_home("翠湖花园", "3-1-602", area="86.00", layout="2室1厅", street="文三路188号", condition="old"),
     )
     items = [
         {
@@ -290,8 +320,13 @@ def seed_aftercare(tenant, users) -> None:
     )
 
 
+def seed_library(tenant, users) -> None:
+    """The item library and packages, first: quotations are priced from them."""
+    seed_price_library()
+
+
 # Callables taking (tenant, users_by_username), run in order inside the demo firm.
-SEEDERS: list = [seed_leads_and_contracts, seed_worksites, seed_site_activity, seed_aftercare]
+SEEDERS: list = [seed_library, seed_leads_and_contracts, seed_worksites, seed_site_activity, seed_aftercare]
 
 
 @transaction.atomic

@@ -1,15 +1,20 @@
+import django_filters
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from renocrm.api.views import FirmModelViewSet, FirmReadOnlyViewSet, call_service, service_response
+from renocrm.api.models import ApiKey
+from renocrm.api.views import FirmModelViewSet, FirmReadOnlyViewSet, FirmScopedMixin, call_service, service_response
 from renocrm.privacy.masking import may_see_contacts
+from renocrm.privacy.serializers import MaskedContactsMixin
 
-from . import services
+from . import services, staff_notices
 from .events import EVENT_TYPES
-from .models import WebhookDelivery, WebhookEndpoint
+from .models import StaffNotice, WebhookDelivery, WebhookEndpoint
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
@@ -142,3 +147,66 @@ class WebhookDeliveryViewSet(FirmReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def redeliver(self, request, pk=None):
         return service_response(self, services.webhook_delivery_redeliver, delivery=self.get_object())
+
+
+# Staff notices (the bell) --------------------------------------------------------------------------------------
+
+
+class StaffMemberPermission(BasePermission):
+    """A signed-in member of the request's firm, whatever their roles: the notices are their own. A partner's
+    API key speaks for no person, so it has no notices: 403, rather than an empty list that would read as
+    "nothing new"."""
+
+    message = gettext_lazy("Notices belong to a signed-in staff member; an API key has none.")
+
+    def has_permission(self, request, view):
+        if getattr(request._request, "tenant", None) is None or isinstance(request.auth, ApiKey):
+            return False
+        membership = getattr(request._request, "membership", None)
+        return membership is not None and membership.has_perm("dashboard.view")
+
+
+class StaffNoticeSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+    # A notice may quote a homeowner's mobile number.
+    text_fields = ("subject", "body")
+    link = serializers.CharField(read_only=True, help_text="The page the notice is about: a path in the app, or empty.")
+    read_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = StaffNotice
+        fields = ["id", "subject", "body", "link", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class StaffNoticeFilter(django_filters.FilterSet):
+    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull", label="Not read yet")
+
+    class Meta:
+        model = StaffNotice
+        fields = []
+
+
+class StaffNoticeViewSet(FirmScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The signed-in staff member's own notices in the current firm, newest first: the bell's list. Sessions
+    only; an API key is refused (403)."""
+
+    model = StaffNotice
+    # Not a resource group of the firm: the notices are their addressee's, whatever the roles.
+    permission_classes = [StaffMemberPermission]
+    # Each person's own rows: anyone else's id answers 404, as a missing one does.
+    owner_field = "user"
+    serializer_class = StaffNoticeSerializer
+    filterset_class = StaffNoticeFilter
+
+    def scope_queryset(self, queryset):
+        return queryset.filter(**{self.owner_field: self.request.user})
+
+    @extend_schema(request=None, responses=StaffNoticeSerializer)
+    @action(detail=True, methods=["post"])
+    def read(self, request, pk=None):
+        return service_response(self, staff_notices.staff_notice_read, notice=self.get_object())
+
+    @extend_schema(request=None, responses=inline_serializer("NoticesRead", {"read": serializers.IntegerField()}))
+    @action(detail=False, methods=["post"], url_path="read-all")
+    def read_all(self, request):
+        return Response({"read": call_service(staff_notices.staff_notices_read_all, user=request.user)})

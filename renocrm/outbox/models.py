@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
@@ -241,3 +242,37 @@ class WecomRobot(TenantModel):
 
     def __str__(self):
         return self.name
+
+
+class StaffNotice(TenantModel):
+    """A notice to one staff member in the app (the bell): every notice the system texts or e-mails staff is
+    recorded here too, so it reaches even someone with neither a phone nor an e-mail address. Once per
+    addressee and idempotency key, like the message it goes with; purged after ``staff_notices.RETENTION``."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    # A path in the app (never another site): the page the notice is about.
+    link = models.CharField(max_length=300, blank=True)
+    idempotency_key = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    audited = False
+
+    class Meta:
+        verbose_name = _("notice")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user", "idempotency_key"], name="staff_notice_once_per_key"),
+        ]
+        indexes = [
+            # The bell: one person's unread count.
+            models.Index(fields=["tenant", "user"], condition=Q(read_at__isnull=True), name="staff_notice_unread"),
+            # Their list, newest first.
+            models.Index(fields=["tenant", "user", "-id"], name="staff_notice_list"),
+            # The retention purge.
+            models.Index(fields=["tenant", "created_at"], name="staff_notice_created"),
+        ]
+
+    def __str__(self):
+        return self.subject or self.body[:60]

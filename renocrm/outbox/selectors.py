@@ -1,4 +1,5 @@
-"""Reads of the firm's webhooks for the integrations pages, and of its notice settings."""
+"""Reads of the firm's webhooks for the integrations pages, of its notice settings, and of a staff member's
+notices in the app."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from renocrm.paging import PAGE_SIZE, keyset_page
 
-from .models import NoticeSettings, Notification, WebhookDelivery, WebhookEndpoint, WecomRobot
+from .models import NoticeSettings, Notification, StaffNotice, WebhookDelivery, WebhookEndpoint, WecomRobot
 
 
 def _last_failure(field: str) -> Subquery:
@@ -73,3 +74,33 @@ def recent_texts(*, size: int = RECENT_TEXTS) -> list[Notification]:
         receipts = list(row.sms_receipts.all())
         row.receipt = receipts[0] if receipts else None
     return rows
+
+
+# Staff notices (the bell) ------------------------------------------------------------------------------------
+
+
+def staff_notice_list(*, user, unread: bool | None = None) -> QuerySet[StaffNotice]:
+    """``user``'s notices in the current firm, newest first; only the unread (or read) ones when asked."""
+    notices = StaffNotice.objects.filter(user=user)
+    if unread is not None:
+        notices = notices.filter(read_at__isnull=unread)
+    return notices.order_by("-id")
+
+
+def staff_notice_page(*, user, before: int | None, unread: bool | None = None, size: int = PAGE_SIZE):
+    """One keyset page of ``user``'s notices, newest first, and the key of the older page."""
+    return keyset_page(staff_notice_list(user=user, unread=unread), before=before, size=size)
+
+
+def staff_notice_get(*, user, pk: int) -> StaffNotice:
+    """One of ``user``'s own notices; DoesNotExist for anyone else's, in this firm or another."""
+    return StaffNotice.objects.get(user=user, pk=pk)
+
+
+# The badge shows "99+" beyond this: counting further would read every row of a long-neglected bell.
+UNREAD_COUNT_LIMIT = 100
+
+
+def staff_notice_unread_count(*, user, limit: int = UNREAD_COUNT_LIMIT) -> int:
+    """How many of ``user``'s notices are unread, counted up to ``limit`` (one query on the unread index)."""
+    return StaffNotice.objects.filter(user=user, read_at__isnull=True)[:limit].count()

@@ -28,6 +28,7 @@ from .enqueue import enqueue_on_commit
 from .models import Notification, OutboxEvent, SmsReceipt, WebhookDelivery, WebhookEndpoint
 from .sms import SmsAccepted, SmsRefused
 from .sms_messages import CREDENTIAL_MESSAGES
+from .staff_notices import staff_notice_record, staff_notices_record
 
 logger = logging.getLogger(__name__)
 
@@ -276,7 +277,8 @@ def _tell_admins_endpoint_disabled(endpoint: WebhookEndpoint, delivery: WebhookD
     from renocrm.accounts.staff import firm_admins
 
     firm = delivery.event.tenant
-    link = settings.SITE_URL + reverse("integrations:webhook", args=[endpoint.pk])
+    path = reverse("integrations:webhook", args=[endpoint.pk])
+    link = settings.SITE_URL + path
     with translation.override(firm.language):
         if delivery.last_status_code is not None:
             answer = _("HTTP %(status)s") % {"status": delivery.last_status_code}
@@ -304,6 +306,7 @@ def _tell_admins_endpoint_disabled(endpoint: WebhookEndpoint, delivery: WebhookD
                 subject=subject,
                 body=body,
                 idempotency_key=f"webhook-disabled:{endpoint.pk}:{endpoint.disabled_at:%Y%m%d%H%M%S}:{admin.pk}",
+                link=path,
             )
 
 
@@ -370,17 +373,32 @@ def notification_send(
     return notification
 
 
-def notify_staff(user, *, subject: str, body: str, idempotency_key: str) -> Notification | None:
-    """Tell a staff member: a text to their phone if they have one, else an e-mail (with the subject). None
-    when the person is gone (inactive) or has neither."""
+def notify_staff(user, *, subject: str, body: str, idempotency_key: str, link: str = "") -> Notification | None:
+    """Tell a staff member: a notice in the app (the bell), linking to ``link`` (a path in the app, or a URL
+    of this site), and a text to their phone if they have one, else an e-mail (with the subject). Returns
+    the text or e-mail, None when the person is gone (inactive) or has neither phone nor e-mail: they still
+    have the notice in the app, unless gone."""
+    staff_notice_record(user, subject=subject, body=body, idempotency_key=idempotency_key, link=link)
     message = staff_message(user, subject=subject, body=body, idempotency_key=idempotency_key)
     return notification_send(**message) if message is not None else None
 
 
+def notify_staff_many(notices: list[dict]) -> list[dict]:
+    """``notify_staff`` for a sweeper's batch of notices (each ``notify_staff``'s keywords, with ``user``):
+    every notice recorded in the app with one INSERT, and the texts and e-mails that carry them returned,
+    for the caller to queue with its own messages in one ``notifications_send_many``."""
+    staff_notices_record(notices)
+    messages = (
+        staff_message(notice["user"], **{key: notice[key] for key in ("subject", "body", "idempotency_key")})
+        for notice in notices
+    )
+    return [message for message in messages if message is not None]
+
+
 def staff_message(user, *, subject: str, body: str, idempotency_key: str) -> dict | None:
-    """What ``notify_staff`` would send ``user``, as ``notification_send``'s keywords: a text to their phone
-    if they have one, else an e-mail (with the subject). None when the person is gone (inactive) or has
-    neither."""
+    """What ``notify_staff`` would text or e-mail ``user`` (the notice in the app aside: this records none), as
+    ``notification_send``'s keywords: a text to their phone if they have one, else an e-mail (with the
+    subject). None when the person is gone (inactive) or has neither."""
     if user is None or not user.is_active:
         return None
     if user.phone:

@@ -53,6 +53,36 @@ SMS_MESSAGES: tuple[SmsKind, ...] = (
         (FIRM, ("day", gettext_lazy("day")), ("time", gettext_lazy("time")), PHONE),
     ),
     SmsKind(
+        "contracts.measurement_reminder",
+        gettext_lazy("Measurement appointment reminder"),
+        (
+            FIRM,
+            NAME,
+            ("day", gettext_lazy("day")),
+            ("time", gettext_lazy("time")),
+            ("designer", gettext_lazy("designer")),
+            PHONE,
+        ),
+    ),
+    SmsKind(
+        "contracts.payment_reminder",
+        gettext_lazy("Payment reminder"),
+        (
+            FIRM,
+            NAME,
+            ("kind", gettext_lazy("instalment")),
+            ("amount", gettext_lazy("amount")),
+            ("contract", gettext_lazy("contract number")),
+            ("day", gettext_lazy("due date")),
+            PHONE,
+        ),
+    ),
+    SmsKind(
+        "contracts.quotation_link",
+        gettext_lazy("Quotation link"),
+        (FIRM, NAME, ("total", gettext_lazy("total")), URL, ("date", gettext_lazy("valid until"))),
+    ),
+    SmsKind(
         "worksites.portal_link",
         gettext_lazy("Homeowner portal link"),
         (FIRM, PROJECT, URL, ("date", gettext_lazy("valid until")), PHONE),

@@ -13,7 +13,7 @@ from renocrm.sweeps.services import Sweep
 from renocrm.tenancy.context import TenantScopeError, tenant_context
 from renocrm.tenancy.models import Tenant
 
-from . import receipts, services
+from . import receipts, services, staff_notices
 from .enqueue import enqueue
 from .models import Notification, OutboxEvent, WebhookDelivery
 
@@ -21,6 +21,7 @@ from .models import Notification, OutboxEvent, WebhookDelivery
 OUTBOX_SWEEP = "outbox-dispatch"
 WEBHOOK_SWEEP = "webhook-redelivery"
 NOTIFICATION_SWEEP = "notification-resend"
+STAFF_NOTICE_PURGE_SWEEP = "staff-notice-purge"
 
 
 def _grace() -> timedelta:
@@ -131,6 +132,8 @@ def sweep_firm_notifications():
     sweep = Sweep(NOTIFICATION_SWEEP, batch_size=1000)
     for notification_id in sweep.batch(pending.values_list("pk", flat=True)):
         sweep.run(notification_id, enqueue, deliver_notification, notification_id=notification_id)
+    # Notices in the app past their retention, a bounded batch a run (one indexed DELETE, most runs of nothing).
+    Sweep(STAFF_NOTICE_PURGE_SWEEP).run("purge", staff_notices.staff_notices_purge, now=now)
 
 
 @shared_task

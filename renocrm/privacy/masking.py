@@ -34,10 +34,16 @@ def mask_mobile(value: str | None) -> str:
 
 
 def mask_address(value: str | None) -> str:
-    """The start of the address (city and district, roughly) and nothing that finds the door."""
+    """The start of the address (city and district, roughly) and nothing that finds the door. An address
+    composed from its parts has the region before its first space: the start stops there."""
     if not value:
         return value or ""
-    return f"{value[: min(6, len(value) // 2)]}{MASK}"
+    return f"{value[: min(6, len(value) // 2)].split(' ', 1)[0]}{MASK}"
+
+
+def mask_address_part(value: str | None) -> str:
+    """A part of an address that finds the door on its own (the street, the compound, the room): all of it."""
+    return MASK if value else value or ""
 
 
 def mask_recipient(value: str | None) -> str:
@@ -76,7 +82,12 @@ def mask_contacts(value: str | None) -> str:
     return _CONTACT_IN_TEXT.sub(_masked_contact, value)
 
 
-MASKERS = {"mobile": mask_mobile, "address": mask_address, "contacts": mask_contacts}
+MASKERS = {
+    "mobile": mask_mobile,
+    "address": mask_address,
+    "address_part": mask_address_part,
+    "contacts": mask_contacts,
+}
 
 
 def mask(kind: str, value: str | None) -> str:
@@ -120,7 +131,8 @@ def register_contact_fields(model, **fields: str) -> None:
     """``register_contact_fields(Customer, mobile="mobile")`` from an app's ``ready``: the page tag
     ``{% contact customer "mobile" %}`` may then reveal that field, and the field's values in the audit trail
     are masked as a whole for those not entitled (``mask_audit_changes``). Kinds: "mobile", "address",
-    "contacts" (a list of other ways to reach someone)."""
+    "address_part" (a street, compound or room: masked whole), "contacts" (a list of other ways to reach
+    someone)."""
     label = model._meta.label_lower
     known = _revealable[label].fields if label in _revealable else {}
     _revealable[label] = ContactFields(model=model, fields={**known, **fields})

@@ -107,7 +107,8 @@ SCRUB = Scrub()
 
 
 def identifiers(customer) -> list[str]:
-    """What identifies the customer in other rows' free text: their name, mobile and property addresses.
+    """What identifies the customer in other rows' free text: their name, mobile and what finds their homes
+    (each property's ``identifying_texts()``: the address, the compound and room, the street), longest first.
     Read once, before anything is anonymised, and kept on the instance for every section's erase; an
     already anonymised customer has none left."""
     cached = getattr(customer, "_personal_identifiers", None)
@@ -115,7 +116,7 @@ def identifiers(customer) -> list[str]:
         if customer.anonymised_at is not None:
             cached = []
         else:
-            addresses = customer.properties.values_list("address", flat=True)
+            addresses = [text for home in customer.properties.all() for text in home.identifying_texts()]
             # One-letter names would cut letters out of every note: too short to be an identifier.
             cached = sorted({value for value in (customer.name, customer.mobile, *addresses) if len(value) >= 2})
             cached.sort(key=len, reverse=True)  # a full address before a shorter name inside it

@@ -323,6 +323,7 @@ SPECTACULAR_SETTINGS = {
         "ReferralRewardStatusEnum": "leads.models.ReferralReward.Status",
         "ReferralRewardKindEnum": "leads.models.ReferralReward.Kind",
         "FollowUpKindEnum": "leads.models.FollowUp.Kind",
+        "PropertyKindEnum": "leads.models.Property.Kind",
         "QuotationVersionStatusEnum": "contracts.models.QuotationVersion.Status",
         "MeasurementAppointmentStatusEnum": "contracts.models.MeasurementAppointment.Status",
         "ChangeOrderStatusEnum": "contracts.models.ChangeOrder.Status",
@@ -342,6 +343,7 @@ SPECTACULAR_SETTINGS = {
         "RectificationItemStatusEnum": "worksites.models.RectificationItem.Status",
         "HandoverDocumentKindEnum": "worksites.models.HandoverDocument.Kind",
         "TradeCategoryEnum": "contracts.models.TradeCategory",
+        "DocumentDeliveryChannelEnum": "contracts.models.DocumentDelivery.Channel",
         "AreaEnum": "aftercare.models.Area",
         "RepairRequestStatusEnum": "aftercare.models.RepairRequest.Status",
         "RepairRequestSourceEnum": "aftercare.models.RepairRequest.Source",
@@ -408,6 +410,17 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Hourly, so each homeowner hears of an inspection from 09:00 in the firm's own time zone.
     "inspection-notices": {"task": "worksites.tasks.notices.sweep_inspection_notices", "schedule": crontab(minute=15)},
+    # Hourly, so the crew and homeowners are reminded from 09:00 in the firm's own time zone.
+    "inspection-staff-reminders": {
+        "task": "worksites.tasks.reminders.sweep_inspection_reminders",
+        "schedule": crontab(minute=20),
+    },
+    "measurement-reminders": {
+        "task": "contracts.tasks.sweep_measurement_reminders",
+        "schedule": crontab(minute=10),
+    },
+    # Hourly, so homeowners hear of an instalment falling due from 09:00 in the firm's own time zone.
+    "payment-reminders": {"task": "contracts.tasks.sweep_payment_reminders", "schedule": crontab(minute=40)},
     # Hourly, so the report reaches each firm's managers on Monday morning in the firm's own time zone.
     "weekly-callback-report": {
         "task": "renocrm.dashboard.tasks.sweep_weekly_callback_reports",

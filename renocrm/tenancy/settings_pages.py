@@ -44,13 +44,24 @@ PAGES: list[SettingsPage] = [
     SettingsPage("staff", _("Staff and roles"), "staff:list", "firm.view"),
     SettingsPage("staff", _("Two-factor sign-in"), "twofactor:policy", "firm.manage"),
     SettingsPage("staff", _("Audit log"), "audit:list", "audit.view", _("Who changed what, and when.")),
-    # ContractSettings: the payment schedule split and the change-order thresholds (the 10 % re-quote rule).
+    # ContractSettings: the payment split, the change-order thresholds (the 10 % re-quote rule), the defaults of
+    # a new quotation version and the SMS reminders.
     SettingsPage(
         "sales",
-        _("Payment schedule and change orders"),
+        _("Contract settings"),
         "contracts:settings",
         "firm.manage",
-        _("Deposit, mid-term and final payment shares; when a change order needs a new quotation."),
+        _(
+            "Deposit, mid-term and final payment shares; change-order thresholds; management fee, tax and "
+            "discount approval of quotations; measurement and payment reminders."
+        ),
+    ),
+    SettingsPage(
+        "sales",
+        _("Item library and packages"),
+        "contracts:price-items",
+        "library.manage",
+        _("The materials and labour quotations are priced from, with their prices; 全包 / 半包 packages."),
     ),
     SettingsPage(
         "construction",

@@ -5,7 +5,8 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from renocrm.accounts.models import StaffChange, StaffInvitation
+from renocrm.accounts.calendar_feeds import generate_token, hash_token
+from renocrm.accounts.models import CalendarFeed, StaffChange, StaffInvitation
 from renocrm.accounts.roles import Role
 from tests.factories import StaffFactory
 
@@ -29,3 +30,19 @@ class StaffChangeFactory(factory.django.DjangoModelFactory):
     member = factory.SubFactory(StaffFactory)
     action = StaffChange.Action.ROLES_CHANGED
     details = factory.LazyFunction(lambda: {"roles": [["sales"], ["sales", "designer"]]})
+
+
+class CalendarFeedFactory(factory.django.DjangoModelFactory):
+    """Call inside tenant_context(firm). ``token`` is set on the instance for the test to fetch the feed."""
+
+    class Meta:
+        model = CalendarFeed
+
+    user = factory.SubFactory(StaffFactory)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        token, prefix = generate_token()
+        obj = model_class.objects.create(*args, prefix=prefix, hashed_token=hash_token(token), **kwargs)
+        obj.token = token
+        return obj

@@ -23,11 +23,17 @@ WRITE_DETAIL_ROUTES = sorted(
 )
 
 
-def make_row(model, firm):
+def make_row(model, firm, **fields):
     factory = factories_by_model().get(model)
     assert factory is not None, f"No factory for {model._meta.label}: add one to a tests/**/factories.py"
     with tenant_context(firm):
-        return factory()
+        return factory(**fields)
+
+
+def owned_by(cls, user) -> dict:
+    """A route of each person's own rows (``owner_field``, e.g. notices): the fields that make a row ``user``'s."""
+    field = getattr(cls, "owner_field", None)
+    return {field: user} if field else {}
 
 
 @pytest.fixture
@@ -46,6 +52,7 @@ def viewers(client, firm_a, firm_b):
         "b-session": (session_b, {}),
         "b-key": (client, {"HTTP_AUTHORIZATION": f"Api-Key {b_key.raw_key}"}),
         "a-session": (session_a, {}),
+        "a-user": a_admin.user,
     }
 
 
@@ -56,13 +63,16 @@ def test_the_walk_finds_routes():
 
 @pytest.mark.parametrize(("name", "cls"), LIST_ROUTES, ids=[name for name, _ in LIST_ROUTES])
 def test_list_leaves_out_another_firms_rows(name, cls, firm_a, viewers):
-    row = make_row(cls.model, firm_a)
+    row = make_row(cls.model, firm_a, **owned_by(cls, viewers["a-user"]))
     url = reverse(name)
     client, headers = viewers["a-session"]
     assert row.pk in ids_in(client.get(url, **headers)), "positive control: firm A sees its own row"
     for viewer in ("b-session", "b-key"):
         client, headers = viewers[viewer]
         response = client.get(url, **headers)
+        if viewer == "b-key" and getattr(cls, "owner_field", None):
+            assert response.status_code == 403, response.content  # a key speaks for no person
+            continue
         assert response.status_code == 200, (viewer, response.content)
         assert row.pk not in ids_in(response), viewer
 

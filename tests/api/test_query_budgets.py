@@ -14,6 +14,7 @@ from renocrm.api.pagination import IdCursorPagination
 from renocrm.tenancy.context import tenant_context
 from tests.api.test_isolation import LIST_ROUTES, make_row
 from tests.factories import ApiKeyFactory
+from tests.outbox.factories import StaffNoticeFactory
 from tests.registry import firm_api_routes
 from tests.test_page_query_budgets import LARGE, SMALL, build_world, make_staff
 
@@ -42,12 +43,18 @@ BUDGETS = {
     "lead-list": 6,
     "material-arrival-list": 7,
     "measurement-appointment-list": 6,
+    # Signed in, not through a key (a key has no notices): the session, the user and the membership, then the
+    # firm's transaction and scope, and the page (test_notices_list_costs_its_budget_at_two_sizes_and_page_sizes).
+    "notice-list": 8,
     "phase-list": 6,
     "phase-template-list": 7,
+    "price-item-list": 6,
+    "price-package-list": 7,
     "progress-update-list": 7,
     "property-list": 7,
     "quotation-list": 8,
     "quotation-version-list": 7,
+    "receivable-list": 7,  # one more: the page's project managers
     "rectification-item-list": 6,
     "referral-reward-list": 6,
     "repair-request-list": 8,
@@ -70,13 +77,18 @@ RECORD_ROUTES = {
     "staff-open-work": ("membership", {}),
     "customer-export": ("customer", {}),
     "quotation-version-compare": ("other_version", {"with": "version"}),
+    "quotation-version-pdf": ("version", {}),
+    "contract-pdf": ("contract", {}),
 }
 RECORD_BUDGETS = {
     # One query per kind of open work the apps register, whatever the member holds.
     "staff-open-work": 22,
     # A query or two per table of the homeowner's data, whatever its rows, and the request written to the privacy log.
-    "customer-export": 64,
+    "customer-export": 67,
     "quotation-version-compare": 9,
+    # A PDF made now (the world's records have no signed copy): its lines and schedule read once, whatever their number.
+    "quotation-version-pdf": 9,
+    "contract-pdf": 12,
 }
 
 # Rows of each list in the larger firm: more than the small page asked for, fewer than the default page.
@@ -134,7 +146,9 @@ def test_list_routes_cost_their_budget_at_two_sizes_and_page_sizes(firm_a, firm_
     small_client, large_client = partner_client(firm_a), partner_client(firm_b)
 
     report = []
-    for name, _ in LIST_ROUTES:
+    for name, cls in LIST_ROUTES:
+        if getattr(cls, "owner_field", None):
+            continue  # each person's own rows, which no key may read: measured signed in below
         url, params = reverse(name), LIST_PARAMS.get(name, {})
         few, few_page = measure(small_client, url, **params)
         many, many_page = measure(large_client, url, **params)
@@ -152,6 +166,25 @@ def test_list_routes_cost_their_budget_at_two_sizes_and_page_sizes(firm_a, firm_
         if problems:
             report.append(f"{name}: " + "; ".join(problems))
     assert not report, "\n".join(report)
+
+
+def test_notices_list_costs_its_budget_at_two_sizes_and_page_sizes(firm_a, firm_b):
+    """A staff member's own notices, read signed in: one notice in the small firm, more than a page of ten in
+    the large one, beside colleagues' notices that are never read."""
+    clients = {}
+    for firm, count in ((firm_a, 1), (firm_b, ROWS)):
+        staff = make_staff(firm)
+        with tenant_context(firm):
+            StaffNoticeFactory.create_batch(count, user=staff.admin)
+            StaffNoticeFactory.create_batch(count, user=staff.sales)
+        clients[firm] = Client()
+        clients[firm].force_login(staff.admin)
+    url = reverse("notice-list")
+    few, few_page = measure(clients[firm_a], url)
+    many, many_page = measure(clients[firm_b], url)
+    paged, paged_page = measure(clients[firm_b], url, page_size=SMALL_PAGE)
+    assert (len(few_page["results"]), len(many_page["results"]), len(paged_page["results"])) == (1, ROWS, SMALL_PAGE)
+    assert few == many == paged == BUDGETS["notice-list"], (few, many, paged)
 
 
 def test_record_actions_cost_their_budget_at_two_sizes(firm_a, firm_b):

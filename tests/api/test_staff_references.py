@@ -66,7 +66,7 @@ def lead_create(field):
 
 
 def measurement_appointment(_):
-    return LeadFactory()
+    return LeadFactory(with_property=True)
 
 
 def worksite(_):

@@ -224,8 +224,8 @@ def test_the_beat_task_releases_each_firms_callbacks_in_that_firm(firm_a, firm_b
 
 def test_a_batch_costs_the_same_queries_however_many_callbacks_it_releases(firm, agent):
     """The batch is written set-wise: its rows, the agents and the settings are read once, the callbacks
-    opened with one UPDATE, the messages written with one INSERT and the attempts with another — the same
-    statements for 2 callbacks as for 12."""
+    opened with one UPDATE, the agents' notices in the app with one INSERT, the messages with another and the
+    attempts with a third — the same statements for 2 callbacks as for 12."""
 
     def statements(count):
         due_callbacks(firm, count, due_on=date(2026, 2, 4), method=Method.SMS, customer_service=agent)
@@ -236,7 +236,7 @@ def test_a_batch_costs_the_same_queries_however_many_callbacks_it_releases(firm,
     statements(1)  # the settings row is created on first use
     few, many = statements(2), statements(12)
     assert few == many
-    assert few.count("UPDATE") == 1 and few.count("INSERT") == 2
+    assert few.count("UPDATE") == 1 and few.count("INSERT") == 3
     assert CallbackAttempt.objects.filter(outcome="sms_sent").count() == 15
 
 

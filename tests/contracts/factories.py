@@ -6,12 +6,14 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
+from contracts import documents
 from contracts.models import (
     ChangeOrder,
     ChangeOrderLine,
     Contract,
     ContractSettings,
     DesignAgreement,
+    DocumentDelivery,
     Instalment,
     MainMaterialLine,
     MeasurementAppointment,
@@ -22,9 +24,11 @@ from contracts.models import (
     Quotation,
     QuotationItem,
     QuotationVersion,
+    SignedDocument,
     TradeCategory,
 )
 from tests.leads.factories import LeadFactory
+from tests.outbox.factories import NotificationFactory
 
 
 class ContractSettingsFactory(factory.django.DjangoModelFactory):
@@ -178,3 +182,31 @@ class ChangeOrderLineFactory(factory.django.DjangoModelFactory):
     quantity = Decimal("2.00")
     unit_price = Decimal("80.00")
     amount = Decimal("160.00")
+
+
+class SignedDocumentFactory(factory.django.DjangoModelFactory):
+    """A frozen copy of an accepted version, not yet rendered (its download renders it)."""
+
+    class Meta:
+        model = SignedDocument
+
+    kind = SignedDocument.Kind.QUOTATION
+    quotation_version = factory.SubFactory(
+        QuotationVersionFactory,
+        status="accepted",
+        accepted_at=factory.LazyFunction(timezone.now),
+        accepted_via="staff",
+        accepted_name="王芳",
+    )
+    signed_at = factory.SelfAttribute("quotation_version.accepted_at")
+    content = factory.LazyAttribute(lambda o: documents.quotation_content(o.quotation_version))
+
+
+class DocumentDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DocumentDelivery
+
+    quotation_version = factory.SubFactory(QuotationVersionFactory, status="sent")
+    channel = DocumentDelivery.Channel.SMS
+    recipient = "138****8000"
+    notification = factory.SubFactory(NotificationFactory)

@@ -74,7 +74,7 @@ def test_lead_page_shows_the_quotation_panel(designer, firm_a):
 
 def test_design_agreement_and_measurement_forms(designer, firm_a):
     with tenant_context(firm_a):
-        lead = LeadFactory()
+        lead = LeadFactory(with_property=True)
     bad = designer.post(f"/contracts/leads/{lead.pk}/design-agreements/new/", {"fee": "-5", "signed_on": "2026-11-20"})
     assert bad.status_code == 200 and bad.context["form"].errors["fee"]
     designer.post(f"/contracts/leads/{lead.pk}/design-agreements/new/", {"fee": "3000", "signed_on": "2026-11-20"})

@@ -59,7 +59,7 @@ def events(event_type):
 
 
 def test_a_measurement_appointment_is_booked_from_today_on_and_announced(firm):
-    lead = LeadFactory()
+    lead = LeadFactory(with_property=True)
     today_start = firm_day_start(firm_today())
     with override("en"), pytest.raises(ValidationError) as refused:
         design.measurement_appointment_schedule(lead=lead, scheduled_at=today_start - timedelta(minutes=1))
@@ -111,6 +111,7 @@ def test_a_new_version_copies_and_edits_without_touching_the_old(firm):
     assert [item["name"] for item in comparison["removed"]] == ["Rewiring"]
     assert comparison["changed"] == [
         {
+            "room": "",
             "category": "masonry",
             "name": "Floor tiles laying",
             "changes": {"unit_price": ["65.00", "70.00"], "amount": ["5200.00", "5600.00"]},

@@ -138,10 +138,12 @@ def test_the_property_form_shows_the_area_rule_beside_the_field_mistakes(sales, 
     with tenant_context(firm_a):
         customer = CustomerFactory()
     response = sales.post(
-        f"/leads/customers/{customer.pk}/properties/new/", {"address": "", "area": "-5", "condition": "old"}
+        f"/leads/customers/{customer.pk}/properties/new/",
+        {"city": "", "compound": "", "street": "", "area": "-5", "condition": "old"},
     )
-    assert set(errors(response)) == {"address", "area", "kind"}
+    assert set(errors(response)) == {"city", "compound", "area", "kind"}
     assert errors(response)["area"] == ["The area must be more than 0 m²."]
+    assert errors(response)["compound"] == ["Give the residential compound or the street and number."]
     with tenant_context(firm_a):
         assert not Property.objects.exists()
 

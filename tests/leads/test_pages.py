@@ -394,18 +394,23 @@ def test_edit_a_customer(sales, firm_a):
 
 def test_add_a_property_and_a_zero_area_is_refused(sales, firm_a, lead_a):
     url = f"/leads/customers/{lead_a.customer_id}/properties/new/"
-    refused = sales.post(url, {"address": "浦东新区1号", "area": "0", "condition": "old", "kind": "apartment"})
+    home = {"city": "上海市", "district": "浦东新区", "street": "锦绣路1号", "condition": "old", "kind": "apartment"}
+    refused = sales.post(url, {**home, "area": "0"})
     assert refused.status_code == 200 and refused.context["form"].errors["area"]
     with tenant_context(firm_a):
         assert not Property.objects.exists()
-    saved = sales.post(url, {"address": "浦东新区1号", "area": "88.5", "condition": "old", "kind": "apartment"})
+    saved = sales.post(url, {**home, "area": "88.5"})
     assert saved.status_code == 302
     with tenant_context(firm_a):
         place = Property.objects.get()
-    assert (place.customer_id, place.area) == (lead_a.customer_id, Decimal("88.50"))
+    assert (place.customer_id, place.area, place.address) == (
+        lead_a.customer_id,
+        Decimal("88.50"),
+        "上海市浦东新区 锦绣路1号",
+    )
     page = sales.get(f"/leads/customers/{lead_a.customer_id}/").content.decode()
     # Addresses show masked until revealed.
-    assert "浦东新****" in page and "浦东新区1号" not in page
+    assert "上海市浦东新****" in page and "锦绣路1号" not in page
 
 
 def _lead_edit_data(**overrides):

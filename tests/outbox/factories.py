@@ -6,11 +6,13 @@ from renocrm.outbox.models import (
     Notification,
     OutboxEvent,
     SmsReceipt,
+    StaffNotice,
     WebhookDelivery,
     WebhookEndpoint,
     WecomRobot,
 )
 from renocrm.tenancy.context import require_current_tenant
+from tests.factories import StaffFactory
 
 
 class OutboxEventFactory(factory.django.DjangoModelFactory):
@@ -73,3 +75,14 @@ class WecomRobotFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Team {n}")
     webhook_url = factory.Sequence(lambda n: f"{settings.WECOM_WEBHOOK_URL}?key=robot-key-{n:04d}")
     kinds = factory.LazyFunction(lambda: [WecomRobot.Kind.NEW_LEADS])
+
+
+class StaffNoticeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StaffNotice
+
+    user = factory.SubFactory(StaffFactory)
+    subject = "回访到期"
+    body = "回访到期：王先生（幸福小区 3-201），电话回访。"
+    link = "/callbacks/"
+    idempotency_key = factory.Sequence(lambda n: f"test-notice-{n}")

@@ -216,6 +216,7 @@ def test_a_reveal_names_exactly_one_of_a_user_and_a_key(firm_a):
 
 # Free text in API answers that holds no homeowner's contact details: names of things, units, numbers.
 NOT_CONTACT_TEXT = {
+    "renocrm.outbox.apis.StaffNoticeSerializer": {"link"},
     "aftercare.apis.CoverageSerializer": {"name"},
     "aftercare.apis.WarrantyCardSerializer": {"number"},
     "callbacks.apis.CallbackSerializer": {"customer_name", "name"},
@@ -223,13 +224,24 @@ NOT_CONTACT_TEXT = {
     "contracts.apis.ChangeOrderLineSerializer": {"name", "unit"},
     "contracts.apis.ContractSerializer": {"number"},
     "contracts.apis.InstalmentSerializer": {"trigger_phase"},
-    "contracts.apis.ItemSerializer": {"name", "unit", "brand_model"},
+    "contracts.apis.ItemSerializer": {"name", "unit", "brand_model", "code", "room"},
     "contracts.apis.MainMaterialSerializer": {"name", "brand_model", "unit"},
     "contracts.apis.QuotationSerializer": {"title"},
-    "contracts.apis.VersionSerializer": {"accepted_name"},
+    "contracts.apis.VersionSerializer": {"accepted_name", "other_fee_label"},
     "leads.apis.CustomerSerializer": {"name"},
     "leads.apis.LeadSerializer": {"customer_name"},
-    "leads.apis.PropertySerializer": {"layout"},
+    # The region is what the masked address shows anyway; the parts that find the door are contact fields.
+    "leads.apis.PropertySerializer": {"layout", "province", "city", "district"},
+    # Input only: given nested (write-only) with a new lead or a measurement appointment, never answered.
+    "leads.apis.PropertyInputSerializer": {
+        "province",
+        "city",
+        "district",
+        "street",
+        "compound",
+        "building_unit_room",
+        "layout",
+    },
     "leads.apis.ReferralRewardSerializer": {"gift"},
     "renocrm.api.apis.ApiKeySerializer": {"name", "prefix", "rate"},
     "renocrm.api.apis.CreatedApiKeySerializer": {"name", "prefix", "rate", "key"},

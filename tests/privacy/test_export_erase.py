@@ -319,3 +319,15 @@ def test_a_customer_with_only_a_lead_is_erased(firm):
     assert erased.mobile == f"0{customer.pk:010d}"
     assert Lead.objects.get(customer=customer).core_needs == ""
     assert audit_mentions("13700000000") == 0
+
+
+def test_erasure_cuts_the_customer_out_of_staff_notices(firm):
+    from renocrm.outbox.models import StaffNotice
+    from tests.outbox.factories import StaffNoticeFactory
+
+    customer = CustomerFactory(name="张三丰", mobile="13700000001")
+    LeadFactory(customer=customer)
+    notice = StaffNoticeFactory(subject="回访到期：张三丰", body="请致电张三丰 13700000001")
+    customer_erase(customer=customer)
+    notice = StaffNotice.objects.get(pk=notice.pk)
+    assert "张三丰" not in notice.subject + notice.body and "13700000001" not in notice.body

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from renocrm.outbox.models import StaffNotice
 from renocrm.tenancy.context import tenant_context
 from tests.factories import MembershipFactory
 from tests.registry import factories_by_model, firm_page_routes, page_kwargs
@@ -40,8 +41,11 @@ def fetch(client, name, params, pk):
 @pytest.mark.parametrize(("name", "route", "params"), ROUTES, ids=[name for name, _, _ in ROUTES])
 def test_another_firms_id_is_404(name, route, params, firm_a, firm_b, firm_a_records):
     a_admin, b_admin = Client(), Client()
-    a_admin.force_login(MembershipFactory(tenant=firm_a).user)
+    a_user = MembershipFactory(tenant=firm_a).user
+    a_admin.force_login(a_user)
     b_admin.force_login(MembershipFactory(tenant=firm_b).user)
+    with tenant_context(firm_a):
+        StaffNotice.objects.update(user=a_user)  # a notice opens for its addressee alone
     reached = [pk for pk in firm_a_records if fetch(a_admin, name, params, pk).status_code != 404]
     assert reached, f"positive control: firm A's own records reach {route}"
     for pk in firm_a_records:

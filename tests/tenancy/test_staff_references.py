@@ -59,7 +59,7 @@ PAGES = {
         lambda lead: Lead.objects.get(pk=lead.pk).assigned_to_id,
     ),
     "measurement designer": (
-        LeadFactory,
+        lambda: LeadFactory(with_property=True),
         lambda lead: f"/contracts/leads/{lead.pk}/measurements/new/",
         lambda lead, who: (
             f"/contracts/leads/{lead.pk}/measurements/new/",
@@ -158,7 +158,7 @@ NEXT_WEEK = datetime.combine(date.today() + timedelta(days=7), time(10), tzinfo=
 def test_services_refuse_a_non_member_naming_nobody(firm_a, people, who):
     person = getattr(people, who)
     with tenant_context(firm_a):
-        lead = LeadFactory()
+        lead = LeadFactory(with_property=True)
         with pytest.raises(ValidationError) as refused:
             lead_services.lead_create(channel="online", name="Wang Fang", mobile="13800138000", assigned_to=person)
         assert refused.value.message_dict == {"assigned_to": [NOT_A_MEMBER]}
@@ -173,7 +173,7 @@ def test_services_refuse_a_non_member_naming_nobody(firm_a, people, who):
 def test_the_measurement_service_checks_the_designers_role(firm_a, people):
     sales = MembershipFactory(tenant=firm_a, role="sales").user
     with tenant_context(firm_a):
-        lead = LeadFactory()
+        lead = LeadFactory(with_property=True)
         with pytest.raises(ValidationError) as refused:
             contract_services.measurement_appointment_schedule(lead=lead, scheduled_at=NEXT_WEEK, designer=sales)
         assert list(refused.value.message_dict) == ["designer"]

@@ -64,16 +64,19 @@ def test_lead_to_signed_contract(browser, live_server, sales):
         0,
         {"category": "masonry", "name": "Floor tiles laying", "unit": "m²", "quantity": "80", "unit_price": "65"},
     )
+    # Enter saves the line without a page load and opens the next blank line.
+    page.locator("[name=items-0-quantity]").press("Enter")
+    expect(page.locator("[name=items-1-name]")).to_be_focused()
     fill_row(
         page,
         "items",
         1,
         {"category": "plumbing_electrical", "name": "Rewiring", "unit": "m", "quantity": "12.5", "unit_price": "33.33"},
     )
-    go(page, page.get_by_role("button", name="Save line items"))
+    page.get_by_role("button", name="Save line items").click()
     expect(page.get_by_test_id("version-total")).to_have_text("¥5616.63")
     page.screenshot(path=SCREENSHOTS / "quotation-draft.png", full_page=True)
-    go(page, page.get_by_role("button", name="Send to the customer"))
+    go(page, page.get_by_role("button", name="Mark as sent (handed over in person)"))
     expect(page.get_by_test_id("version-status")).to_have_text("Sent")
     link = page.get_by_test_id("homeowner-link").input_value()
     version_url = page.url

@@ -387,7 +387,12 @@ def test_the_construction_settings_page_is_the_admins(firm_a):
         admin = MembershipFactory(tenant=firm_a, role="admin").user
         foreman = MembershipFactory(tenant=firm_a, role="project_manager").user
     url = "/worksites/construction-settings/"
-    settings = {"closed_water_hours": 72, "pre_inspection_days_before": 5, "inspection_notice_days": 2}
+    settings = {
+        "closed_water_hours": 72,
+        "pre_inspection_days_before": 5,
+        "inspection_notice_days": 2,
+        "inspection_staff_reminder_days": 1,
+    }
     assert staff_client(foreman).post(url, settings).status_code == 403
     bad = staff_client(admin).post(url, {**settings, "closed_water_hours": 12})
     assert bad.status_code == 200 and bad.context["form"].errors["closed_water_hours"]

@@ -31,3 +31,12 @@ class ConstructionSettingsForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Empty: the standard text. Placeholders: {firm} {project} {kind} {date} {time} {checks} {url}"),
     )
+    inspection_staff_reminder_days = forms.IntegerField(
+        label=_("Inspection reminder to staff: days before"),
+        min_value=0,
+        max_value=14,
+        help_text=_(
+            "The QC inspector, the project manager and (when they sign) the designer get a reminder this many "
+            "days before each inspection; 0 sends none."
+        ),
+    )

@@ -50,6 +50,10 @@ class ConstructionSettings(TenantModel):
         _("inspection notice: days before (0: none)"), default=1, validators=[MaxValueValidator(14)]
     )
     inspection_notice = models.TextField(_("inspection notice text"), blank=True)
+    # The crew who take part in an inspection get a reminder this many days before it.
+    inspection_staff_reminder_days = models.PositiveSmallIntegerField(
+        _("inspection reminder to staff: days before (0: none)"), default=1, validators=[MaxValueValidator(14)]
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="construction_settings_one_per_firm")]

@@ -97,7 +97,11 @@ class Inspection(TenantModel):
 
     class Meta:
         verbose_name = _("inspection")
-        indexes = [models.Index(fields=["tenant", "worksite", "-id"], name="inspection_tenant_site")]
+        indexes = [
+            models.Index(fields=["tenant", "worksite", "-id"], name="inspection_tenant_site"),
+            # The agenda's days and the reminders' window.
+            models.Index(fields=["tenant", "scheduled_on"], name="inspection_tenant_scheduled"),
+        ]
         constraints = [
             # A failed inspection is redone by a new one; two open at once would split the signatures.
             models.UniqueConstraint(

@@ -4,8 +4,9 @@ what is waiting for the homeowner."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from worksites.models import Inspection, MaterialArrival, Signoff, SignoffRole, SitePatrol, SiteProblem, Worksite
 
@@ -81,3 +82,52 @@ def open_items_for_homeowner(*, worksite: Worksite) -> dict:
         .order_by("raised_at", "id")
     )
     return {"inspections": inspections, "material_arrivals": arrivals, "problems": problems}
+
+
+# The agenda -------------------------------------------------------------------------------------------------
+
+# The inspections the worksite's designer takes part in: those the designer signs. The QC inspector and the
+# project manager (the site manager) sign every kind.
+DESIGNER_KINDS = tuple(kind for kind, roles in Inspection.REQUIRED_SIGNOFFS.items() if SignoffRole.DESIGNER in roles)
+
+
+def inspection_staff(inspection: Inspection) -> list:
+    """The worksite's crew who take part in ``inspection``, each once: QC inspector, project manager, and the
+    designer when the designer signs it (the worksite and its crew already loaded)."""
+    worksite = inspection.worksite
+    crew = [worksite.qc_inspector, worksite.project_manager]
+    if inspection.kind in DESIGNER_KINDS:
+        crew.append(worksite.designer)
+    found = {}
+    for user in crew:
+        if user is not None:
+            found.setdefault(user.pk, user)
+    return list(found.values())
+
+
+def _involving(staff: list[int]) -> Q:
+    return (
+        Q(worksite__qc_inspector__in=staff)
+        | Q(worksite__project_manager__in=staff)
+        | Q(worksite__designer__in=staff, kind__in=DESIGNER_KINDS)
+    )
+
+
+def inspections_for_agenda(*, staff: list[int] | None, start: date, end: date):
+    """Inspections dated on the firm-local days ``start`` to ``end`` (inclusive) that the staff ``staff``
+    (user ids; None: everyone's) take part in (``inspection_staff``), with the project, property and crew."""
+    inspections = Inspection.objects.filter(scheduled_on__gte=start, scheduled_on__lte=end)
+    if staff is not None:
+        inspections = inspections.filter(_involving(staff))
+    return inspections.select_related(
+        "worksite__project__property", "worksite__qc_inspector", "worksite__project_manager", "worksite__designer"
+    ).order_by("scheduled_on", "scheduled_time", "id")
+
+
+def patrols_for_agenda(*, staff: list[int] | None, start: date, end: date):
+    """Site patrols walked on the firm-local days ``start`` to ``end`` (inclusive) by ``staff`` (user ids;
+    None: everyone's), with the project and property."""
+    patrols = SitePatrol.objects.filter(patrolled_on__gte=start, patrolled_on__lte=end)
+    if staff is not None:
+        patrols = patrols.filter(patrolled_by__in=staff)
+    return patrols.select_related("worksite__project__property", "patrolled_by").order_by("patrolled_on", "id")

@@ -155,3 +155,19 @@ def worksite_timeline(*, phases: list[Phase], today: date, day_width: float = 8.
     width = x(last) + day_width + 10
     today_x = x(today) if first <= today <= last else None
     return Timeline(rows, width, top + len(phases) * row_height + 8, label_width, today_x, months)
+
+
+# Receivables by project manager (the dashboard) ------------------------------------------------------------
+
+
+def project_managers(*, project_ids) -> dict[int, object]:
+    """Project id → the project manager of its worksite, for the projects of ``project_ids`` that have one."""
+    worksites = Worksite.objects.filter(project__in=project_ids, project_manager__isnull=False).select_related(
+        "project_manager"
+    )
+    return {worksite.project_id: worksite.project_manager for worksite in worksites}
+
+
+def projects_managed_by(*, user):
+    """The ids of the projects whose worksite ``user`` manages, as a subquery for a filter."""
+    return Worksite.objects.filter(project_manager=user).values("project_id")

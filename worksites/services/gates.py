@@ -26,6 +26,7 @@ SETTING_RANGES = {
     "closed_water_hours": (24, 168, gettext_lazy("The water stands from 24 to 168 hours.")),
     "pre_inspection_days_before": (1, 60, gettext_lazy("From 1 to 60 days before the planned completion.")),
     "inspection_notice_days": (0, 14, gettext_lazy("From 0 (no notice) to 14 days before the inspection.")),
+    "inspection_staff_reminder_days": (0, 14, gettext_lazy("From 0 (no reminder) to 14 days before the inspection.")),
 }
 
 

@@ -9,6 +9,7 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
@@ -483,4 +484,5 @@ def _rectification_item_tell(item: RectificationItem, *, today: date) -> None:
                 subject=subject,
                 body=body,
                 idempotency_key=f"rectification-overdue:{item.pk}:{item.deadline.isoformat()}:{user_id}",
+                link=reverse("worksites:handover", args=[worksite.pk]),
             )

@@ -18,6 +18,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from contracts import documents as contract_documents
 from renocrm.accounts.access import permission_required
 from renocrm.clientip import client_ip
 from renocrm.forms import page_action, submit
@@ -209,7 +210,8 @@ def portal_progress(request, link):
 @portal_page("GET", "HEAD")
 def portal_documents(request, link):
     documents = handover_selectors.handover_documents(worksite=link.worksite)
-    return portal_render(request, link, "portal/documents.html", "documents", documents=documents)
+    signed = contract_documents.signed_copies_for_project(link.worksite.project)
+    return portal_render(request, link, "portal/documents.html", "documents", documents=documents, signed=signed)
 
 
 def _home(link) -> str:

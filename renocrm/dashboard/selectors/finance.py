@@ -1,4 +1,5 @@
-"""The finance cards: contracts signed in the period by package, and instalments overdue or falling due."""
+"""The finance cards: contracts signed in the period by package, and instalments overdue or falling due, each
+figure linked to the receivables page showing exactly its instalments."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ from datetime import date
 
 from django.utils.translation import gettext as _
 
+from contracts import receivables
 from contracts import selectors as contracts
 from renocrm.periods import Period
 
 from ..charts import VBAR
 from .cards import Card, ChartSpec, Figure, count, money, url
 
-INSTALMENT_DAYS = 30
+INSTALMENT_DAYS = receivables.DUE_WITHIN_DAYS
 
 
 def signed_between(period: Period) -> dict:
@@ -23,11 +25,12 @@ def signed_between(period: Period) -> dict:
 def finance(*, user, period: Period, today: date) -> list[Card]:
     signed = contracts.contracts_signed(start=period.start, end=period.end)
     packages = contracts.contracts_signed_by_package(start=period.start, end=period.end)
-    due = contracts.instalments_due(today=today, within_days=INSTALMENT_DAYS)
+    # The receivables page's own selection and bucket rule, so each figure counts exactly the rows it links to.
+    due = receivables.outstanding_totals(receivables.instalments_outstanding(), today=today)
+    overdue, upcoming = due[receivables.OVERDUE], due[receivables.DUE]
     between = signed_between(period)
-    # The contract list has no instalment filter: the instalment figures lead to the contracts, which show
-    # what each still has to pay.
-    contract_list = url("contracts:list")
+    overdue_list = url("dashboard:receivables", bucket=receivables.OVERDUE)
+    due_list = url("dashboard:receivables", bucket=receivables.DUE)
     return [
         contracts_card(signed, packages, period, between),
         Card(
@@ -37,32 +40,33 @@ def finance(*, user, period: Period, today: date) -> list[Card]:
             figures=[
                 Figure(
                     _("Overdue"),
-                    due["overdue"],
-                    contract_list,
+                    overdue["count"],
+                    overdue_list,
                     key="instalments-overdue",
-                    tone="warn" if due["overdue"] else "",
+                    tone="warn" if overdue["count"] else "",
                 ),
                 Figure(
                     _("Overdue amount"),
-                    due["overdue_amount"],
-                    contract_list,
-                    money(due["overdue_amount"]),
+                    overdue["amount"],
+                    overdue_list,
+                    money(overdue["amount"]),
                     key="instalments-overdue-amount",
                 ),
                 Figure(
                     _("Due within %(days)s days") % {"days": INSTALMENT_DAYS},
-                    due["upcoming"],
-                    contract_list,
+                    upcoming["count"],
+                    due_list,
                     key="instalments-due",
                 ),
                 Figure(
                     _("Amount falling due"),
-                    due["upcoming_amount"],
-                    contract_list,
-                    money(due["upcoming_amount"]),
+                    upcoming["amount"],
+                    due_list,
+                    money(upcoming["amount"]),
                     key="instalments-due-amount",
                 ),
             ],
+            more=(_("Receivables"), url("dashboard:receivables")),
         ),
     ]
 

@@ -1,0 +1,22 @@
+"""The complaints' part of the header search (selectors): complaints by the customer's name or mobile, or
+by number ("#42" or "42")."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from leads.models import Customer
+from renocrm.search import SearchTerms
+
+from .models import Complaint
+
+# A complaint's number as typed: "#42", "42".
+MAX_NUMBER_DIGITS = 9
+
+
+def complaints_matching(terms: SearchTerms, *, limit: int) -> list[Complaint]:
+    match = Q(customer__in=Customer.objects.filter(terms.person_match()).values("pk"))
+    number = terms.text.removeprefix("#")
+    if number.isdigit() and len(number) <= MAX_NUMBER_DIGITS:
+        match |= Q(pk=int(number))
+    return list(Complaint.objects.filter(match).select_related("customer").order_by("-id")[:limit])

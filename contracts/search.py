@@ -1,0 +1,15 @@
+"""The contracts' part of the header search (selectors): contracts by number."""
+
+from __future__ import annotations
+
+from renocrm.search import SearchTerms
+
+from .models import Contract
+
+
+def contracts_matching(terms: SearchTerms, *, limit: int) -> list[Contract]:
+    return list(
+        Contract.objects.filter(number__icontains=terms.text)
+        .select_related("project__customer")
+        .order_by("-signed_on", "-id")[:limit]
+    )

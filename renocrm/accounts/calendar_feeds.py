@@ -1,0 +1,99 @@
+"""Private calendar addresses: a staff member's agenda in one firm as an iCalendar feed their phone subscribes
+to, without signing in. The address carries a random token; only its digest is kept (like an API key), so
+the address is shown once, when made. Making a new one revokes the old; a revoked or unknown token is a 404.
+
+The feed is read before any firm is known: ``feed_find`` looks the token's prefix up under a row-level
+security exception for that one prefix (``CalendarFeed.rls_also_readable_when``), compares digests, and
+names the firm; the caller then reads the feed and the agenda inside ``tenant_context(firm)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from renocrm.tenancy.context import require_current_tenant
+from renocrm.tenancy.models import Tenant
+
+from .models import CalendarFeed, Membership
+
+PREFIX_PATTERN = re.compile(r"[0-9a-f]{12}")
+# What a token looks like (``generate_token``): 12 hex digits, "_", the secret in URL-safe base64.
+TOKEN_PATTERN = re.compile(r"[0-9a-f]{12}_[A-Za-z0-9_-]{40,60}")
+
+
+def hash_token(token: str) -> str:
+    # A long random token: a fast digest is enough.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def generate_token() -> tuple[str, str]:
+    """A new token and its prefix: the prefix finds the row, the rest is the secret."""
+    prefix = secrets.token_hex(6)
+    return f"{prefix}_{secrets.token_urlsafe(32)}", prefix
+
+
+def calendar_feed_active(*, user) -> CalendarFeed | None:
+    """``user``'s active calendar address in the current firm, if any."""
+    return CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).first()
+
+
+@transaction.atomic
+def calendar_feed_create(*, user) -> tuple[CalendarFeed, str]:
+    """A new calendar address for ``user`` in the current firm, and its token (shown once). An address the
+    person had before stops working: a phone that should keep the agenda subscribes to the new one."""
+    # The member's row is locked, so two clicks at once leave one active address, not an error.
+    Membership.objects.select_for_update().filter(tenant=require_current_tenant(), user=user).first()
+    now = timezone.now()
+    CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+    token, prefix = generate_token()
+    feed = CalendarFeed.objects.create(user=user, prefix=prefix, hashed_token=hash_token(token))
+    return feed, token
+
+
+@transaction.atomic
+def calendar_feed_revoke(*, user) -> int:
+    """Stop ``user``'s calendar address in the current firm; how many were active (0 or 1)."""
+    return CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def feed_find(token: str) -> tuple[Tenant, int] | None:
+    """(the firm, the feed's id) of an active address's token, looked up before the firm is known; None for
+    anything else — malformed, unknown, revoked, or of a firm that is not operating. The caller reads the
+    feed again inside the firm's context (a revocation since then holds)."""
+    if not TOKEN_PATTERN.fullmatch(token or ""):
+        return None
+    prefix = token[:12]
+    digest = hash_token(token)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('app.calendar_feed_prefix', %s, true)", [prefix])
+        cursor.execute(
+            "SELECT id, tenant_id, hashed_token FROM accounts_calendarfeed WHERE prefix = %s AND revoked_at IS NULL",
+            [prefix],
+        )
+        rows = cursor.fetchall()
+        # The exception ends with the transaction; cleared anyway in case the caller's transaction goes on.
+        cursor.execute("SELECT set_config('app.calendar_feed_prefix', '', true)")
+    match = next((row for row in rows if secrets.compare_digest(row[2], digest)), None)
+    if match is None:
+        return None
+    firm = Tenant.objects.filter(pk=match[1], is_active=True).first()
+    if firm is None:
+        return None
+    return firm, match[0]
+
+
+def feed_owner(feed_id: int) -> tuple[CalendarFeed, Membership] | None:
+    """Inside the feed's firm: the active feed and its owner's active membership, or None (revoked since,
+    or the person left the firm or can no longer sign in)."""
+    feed = CalendarFeed.objects.select_related("user").filter(pk=feed_id, revoked_at__isnull=True).first()
+    if feed is None or not feed.user.is_active:
+        return None
+    membership = Membership.objects.filter(tenant=require_current_tenant(), user=feed.user, is_active=True).first()
+    if membership is None:
+        return None
+    return feed, membership

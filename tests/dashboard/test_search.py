@@ -1,0 +1,151 @@
+"""The header's search box: customers by name or mobile (the whole number, or the last four digits the
+masked form shows), homes by address, leads, contracts, worksites and complaints — grouped, each a link,
+only the kinds the searcher may see, and never another firm's."""
+
+import pytest
+
+from renocrm.accounts.roles import Role
+from renocrm.tenancy.context import tenant_context
+from tests.complaints.factories import ComplaintFactory
+from tests.contracts.factories import ContractFactory
+from tests.factories import ApiKeyFactory, MembershipFactory
+from tests.leads.factories import CustomerFactory, LeadFactory, PropertyFactory
+from tests.worksites.factories import WorksiteFactory
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1/search/"
+
+
+@pytest.fixture
+def wang(firm_a):
+    with tenant_context(firm_a):
+        customer = CustomerFactory(name="王芳", mobile="13812345678")
+        home = PropertyFactory(
+            customer=customer, compound="翠湖花园", building_unit_room="3-1-602", street="文三路188号"
+        )
+        lead = LeadFactory(customer=customer, property=home)
+        other = CustomerFactory(name="李明", mobile="13998765432")
+    return {"customer": customer, "home": home, "lead": lead, "other": other}
+
+
+def _signed_in(client, firm, role):
+    with tenant_context(firm):
+        membership = MembershipFactory(role=role)
+    client.force_login(membership.user)
+    return client
+
+
+def _kinds(response) -> dict[str, list[str]]:
+    return {group["kind"]: [hit["title"] for hit in group["results"]] for group in response.json()["groups"]}
+
+
+def test_a_customer_is_found_by_name_and_by_the_last_four_digits_of_her_mobile(client, firm_a, wang):
+    _signed_in(client, firm_a, Role.SALES)
+    page = client.get("/search/", {"q": "王芳"})
+    assert page.status_code == 200
+    assert f'href="/leads/customers/{wang["customer"].pk}/"' in page.content.decode()
+    by_digits = client.get(API, {"q": "5678"})
+    assert by_digits.status_code == 200
+    assert _kinds(by_digits)["customers"] == ["王芳"]
+    assert "李明" not in by_digits.content.decode()
+    # The full number, typed the way people write it.
+    assert _kinds(client.get(API, {"q": "138 1234 5678"}))["customers"] == ["王芳"]
+
+
+def test_without_contact_access_only_the_digits_the_mask_shows_find_a_number(client, firm_a, wang):
+    _signed_in(client, firm_a, Role.FINANCE)  # sees contracts, not contacts
+    answer = client.get(API, {"q": "5678"}).json()
+    assert answer["groups"] == []  # finance does not see customers at all
+    _signed_in(client, firm_a, Role.SALES)
+    membership_client = client
+    # A sales member sees contacts; a partner key without "contacts:read" does not.
+    with tenant_context(firm_a):
+        key = ApiKeyFactory(scopes=["leads:read"])
+    headers = {"HTTP_AUTHORIZATION": f"Api-Key {key.raw_key}"}
+    assert _kinds(membership_client.get(API, {"q": "12345678"}))["customers"] == ["王芳"]
+    masked = client.get(API, {"q": "5678"}, **headers).json()
+    customers = next(group for group in masked["groups"] if group["kind"] == "customers")
+    assert customers["results"][0]["detail"] == "138****5678"
+    # Digits the mask hides find nothing, and neither does an address.
+    assert client.get(API, {"q": "12345678"}, **headers).json()["groups"] == []
+    assert client.get(API, {"q": "翠湖花园"}, **headers).json()["groups"] == []
+
+
+def test_homes_are_found_by_compound_and_room(client, firm_a, wang):
+    _signed_in(client, firm_a, Role.SALES)
+    kinds = _kinds(client.get(API, {"q": "翠湖花园"}))
+    assert any("翠湖花园" in title and "3-1-602" in title for title in kinds["addresses"])
+    assert "addresses" in _kinds(client.get(API, {"q": "3-1-602"}))
+
+
+def test_contracts_worksites_and_complaints_are_found(client, firm_a, wang):
+    with tenant_context(firm_a):
+        contract = ContractFactory(number="HT-2026-0815")
+        worksite = WorksiteFactory(project=contract.project, contract=contract)
+        complaint = ComplaintFactory(customer=contract.project.customer)
+    _signed_in(client, firm_a, Role.ADMIN)
+    assert _kinds(client.get(API, {"q": "2026-0815"}))["contracts"] == ["HT-2026-0815"]
+    by_customer = _kinds(client.get(API, {"q": contract.project.customer.name}))
+    assert by_customer["worksites"] == [worksite.project.name]
+    assert any(title.startswith(f"#{complaint.pk} ") for title in by_customer["complaints"])
+    assert any(
+        title.startswith(f"#{complaint.pk} ")
+        for title in _kinds(client.get(API, {"q": f"#{complaint.pk}"}))["complaints"]
+    )
+
+
+def test_kinds_the_searcher_may_not_see_are_not_searched(client, firm_a, wang):
+    with tenant_context(firm_a):
+        ContractFactory(number="HT-王芳-1")
+    _signed_in(client, firm_a, Role.QC)  # worksites only
+    assert set(_kinds(client.get(API, {"q": "王芳"}))) <= {"worksites"}
+    with tenant_context(firm_a):
+        key = ApiKeyFactory(scopes=["contracts:read"])
+    answer = client.get(API, {"q": "王芳"}, HTTP_AUTHORIZATION=f"Api-Key {key.raw_key}")
+    assert set(_kinds(answer)) == {"contracts"}
+
+
+def test_another_firms_records_are_never_found(client, firm_a, firm_b, wang):
+    with tenant_context(firm_b):
+        CustomerFactory(name="王芳", mobile="13712345678")
+    _signed_in(client, firm_b, Role.ADMIN)
+    answer = client.get(API, {"q": "王芳"}).json()
+    customers = next(group for group in answer["groups"] if group["kind"] == "customers")
+    assert [hit["detail"] for hit in customers["results"]] == ["13712345678"]
+    assert client.get(API, {"q": "翠湖花园"}).json()["groups"] == []
+
+
+def test_a_query_too_short_or_missing_is_a_field_error(client, firm_a):
+    _signed_in(client, firm_a, Role.ADMIN)
+    for params in ({}, {"q": " 王 "}, {"q": "x" * 51}):
+        response = client.get(API, params)
+        assert response.status_code == 400
+        assert "q" in response.json()["error"]["fields"]
+    assert client.get(API, {"q": "王芳", "page": "2"}).status_code == 400
+    page = client.get("/search/", {"q": "王"})
+    assert page.status_code == 200
+
+
+def test_the_header_box_answers_with_the_fragment(client, firm_a, wang):
+    _signed_in(client, firm_a, Role.SALES)
+    home = client.get("/")
+    assert 'data-testid="header-search"' in home.content.decode()
+    fragment = client.get("/search/", {"q": "王芳"}, HTTP_HX_REQUEST="true")
+    body = fragment.content.decode()
+    assert "<html" not in body and 'data-testid="search-group-customers"' in body
+
+
+def test_the_search_costs_the_same_queries_however_many_records_match(
+    client, firm_a, wang, django_assert_max_num_queries
+):
+    _signed_in(client, firm_a, Role.ADMIN)
+    with tenant_context(firm_a):
+        for n in range(12):
+            customer = CustomerFactory(name=f"王芳{n}")
+            LeadFactory(customer=customer)
+    with django_assert_max_num_queries(14):
+        response = client.get(API, {"q": "王芳"})
+    assert response.status_code == 200
+    customers = next(group for group in response.json()["groups"] if group["kind"] == "customers")
+    assert len(customers["results"]) == 8 and customers["more_url"].startswith("/leads/customers/?q=")
