@@ -72,23 +72,7 @@ class ItemSerializer(MaskedContactsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = QuotationItem
-        fields = [
-            "id",
-            "position",
-            "room",
-            "category",
-            "price_item",
-            "code",
-            "name",
-            "unit",
-            "quantity",
-            "unit_price",
-            "cost_price",
-            "brand_model",
-            "note",
-            "discount",
-            "amount",
-        ]
+        fields = ["id", "position", *quotations.LINE_FIELDS, "amount"]
         read_only_fields = fields
 
     def to_representation(self, instance):
@@ -155,14 +139,7 @@ VERSION_FIELDS = [
     "based_on",
     "note",
     "created_by",
-    "management_fee_percent",
-    "design_fee",
-    "transport_fee",
-    "other_fee",
-    "other_fee_label",
-    "tax_percent",
-    "discount",
-    "discount_reason",
+    *pricing.FEE_FIELDS,
     "subtotal",
     "line_discounts",
     "management_fee",
