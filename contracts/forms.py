@@ -1,9 +1,11 @@
 import base64
 import binascii
+import io
 from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from PIL import Image
 
 from leads.forms import NewPropertyForm
 from leads.selectors import DESIGNER_ROLES
@@ -124,9 +126,26 @@ class SignatureField(forms.CharField):
             png = base64.b64decode(value[len(self.PREFIX) :], validate=True)
         except (binascii.Error, ValueError):
             raise forms.ValidationError(_("Please sign in the box.")) from None
-        if not png.startswith(b"\x89PNG\r\n\x1a\n"):
+        if not png.startswith(b"\x89PNG\r\n\x1a\n") or not _decodes(png):
             raise forms.ValidationError(_("Please sign in the box."))
         return value
+
+
+# A signature is at most the pad's size many times over; anything larger is not one.
+MAX_SIGNATURE_PIXELS = 4000 * 2000
+
+
+def _decodes(png: bytes) -> bool:
+    """Whether the PNG is a whole image of a signature's size: it goes into the signed PDF, whose rendering a
+    broken or enormous image would stop."""
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            if image.format != "PNG" or image.width * image.height > MAX_SIGNATURE_PIXELS:
+                return False
+            image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return False
+    return True
 
 
 class HomeownerAcceptForm(forms.Form):

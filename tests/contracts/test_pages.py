@@ -28,13 +28,11 @@ from tests.leads.factories import LeadFactory
 pytestmark = pytest.mark.usefixtures("english")
 
 # A 1×1 PNG: what the signature pad sends, as far as the server can tell.
+PNG_HEADER = "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 PNG = (
     "data:image/png;base64,"
     + base64.b64encode(
-        bytes.fromhex(
-            "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-            "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-        )
+        bytes.fromhex(PNG_HEADER + "1f15c4890000000d49444154789c6360606060000000050001a5f645400000000049454e44ae426082")
     ).decode()
 )
 
@@ -343,6 +341,11 @@ def test_homeowner_accepts_through_the_signed_link_with_a_signature(client, firm
     assert unsigned.context["form"].errors["signature"]
     forged = client.post(url, {"name": "王芳", "signature": "data:image/png;base64,aGVsbG8=", "agree": "on"})
     assert forged.context["form"].errors["signature"]
+    # A PNG whose image data is cut short would stop the signed copy's PDF: refused at the edge.
+    short = "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"  # too little image data
+    broken = "data:image/png;base64," + base64.b64encode(bytes.fromhex(PNG_HEADER + short)).decode()
+    cut = client.post(url, {"name": "王芳", "signature": broken, "agree": "on"})
+    assert cut.status_code == 200 and cut.context["form"].errors["signature"]
     done = client.post(url, {"name": "王芳", "signature": PNG, "agree": "on"}, REMOTE_ADDR="203.0.113.7")
     assert done.status_code == 200 and "accepted" in done.templates[0].name
     with tenant_context(firm_a):
