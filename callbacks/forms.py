@@ -24,7 +24,7 @@ from complaints.models import Complaint
 from contracts.models import TradeCategory
 from renocrm.accounts.roles import AGENT_ROLES
 from renocrm.accounts.staff import staff_choices
-from renocrm.forms import RowFormSet, StaffChoiceField, blank_first
+from renocrm.forms import ClockDateTimeField, RowFormSet, StaffChoiceField, blank_first
 from worksites.models import PhaseKind
 
 BUCKETS = (
@@ -83,7 +83,7 @@ class AttemptForm(forms.Form):
 
 
 class VisitForm(forms.Form):
-    at = forms.DateTimeField(
+    at = ClockDateTimeField(
         label=_("Visit at"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],

@@ -7,13 +7,10 @@ from renocrm.accounts import open_work
 from renocrm.accounts.roles import AGENT_ROLES, Role
 
 from .models import Callback, CallbackSettings, FeedbackFollowUp
+from .selectors import HEADED_ROLES
 
-HEAD_ROLES = {
-    "design_head": {Role.DESIGNER, Role.ADMIN},
-    "construction_head": {Role.PROJECT_MANAGER, Role.ADMIN},
-    "qc_head": {Role.QC, Role.ADMIN},
-    "service_head": {Role.CUSTOMER_SERVICE, Role.ADMIN},
-}
+# Who may take over as a department's head: one of the department, or a firm admin.
+HEAD_ROLES = {field: {role, Role.ADMIN} for field, role in HEADED_ROLES.items()}
 
 
 def register() -> None:

@@ -1,11 +1,10 @@
-"""The complaints' part of the header search (selectors): complaints by the customer's name or mobile, or
-by number ("#42" or "42")."""
+"""The complaints' part of the header search (selectors): complaints of the customers found, or by number
+("#42" or "42")."""
 
 from __future__ import annotations
 
 from django.db.models import Q
 
-from leads.models import Customer
 from renocrm.search import SearchTerms
 
 from .models import Complaint
@@ -14,9 +13,9 @@ from .models import Complaint
 MAX_NUMBER_DIGITS = 9
 
 
-def complaints_matching(terms: SearchTerms, *, limit: int) -> list[Complaint]:
-    match = Q(customer__in=Customer.objects.filter(terms.person_match()).values("pk"))
+def complaints_matching(terms: SearchTerms, *, customers: list[int], limit: int) -> list[Complaint]:
+    match = Q(customer__in=customers)
     number = terms.text.removeprefix("#")
     if number.isdigit() and len(number) <= MAX_NUMBER_DIGITS:
-        match |= Q(pk=int(number))
+        match |= Q(pk=int(number), customer__anonymised_at__isnull=True)
     return list(Complaint.objects.filter(match).select_related("customer").order_by("-id")[:limit])

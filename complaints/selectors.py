@@ -224,6 +224,7 @@ def complaint_page(
     owner=None,
     overdue: bool = False,
     q: str = "",
+    full_contacts: bool = False,
     before: int | None = None,
     now: datetime | None = None,
 ):
@@ -244,7 +245,7 @@ def complaint_page(
     if overdue:
         complaints = complaints.filter(overdue_q(now))
     if q:
-        complaints = complaints.filter(customer_match(q, "customer__"))
+        complaints = complaints.filter(customer_match(q, "customer__", full_contacts=full_contacts))
     rows, older = keyset_page(complaints, before=before)
     return _with_clocks(rows, now), older
 

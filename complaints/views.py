@@ -37,6 +37,7 @@ from leads.selectors import customer_match
 from renocrm.accounts.access import permission_required
 from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
+from renocrm.privacy.masking import may_see_contacts
 from worksites.views.portal import homeowner_name, portal_client, portal_page, portal_render, remember_homeowner
 
 VIEW, MANAGE = "complaints.view", "complaints.manage"
@@ -61,6 +62,7 @@ def complaint_list(request):
         owner=filters.get("owner"),
         overdue=bool(filters.get("overdue")),
         q=filters.get("q", ""),
+        full_contacts=may_see_contacts(request),
         before=before_param(request),
     )
     context = {"form": form, "complaints": complaints, "older": older}
@@ -82,7 +84,13 @@ def complaint_create(request):
         search = CustomerSearchForm(request.GET or None)
         q = search.cleaned_data["q"].strip() if search.is_valid() else ""
         matches = (
-            list(Customer.objects.filter(customer_match(q)).order_by("name", "id")[:CUSTOMER_MATCHES]) if q else []
+            list(
+                Customer.objects.filter(customer_match(q, full_contacts=may_see_contacts(request))).order_by(
+                    "name", "id"
+                )[:CUSTOMER_MATCHES]
+            )
+            if q
+            else []
         )
         context = {"search": search, "q": q, "matches": matches}
         return render(request, "complaints/complaint_new.html", context)

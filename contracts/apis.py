@@ -12,6 +12,7 @@ from leads.apis import PropertyInputSerializer, call_service_with_property
 from leads.models import Lead
 from renocrm.accounts.access import may_see_costs
 from renocrm.accounts.roles import PAYMENTS_SCOPE
+from renocrm.api.costs import CostFieldsMixin, refuse_costs
 from renocrm.api.fields import FirmMemberField
 from renocrm.api.models import ApiKey
 from renocrm.api.views import (
@@ -23,6 +24,7 @@ from renocrm.api.views import (
     service_response,
     validated_data,
 )
+from renocrm.clientip import client_ip
 from renocrm.privacy.serializers import MaskedContactsMixin
 
 from . import phases, selectors
@@ -42,6 +44,7 @@ from .models import (
     TradeCategory,
 )
 from .services import change_orders, design, payments, pricing, quotations, signing
+from .services.settings import contract_settings_get
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 NOT_NEGATIVE = {"min_value": Decimal("0")}
@@ -57,14 +60,9 @@ class FirmIdField(FirmRelatedField):
     """A firm row named by its id in an action's input, which has no model to tell the schema its type."""
 
 
-def _refuse_costs(request, items) -> None:
-    """Like the item library: a caller without costs:read may not set cost prices (null is leaving it out)."""
-    if not may_see_costs(request) and any(item.get("cost_price") is not None for item in items or ()):
-        raise serializers.ValidationError({"cost_price": ["Setting cost prices needs costs:read (costs.view)."]})
-
-
-class ItemSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+class ItemSerializer(CostFieldsMixin, MaskedContactsMixin, serializers.ModelSerializer):
     text_fields = ("note",)
+    cost_fields = ("cost_price",)
     category = serializers.ChoiceField(choices=TradeCategory.choices)
     quantity = serializers.DecimalField(max_digits=12, decimal_places=2, **NOT_NEGATIVE)
     unit_price = serializers.DecimalField(**MONEY, **NOT_NEGATIVE)
@@ -74,13 +72,6 @@ class ItemSerializer(MaskedContactsMixin, serializers.ModelSerializer):
         model = QuotationItem
         fields = ["id", "position", *quotations.LINE_FIELDS, "amount"]
         read_only_fields = fields
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        request = self.context.get("request")
-        if request is None or not may_see_costs(request):
-            data["cost_price"] = None  # fails closed without a request
-        return data
 
 
 class ItemInputSerializer(serializers.Serializer):
@@ -139,6 +130,7 @@ VERSION_FIELDS = [
     "based_on",
     "note",
     "created_by",
+    "priced_by",
     *pricing.FEE_FIELDS,
     "subtotal",
     "line_discounts",
@@ -156,12 +148,13 @@ VERSION_FIELDS = [
 ]
 
 
-class VersionSerializer(MaskedContactsMixin, serializers.ModelSerializer):
+class VersionSerializer(CostFieldsMixin, MaskedContactsMixin, serializers.ModelSerializer):
     """A version with its lines (each naming its room), the room and trade subtotals, fees and the amounts made
     by the one rounding rule (docs/apps/contracts.md). ``cost``, ``margin`` and ``margin_percent`` are null
     without costs:read."""
 
     text_fields = ("note", "discount_reason")
+    cost_fields = ("cost", "margin", "margin_percent")
     items = ItemSerializer(many=True, read_only=True)
     cost = serializers.DecimalField(**MONEY, allow_null=True, read_only=True, help_text=COSTS_HELP)
     before_tax = serializers.SerializerMethodField(help_text="subtotal + fees − discount: the total less tax.")
@@ -172,7 +165,7 @@ class VersionSerializer(MaskedContactsMixin, serializers.ModelSerializer):
     )
     discount_needs_approval = serializers.SerializerMethodField(
         help_text="The discounts are over the firm's threshold and not yet approved: sending is refused until a "
-        "manager other than the author approves (POST approve-discount/)."
+        "manager other than the author and priced_by approves (POST approve-discount/)."
     )
     room_subtotals = serializers.SerializerMethodField()
     trade_subtotals = serializers.SerializerMethodField()
@@ -196,27 +189,17 @@ class VersionSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "discount_approved_at": {"allow_null": True},
         }
 
-    def _costs(self) -> bool:
-        request = self.context.get("request")
-        return request is not None and may_see_costs(request)
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        if not self._costs():
-            data["cost"] = None
-        return data
-
     @extend_schema_field(serializers.DecimalField(**MONEY))
     def get_before_tax(self, version) -> str:
         return str(pricing.before_tax(version))
 
     @extend_schema_field(serializers.DecimalField(**MONEY, allow_null=True))
     def get_margin(self, version):
-        return str(pricing.margin(version)[0]) if self._costs() else None
+        return str(pricing.margin(version)[0])
 
     @extend_schema_field(serializers.DecimalField(max_digits=7, decimal_places=1, allow_null=True))
     def get_margin_percent(self, version):
-        percent = pricing.margin(version)[1] if self._costs() else None
+        percent = pricing.margin(version)[1]
         return None if percent is None else str(percent)
 
     @extend_schema_field(serializers.DecimalField(max_digits=7, decimal_places=2))
@@ -254,9 +237,7 @@ class DiscountThresholdMixin:
         # Read at most once per request, and only when a draft needs it.
         return {
             **super().get_serializer_context(),
-            "discount_approval_percent": functools.cache(
-                lambda: signing.contract_settings_get().discount_approval_percent
-            ),
+            "discount_approval_percent": functools.cache(lambda: contract_settings_get().discount_approval_percent),
         }
 
 
@@ -270,7 +251,7 @@ class QuotationViewSet(DiscountThresholdMixin, FirmListCreateRetrieveViewSet):
         return queryset.prefetch_related("versions__items")
 
     def perform_create(self, serializer):
-        _refuse_costs(self.request, serializer.validated_data.get("items"))
+        refuse_costs(self.request, serializer.validated_data.get("items"))
         serializer.instance = call_service(
             quotations.quotation_create,
             by=acting_user(self.request),
@@ -350,7 +331,7 @@ class QuotationVersionViewSet(DiscountThresholdMixin, FirmReadOnlyViewSet):
     def set_items(self, request, pk=None):
         version = self.get_object()
         data = validated_data(SetItemsSerializer, request)
-        _refuse_costs(request, data["items"])
+        refuse_costs(request, data["items"])
         call_service(
             quotations.quotation_version_set_items,
             version=version,
@@ -399,8 +380,9 @@ class QuotationVersionViewSet(DiscountThresholdMixin, FirmReadOnlyViewSet):
     @extend_schema(
         request=None,
         responses=VersionSerializer,
-        description="Needs a signed-in member with discounts.approve who did not write the version (403 for a key "
-        "or without the permission; 400 on discount_approved_by for the author).",
+        description="Needs a signed-in member with discounts.approve who neither wrote the version nor last changed "
+        "its lines, fees or discount (403 for a key or without the permission; 400 on discount_approved_by for the "
+        "author and for priced_by).",
     )
     @action(detail=True, methods=["post"], url_path="approve-discount", permission_classes=[ApprovesDiscounts])
     def approve_discount(self, request, pk=None):
@@ -540,7 +522,11 @@ class ContractViewSet(FirmListCreateRetrieveViewSet):
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         serializer.instance = call_service(
-            signing.contract_sign, version=data.pop("quotation_version"), by=acting_user(self.request), **data
+            signing.contract_sign,
+            version=data.pop("quotation_version"),
+            by=acting_user(self.request),
+            ip=client_ip(self.request),
+            **data,
         )
 
 
@@ -670,7 +656,7 @@ class ChangeOrderViewSet(FirmListCreateRetrieveViewSet):
 
     def get_serializer_context(self):
         # Read once per request, not once per row.
-        settings = signing.contract_settings_get()
+        settings = contract_settings_get()
         return {
             **super().get_serializer_context(),
             "threshold_percent": settings.change_order_threshold_percent,

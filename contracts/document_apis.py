@@ -2,7 +2,9 @@
 
 ``GET /api/v1/quotation-versions/<id>/pdf/`` and ``GET /api/v1/contracts/<id>/pdf/`` answer the frozen signed
 copy when there is one (``X-Signed-Copy-SHA256`` names its hash), else the document as it stands, marked as not
-signed. ``POST /api/v1/quotation-versions/<id>/send-to-customer/`` sends the homeowner's link."""
+signed. A principal without contacts:read gets the document as it stands with the homeowner's contact details
+masked, never the signed copy (which holds them). ``POST /api/v1/quotation-versions/<id>/send-to-customer/``
+sends the homeowner's link."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from renocrm.api.views import FirmScopedMixin, acting_user, service_response
+from renocrm.privacy.masking import may_see_contacts
 
 from . import documents
 from .document_views import pdf_response
@@ -41,23 +44,27 @@ PDF_RESPONSES = {
     (200, "application/pdf"): OpenApiResponse(
         OpenApiTypes.BINARY,
         description="The PDF: the signed copy when there is one (its SHA-256 in the X-Signed-Copy-SHA256 header), "
-        "else the document now, marked as not signed.",
+        "else the document now, marked as not signed. Without contacts:read, always the document now, with the "
+        "address masked and without the signature and IP address.",
     )
 }
 
 
-def _pdf(copy, now, filename):
+def _pdf(request, **document):
     try:
-        data = documents.signed_document_bytes(copy) if copy is not None else None
-        signed = data is not None
-        if data is None:
-            data = now()
+        data, copy = documents.pdf_for(**document, contacts=may_see_contacts(request))
     except documents.PdfUnavailable as error:
         raise PdfUnavailable() from error
-    response = pdf_response(data, filename(signed))
-    if signed:
+    response = pdf_response(data, documents.download_name(**document, signed=copy is not None))
+    if copy is not None:
         response["X-Signed-Copy-SHA256"] = copy.sha256
     return response
+
+
+PDF_DESCRIPTION = (
+    "Needs contracts:read. The signed copy holds the homeowner's address, signature and IP address: a key "
+    "without contacts:read gets the document now with those masked instead."
+)
 
 
 class SendToCustomerSerializer(serializers.Serializer):
@@ -83,15 +90,10 @@ class QuotationVersionDocumentViewSet(FirmScopedMixin, viewsets.GenericViewSet):
     model = QuotationVersion
     permission_group = "contracts"
 
-    @extend_schema(request=None, responses=PDF_RESPONSES, description="Needs contracts:read.")
+    @extend_schema(request=None, responses=PDF_RESPONSES, description=PDF_DESCRIPTION)
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PdfRenderer])
     def pdf(self, request, pk=None):
-        version = self.get_object()
-        return _pdf(
-            documents.signed_copy_of(version=version),
-            lambda: documents.quotation_pdf(version, for_homeowner=False),
-            lambda signed: documents.download_name(version=version, signed=signed),
-        )
+        return _pdf(request, version=self.get_object())
 
     @extend_schema(
         request=SendToCustomerSerializer,
@@ -117,12 +119,7 @@ class ContractDocumentViewSet(FirmScopedMixin, viewsets.GenericViewSet):
     model = Contract
     permission_group = "contracts"
 
-    @extend_schema(request=None, responses=PDF_RESPONSES, description="Needs contracts:read.")
+    @extend_schema(request=None, responses=PDF_RESPONSES, description=PDF_DESCRIPTION)
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PdfRenderer])
     def pdf(self, request, pk=None):
-        contract = self.get_object()
-        return _pdf(
-            documents.signed_copy_of(contract=contract),
-            lambda: documents.contract_pdf(contract),
-            lambda signed: documents.download_name(contract=contract, signed=signed),
-        )
+        return _pdf(request, contract=self.get_object())

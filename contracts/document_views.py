@@ -1,6 +1,7 @@
 """PDF downloads of quotation versions and contracts — for staff, and for the homeowner through their signed
 link — and sending a quotation version to the customer. The frozen signed copy is served when there is one,
-else the document as it stands now, marked as not signed."""
+else the document as it stands now, marked as not signed. Staff who may not see homeowners' contact details
+get the document now with them masked, never the signed copy (``documents.pdf_for``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from renocrm.accounts.access import permission_required
 from renocrm.forms import page_action
+from renocrm.privacy.masking import may_see_contacts
 
 from . import documents, homeowner_links
 from .document_forms import SendToCustomerForm
@@ -33,16 +35,6 @@ def pdf_response(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
-def _signed_or_now(copy, now) -> tuple[bytes, bool]:
-    """(the PDF, whether it is the signed copy): the frozen copy when there is one (and it was not erased),
-    else ``now()``."""
-    if copy is not None:
-        data = documents.signed_document_bytes(copy)
-        if data is not None:
-            return data, True
-    return now(), False
-
-
 def _unavailable(request):
     logger.exception("A PDF could not be made.")
     return render(request, "contracts/pdf_unavailable.html", status=503)
@@ -53,13 +45,10 @@ def _unavailable(request):
 def version_pdf(request, pk):
     version = get_object_or_404(QuotationVersion.objects, pk=pk)
     try:
-        data, signed = _signed_or_now(
-            documents.signed_copy_of(version=version),
-            lambda: documents.quotation_pdf(version, for_homeowner=False),
-        )
+        data, copy = documents.pdf_for(version=version, contacts=may_see_contacts(request))
     except documents.PdfUnavailable:
         return _unavailable(request)
-    return pdf_response(data, documents.download_name(version=version, signed=signed))
+    return pdf_response(data, documents.download_name(version=version, signed=copy is not None))
 
 
 @require_safe
@@ -67,12 +56,10 @@ def version_pdf(request, pk):
 def contract_pdf(request, pk):
     contract = get_object_or_404(Contract.objects, pk=pk)
     try:
-        data, signed = _signed_or_now(
-            documents.signed_copy_of(contract=contract), lambda: documents.contract_pdf(contract)
-        )
+        data, copy = documents.pdf_for(contract=contract, contacts=may_see_contacts(request))
     except documents.PdfUnavailable:
         return _unavailable(request)
-    return pdf_response(data, documents.download_name(contract=contract, signed=signed))
+    return pdf_response(data, documents.download_name(contract=contract, signed=copy is not None))
 
 
 @require_POST
@@ -105,9 +92,8 @@ def homeowner_pdf(request, token):
     with homeowner_links.open_version(token) as (version, problem):
         if problem:
             return render(request, "contracts/homeowner_link_invalid.html", {"problem": problem}, status=404)
-        copy = documents.signed_copy_of(version=version) if version.status == version.Status.ACCEPTED else None
         try:
-            data, signed = _signed_or_now(copy, lambda: documents.quotation_pdf(version, for_homeowner=True))
+            data, copy = documents.pdf_for(version=version, for_homeowner=True)
         except documents.PdfUnavailable:
             return _unavailable(request)
-        return pdf_response(data, documents.download_name(version=version, signed=signed))
+        return pdf_response(data, documents.download_name(version=version, signed=copy is not None))

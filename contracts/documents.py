@@ -5,6 +5,10 @@ formatted, in the firm's language, never a cost or a margin). For a signature th
 signing transaction and stored on a ``SignedDocument`` (``signed_copy_freeze``); the PDF is made from that
 stored data once, after commit, by a task (or by the first download if the task has not run), so the copy is
 exactly what was signed however late it is rendered. Its SHA-256 is taken from the stored bytes.
+
+Whoever may not see homeowners' contact details (renocrm.privacy.masking.may_see_contacts) gets a document
+printed now with the address masked, mobiles in its free text masked, and the signature and IP address left
+out — never the signed copy, which holds them and cannot be masked (``pdf_for``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import base64
 import hashlib
 import logging
 from collections import OrderedDict
+from datetime import timedelta
 from decimal import Decimal
 from io import BytesIO
 
@@ -26,6 +31,7 @@ from PIL import Image
 
 from renocrm import pdf
 from renocrm.outbox.enqueue import enqueue_on_commit
+from renocrm.privacy.masking import MASK, mask_address, mask_text
 from renocrm.privacy.registry import data_url_bytes
 from renocrm.tenancy.context import require_current_tenant
 
@@ -39,6 +45,12 @@ LOGO_PIXELS = (600, 240)
 # Stored with each signed copy's content, so a later change to its shape can still render the old copies.
 CONTENT_VERSION = 1
 ZERO = Decimal("0.00")
+# The sweeper (renocrm.sweeps) that makes the copies whose task never ran; a copy is taken to be forgotten once
+# its task has had this long.
+SIGNED_COPY_SWEEP = "signed-copies"
+RENDER_GRACE = timedelta(minutes=10)
+# Each takes about a second: a small batch keeps the sweeper's transaction short.
+SIGNED_COPY_BATCH = 20
 
 
 # Formatting -------------------------------------------------------------------------------------------------
@@ -105,7 +117,32 @@ def _firm(firm) -> dict:
 # What a document shows --------------------------------------------------------------------------------------
 
 
-def _lines(version: QuotationVersion) -> dict:
+class _Shown:
+    """The free text of a document as its reader may see it: as it is, or (``masked``) with every mobile
+    masked and every part of the home's address that finds the door (``Property.identifying_texts``, the
+    compound) replaced by the mask."""
+
+    def __init__(self, *homes, masked: bool = False):
+        self.masked = masked
+        texts = [text for home in homes if masked and home is not None for text in home.identifying_texts()]
+        texts += [home.compound for home in homes if masked and home is not None]
+        self.texts = sorted({text for text in texts if text}, key=len, reverse=True)
+
+    def __call__(self, value: str) -> str:
+        if not self.masked or not value:
+            return value
+        value = mask_text(value)
+        for text in self.texts:
+            value = value.replace(text, MASK)
+        return value
+
+    def address(self, home) -> str:
+        if home is None:
+            return ""
+        return mask_address(home.address) if self.masked else home.address
+
+
+def _lines(version: QuotationVersion, shown: _Shown) -> dict:
     """The version's lines by room (in the order rooms first appear) with each room's subtotal, the subtotal of
     each trade, and whether any line has a discount. Blank rooms are one group of their own."""
     categories = {value: str(label) for value, label in TradeCategory.choices}
@@ -120,7 +157,7 @@ def _lines(version: QuotationVersion) -> dict:
                 "name": item.name,
                 "category": categories.get(item.category, item.category),
                 "brand_model": item.brand_model,
-                "note": item.note,
+                "note": shown(item.note),
                 "unit": item.unit,
                 "quantity": _quantity(item.quantity),
                 "unit_price": _money(item.unit_price),
@@ -146,7 +183,7 @@ def _lines(version: QuotationVersion) -> dict:
     }
 
 
-def _totals(version: QuotationVersion, subtotal: str) -> list[dict]:
+def _totals(version: QuotationVersion, subtotal: str, shown: _Shown) -> list[dict]:
     """The lines from the subtotal to the total: fees, the discount on the total and tax, each only if used."""
     rows = [{"label": _("Subtotal of the lines"), "amount": subtotal}]
     if version.management_fee:
@@ -161,11 +198,11 @@ def _totals(version: QuotationVersion, subtotal: str) -> list[dict]:
         if getattr(version, field):
             rows.append({"label": label, "amount": _money(getattr(version, field))})
     if version.other_fee:
-        rows.append({"label": version.other_fee_label or _("Other fee"), "amount": _money(version.other_fee)})
+        rows.append({"label": shown(version.other_fee_label) or _("Other fee"), "amount": _money(version.other_fee)})
     if version.discount:
         label = _("Discount")
         if version.discount_reason:
-            label = f"{label} ({version.discount_reason})"
+            label = f"{label} ({shown(version.discount_reason)})"
         rows.append({"label": label, "amount": "−" + _money(version.discount)})
     if version.tax:
         percent = format(version.tax_percent.normalize(), "f")
@@ -173,32 +210,33 @@ def _totals(version: QuotationVersion, subtotal: str) -> list[dict]:
     return rows
 
 
-def _acceptance(version: QuotationVersion, firm) -> dict | None:
+def _acceptance(version: QuotationVersion, firm, shown: _Shown) -> dict | None:
+    """Who accepted, when and how; the drawn signature and the IP address only for whom may see them."""
     if version.accepted_at is None:
         return None
     return {
         "name": version.accepted_name,
         "time": _local(version.accepted_at, firm),
-        "ip": version.accepted_ip or "",
-        "image": _signature_image(version.signature),
+        "ip": "" if shown.masked else version.accepted_ip or "",
+        "image": "" if shown.masked else _signature_image(version.signature),
         "via": str(version.get_accepted_via_display()),
         "recorded_by": _person(version.accepted_by) if version.accepted_via == version.AcceptedVia.STAFF else "",
     }
 
 
-def _quotation_body(version: QuotationVersion, firm) -> dict:
+def _quotation_body(version: QuotationVersion, firm, shown: _Shown) -> dict:
     quotation = version.quotation
     lead = quotation.lead
-    lines = _lines(version)
+    lines = _lines(version, shown)
     return {
-        "title": quotation.title,
+        "title": shown(quotation.title),
         "version": version.number,
         "customer": lead.customer.name,
-        "address": lead.property.address if lead.property_id else "",
+        "address": shown.address(lead.property),
         "designer": _person(lead.designer) if lead.designer_id else "",
         "date": _day(timezone.localtime(version.sent_at or version.created_at, firm.zone).date()),
         **lines,
-        "totals": _totals(version, lines["subtotal"]),
+        "totals": _totals(version, lines["subtotal"], shown),
         "total": _money(version.total),
     }
 
@@ -209,11 +247,13 @@ def _versions_queryset():
     ).prefetch_related("items")
 
 
-def quotation_content(version: QuotationVersion) -> dict:
+def quotation_content(version: QuotationVersion, *, masked: bool = False) -> dict:
     """What the quotation PDF shows, in the firm's language: the letterhead, the lines by room with room and
-    trade subtotals, fees, discount, tax and total, and the acceptance once there is one."""
+    trade subtotals, fees, discount, tax and total, and the acceptance once there is one. ``masked``: for whom
+    may not see the homeowner's contact details."""
     firm = require_current_tenant()
     version = _versions_queryset().get(pk=version.pk)
+    shown = _Shown(version.quotation.lead.property, masked=masked)
     with translation.override(firm.language):
         return {
             "format": CONTENT_VERSION,
@@ -221,8 +261,8 @@ def quotation_content(version: QuotationVersion) -> dict:
             "language": firm.language,
             "firm": _firm(firm),
             "status": version.status,
-            **_quotation_body(version, firm),
-            "acceptance": _acceptance(version, firm),
+            **_quotation_body(version, firm, shown),
+            "acceptance": _acceptance(version, firm, shown),
         }
 
 
@@ -235,9 +275,10 @@ def _due(instalment: Instalment) -> str:
     return text
 
 
-def contract_content(contract: Contract, *, ip: str | None = None) -> dict:
+def contract_content(contract: Contract, *, ip: str | None = None, masked: bool = False) -> dict:
     """What the contract PDF shows: the parties, amount, dates and terms, the payment schedule, the
-    main-material lines, the signed quotation (by room, with its totals) and the signatures."""
+    main-material lines, the signed quotation (by room, with its totals) and the signatures. ``masked``: for
+    whom may not see the homeowner's contact details."""
     firm = require_current_tenant()
     contract = (
         Contract.objects.select_related("project__customer", "project__property", "signed_by")
@@ -246,6 +287,7 @@ def contract_content(contract: Contract, *, ip: str | None = None) -> dict:
     )
     version = _versions_queryset().get(pk=contract.quotation_version_id)
     project = contract.project
+    shown = _Shown(project.property, version.quotation.lead.property, masked=masked)
     with translation.override(firm.language):
         instalments = list(contract.instalments.all())
         materials = list(contract.main_materials.all())
@@ -257,13 +299,13 @@ def contract_content(contract: Contract, *, ip: str | None = None) -> dict:
             "number": contract.number,
             "package_type": str(contract.get_package_type_display()),
             "customer": project.customer.name,
-            "address": project.property.address if project.property_id else "",
-            "project": project.name,
+            "address": shown.address(project.property),
+            "project": shown(project.name),
             "amount": _money(contract.original_amount),
             "planned_start": _day(contract.planned_start),
             "planned_end": _day(contract.planned_end),
             "signed_on": _day(contract.signed_on),
-            "terms": contract.terms,
+            "terms": shown(contract.terms),
             "instalments": [
                 {
                     "sequence": instalment.sequence,
@@ -287,8 +329,8 @@ def contract_content(contract: Contract, *, ip: str | None = None) -> dict:
                 for line in materials
             ],
             "materials_total": _money(sum((line.amount for line in materials), ZERO)),
-            "quotation": _quotation_body(version, firm),
-            "acceptance": _acceptance(version, firm),
+            "quotation": _quotation_body(version, firm, shown),
+            "acceptance": _acceptance(version, firm, shown),
             "firm_signature": {
                 "name": _person(contract.signed_by),
                 "signed_on": _day(contract.signed_on),
@@ -311,11 +353,12 @@ def render(content: dict, *, mark: str = "") -> bytes:
     return pdf.html_to_pdf(html, css=render_to_string("contracts/pdf/document.css"))
 
 
-def quotation_pdf(version: QuotationVersion, *, for_homeowner: bool) -> bytes:
+def quotation_pdf(version: QuotationVersion, *, for_homeowner: bool, masked: bool = False) -> bytes:
     """A quotation version printed now. A draft is marked as a draft (staff only: the homeowner's link opens
-    sent versions only); a version not accepted is marked "not signed"; an accepted one without a frozen
-    copy (accepted before copies were kept) as "copy"."""
-    content = quotation_content(version)
+    sent versions only); a version not accepted is marked "not signed"; an accepted one (whose signed
+    original is its frozen copy) as "copy". ``masked``: for whom may not see the homeowner's contact
+    details."""
+    content = quotation_content(version, masked=masked)
     with translation.override(content["language"]):
         if version.status == QuotationVersion.Status.DRAFT and not for_homeowner:
             mark = _("Draft — not sent")
@@ -326,9 +369,9 @@ def quotation_pdf(version: QuotationVersion, *, for_homeowner: bool) -> bytes:
     return render(content, mark=mark)
 
 
-def contract_pdf(contract: Contract) -> bytes:
+def contract_pdf(contract: Contract, *, masked: bool = False) -> bytes:
     """A contract printed now, marked as a copy: the signed original is its ``SignedDocument``."""
-    content = contract_content(contract)
+    content = contract_content(contract, masked=masked)
     with translation.override(content["language"]):
         mark = _("Copy — not the signed original")
     return render(content, mark=mark)
@@ -363,13 +406,6 @@ def signed_copy_freeze(
     return document
 
 
-def _file_name(document: SignedDocument) -> str:
-    content = document.content
-    if document.kind == SignedDocument.Kind.CONTRACT:
-        return f"contract-{content.get('number', document.pk)}-signed.pdf"
-    return f"quotation-{document.quotation_version_id}-v{content.get('version', '')}-signed.pdf"
-
-
 def signed_document_render(*, document_id: int) -> SignedDocument | None:
     """Render a frozen copy's PDF from its stored content, once: the row is locked, and a copy already
     rendered (or emptied by an erasure) is left as it is. None when the row is gone."""
@@ -378,11 +414,23 @@ def signed_document_render(*, document_id: int) -> SignedDocument | None:
         if document is None or document.is_rendered:
             return document
         data = render(document.content)
-        document.file.save(_file_name(document), ContentFile(data), save=False)
+        name = download_name(version=document.quotation_version, contract=document.contract, signed=True)
+        document.file.save(name, ContentFile(data), save=False)
         document.sha256 = hashlib.sha256(data).hexdigest()
         document.rendered_at = timezone.now()
         document.save(update_fields=["file", "sha256", "rendered_at"])
         return document
+
+
+def signed_copies_waiting(*, now=None):
+    """The ids of the copies still waiting for their PDF past ``RENDER_GRACE``: their task never ran (the broker
+    was down at commit) or could not make PDFs. Oldest first."""
+    now = now or timezone.now()
+    return (
+        SignedDocument.objects.filter(rendered_at__isnull=True, created_at__lt=now - RENDER_GRACE)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)
+    )
 
 
 def signed_document_bytes(document: SignedDocument) -> bytes | None:
@@ -399,7 +447,8 @@ def signed_document_bytes(document: SignedDocument) -> bytes | None:
 
 def signed_document_ready(document: SignedDocument | None) -> SignedDocument | None:
     """The copy with its PDF and hash, rendering it now if it is still waiting; left waiting (and logged) when
-    this server cannot make PDFs, so the page that asked still shows."""
+    this server cannot make PDFs, so the page that asked still shows. For the page answering a signature
+    only: any other page shows a copy still waiting as being prepared, and its download makes it."""
     if document is None or document.is_rendered:
         return document
     try:
@@ -429,7 +478,42 @@ def signed_copies_for_project(project) -> list[SignedDocument]:
     )
 
 
+def gives_signed_copy(copy: SignedDocument | None) -> bool:
+    """Whether a download of the copy's document gives the signed copy: it has its PDF, or will make it (a
+    copy erased with the homeowner's data has neither, and the download prints the document now)."""
+    return copy is not None and (bool(copy.file) or not copy.is_rendered)
+
+
+def pdf_for(
+    *,
+    version: QuotationVersion | None = None,
+    contract: Contract | None = None,
+    for_homeowner: bool = False,
+    contacts: bool = True,
+) -> tuple[bytes, SignedDocument | None]:
+    """The PDF to hand out of a quotation version or a contract, and the frozen copy it is — None when it is
+    the document printed now, marked as not the signed one: there is no copy, it was erased, or the reader
+    may not see the homeowner's contact details (``contacts`` False), which the copy holds and cannot mask;
+    they then get the document with them masked. The homeowner's link (``for_homeowner``) gives a version's
+    copy once the version is accepted."""
+    if (version is None) == (contract is None):
+        raise ValueError("A PDF of a quotation version or of a contract.")
+    if version is not None:
+        wanted = not for_homeowner or version.status == QuotationVersion.Status.ACCEPTED
+        copy = signed_copy_of(version=version) if wanted else None
+    else:
+        copy = signed_copy_of(contract=contract)
+    if contacts and copy is not None:
+        data = signed_document_bytes(copy)
+        if data is not None:
+            return data, copy
+    if version is not None:
+        return quotation_pdf(version, for_homeowner=for_homeowner, masked=not contacts), None
+    return contract_pdf(contract, masked=not contacts), None
+
+
 def download_name(*, version: QuotationVersion | None = None, contract: Contract | None = None, signed: bool) -> str:
+    """The file name of a document's PDF: a download's, an e-mail's attachment's and the stored copy's."""
     suffix = "-signed" if signed else ""
     if contract is not None:
         return f"contract-{contract.number}{suffix}.pdf"

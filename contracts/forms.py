@@ -9,7 +9,7 @@ from PIL import Image
 
 from leads.forms import NewPropertyForm
 from leads.selectors import DESIGNER_ROLES
-from renocrm.forms import DATE, RowFormSet, StaffChoiceField, blank_first
+from renocrm.forms import DATE, ClockDateTimeField, RowFormSet, StaffChoiceField, blank_first
 
 from .models import ChangeOrder, ChangeOrderLine, Contract, Instalment, QuotationVersion, TradeCategory
 from .phases import phase_kind_choices
@@ -57,7 +57,7 @@ class PaidOnForm(forms.Form):
 
 
 class MeasurementForm(forms.Form):
-    scheduled_at = forms.DateTimeField(label=_("Scheduled at"), widget=DATETIME)
+    scheduled_at = ClockDateTimeField(label=_("Scheduled at"), widget=DATETIME)
     designer = StaffChoiceField(label=_("Designer"), roles=DESIGNER_ROLES)
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs=SMALL))
 

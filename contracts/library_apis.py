@@ -1,14 +1,13 @@
 """The item library and packages in the API: ``price-items/`` (with the XLSX ``import/``) and
 ``price-packages/``. Reading is contracts:read (contracts.view); changing them is contracts:write for a key and
 library.manage for a signed-in member. ``cost_price`` is null in every answer to a caller without costs:read
-(a member: costs.view), and such a caller may not set it."""
+(a member: costs.view), and such a caller may not set it (``renocrm.api.costs``)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 import django_filters
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -17,6 +16,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from renocrm.accounts.access import may_see_costs
+from renocrm.api.costs import CostFieldsMixin
 from renocrm.api.models import ApiKey
 from renocrm.api.permissions import FirmPermission
 from renocrm.api.views import FirmModelViewSet, FirmRelatedField, ReadPlanMixin, call_service, validated_data
@@ -43,15 +43,11 @@ class LibraryPermission(FirmPermission):
         return membership is not None and membership.has_perm("library.manage")
 
 
-def _refuse_costs(request, data: dict) -> None:
-    if "cost_price" in data and not may_see_costs(request):
-        raise serializers.ValidationError({"cost_price": ["Setting cost prices needs costs:read (costs.view)."]})
-
-
 # Price items ------------------------------------------------------------------------------------------------
 
 
-class PriceItemSerializer(ReadPlanMixin, serializers.ModelSerializer):
+class PriceItemSerializer(CostFieldsMixin, ReadPlanMixin, serializers.ModelSerializer):
+    cost_fields = ("cost_price",)
     trade_label = serializers.CharField(source="get_trade_display", read_only=True)
     unit_price = serializers.DecimalField(**MONEY)
     cost_price = serializers.DecimalField(**MONEY, required=False, allow_null=True, help_text=COSTS_HELP)
@@ -83,13 +79,6 @@ class PriceItemSerializer(ReadPlanMixin, serializers.ModelSerializer):
             raise serializers.ValidationError("Give a number (0 when there is no cost).")
         return value
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        request = self.context.get("request")
-        if request is None or not may_see_costs(request):
-            data["cost_price"] = None  # fails closed without a request
-        return data
-
 
 class PriceItemFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Code starts with, or name / brand contains")
@@ -100,8 +89,7 @@ class PriceItemFilter(django_filters.FilterSet):
         fields = ["trade", "kind", "active", "q"]
 
     def search(self, queryset, name, value):
-        value = value.strip()
-        return queryset.filter(Q(code__istartswith=value) | Q(name__icontains=value) | Q(brand_model__icontains=value))
+        return library_selectors.price_items_matching(queryset, value)
 
 
 class ImportInputSerializer(serializers.Serializer):
@@ -125,11 +113,9 @@ class PriceItemViewSet(FirmModelViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def perform_create(self, serializer):
-        _refuse_costs(self.request, serializer.validated_data)
         serializer.instance = call_service(library.price_item_create, **serializer.validated_data)
 
     def perform_update(self, serializer):
-        _refuse_costs(self.request, serializer.validated_data)
         serializer.instance = call_service(
             library.price_item_update, item=serializer.instance, **serializer.validated_data
         )

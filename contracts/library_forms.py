@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .library_xlsx import MAX_BYTES
 from .models import PackageType, PriceItem, PricePackageLine, TradeCategory
 
 MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
 ACTIVE, RETIRED, ALL = "active", "retired", "all"
-# Rooms a package line is often for; the field takes any other.
-ROOMS = ("全屋", "客厅", "餐厅", "主卧", "次卧", "书房", "厨房", "卫生间", "阳台", "玄关")
+# Offered for a quotation line's or a package line's room or area; any other name may be typed.
+ROOMS = [
+    pgettext_lazy("room", "Whole home"),
+    pgettext_lazy("room", "Living room"),
+    pgettext_lazy("room", "Dining room"),
+    pgettext_lazy("room", "Master bedroom"),
+    pgettext_lazy("room", "Second bedroom"),
+    pgettext_lazy("room", "Children's room"),
+    pgettext_lazy("room", "Study"),
+    pgettext_lazy("room", "Kitchen"),
+    pgettext_lazy("room", "Master bathroom"),
+    pgettext_lazy("room", "Guest bathroom"),
+    pgettext_lazy("room", "Balcony"),
+    pgettext_lazy("room", "Entrance"),
+]
 
 
 class PriceItemFilterForm(forms.Form):
@@ -103,31 +118,72 @@ class PricePackageForm(forms.Form):
 
 
 class PackageLineForm(forms.Form):
-    """One line of a package: a library item, for a room, a fixed quantity or one per m² of floor area."""
+    """One line of a package: a library item, for a room, a fixed quantity or one per m² of floor area. The
+    item is picked with the item library's type-ahead (as on a quotation line): ``price_item`` is its id,
+    ``item`` the name shown."""
 
-    price_item = forms.TypedChoiceField(label=_("Library item"), coerce=int, empty_value=None)
+    price_item = forms.IntegerField(required=False, widget=forms.HiddenInput(attrs={"data-line": "price_item"}))
+    item = forms.CharField(
+        label=_("Library item"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "data-line": "name",
+                "data-suggest": "1",
+                "role": "combobox",
+                "aria-autocomplete": "list",
+                "aria-expanded": "false",
+            }
+        ),
+    )
     room = forms.CharField(
         label=_("Room / area"), max_length=50, required=False, widget=forms.TextInput(attrs={"list": "library-rooms"})
     )
     basis = forms.ChoiceField(label=_("Quantity basis"), choices=PricePackageLine.Basis.choices)
     quantity = forms.DecimalField(label=_("Quantity"), max_digits=12, decimal_places=3, min_value=Decimal("0"))
 
-    def __init__(self, *args, item_choices=(), items=None, **kwargs):
+    def __init__(self, *args, items=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.items = items or {}
-        self.fields["price_item"].choices = [("", "—"), *item_choices]
         self.fields["basis"].initial = PricePackageLine.Basis.FIXED
+        self.fields["quantity"].widget.attrs["data-line"] = "quantity"  # where picking an item moves to
+        for field in self.fields.values():
+            if field.label:  # a table cell has no label of its own
+                field.widget.attrs["aria-label"] = field.label
 
-    def clean_price_item(self):
-        pk = self.cleaned_data["price_item"]
-        if pk not in self.items:
-            raise forms.ValidationError(_("Choose an item from the library."))
-        return self.items[pk]
+    @property
+    def picked(self) -> PriceItem | None:
+        """The library item the row names now (shown beside the name: its code, and whether it is retired)."""
+        pk = str(self["price_item"].value() or "")
+        return self.items.get(int(pk)) if pk.isdigit() else None
+
+    def clean(self):
+        data = super().clean()
+        item = self.items.get(data.get("price_item"))
+        if item is None:
+            self.add_error("item", _("Choose an item from the library."))
+        data["price_item"] = item
+        return data
 
 
 class PackageLineFormSet(forms.BaseFormSet):
     """The package's lines as an editable table: rows ticked for deletion and blank extra rows are skipped; the
-    rest come in the order of their position column."""
+    rest come in the order of their position column. ``known`` are the items the package has (a retired one
+    may stay); the items the rows name are read in one query when posted. Whether a retired item may be
+    added is the service's to say."""
+
+    def __init__(self, *args, known=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = {item.pk: item for item in known}
+        if self.is_bound:
+            field = re.compile(rf"{re.escape(self.prefix)}-\d+-price_item")
+            posted = {int(v) for k, v in self.data.items() if field.fullmatch(k) and str(v).isdigit()}
+            # This firm's only: another firm's id is not found.
+            self.items.update(PriceItem.objects.in_bulk(posted - set(self.items)))
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "items": self.items}
 
     def lines(self) -> list[dict]:
         return [
@@ -142,14 +198,12 @@ PackageLineFormSetClass = forms.formset_factory(
 )
 
 
-def package_item_choices(items) -> tuple[list, dict]:
-    """(choices grouped by trade, {id: item}) for the line picker, from items in trade order."""
-    groups: dict[str, list] = {}
-    labels = dict(TradeCategory.choices)
-    by_id = {}
-    for item in items:
-        by_id[item.pk] = item
-        retired = "" if item.is_active else f" ({_('retired')})"
-        text = f"{item.code} {item.name} · {item.unit} · ¥{item.unit_price}{retired}"
-        groups.setdefault(str(labels.get(item.trade, item.trade)), []).append((item.pk, text))
-    return list(groups.items()), by_id
+def package_line_initial(line: PricePackageLine, position: int) -> dict:
+    return {
+        "price_item": line.price_item_id,
+        "item": line.price_item.name,
+        "room": line.room,
+        "basis": line.basis,
+        "quantity": line.quantity,
+        "ORDER": position,
+    }

@@ -21,10 +21,15 @@ def price_item_list(*, trade: str = "", kind: str = "", active: bool | None = No
         items = items.filter(kind=kind)
     if active is not None:
         items = items.filter(is_active=active)
+    return price_items_matching(items, q).order_by("code")
+
+
+def price_items_matching(items, q: str):
+    """``items`` whose code starts with ``q`` or whose name, brand or model contains it (all for a blank ``q``)."""
     q = (q or "").strip()
-    if q:
-        items = items.filter(Q(code__istartswith=q) | Q(name__icontains=q) | Q(brand_model__icontains=q))
-    return items.order_by("code")
+    if not q:
+        return items
+    return items.filter(Q(code__istartswith=q) | Q(name__icontains=q) | Q(brand_model__icontains=q))
 
 
 def price_item_page(*, after: str | None = None, size: int | None = None, **filters):
@@ -69,8 +74,3 @@ def package_lines_prefetch() -> Prefetch:
 def price_package_with_lines(queryset=None):
     """Packages with their lines and each line's item, in the package's order."""
     return (PricePackage.objects.all() if queryset is None else queryset).prefetch_related(package_lines_prefetch())
-
-
-def active_items_for_choice():
-    """The active items a package line may name, for a picker grouped by trade."""
-    return PriceItem.objects.filter(is_active=True).order_by("trade", "code")

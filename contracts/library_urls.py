@@ -11,11 +11,13 @@ urlpatterns = [
     path("price-items/export/", views.price_item_export, name="price-items-export"),
     path("price-items/suggest/", views.price_item_suggest, name="price-items-suggest"),
     path("price-items/<int:pk>/", views.price_item_detail, name="price-item"),
-    path("price-items/<int:pk>/retire/", views.price_item_retire, name="price-item-retire"),
-    path("price-items/<int:pk>/reactivate/", views.price_item_reactivate, name="price-item-reactivate"),
+    path("price-items/<int:pk>/retire/", views.price_item_set_active, {"active": False}, name="price-item-retire"),
+    path(
+        "price-items/<int:pk>/reactivate/", views.price_item_set_active, {"active": True}, name="price-item-reactivate"
+    ),
     path("packages/", views.package_list, name="packages"),
     path("packages/new/", views.package_create, name="package-create"),
     path("packages/<int:pk>/", views.package_detail, name="package"),
-    path("packages/<int:pk>/retire/", views.package_retire, name="package-retire"),
-    path("packages/<int:pk>/reactivate/", views.package_reactivate, name="package-reactivate"),
+    path("packages/<int:pk>/retire/", views.package_set_active, {"active": False}, name="package-retire"),
+    path("packages/<int:pk>/reactivate/", views.package_set_active, {"active": True}, name="package-reactivate"),
 ]

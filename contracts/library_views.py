@@ -27,7 +27,7 @@ from .library_forms import (
     PriceItemForm,
     PriceItemImportForm,
     PricePackageForm,
-    package_item_choices,
+    package_line_initial,
 )
 from .library_xlsx import XLSX_TYPE, price_items_workbook, read_price_item_rows
 from .models import PriceItem, PricePackage, PricePackageLine
@@ -91,24 +91,17 @@ def price_item_detail(request, pk):
 
 @require_POST
 @permission_required(MANAGE)
-def price_item_retire(request, pk):
+def price_item_set_active(request, pk, *, active: bool):
+    """Retire an item (``active=False``) or reactivate it; the URL says which."""
     item = get_object_or_404(PriceItem.objects, pk=pk)
+    if active:
+        service, done = library.price_item_reactivate, _("%(item)s is active again.")
+    else:
+        service, done = library.price_item_retire, _("%(item)s is retired: it is no longer suggested for quotations.")
     return page_action(
         request,
-        lambda: library.price_item_retire(item=item),
-        done=_("%(item)s is retired: it is no longer suggested for quotations.") % {"item": item.code},
-        back=reverse("contracts:price-item", args=[item.pk]),
-    )
-
-
-@require_POST
-@permission_required(MANAGE)
-def price_item_reactivate(request, pk):
-    item = get_object_or_404(PriceItem.objects, pk=pk)
-    return page_action(
-        request,
-        lambda: library.price_item_reactivate(item=item),
-        done=_("%(item)s is active again.") % {"item": item.code},
+        lambda: service(item=item),
+        done=done % {"item": item.code},
         back=reverse("contracts:price-item", args=[item.pk]),
     )
 
@@ -182,26 +175,12 @@ def package_list(request):
 
 
 def _lines_formset(request, package: PricePackage | None):
-    """The lines table: every active item to choose from, and the retired ones the package already has."""
+    """The lines table, each line's item picked with the library's type-ahead; the package's own items (a
+    retired one may stay) are known without asking."""
     lines = list(package.lines.all()) if package is not None else []
-    items = list(selectors.active_items_for_choice())
-    known = {item.pk for item in items}
-    items += [line.price_item for line in lines if line.price_item_id not in known]
-    choices, by_id = package_item_choices(items)
-    initial = [
-        {
-            "price_item": line.price_item_id,
-            "room": line.room,
-            "basis": line.basis,
-            "quantity": line.quantity,
-            "ORDER": number,
-        }
-        for number, line in enumerate(lines, start=1)
-    ]
+    initial = [package_line_initial(line, number) for number, line in enumerate(lines, start=1)]
     data = request.POST if request.method == "POST" else None
-    return PackageLineFormSetClass(
-        data, initial=initial, prefix="lines", form_kwargs={"item_choices": choices, "items": by_id}
-    )
+    return PackageLineFormSetClass(data, initial=initial, prefix="lines", known=[line.price_item for line in lines])
 
 
 def _save_package(request, form, formset, save) -> PricePackage | None:
@@ -228,6 +207,7 @@ def _package_page(request, *, form, formset, package, status=200):
         "formset": formset,
         "package": package,
         "rooms": ROOMS,
+        "suggest_url": reverse("contracts:price-items-suggest"),
         "may_manage": _may_manage(request),
         "title": package.name if package is not None else _("New package"),
     }
@@ -286,6 +266,8 @@ def package_create(request):
 @permission_required(VIEW, to_post=MANAGE)
 def package_detail(request, pk):
     package = get_object_or_404(selectors.price_package_with_lines(), pk=pk)
+    if not _may_manage(request):  # reads the lines: no form to build
+        return _package_page(request, form=None, formset=None, package=package)
     form = PricePackageForm(
         request.POST or None,
         initial={"name": package.name, "package_type": package.package_type, "description": package.description},
@@ -300,23 +282,16 @@ def package_detail(request, pk):
 
 @require_POST
 @permission_required(MANAGE)
-def package_retire(request, pk):
+def package_set_active(request, pk, *, active: bool):
+    """Retire a package (``active=False``) or reactivate it; the URL says which."""
     package = get_object_or_404(PricePackage.objects, pk=pk)
+    if active:
+        service, done = library.price_package_reactivate, _("The package %(name)s is active again.")
+    else:
+        service, done = library.price_package_retire, _("The package %(name)s is retired.")
     return page_action(
         request,
-        lambda: library.price_package_retire(package=package),
-        done=_("The package %(name)s is retired.") % {"name": package.name},
-        back=reverse("contracts:package", args=[package.pk]),
-    )
-
-
-@require_POST
-@permission_required(MANAGE)
-def package_reactivate(request, pk):
-    package = get_object_or_404(PricePackage.objects, pk=pk)
-    return page_action(
-        request,
-        lambda: library.price_package_reactivate(package=package),
-        done=_("The package %(name)s is active again.") % {"name": package.name},
+        lambda: service(package=package),
+        done=done % {"name": package.name},
         back=reverse("contracts:package", args=[package.pk]),
     )

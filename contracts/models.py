@@ -227,6 +227,8 @@ class QuotationVersion(TenantModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Who last changed its lines, fees or discount: like the author, they may not approve its discount.
+    priced_by = staff_member_field(_("priced by"))
     # Fees and the discount on the total; the amounts below them are computed by the service (the one
     # rounding rule is in contracts.services.pricing) and frozen with the version once it is sent.
     management_fee_percent = models.DecimalField(

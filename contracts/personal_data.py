@@ -186,9 +186,11 @@ def erase(customer) -> None:
     anonymise(Contract.objects.filter(project__customer=customer), customer, terms=SCRUB)
     anonymise(ChangeOrder.objects.filter(contract__project__customer=customer), customer, reason=SCRUB)
     # The signed copies hold the name, signature and address: the PDF and its data go, the hash stays, and a copy
-    # not yet made is never made.
+    # not yet made is never made. Locked before their files are read: a render under way (which holds the row)
+    # finishes first, so the file it stores is the one deleted, and one not begun finds the copy erased.
     copies = _signed_copies(customer)
-    delete_files_on_commit([copy.file for copy in copies.exclude(file="")])
+    locked = list(copies.select_for_update(of=("self",)).order_by("pk"))
+    delete_files_on_commit([copy.file for copy in locked if copy.file])
     anonymise(copies, customer, content={}, file="", rendered_at=timezone.now())
     anonymise(DocumentDelivery.objects.filter(quotation_version__quotation__lead__customer=customer), recipient=ERASED)
 

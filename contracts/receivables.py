@@ -82,7 +82,9 @@ def bucket_of(due_on: date | None, *, today: date) -> str:
     return next(key for key, _label, fewest, most in AGING if late >= fewest and (most is None or late <= most))
 
 
-def _narrowed(instalments: QuerySet, *, designer=None, project=None, projects=None, q: str = "") -> QuerySet:
+def _narrowed(
+    instalments: QuerySet, *, designer=None, project=None, projects=None, q: str = "", full_contacts: bool = False
+) -> QuerySet:
     if designer is not None:
         instalments = instalments.filter(contract__project__lead__designer=designer)
     if project is not None:
@@ -91,13 +93,20 @@ def _narrowed(instalments: QuerySet, *, designer=None, project=None, projects=No
         instalments = instalments.filter(contract__project__in=projects)
     if q:
         instalments = instalments.filter(
-            customer_match(q, "contract__project__customer__") | Q(contract__number__icontains=q)
+            customer_match(q, "contract__project__customer__", full_contacts=full_contacts)
+            | Q(contract__number__icontains=q)
         )
     return instalments
 
 
 def instalments_outstanding(
-    *, designer=None, project=None, projects=None, q: str = "", instalments: QuerySet | None = None
+    *,
+    designer=None,
+    project=None,
+    projects=None,
+    q: str = "",
+    full_contacts: bool = False,
+    instalments: QuerySet | None = None,
 ) -> QuerySet:
     """Instalments not received yet, with their contract, project, customer and the lead's designer.
     ``designer``: the lead's designer; ``project``: one project; ``projects``: project ids (a list or a
@@ -107,7 +116,9 @@ def instalments_outstanding(
     instalments = instalments.filter(paid_on__isnull=True).select_related(
         "contract__project__customer", "contract__project__lead__designer"
     )
-    return _narrowed(instalments, designer=designer, project=project, projects=projects, q=q)
+    return _narrowed(
+        instalments, designer=designer, project=project, projects=projects, q=q, full_contacts=full_contacts
+    )
 
 
 # Aggregate aliases by position: bucket keys hold dashes, which a column alias should not.

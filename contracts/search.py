@@ -7,9 +7,9 @@ from renocrm.search import SearchTerms
 from .models import Contract
 
 
-def contracts_matching(terms: SearchTerms, *, limit: int) -> list[Contract]:
+def contracts_matching(terms: SearchTerms, *, customers: list[int], limit: int) -> list[Contract]:
     return list(
         Contract.objects.filter(number__icontains=terms.text)
-        .select_related("project__customer")
+        .select_related("project")
         .order_by("-signed_on", "-id")[:limit]
     )

@@ -157,6 +157,7 @@ def contract_page(
     package_type: str = "",
     signed_from: date | None = None,
     signed_to: date | None = None,
+    full_contacts: bool = False,
     before: int | None = None,
 ):
     unpaid = (
@@ -169,7 +170,9 @@ def contract_page(
         outstanding=Coalesce(Subquery(unpaid), Value(Decimal("0")), output_field=DecimalField())
     )
     if q:
-        contracts = contracts.filter(customer_match(q, "project__customer__") | Q(number__icontains=q))
+        contracts = contracts.filter(
+            customer_match(q, "project__customer__", full_contacts=full_contacts) | Q(number__icontains=q)
+        )
     if package_type:
         contracts = contracts.filter(package_type=package_type)
     if signed_from:
@@ -179,7 +182,7 @@ def contract_page(
     return keyset_page(contracts, before=before)
 
 
-def quotation_page(*, q: str = "", status: str = "", before: int | None = None):
+def quotation_page(*, q: str = "", status: str = "", full_contacts: bool = False, before: int | None = None):
     """Quotations with their latest version's number, status and total."""
     latest = QuotationVersion.objects.filter(quotation=OuterRef("pk")).order_by("-number")
     quotations = Quotation.objects.select_related("lead__customer").annotate(
@@ -193,7 +196,9 @@ def quotation_page(*, q: str = "", status: str = "", before: int | None = None):
         ),
     )
     if q:
-        quotations = quotations.filter(customer_match(q, "lead__customer__") | Q(title__icontains=q))
+        quotations = quotations.filter(
+            customer_match(q, "lead__customer__", full_contacts=full_contacts) | Q(title__icontains=q)
+        )
     if status:
         quotations = quotations.filter(latest_status=status)
     return keyset_page(quotations, before=before)
@@ -214,10 +219,13 @@ def change_orders_with_totals(queryset=None):
     )
 
 
-def change_order_page(*, q: str = "", status: str = "", before: int | None = None):
+def change_order_page(*, q: str = "", status: str = "", full_contacts: bool = False, before: int | None = None):
     orders = change_orders_with_totals().select_related("contract__project__customer")
     if q:
-        orders = orders.filter(customer_match(q, "contract__project__customer__") | Q(contract__number__icontains=q))
+        orders = orders.filter(
+            customer_match(q, "contract__project__customer__", full_contacts=full_contacts)
+            | Q(contract__number__icontains=q)
+        )
     if status:
         orders = orders.filter(status=status)
     return keyset_page(orders, before=before)

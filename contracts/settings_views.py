@@ -16,7 +16,7 @@ from .settings_forms import ContractSettingsForm
 
 @permission_required("firm.manage")
 def contract_settings(request):
-    current = services.contract_settings_current()
+    current = services.contract_settings_get()
     initial = {name: getattr(current, name) for name in services.SETTINGS_FIELDS}
     form = ContractSettingsForm(request.POST or None, initial=initial)
     if submit(

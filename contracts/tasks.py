@@ -38,6 +38,25 @@ def send_payment_reminders(rounds: int = 0):
     return sent
 
 
+@shared_task
+def sweep_signed_copies():
+    each_active_firm(render_waiting_signed_copies)
+
+
+@shared_task(base=FirmTask)
+def render_waiting_signed_copies(rounds: int = 0):
+    """Make the PDF of each signed copy whose task never ran, a small batch at a time. A copy that cannot be
+    made (no Chinese font on this worker) waits out the sweeper's backoff, so it is not retried every run."""
+    from contracts import documents
+
+    sweep = Sweep(documents.SIGNED_COPY_SWEEP, batch_size=documents.SIGNED_COPY_BATCH)
+    made = 0
+    for document_id in sweep.batch(documents.signed_copies_waiting()):
+        made += sweep.run(document_id, documents.signed_document_render, document_id=document_id) is not None
+    sweep.continue_with(render_waiting_signed_copies, rounds)
+    return made
+
+
 @shared_task(base=FirmTask)
 def render_signed_document(document_id: int):
     """The PDF of a frozen signed copy, made once from its stored content (contracts.documents). A server that

@@ -9,9 +9,8 @@ from django.db.models import Prefetch
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from leads.models import Lead
@@ -20,6 +19,7 @@ from renocrm.accounts.access import may_see_costs, permission_required
 from renocrm.clientip import client_ip
 from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
+from renocrm.privacy.masking import may_see_contacts
 from renocrm.tenancy.time import firm_today
 
 from . import homeowner_links, selectors
@@ -40,29 +40,16 @@ from .forms import (
     QuotationCreateForm,
     QuotationFilterForm,
 )
+from .library_forms import ROOMS
 from .models import ChangeOrder, Contract, DesignAgreement, Instalment, QuotationItem, QuotationVersion
 from .quotation_forms import CopyLinesForm, PackageFillForm, QuotationEditor
 from .services import change_orders, design, payments, pricing, signing
 from .services import quotations as quotation_services
+from .services.settings import contract_settings_get
 
 VIEW, MANAGE = "contracts.view", "contracts.manage"
 # Recording money received is finance's (and the firm admins'); everyone who sees contracts sees payments.
 RECORD_PAYMENTS = "payments.manage"
-# Offered for a line's room or area; any other name may be typed.
-COMMON_ROOMS = [
-    pgettext_lazy("room", "Whole home"),
-    pgettext_lazy("room", "Living room"),
-    pgettext_lazy("room", "Dining room"),
-    pgettext_lazy("room", "Master bedroom"),
-    pgettext_lazy("room", "Second bedroom"),
-    pgettext_lazy("room", "Children's room"),
-    pgettext_lazy("room", "Study"),
-    pgettext_lazy("room", "Kitchen"),
-    pgettext_lazy("room", "Master bathroom"),
-    pgettext_lazy("room", "Guest bathroom"),
-    pgettext_lazy("room", "Balcony"),
-    pgettext_lazy("room", "Entrance"),
-]
 
 
 def _may_manage(request) -> bool:
@@ -155,7 +142,9 @@ def measurement_create(request, lead_pk):
 def quotation_list(request):
     form = QuotationFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    quotations, older = selectors.quotation_page(**filters, before=before_param(request))
+    quotations, older = selectors.quotation_page(
+        **filters, full_contacts=may_see_contacts(request), before=before_param(request)
+    )
     labels = dict(QuotationVersion.Status.choices)
     for quotation in quotations:
         quotation.latest_status_label = labels.get(quotation.latest_status, "")
@@ -183,17 +172,10 @@ def _version(pk):
     )
 
 
-def _suggest_url() -> str:
-    try:
-        return reverse("contracts:price-items-suggest")
-    except NoReverseMatch:  # without the item library the editor still takes free lines
-        return ""
-
-
 def _editor_context(request, version, editor, *, focus: str = "") -> dict:
     items = list(version.items.all())
     # Only a draft can still wait for a discount's approval.
-    threshold = signing.contract_settings_get().discount_approval_percent if version.is_editable else None
+    threshold = contract_settings_get().discount_approval_percent if version.is_editable else None
     show_costs = may_see_costs(request)
     rooms = selectors.quotation_rooms(items)
     context = {
@@ -204,9 +186,9 @@ def _editor_context(request, version, editor, *, focus: str = "") -> dict:
         "rooms": rooms,
         "trades": selectors.quotation_trade_subtotals(items),
         "room_names": [room["room"] for room in rooms if room["room"]],
-        "common_rooms": COMMON_ROOMS,
+        "common_rooms": ROOMS,
         "show_costs": show_costs,
-        "suggest_url": _suggest_url(),
+        "suggest_url": reverse("contracts:price-items-suggest"),
         "focus": focus,
         "discount_share": pricing.discount_percent(version),
         "discount_threshold": format(threshold.normalize(), "f") if threshold is not None else "",
@@ -421,7 +403,9 @@ def homeowner_accept(request, token):
 def contract_list(request):
     form = ContractFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    contracts, older = selectors.contract_page(**filters, before=before_param(request))
+    contracts, older = selectors.contract_page(
+        **filters, full_contacts=may_see_contacts(request), before=before_param(request)
+    )
     return render(request, "contracts/contract_list.html", {"form": form, "contracts": contracts, "older": older})
 
 
@@ -501,8 +485,10 @@ def instalment_pay(request, pk):
 def change_order_list(request):
     form = ChangeOrderFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    orders, older = selectors.change_order_page(**filters, before=before_param(request))
-    firm_settings = signing.contract_settings_get()
+    orders, older = selectors.change_order_page(
+        **filters, full_contacts=may_see_contacts(request), before=before_param(request)
+    )
+    firm_settings = contract_settings_get()
     for order in orders:
         order.needs_requote = change_orders.change_order_needs_requote(
             order=order,
@@ -543,7 +529,7 @@ def change_order_detail(request, pk):
         service = change_orders.change_order_approve if "approve" in request.POST else change_orders.change_order_reject
         back = reverse("contracts:change-order", args=[order.pk])
         return page_action(request, lambda: service(order=order, by=request.user), back=back)
-    firm_settings = signing.contract_settings_get()
+    firm_settings = contract_settings_get()
     needs_requote = change_orders.change_order_needs_requote(
         order=order,
         approved_changes=order.approved_changes,

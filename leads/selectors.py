@@ -30,14 +30,22 @@ from renocrm.tenancy.time import firm_days, firm_today
 from .models import Customer, FollowUp, Lead, LeadStatusChange, Property, ReferralReward
 from .validators import normalize_mobile
 
+# The part of a mobile number its masked form shows (138****5678): the last four digits.
+VISIBLE_DIGITS = 4
 
-def customer_match(q: str, prefix: str = "") -> Q:
-    """The search of every list that names customers: their name, or part of their mobile number (typed
-    with spaces, dashes or +86), through the ``prefix`` path (e.g. ``"lead__"``)."""
+
+def customer_match(q: str, prefix: str = "", *, full_contacts: bool = False) -> Q:
+    """The search of every list that names customers, and of the header's search box: their name, or their
+    mobile number typed with spaces, dashes or +86, through the ``prefix`` path (e.g. ``"lead__"``). Whoever
+    sees full contact details finds a number by any part of it; anyone else only by the last four digits its
+    masked form shows, so that searching cannot recover the digits the mask hides."""
     digits = normalize_mobile(q)
     match = Q(**{f"{prefix}name__icontains": q})
     if digits.isdigit():
-        match |= Q(**{f"{prefix}mobile__contains": digits})
+        if full_contacts:
+            match |= Q(**{f"{prefix}mobile__contains": digits})
+        elif len(digits) == VISIBLE_DIGITS:
+            match |= Q(**{f"{prefix}mobile__endswith": digits})
     return match
 
 
@@ -59,7 +67,9 @@ def pipeline_counts() -> dict[str, int]:
     return {status: counts.get(status, 0) for status in Lead.Status.values}
 
 
-def lead_page(*, status: str = "", channel: str = "", q: str = "", before: int | None = None):
+def lead_page(
+    *, status: str = "", channel: str = "", q: str = "", full_contacts: bool = False, before: int | None = None
+):
     """A page of leads, newest first, by id keyset (no COUNT over the firm's table); the extra row fetched
     says whether there is an older page."""
     leads = Lead.objects.select_related("customer", "assigned_to").order_by("-id")
@@ -68,7 +78,7 @@ def lead_page(*, status: str = "", channel: str = "", q: str = "", before: int |
     if channel:
         leads = leads.filter(channel=channel)
     if q:
-        leads = leads.filter(customer_match(q, "customer__"))
+        leads = leads.filter(customer_match(q, "customer__", full_contacts=full_contacts))
     return keyset_page(leads, before=before)
 
 
@@ -152,11 +162,11 @@ def follow_up_page(*, kind: str = "", by=None, before: int | None = None):
     return keyset_page(follow_ups, before=before)
 
 
-def customer_page(*, q: str = "", before: int | None = None):
+def customer_page(*, q: str = "", full_contacts: bool = False, before: int | None = None):
     """A page of customers, newest first, searched by name or mobile, each with its number of leads."""
     customers = Customer.objects.annotate(lead_count=Count("leads"))
     if q:
-        customers = customers.filter(customer_match(q))
+        customers = customers.filter(customer_match(q, full_contacts=full_contacts))
     return keyset_page(customers, before=before)
 
 

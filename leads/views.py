@@ -14,6 +14,7 @@ from renocrm.accounts.access import permission_required
 from renocrm.accounts.roles import Role
 from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
+from renocrm.privacy.masking import may_see_contacts
 from renocrm.privacy.registry import erasure_blocks
 
 from . import panels, selectors
@@ -51,6 +52,7 @@ def lead_list(request):
         status=filters.get("status", ""),
         channel=filters.get("channel", ""),
         q=filters.get("q", ""),
+        full_contacts=may_see_contacts(request),
         before=before_param(request),
     )
     return render(request, "leads/lead_list.html", {"form": form, "leads": leads, "older": older})
@@ -181,7 +183,9 @@ def follow_ups(request):
 def customer_list(request):
     form = CustomerFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    customers, older = selectors.customer_page(q=filters.get("q", ""), before=before_param(request))
+    customers, older = selectors.customer_page(
+        q=filters.get("q", ""), full_contacts=may_see_contacts(request), before=before_param(request)
+    )
     context = {"form": form, "customers": customers, "older": older, "may_manage": _may_manage(request)}
     return render(request, "leads/customer_list.html", context)
 

@@ -1,13 +1,36 @@
 """Helpers shared by the staff pages of every app."""
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 
 from renocrm.accounts.staff import ALL_ROLES, NOT_A_MEMBER, active_members, staff_choices
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+# The widest offset any time zone uses (Kiribati, +14:00). PostgreSQL refuses a timestamp beyond ±15:59, so a
+# time such as ``2026-12-29T02:30+23:34`` that Python accepts must be refused before it reaches the database.
+LARGEST_UTC_OFFSET = timedelta(hours=14)
+
+
+def check_clock_offset(value) -> None:
+    """Refuse an aware time whose UTC offset no clock uses, as the field's own error (pages and API filters)."""
+    offset = value.utcoffset() if value is not None else None
+    if offset is not None and abs(offset) > LARGEST_UTC_OFFSET:
+        raise ValidationError(_("Enter a time whose UTC offset is between -14:00 and +14:00."), code="invalid")
+
+
+class ClockDateTimeField(forms.DateTimeField):
+    """A date and time of a page's form: typed as the firm's local time, or with an offset a clock uses."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        check_clock_offset(value)
+        return value
 
 
 class StaffChoiceField(forms.ModelChoiceField):

@@ -138,8 +138,9 @@ def html_to_pdf(html: str, *, css: str = "") -> bytes:
         from weasyprint.urls import URLFetcher
     except OSError as error:  # pango or harfbuzz missing: WeasyPrint cannot load them
         raise PdfUnavailable(f"WeasyPrint cannot load its system libraries ({error}): {INSTALL_HINT}.") from error
-    # Importing WeasyPrint tells Pillow, for the whole process, to accept truncated images; the uploads'
-    # check (renocrm/uploads.py) relies on Pillow refusing them, and our PDFs embed only our own images.
+    # Importing WeasyPrint tells Pillow, for the whole process, to accept truncated images. The uploads' check
+    # sets the flag itself (renocrm/uploads.py); the homeowner's signature check (contracts/forms.py) still
+    # relies on Pillow refusing them, and our PDFs embed only our own images.
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     fetcher = URLFetcher(allowed_protocols={"data"})
     stylesheets = [CSS(string=f"html {{ font-family: {FONT_STACK}; }}\n{css}", url_fetcher=fetcher)]

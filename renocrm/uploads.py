@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 IMAGE, VIDEO, PDF = "image", "video", "pdf"
 
@@ -123,6 +123,13 @@ def _random_name(extension: str) -> str:
     return f"{uuid.uuid4().hex}{extension}"
 
 
+def _refuse_truncated() -> None:
+    """Pillow decides whether to accept a file cut short from a process-wide flag, read as it opens and
+    decodes, and importing WeasyPrint sets it for its own images: set here, at the check, whatever was
+    imported before."""
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
 def _clean_image(data: bytes, original_name: str) -> CleanUpload | None:
     """Re-encode a photo upright and without metadata; None when the bytes are no photo we take.
 
@@ -131,6 +138,7 @@ def _clean_image(data: bytes, original_name: str) -> CleanUpload | None:
     is all ``Image.open`` reads, and a photo over the limit is refused before anything is decoded."""
     limit = settings.UPLOAD_MAX_IMAGE_PIXELS
     try:
+        _refuse_truncated()
         with warnings.catch_warnings():
             # Pillow warns (rather than refuses) between its threshold and twice it: refuse there as well.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -143,6 +151,8 @@ def _clean_image(data: bytes, original_name: str) -> CleanUpload | None:
             probe.verify()
         image = Image.open(BytesIO(data))
         write_format, extension = _IMAGE_FORMATS[image.format]
+        _refuse_truncated()
+        image.load()  # every pixel now, a file cut short refused
         icc_profile = image.info.get("icc_profile")
         # Turn the picture upright first: the orientation lives in the EXIF block that is dropped below.
         image = ImageOps.exif_transpose(image)

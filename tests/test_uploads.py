@@ -1,6 +1,7 @@
 """clean_upload: the type comes from the bytes, sizes are capped, photos lose their EXIF (GPS position of the
 homeowner's flat) and videos their location boxes."""
 
+import random
 import struct
 import zlib
 from io import BytesIO
@@ -222,4 +223,16 @@ def test_a_truncated_photo_is_still_refused_once_a_pdf_was_made():
 
     assert html_to_pdf("<p>报价单</p>").startswith(b"%PDF")
     data = photo_bytes(size=(200, 150))
+    assert refusal(data[: len(data) // 2], "cut.jpg").code == "unsupported_type"
+
+
+@pytest.mark.parametrize("format", ["JPEG", "PNG"])
+def test_a_truncated_photo_is_refused_whoever_set_pillows_flag_since(monkeypatch, format):
+    # Any import (another WeasyPrint import, a library) may set the process-wide flag after renocrm.pdf reset it.
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    # Noise, so that half the file is half the pixels (a flat picture is cut in its headers, refused anyway).
+    noise = Image.frombytes("RGB", (200, 150), random.Random(7).randbytes(200 * 150 * 3))
+    out = BytesIO()
+    noise.save(out, format=format)
+    data = out.getvalue()
     assert refusal(data[: len(data) // 2], "cut.jpg").code == "unsupported_type"

@@ -1,19 +1,18 @@
-"""The worksites' part of the header search (selectors): worksites by name — the compound, the room and the
-homeowner's name the project is named after — or by the homeowner's mobile."""
+"""The worksites' part of the header search (selectors): the worksites of the customers found, and, for those
+who see full addresses, worksites by name — the compound and room the project is named after."""
 
 from __future__ import annotations
 
 from django.db.models import Q
 
-from leads.models import Customer
 from renocrm.search import SearchTerms
 
 from .models import Worksite
 
 
-def worksites_matching(terms: SearchTerms, *, limit: int) -> list[Worksite]:
-    customers = Customer.objects.filter(terms.person_match()).values("pk")
-    match = Q(project__customer__in=customers) | Q(project__name__icontains=terms.text)
-    return list(
-        Worksite.objects.filter(match).select_related("project__customer", "project_manager").order_by("-id")[:limit]
-    )
+def worksites_matching(terms: SearchTerms, *, customers: list[int], limit: int) -> list[Worksite]:
+    match = Q(project__customer__in=customers)
+    if terms.full_contacts:
+        # The name holds the home's compound and room: found by them only where the address could be.
+        match |= Q(project__name__icontains=terms.text, project__customer__anonymised_at__isnull=True)
+    return list(Worksite.objects.filter(match).select_related("project").order_by("-id")[:limit])

@@ -18,7 +18,7 @@ from callbacks.services.survey_link import sms_key, sms_message
 from renocrm.accounts.roles import AGENT_ROLES
 from renocrm.accounts.staff import require_staff_role
 from renocrm.outbox.models import Notification
-from renocrm.outbox.services import notification_send, notify_staff
+from renocrm.outbox.services import Told, notification_send, notify_staff
 from renocrm.tenancy.context import require_current_tenant
 
 FAILED_OUTCOMES = (
@@ -41,7 +41,7 @@ def _staff_url(callback: Callback) -> str:
         return ""
 
 
-def _tell_agent(callback: Callback, agent, *, key: str) -> Notification | None:
+def _tell_agent(callback: Callback, agent, *, key: str) -> Told | None:
     tenant = require_current_tenant()
     with translation.override(tenant.language):
         context = {

@@ -79,13 +79,10 @@ def _message(version: QuotationVersion, *, url: str) -> tuple[str, str, dict]:
 
 
 def _attachment(version: QuotationVersion) -> tuple[str, bytes, str] | None:
-    """The PDF for an e-mail: the signed copy once there is one, else the version as it stands. None (the
-    e-mail goes with the link alone) when this server cannot make PDFs."""
+    """The PDF for an e-mail, as the homeowner's link gives it: the signed copy once accepted, else the
+    version as it stands. None (the e-mail goes with the link alone) when this server cannot make PDFs."""
     try:
-        copy = documents.signed_copy_of(version=version)
-        data = documents.signed_document_bytes(copy) if copy is not None else None
-        if data is None:
-            data = documents.quotation_pdf(version, for_homeowner=True)
+        data, copy = documents.pdf_for(version=version, for_homeowner=True)
     except documents.PdfUnavailable:
         logger.exception("Quotation version %s e-mailed without its PDF.", version.pk)
         return None
@@ -93,7 +90,25 @@ def _attachment(version: QuotationVersion) -> tuple[str, bytes, str] | None:
     return name, data, "application/pdf"
 
 
-@transaction.atomic
+def _what_the_pdf_shows(version: QuotationVersion) -> tuple:
+    """What decides the attached PDF beyond the version's frozen lines: its status and acceptance."""
+    return version.status, version.accepted_at, version.sent_at
+
+
+def _key(version: QuotationVersion, channel: str, recipient: str) -> str:
+    return f"quotation-link:{version.pk}:{channel}:{recipient}:{firm_today().isoformat()}"
+
+
+def _open_version(version: QuotationVersion) -> QuotationVersion:
+    """The version locked, sent first if it is a draft; refused once a later version replaced it."""
+    version = locked_version(version)
+    if version.status == QuotationVersion.Status.DRAFT:
+        return quotation_version_send(version=version)
+    if version.status not in OPEN:
+        raise ValidationError(_("A later version replaced this one; send the current version."))
+    return version
+
+
 def quotation_send_to_customer(
     *, version: QuotationVersion, channels, base_url: str, by=None, mobile: str = "", email: str = ""
 ) -> list[DocumentDelivery]:
@@ -101,19 +116,31 @@ def quotation_send_to_customer(
     customer's; e-mail to ``email``, with the PDF attached). A draft is sent first, and so freezes, with every
     check that sending makes. The same channel and recipient get one message a firm day however often this is
     called (the outbox's idempotency key): a second press records nothing more and returns the deliveries of
-    the first."""
+    the first.
+
+    The PDF takes a second or more to make: it is made with no row locked, once a draft is sent (and so shows
+    what is sent), and made again under the lock only should the version have been accepted meanwhile."""
     recipients = _recipients(version=version, channels=channels, mobile=mobile, email=email)
-    version = locked_version(version)
-    if version.status == QuotationVersion.Status.DRAFT:
-        version = quotation_version_send(version=version)
-    elif version.status not in OPEN:
-        raise ValidationError(_("A later version replaced this one; send the current version."))
+    attachment = shows = None
+    if EMAIL in recipients:
+        with transaction.atomic():
+            version = _open_version(version)
+        if not Notification.objects.filter(idempotency_key=_key(version, EMAIL, recipients[EMAIL])).exists():
+            shows, attachment = _what_the_pdf_shows(version), _attachment(version)
+    return _send(version, recipients, attachment=attachment, shows=shows, base_url=base_url, by=by)
+
+
+@transaction.atomic
+def _send(version, recipients, *, attachment, shows, base_url: str, by) -> list[DocumentDelivery]:
+    version = _open_version(version)
+    if shows is not None and shows != _what_the_pdf_shows(version):
+        attachment = _attachment(version)
     version = QuotationVersion.objects.select_related("quotation__lead__customer").get(pk=version.pk)
     url = f"{base_url.rstrip('/')}{homeowner_links.url_for(version)}"
     subject, body, values = _message(version, url=url)
     deliveries = []
     for channel, recipient in recipients.items():
-        key = f"quotation-link:{version.pk}:{channel}:{recipient}:{firm_today().isoformat()}"
+        key = _key(version, channel, recipient)
         existing = Notification.objects.filter(idempotency_key=key).first()
         if existing is not None:
             delivery = DocumentDelivery.objects.filter(notification=existing).first()
@@ -136,7 +163,7 @@ def quotation_send_to_customer(
                 subject=subject,
                 body=body,
                 idempotency_key=key,
-                attachment=_attachment(version),
+                attachment=attachment if shows is not None else _attachment(version),
             )
         deliveries.append(
             DocumentDelivery.objects.create(

@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts.models import CENT, PackageType, PriceItem, PricePackage, PricePackageLine, TradeCategory
@@ -423,6 +424,7 @@ def price_items_import(*, rows: list[ImportRow]) -> ImportResult:
         raise ValidationError({"file": errors})
     result = ImportResult()
     new, changed = [], []
+    now = timezone.now()
     for item, data, active in plans:
         if item is None:
             new.append(PriceItem(**data, is_active=True if active is None else active))
@@ -433,6 +435,7 @@ def price_items_import(*, rows: list[ImportRow]) -> ImportResult:
         if active is not None:
             item.is_active = active
         if any(getattr(item, name) != value for name, value in before.items()):
+            item.updated_at = now  # bulk_update does not set auto_now fields
             changed.append(item)
         else:
             result.unchanged += 1
@@ -440,7 +443,7 @@ def price_items_import(*, rows: list[ImportRow]) -> ImportResult:
         with transaction.atomic():
             PriceItem.objects.bulk_create(new)
             if changed:
-                PriceItem.objects.bulk_update(changed, [*ITEM_FIELDS, "is_active"])
+                PriceItem.objects.bulk_update(changed, [*ITEM_FIELDS, "is_active", "updated_at"])
     except IntegrityError as error:
         raise ValidationError(
             {"file": [_("Another change to the library was saved meanwhile; import the file again.")]}

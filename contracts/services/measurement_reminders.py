@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from contracts.models import MeasurementAppointment
 from contracts.services.signing import contract_settings_get
+from leads.models import Lead
 from renocrm.outbox.models import Notification
 from renocrm.outbox.services import notifications_send_many, notify_staff_many
 from renocrm.sweeps.services import Sweep
@@ -55,9 +56,15 @@ def measurement_reminders_send(*, now: datetime | None = None, sweep: Sweep | No
     if not days or local.hour < REMIND_FROM_HOUR:
         return 0
     until = firm_day_start(local.date() + timedelta(days=days + 1))
-    booked = MeasurementAppointment.objects.filter(
-        status=MeasurementAppointment.Status.SCHEDULED, scheduled_at__gt=now, scheduled_at__lt=until
-    )
+    # Not for a lead lost or won, nor a customer erased (their stand-in mobile, and "Erased customer"): asked
+    # again under the lock below, for an erasure or a lost lead committed meanwhile.
+    reminded = {
+        "status": MeasurementAppointment.Status.SCHEDULED,
+        "scheduled_at__gt": now,
+        "lead__status__in": Lead.OPEN_STATUSES,
+        "lead__customer__anonymised_at__isnull": True,
+    }
+    booked = MeasurementAppointment.objects.filter(**reminded, scheduled_at__lt=until)
     if sweep.held:
         booked = booked.exclude(pk__in=[int(key) for key in sweep.held])
     # The window is a few days of one firm's appointments: read whole, so those reminded already never fill a batch.
@@ -74,7 +81,7 @@ def measurement_reminders_send(*, now: datetime | None = None, sweep: Sweep | No
     # Locked, and those another run holds skipped: that run reminds them.
     due = list(
         MeasurementAppointment.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(pk__in=owed)
+        .filter(pk__in=owed, **reminded)
         .select_related("lead__customer", "lead__property", "designer")
         .order_by("scheduled_at", "id")
     )

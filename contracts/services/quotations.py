@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from contracts import documents
 from contracts.models import (
     CENT,
-    ContractSettings,
     PriceItem,
     Quotation,
     QuotationItem,
@@ -24,6 +23,7 @@ from contracts.models import (
     TradeCategory,
 )
 from contracts.services import pricing
+from contracts.services.settings import contract_settings_get
 from leads.models import Lead
 from renocrm.accounts.models import Membership
 from renocrm.outbox.services import event_emit
@@ -54,14 +54,10 @@ def locked_version(version: QuotationVersion) -> QuotationVersion:
     return QuotationVersion.objects.select_for_update().get(pk=version.pk)
 
 
-def _firm_settings() -> ContractSettings:
-    return ContractSettings.objects.get_or_create()[0]
-
-
 def _new_version(*, quotation: Quotation, number: int, by=None, **fields) -> QuotationVersion:
     """A new draft; without fees given, the firm's default management fee and tax."""
     if "management_fee_percent" not in fields:
-        defaults = _firm_settings()
+        defaults = contract_settings_get()
         fields.update(management_fee_percent=defaults.management_fee_percent, tax_percent=defaults.tax_percent)
     return QuotationVersion.objects.create(quotation=quotation, number=number, created_by=by, **fields)
 
@@ -227,6 +223,9 @@ def _fees(version: QuotationVersion, fees: dict) -> None:
             raise ValidationError({field: _("Give an amount of 0 or more.")})
         if field.endswith("_percent") and number > 100:
             raise ValidationError({field: _("A percentage is at most 100.")})
+        # Money and percentages are stored to the cent: a third decimal is refused, never rounded away.
+        if number != number.quantize(CENT):
+            raise ValidationError({field: _("Give at most two decimal places.")})
         setattr(version, field, number)
 
 
@@ -281,10 +280,24 @@ def quotation_version_update(
     changed = lines_changed or before != [getattr(version, field) for field in pricing.FEE_FIELDS]
     if changed:
         version.discount_approved_at, version.discount_approved_by = None, None
+        _priced(version, by)
     version.save(
-        update_fields=[*pricing.FEE_FIELDS, *pricing.Amounts.STORED, "discount_approved_at", "discount_approved_by"]
+        update_fields=[
+            *pricing.FEE_FIELDS,
+            *pricing.Amounts.STORED,
+            "discount_approved_at",
+            "discount_approved_by",
+            "priced_by",
+        ]
     )
     return version
+
+
+def _priced(version: QuotationVersion, by) -> None:
+    """Record who changed the prices: they may not approve the discount. A change by nobody (a partner's
+    key) leaves the last staff member who priced it on record."""
+    if by is not None:
+        version.priced_by = by
 
 
 def quotation_version_set_items(
@@ -302,7 +315,7 @@ def quotation_version_set_fees(*, version: QuotationVersion, by=None, **fees) ->
     return quotation_version_update(version=version, fees=fees, by=by)
 
 
-def _append(version: QuotationVersion, new_rows: list[QuotationItem]) -> QuotationVersion:
+def _append(version: QuotationVersion, new_rows: list[QuotationItem], *, by) -> QuotationVersion:
     """Lines added after a draft's own (each room's lines stay together), amounts recomputed, the discount's
     approval cleared."""
     version = locked_version(version)
@@ -316,7 +329,8 @@ def _append(version: QuotationVersion, new_rows: list[QuotationItem]) -> Quotati
         row.pk = None
     QuotationItem.objects.bulk_create(rows)
     version.discount_approved_at, version.discount_approved_by = None, None
-    version.save(update_fields=[*pricing.Amounts.STORED, "discount_approved_at", "discount_approved_by"])
+    _priced(version, by)
+    version.save(update_fields=[*pricing.Amounts.STORED, "discount_approved_at", "discount_approved_by", "priced_by"])
     return version
 
 
@@ -330,7 +344,7 @@ def quotation_version_copy_lines(*, version: QuotationVersion, source: Quotation
     if not lines:
         raise ValidationError({"source": _("That version has no lines to copy.")})
     copies = [QuotationItem(**{field: getattr(line, field) for field in _COPIED}) for line in lines]
-    return _append(version, copies)
+    return _append(version, copies, by=by)
 
 
 @transaction.atomic
@@ -341,6 +355,8 @@ def quotation_version_fill_from_package(
     property's when none is given) by ``library.package_lines_for``; the quoter edits them after."""
     from contracts.services.library import package_lines_for
 
+    if not package.is_active:
+        raise ValidationError({"package": _("That package is retired; choose an active one.")})
     if area in (None, ""):
         home = version.quotation.lead.property
         area = home.area if home is not None else None
@@ -358,7 +374,7 @@ def quotation_version_fill_from_package(
         _line(version=version, item=line, number=number, library=library, old={}, with_costs=True)
         for number, line in enumerate(lines, start=1)
     ]
-    return _append(version, rows)
+    return _append(version, rows, by=by)
 
 
 # Discount approval, sending, copying, acceptance -----------------------------------------------------------
@@ -370,37 +386,43 @@ def discount_needs_approval(version: QuotationVersion, *, threshold_percent: Dec
     if version.status != QuotationVersion.Status.DRAFT or version.discount_approved_at is not None:
         return False
     if threshold_percent is None:
-        threshold_percent = _firm_settings().discount_approval_percent
+        threshold_percent = contract_settings_get().discount_approval_percent
     return pricing.discount_needs_approval(version, threshold_percent=threshold_percent)
+
+
+def _priced_it(version: QuotationVersion, user) -> bool:
+    """Whether ``user`` wrote the version or last changed its lines, fees or discount."""
+    return user is not None and user.pk in (version.created_by_id, version.priced_by_id)
 
 
 def discount_may_approve(version: QuotationVersion, *, user, membership) -> bool:
     """Whether ``user`` may approve the version's discount (the page offers the button only then; the
-    service decides): a member with the approval permission who is not the version's author."""
+    service decides): a member with the approval permission who neither wrote the version nor priced it."""
     return (
         membership is not None
         and membership.has_perm(DISCOUNT_APPROVAL)
         and user is not None
-        and user.pk != version.created_by_id
+        and not _priced_it(version, user)
     )
 
 
-def _threshold_text() -> str:
-    return format(_firm_settings().discount_approval_percent.normalize(), "f")
+def _threshold_text(threshold: Decimal) -> str:
+    return format(threshold.normalize(), "f")
 
 
 @transaction.atomic
 def quotation_version_approve_discount(*, version: QuotationVersion, by) -> QuotationVersion:
     """A manager's approval of discounts over the firm's threshold. Nobody approves their own discount: the
-    version's author is refused, and so is anyone without the approval permission — a partner's key too."""
+    version's author and whoever last changed its lines, fees or discount are refused, and so is anyone
+    without the approval permission — a partner's key too."""
     version = locked_version(version)
     _require_draft(version)
-    threshold = _firm_settings().discount_approval_percent
+    threshold = contract_settings_get().discount_approval_percent
     if not pricing.discount_needs_approval(version, threshold_percent=threshold):
         raise ValidationError(
             {
                 "discount_approved_by": _("The discounts are within %(percent)s%%: there is nothing to approve.")
-                % {"percent": _threshold_text()}
+                % {"percent": _threshold_text(threshold)}
             }
         )
     if by is not None and by.pk == version.created_by_id:
@@ -411,6 +433,14 @@ def quotation_version_approve_discount(*, version: QuotationVersion, by) -> Quot
                 )
             }
         )
+    if _priced_it(version, by):
+        raise ValidationError(
+            {
+                "discount_approved_by": _(
+                    "You changed this version's prices; its discount needs the approval of a manager who did not."
+                )
+            }
+        )
     membership = Membership.objects.filter(user=by, tenant_id=version.tenant_id, is_active=True).first() if by else None
     if membership is None or not by.is_active or not membership.has_perm(DISCOUNT_APPROVAL):
         raise ValidationError(
@@ -418,7 +448,7 @@ def quotation_version_approve_discount(*, version: QuotationVersion, by) -> Quot
                 "discount_approved_by": _(
                     "Discounts over %(percent)s%% are approved by a manager with the right to approve discounts."
                 )
-                % {"percent": _threshold_text()}
+                % {"percent": _threshold_text(threshold)}
             }
         )
     version.discount_approved_at, version.discount_approved_by = timezone.now(), by
@@ -433,14 +463,15 @@ def quotation_version_send(*, version: QuotationVersion) -> QuotationVersion:
         raise ValidationError(_("Only a draft version can be sent."))
     if not version.items.exists():
         raise ValidationError(_("A version needs at least one line item before it is sent."))
-    if discount_needs_approval(version):
+    threshold = contract_settings_get().discount_approval_percent
+    if discount_needs_approval(version, threshold_percent=threshold):
         raise ValidationError(
             {
                 "discount": _(
                     "The discounts come to %(share)s%% of the lines, over the firm's %(percent)s%%: a manager "
                     "other than the version's author must approve them before it is sent."
                 )
-                % {"share": pricing.discount_percent(version), "percent": _threshold_text()}
+                % {"share": pricing.discount_percent(version), "percent": _threshold_text(threshold)}
             }
         )
     version.status, version.sent_at = QuotationVersion.Status.SENT, timezone.now()
@@ -451,8 +482,11 @@ def quotation_version_send(*, version: QuotationVersion) -> QuotationVersion:
 @transaction.atomic
 def quotation_version_copy(*, version: QuotationVersion, note: str = "", by=None) -> QuotationVersion:
     """A new draft version that starts as a copy of ``version``: its lines, fees, tax and discount (a
-    discount's approval is not copied: the new version is approved on its own)."""
+    discount's approval is not copied: the new version is approved on its own). Whoever priced ``version``
+    priced the copy's prices too, so they still may not approve its discount."""
     quotation = Quotation.objects.select_for_update().get(pk=version.quotation_id)
+    # The version as stored now: the caller's object may predate a change of its fees or of who priced it.
+    version = QuotationVersion.objects.get(pk=version.pk)
     number = (quotation.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     copy = _new_version(
         quotation=quotation,
@@ -460,6 +494,7 @@ def quotation_version_copy(*, version: QuotationVersion, note: str = "", by=None
         by=by,
         based_on=version,
         note=note,
+        priced_by_id=version.priced_by_id or version.created_by_id,
         **{field: getattr(version, field) for field in (*pricing.FEE_FIELDS, *pricing.Amounts.STORED)},
     )
     QuotationItem.objects.bulk_create(

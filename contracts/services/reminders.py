@@ -11,7 +11,8 @@ from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from contracts.models import ContractSettings, Instalment
+from contracts.models import Instalment
+from contracts.services.settings import contract_settings_get
 from renocrm.outbox.models import Notification
 from renocrm.outbox.services import notifications_send_many
 from renocrm.sweeps.services import Sweep
@@ -28,9 +29,7 @@ def reminder_key(instalment: Instalment) -> str:
 
 
 def payment_reminder_days() -> int:
-    """The firm's setting, without writing a settings row for a firm that never saved one (the default)."""
-    days = ContractSettings.objects.values_list("payment_reminder_days_before", flat=True).first()
-    return ContractSettings._meta.get_field("payment_reminder_days_before").default if days is None else days
+    return contract_settings_get().payment_reminder_days_before
 
 
 def payment_reminders_send(*, now: datetime | None = None, sweep: Sweep | None = None) -> int:

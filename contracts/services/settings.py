@@ -39,9 +39,9 @@ def _max_days(name: str) -> int:
 DAY_LIMITS = {name: _max_days(name) for name in DAY_FIELDS}
 
 
-def contract_settings_current() -> ContractSettings:
-    """The firm's settings as they apply now: its row, or an unsaved one with the defaults (reading writes
-    nothing)."""
+def contract_settings_get() -> ContractSettings:
+    """The firm's settings as they apply now: its row, or an unsaved one with the model's defaults. The one
+    reader of them; reading writes nothing (``contract_settings_update`` writes)."""
     return ContractSettings.objects.first() or ContractSettings()
 
 

@@ -1,4 +1,4 @@
-"""Writes for signing a contract: the firm's contract settings, the default payment schedule and the
+"""Writes for signing a contract: the default payment schedule (from the firm's contract settings) and the
 signature that wins the lead and opens the project."""
 
 from __future__ import annotations
@@ -11,19 +11,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from contracts import documents
-from contracts.models import Contract, ContractSettings, Instalment, MainMaterialLine, Project, QuotationVersion
+from contracts.models import Contract, Instalment, MainMaterialLine, Project, QuotationVersion
 from contracts.phases import phase_kind_choices
 from contracts.services.amounts import line_amount, money
 from contracts.services.payments import emit_payment_due
 from contracts.services.quotations import locked_version
+from contracts.services.settings import contract_settings_get
 from leads.models import Lead, property_label
 from leads.services.pipeline import lead_mark_won
 from renocrm.outbox.services import event_emit
-
-
-def contract_settings_get() -> ContractSettings:
-    settings, _ = ContractSettings.objects.get_or_create()
-    return settings
 
 
 def default_instalments(*, amount: Decimal, signed_on: date) -> list[dict]:

@@ -1,4 +1,4 @@
-"""Filters for quotation pages: a version's lines by room and by trade, and its amount before tax."""
+"""Filters for quotation pages: a version's lines by room, and its amount before tax."""
 
 from django import template
 
@@ -11,11 +11,6 @@ register = template.Library()
 @register.filter
 def by_room(items):
     return selectors.quotation_rooms(items)
-
-
-@register.filter
-def by_trade(items):
-    return selectors.quotation_trade_subtotals(items)
 
 
 @register.filter

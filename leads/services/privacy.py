@@ -156,6 +156,8 @@ def customer_erase(*, customer: Customer, by=None, note: str = "") -> Customer:
             subject=registry.scrubbed(Notification, "subject", customer),
             body=registry.scrubbed(Notification, "body", customer),
             sms_params={},  # an SMS template's values: the customer's name among them
+            attachment=b"",  # a quotation's PDF: their name, address and signature
+            attachment_name="",
         )
         staff_notices_scrub(identifiers=identifiers, erased=registry.ERASED)  # the bell's copies of them
 

@@ -60,18 +60,27 @@ class FirmPermissionMixin:
         return denied_response(request, self.permission) or super().dispatch(request, *args, **kwargs)
 
 
-def may_see_costs(request) -> bool:
-    """Whether this request's principal may see cost prices: a staff member whose role has "costs.view", or
-    an API key with the "costs:read" scope. Works with Django's request and DRF's. Without it, cost prices
-    are left out of pages and exports, and are null in API answers."""
+def principal_may(request, *, permission: str, scope: str) -> bool:
+    """Whether this request's principal holds ``permission`` (a signed-in staff member, by the role in the
+    current firm) or ``scope`` (a partner's API key; DRF's ``request.auth`` is the authenticated key with its
+    scopes, and anything less holds nothing). Works with Django's request and DRF's; asked once per request
+    and permission."""
     django_request = getattr(request, "_request", request)
-    cached = getattr(django_request, "_may_see_costs", None)
-    if cached is None:
+    cache = getattr(django_request, "_principal_may", None)
+    if cache is None:
+        cache = django_request._principal_may = {}
+    key = (permission, scope)
+    if key not in cache:
         if getattr(django_request, "api_key_presented", False):
-            scopes = getattr(getattr(request, "auth", None), "scopes", None) or []
-            cached = COSTS_SCOPE in scopes
+            cache[key] = scope in (getattr(getattr(request, "auth", None), "scopes", None) or [])
         else:
             membership = getattr(django_request, "membership", None)
-            cached = membership is not None and membership.has_perm(COSTS_PERMISSION)
-        django_request._may_see_costs = cached
-    return cached
+            cache[key] = membership is not None and membership.has_perm(permission)
+    return cache[key]
+
+
+def may_see_costs(request) -> bool:
+    """Whether this request's principal may see cost prices: a staff member whose role has "costs.view", or
+    an API key with the "costs:read" scope. Without it, cost prices are left out of pages and exports, and
+    are null in API answers."""
+    return principal_may(request, permission=COSTS_PERMISSION, scope=COSTS_SCOPE)

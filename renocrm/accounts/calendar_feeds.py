@@ -9,32 +9,25 @@ names the firm; the caller then reads the feed and the agenda inside ``tenant_co
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from renocrm.tenancy.context import require_current_tenant
 from renocrm.tenancy.models import Tenant
+from renocrm.tokens import find_by_prefix, token_digest, token_generate
 
 from .models import CalendarFeed, Membership
 
-PREFIX_PATTERN = re.compile(r"[0-9a-f]{12}")
 # What a token looks like (``generate_token``): 12 hex digits, "_", the secret in URL-safe base64.
 TOKEN_PATTERN = re.compile(r"[0-9a-f]{12}_[A-Za-z0-9_-]{40,60}")
-
-
-def hash_token(token: str) -> str:
-    # A long random token: a fast digest is enough.
-    return hashlib.sha256(token.encode()).hexdigest()
+hash_token = token_digest
 
 
 def generate_token() -> tuple[str, str]:
     """A new token and its prefix: the prefix finds the row, the rest is the secret."""
-    prefix = secrets.token_hex(6)
-    return f"{prefix}_{secrets.token_urlsafe(32)}", prefix
+    return token_generate()
 
 
 def calendar_feed_active(*, user) -> CalendarFeed | None:
@@ -67,31 +60,31 @@ def feed_find(token: str) -> tuple[Tenant, int] | None:
     feed again inside the firm's context (a revocation since then holds)."""
     if not TOKEN_PATTERN.fullmatch(token or ""):
         return None
-    prefix = token[:12]
-    digest = hash_token(token)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('app.calendar_feed_prefix', %s, true)", [prefix])
-        cursor.execute(
-            "SELECT id, tenant_id, hashed_token FROM accounts_calendarfeed WHERE prefix = %s AND revoked_at IS NULL",
-            [prefix],
-        )
-        rows = cursor.fetchall()
-        # The exception ends with the transaction; cleared anyway in case the caller's transaction goes on.
-        cursor.execute("SELECT set_config('app.calendar_feed_prefix', '', true)")
-    match = next((row for row in rows if secrets.compare_digest(row[2], digest)), None)
-    if match is None:
+    found = find_by_prefix(
+        CalendarFeed,
+        digest_field="hashed_token",
+        setting="app.calendar_feed_prefix",
+        prefix=token[:12],
+        digest=hash_token(token),
+    )
+    if found is None:
         return None
-    firm = Tenant.objects.filter(pk=match[1], is_active=True).first()
+    feed_id, firm_id = found
+    firm = Tenant.objects.filter(pk=firm_id, is_active=True).first()
     if firm is None:
         return None
-    return firm, match[0]
+    return firm, feed_id
 
 
 def feed_owner(feed_id: int) -> tuple[CalendarFeed, Membership] | None:
     """Inside the feed's firm: the active feed and its owner's active membership, or None (revoked since,
-    or the person left the firm or can no longer sign in)."""
+    the person left the firm or can no longer sign in, or the address was made before they last left: like
+    their sessions, it does not come back with them)."""
     feed = CalendarFeed.objects.select_related("user").filter(pk=feed_id, revoked_at__isnull=True).first()
     if feed is None or not feed.user.is_active:
+        return None
+    ended = feed.user.sessions_ended_at
+    if ended is not None and feed.created_at <= ended:
         return None
     membership = Membership.objects.filter(tenant=require_current_tenant(), user=feed.user, is_active=True).first()
     if membership is None:

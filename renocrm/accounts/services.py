@@ -29,6 +29,7 @@ from renocrm.tenancy.context import require_current_tenant, tenant_context
 from renocrm.tenancy.models import Tenant
 
 from . import open_work
+from .calendar_feeds import calendar_feed_revoke
 from .models import Membership, StaffChange, StaffInvitation, ordered_roles
 from .roles import Role
 from .staff import require_staff_role
@@ -328,8 +329,8 @@ def deactivation_check(*, membership: Membership, successors: dict, by) -> list[
 @transaction.atomic
 def staff_deactivate(*, membership: Membership, successors: dict, by) -> Membership:
     """The member leaves the firm: their open work goes to the chosen successors in the same step, their
-    sessions end at their next request and the notices still waiting for them are not sent. Their records
-    keep naming them (history stays true); they can be reactivated."""
+    sessions end at their next request, their calendar address stops and the notices still waiting for them
+    are not sent. Their records keep naming them (history stays true); they can be reactivated."""
     membership = _lock(membership)
     moves = deactivation_check(membership=membership, successors=successors, by=by)
     user = membership.user
@@ -341,6 +342,7 @@ def staff_deactivate(*, membership: Membership, successors: dict, by) -> Members
     membership.save(update_fields=["is_active"])
     user.sessions_ended_at = timezone.now()
     user.save(update_fields=["sessions_ended_at"])
+    calendar_feed_revoke(user=user)
     _withdraw_invitations_to(user, by=by)
     addresses = [address for address in (user.phone, user.email) if address]
     withdrawn = Notification.objects.filter(status=Notification.Status.PENDING, recipient__in=addresses).update(

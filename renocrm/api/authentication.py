@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import re
-import secrets
 import threading
 from datetime import timedelta
 
-from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from renocrm.tenancy.middleware import Resolution
 from renocrm.tenancy.models import Tenant
+from renocrm.tokens import PREFIX_PATTERN, find_by_prefix, token_generate
 
 from .models import ApiKey, hash_key
 
 KEYWORD = "Api-Key"
 KEY_PREFIX = "rck"
 LAST_USED_EVERY = timedelta(minutes=1)
-PREFIX_PATTERN = re.compile(r"[0-9a-f]{12}")
 
 
 class Partner:
@@ -43,8 +40,7 @@ class Partner:
 
 def generate_key() -> tuple[str, str]:
     """A new key and its prefix. The prefix is public (it finds the row); the rest is the secret."""
-    prefix = secrets.token_hex(6)
-    return f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}", prefix
+    return token_generate(KEY_PREFIX)
 
 
 class KnownKeys:
@@ -102,22 +98,18 @@ def find_key(raw_key: str) -> ApiKey | None:
     if known is not None:
         key_id, prefix, tenant = known
         return ApiKey(id=key_id, tenant=tenant, prefix=prefix, hashed_key=digest)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('app.api_key_prefix', %s, true)", [prefix])
-            cursor.execute(
-                "SELECT id, tenant_id, hashed_key FROM api_apikey WHERE prefix = %s AND revoked_at IS NULL", [prefix]
-            )
-            rows = cursor.fetchall()
-        match = next((row for row in rows if secrets.compare_digest(row[2], digest)), None)
-    if match is None:
+    found = find_by_prefix(
+        ApiKey, digest_field="hashed_key", setting="app.api_key_prefix", prefix=prefix, digest=digest
+    )
+    if found is None:
         return None
-    tenant = Tenant.objects.filter(pk=match[1]).first()
+    key_id, tenant_id = found
+    tenant = Tenant.objects.filter(pk=tenant_id).first()
     if tenant is None:
         return None
     if tenant.is_active:  # a suspended firm's key is found (to be refused with 403) but not remembered
-        known_keys.remember(digest, match[0], prefix, tenant)
-    return ApiKey(id=match[0], tenant=tenant, prefix=prefix, hashed_key=digest)
+        known_keys.remember(digest, key_id, prefix, tenant)
+    return ApiKey(id=key_id, tenant=tenant, prefix=prefix, hashed_key=digest)
 
 
 def resolve_api_key_firm(request):

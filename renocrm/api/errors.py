@@ -39,6 +39,18 @@ DEFAULT_MESSAGES = {
 }
 
 
+def refuse_unknown_parameters(request, known) -> None:
+    """Refuse a query parameter ``known`` does not name, each as its own field error with the known ones
+    listed: a partner's typo must not quietly answer every row."""
+    unknown = sorted(set(request.query_params) - set(known))
+    if unknown:
+        names = ", ".join(sorted(name for name in known if name)) or "-"
+        raise exceptions.ValidationError(
+            {name: [_("Unknown query parameter.")] for name in unknown}
+            | {"non_field_errors": [_("Known parameters: %(names)s.") % {"names": names}]}
+        )
+
+
 def error_body(status: int, *, code: str, message: str, fields: dict | None = None) -> dict:
     error = {"status": status, "code": code, "message": message}
     if fields:

@@ -1,15 +1,11 @@
-import hashlib
-
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from renocrm.tenancy.models import TenantModel
+from renocrm.tokens import token_digest
 
-
-def hash_key(raw_key: str) -> str:
-    # API keys are long random strings, so a fast digest is enough; a slow hash would only cost latency.
-    return hashlib.sha256(raw_key.encode()).hexdigest()
+hash_key = token_digest
 
 
 class ApiKey(TenantModel):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import operator
-from datetime import timedelta
 from functools import cache
 
 from django import forms
@@ -19,6 +18,7 @@ from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from renocrm.forms import check_clock_offset
 from renocrm.tenancy.context import require_current_tenant
 
 
@@ -89,22 +89,14 @@ def _firm_filterset(filterset_class):
     return firm_class
 
 
-# The widest offset any time zone uses (Kiribati, +14:00); PostgreSQL refuses a timestamp beyond ±15:59, so
-# without this check a parameter such as ``2026-12-29T02:30+23:34`` reached the database and failed there.
-LARGEST_UTC_OFFSET = timedelta(hours=14)
-
-
 @cache
 def _clock_offsets(field_class):
-    """``field_class`` refusing a time whose UTC offset no clock uses, as the parameter's own error."""
+    """``field_class`` refusing a time whose UTC offset no clock uses, as the parameter's own error (the
+    check of the pages' ``ClockDateTimeField``)."""
 
     def to_python(self, value):
         value = field_class.to_python(self, value)
-        offset = value.utcoffset() if value is not None else None
-        if offset is not None and abs(offset) > LARGEST_UTC_OFFSET:
-            raise DjangoValidationError(
-                _("Enter a time whose UTC offset is between -14:00 and +14:00."), code="invalid"
-            )
+        check_clock_offset(value)
         return value
 
     return type(f"ClockOffset{field_class.__name__}", (field_class,), {"to_python": to_python})

@@ -12,7 +12,7 @@ head named in the callback settings may pick a member of their department or the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import MAXYEAR, MINYEAR, date, datetime, timedelta
 
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +26,7 @@ from contracts import selectors as contracts
 from leads import selectors as leads
 from renocrm.accounts.roles import Role
 from renocrm.accounts.staff import active_members
-from renocrm.privacy.masking import mask_address
+from renocrm.privacy.masking import CONTACTS_PERMISSION, mask_address
 from renocrm.tenancy.context import require_current_tenant
 from renocrm.tenancy.time import firm_days
 from worksites.selectors import inspections as worksites
@@ -73,6 +73,9 @@ DAY, WEEK = "day", "week"
 ME, TEAM = "me", "team"
 # The longest range one request may ask for (the API's; the feed's window is fixed).
 MAX_DAYS = 31
+# The days an agenda may be asked for: a year clear of the calendar's ends, so a week around any of them, the
+# weeks before and after and the day after the last are all still dates.
+FIRST_DAY, LAST_DAY = date(MINYEAR + 1, 1, 1), date(MAXYEAR - 1, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,7 @@ def gather(*, membership, staff: list[int] | None, start: date, end: date) -> li
     (inclusive), in order: by day, the whole-day items first, then by time. Only the kinds ``membership``
     may open; addresses masked unless it may see contact details."""
     zone = require_current_tenant().zone
-    contacts = membership.has_perm("contacts.view")
+    contacts = membership.has_perm(CONTACTS_PERMISSION)
     may = {kind for kind, permission in KIND_PERMISSIONS.items() if membership.has_perm(permission)}
     items: list[Item] = []
     span = {"staff": staff, "start": start, "end": end}

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -18,7 +17,20 @@ from renocrm.tenancy.context import tenant_context
 from renocrm.tenancy.time import firm_today
 
 from . import ics
-from .agenda import DAY, ME, WEEK, UnknownMember, by_day, gather, resolve_scope, team_of, week_of
+from .agenda import (
+    DAY,
+    FIRST_DAY,
+    LAST_DAY,
+    ME,
+    WEEK,
+    UnknownMember,
+    by_day,
+    gather,
+    resolve_scope,
+    team_of,
+    week_of,
+)
+from .selectors.cards import url
 
 # The feed's window: what a phone shows of the past and the future.
 FEED_DAYS_BACK = 30
@@ -28,14 +40,12 @@ FEED_MAX_AGE = 300
 
 
 def _day(value: str, default: date) -> date:
+    """The day asked for; ``default`` for none, one that is not a date, or one outside the agenda's days."""
     try:
-        return date.fromisoformat(value) if value else default
+        day = date.fromisoformat(value) if value else default
     except ValueError:
         return default
-
-
-def _url(**params) -> str:
-    return "?" + urlencode({key: value for key, value in params.items() if value not in ("", None)})
+    return day if FIRST_DAY <= day <= LAST_DAY else default
 
 
 @require_safe
@@ -62,7 +72,7 @@ def agenda(request):
             params.pop("view")
         if params["day"] == today.isoformat():
             params.pop("day")
-        return _url(**params)
+        return url("dashboard:agenda", **params)
 
     context = {
         "view": view,

@@ -11,28 +11,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from renocrm.api.models import ApiKey
+from renocrm.api.errors import refuse_unknown_parameters
+from renocrm.api.permissions import MemberPermission
 from renocrm.tenancy.context import require_current_tenant
 from renocrm.tenancy.time import firm_today
 
-from .agenda import MAX_DAYS, TEAM, UnknownMember, gather, resolve_scope
+from .agenda import FIRST_DAY, LAST_DAY, MAX_DAYS, TEAM, UnknownMember, gather, resolve_scope
 
 # The days a request without a range gets: today and the six after it.
 DEFAULT_DAYS = 7
 
 
-class AgendaPermission(BasePermission):
+class AgendaPermission(MemberPermission):
+    permission = "dashboard.view"
     message = gettext_lazy("The agenda is a staff member's own: it is read signed in, not with an API key.")
-
-    def has_permission(self, request, view):
-        if isinstance(request.auth, ApiKey):
-            return False
-        membership = getattr(request._request, "membership", None)
-        return membership is not None and membership.has_perm("dashboard.view")
 
 
 class AgendaQuerySerializer(serializers.Serializer):
@@ -44,6 +39,15 @@ class AgendaQuerySerializer(serializers.Serializer):
         help_text="Whose agenda: `me` (default), `team` (everyone for a firm admin, the department for its "
         "head) or a member's user id (firm admins and department heads).",
     )
+
+    def _within_calendar(self, value):
+        if not FIRST_DAY <= value <= LAST_DAY:
+            raise serializers.ValidationError(
+                _("Choose a day from %(first)s to %(last)s.") % {"first": FIRST_DAY, "last": LAST_DAY}
+            )
+        return value
+
+    validate_start = validate_end = _within_calendar
 
     def validate(self, data):
         start = data.get("start") or firm_today()
@@ -112,9 +116,7 @@ class AgendaView(APIView):
         },
     )
     def get(self, request):
-        unknown = sorted(set(request.query_params) - self.KNOWN_PARAMETERS)
-        if unknown:
-            raise serializers.ValidationError({name: [_("Unknown query parameter.")] for name in unknown})
+        refuse_unknown_parameters(request, self.KNOWN_PARAMETERS)
         query = AgendaQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         membership = request._request.membership

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from urllib.parse import quote
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
@@ -173,3 +173,13 @@ def download(tables: list[Table], *, fmt: str, name: str, ascii_name: str) -> Ht
     response["Content-Disposition"] = content_disposition(f"{name}.{fmt}", f"{ascii_name}.{fmt}")
     response["Cache-Control"] = "private, no-store"  # may carry homeowners' contact details
     return response
+
+
+def refused(form, message: str) -> HttpResponseBadRequest:
+    """A download whose filters do not validate, refused with their errors in ``message`` (``%(errors)s``):
+    a download of another selection than the one asked for would mislead."""
+    errors = "; ".join(
+        f"{form.fields[name].label if name in form.fields else ''}: {' '.join(texts)}"
+        for name, texts in form.errors.items()
+    )
+    return HttpResponseBadRequest(message % {"errors": errors}, content_type="text/plain; charset=utf-8")

@@ -13,13 +13,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from contracts import receivables as ledger
 from contracts.models import Instalment
-from renocrm.accounts.roles import scope_allows
-from renocrm.api.models import ApiKey
+from renocrm.api.permissions import FirmPermission
 from renocrm.api.views import FirmScopedMixin
 from renocrm.tenancy.time import firm_today
 from worksites.selectors.schedule import projects_managed_by
@@ -29,16 +27,11 @@ from .receivables import attach
 PERMISSION = "receivables.view"
 
 
-class ReceivablePermission(BasePermission):
-    """A key with contracts:read, or a member who may see the receivables (finance, firm admins)."""
+class ReceivablePermission(FirmPermission):
+    """A key with contracts:read (the view's group), or a member who may see the receivables (finance, firm
+    admins) rather than every member who may read contracts."""
 
-    def has_permission(self, request, view):
-        if getattr(request._request, "tenant", None) is None:
-            return False
-        if isinstance(request.auth, ApiKey):
-            return scope_allows(request.auth.scopes, "contracts", write=False)
-        membership = getattr(request._request, "membership", None)
-        return membership is not None and membership.has_perm(PERMISSION)
+    session_permission = PERMISSION
 
 
 @extend_schema_field(OpenApiTypes.INT)

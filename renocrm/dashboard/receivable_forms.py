@@ -28,9 +28,10 @@ class ReceivableFilterForm(forms.Form):
     # Set by the links of the totals by project; shown above the list, not as a field.
     project = forms.ModelChoiceField(queryset=Project.objects.all(), required=False, widget=forms.HiddenInput)
 
-    def filters(self) -> Filters:
+    def filters(self, *, full_contacts: bool = False) -> Filters:
         data = self.cleaned_data
         return Filters(
+            full_contacts=full_contacts,
             bucket=data.get("bucket", ""),
             designer=data.get("designer"),
             pm=data.get("pm"),

@@ -4,13 +4,14 @@ selection (``receivables.py``)."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from contracts import receivables as ledger
 from renocrm.accounts.access import permission_required
+from renocrm.privacy.masking import may_see_contacts
 from renocrm.tenancy.time import firm_today
 
 from . import exports
@@ -50,15 +51,17 @@ def _downloads(request, name: str) -> list[tuple[str, str]]:
     return [(label, url(name, fmt, **query)) for fmt, label in DOWNLOADS]
 
 
-def _refused(form) -> HttpResponseBadRequest:
-    # A download of another selection than the one asked for would mislead: refuse instead.
-    errors = "; ".join(
-        f"{form.fields[name].label if name in form.fields else ''}: {' '.join(texts)}"
-        for name, texts in form.errors.items()
-    )
-    return HttpResponseBadRequest(
-        _("Correct the filters: %(errors)s") % {"errors": errors}, content_type="text/plain; charset=utf-8"
-    )
+def _download(request, fmt: str, form_class, tables, *, name: str, ascii_name: str):
+    """The selection of ``form_class``'s filters as CSV or XLSX: ``tables(form, today)`` builds it, and the
+    file is named after ``name`` and the firm-local day."""
+    if fmt not in exports.WRITERS:
+        raise Http404
+    form = form_class(request.GET)
+    if not form.is_valid():
+        return exports.refused(form, _("Correct the filters: %(errors)s"))
+    today = firm_today()
+    slug = today.isoformat()
+    return exports.download(tables(form, today), fmt=fmt, name=f"{name}_{slug}", ascii_name=f"{ascii_name}_{slug}")
 
 
 @permission_required(PERMISSION)
@@ -69,7 +72,12 @@ def receivables(request):
     form = ReceivableFilterForm(request.GET)
     if form.is_valid():
         data = form.cleaned_data
-        page = receivables_page(filters=form.filters(), today=today, by=data["by"], after=request.GET.get("after", ""))
+        page = receivables_page(
+            filters=form.filters(full_contacts=may_see_contacts(request)),
+            today=today,
+            by=data["by"],
+            after=request.GET.get("after", ""),
+        )
     else:
         data = {"bucket": "", "by": "", "project": None}
         page = ReceivablesPage(today=today, totals={}, selection={"count": 0, "amount": ledger.ZERO}, rows=[])
@@ -138,18 +146,15 @@ def receivables(request):
 
 @permission_required(PERMISSION)
 def receivables_download(request, fmt: str):
-    if fmt not in exports.WRITERS:
-        raise Http404
-    form = ReceivableFilterForm(request.GET)
-    if not form.is_valid():
-        return _refused(form)
-    today = firm_today()
-    slug = today.isoformat()
-    return exports.download(
-        receivables_tables(filters=form.filters(), today=today),
-        fmt=fmt,
-        name=f"{_('Receivables')}_{slug}",
-        ascii_name=f"receivables_{slug}",
+    return _download(
+        request,
+        fmt,
+        ReceivableFilterForm,
+        lambda form, today: receivables_tables(
+            filters=form.filters(full_contacts=may_see_contacts(request)), today=today
+        ),
+        name=_("Receivables"),
+        ascii_name="receivables",
     )
 
 
@@ -172,15 +177,11 @@ def payments(request):
 
 @permission_required(PERMISSION)
 def payments_download(request, fmt: str):
-    if fmt not in exports.WRITERS:
-        raise Http404
-    form = PaymentFilterForm(request.GET)
-    if not form.is_valid():
-        return _refused(form)
-    slug = firm_today().isoformat()
-    return exports.download(
-        payments_tables(filters=form.filters()),
-        fmt=fmt,
-        name=f"{_('Payment register')}_{slug}",
-        ascii_name=f"payments_{slug}",
+    return _download(
+        request,
+        fmt,
+        PaymentFilterForm,
+        lambda form, today: payments_tables(filters=form.filters()),
+        name=_("Payment register"),
+        ascii_name="payments",
     )

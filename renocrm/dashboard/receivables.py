@@ -36,6 +36,7 @@ class Filters:
     pm: object = None  # the worksite's project manager (a user)
     project: object = None  # one project (or its id)
     q: str = ""  # the customer's name or mobile, or the contract number
+    full_contacts: bool = False  # whether ``q`` may find a mobile by the digits its mask hides
 
 
 def _projects_of(pm):
@@ -45,7 +46,11 @@ def _projects_of(pm):
 def outstanding(filters: Filters, *, today: date, bucket: bool = True) -> QuerySet:
     """The outstanding instalments ``filters`` select (leaving out the bucket with ``bucket=False``)."""
     instalments = ledger.instalments_outstanding(
-        designer=filters.designer, project=filters.project, projects=_projects_of(filters.pm), q=filters.q
+        designer=filters.designer,
+        project=filters.project,
+        projects=_projects_of(filters.pm),
+        q=filters.q,
+        full_contacts=filters.full_contacts,
     )
     if bucket and filters.bucket:
         instalments = instalments.filter(ledger.bucket_q(filters.bucket, today=today))

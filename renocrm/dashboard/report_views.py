@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats
@@ -99,14 +99,7 @@ def report_download(request, key: str, fmt: str):
         raise Http404
     period, form = period_from_request(request, today=firm_today(), default=definition.default_period)
     if form.is_bound and not form.is_valid():
-        # A download of another period than the one asked for would mislead: refuse instead.
-        errors = "; ".join(
-            f"{form.fields[name].label if name in form.fields else ''}: {' '.join(messages)}"
-            for name, messages in form.errors.items()
-        )
-        return HttpResponseBadRequest(
-            _("Choose a valid period: %(errors)s") % {"errors": errors}, content_type="text/plain; charset=utf-8"
-        )
+        return exports.refused(form, _("Choose a valid period: %(errors)s"))
     tables = definition.build(period, Viewer(request))
     slug = period_slug(period)
     return exports.download(

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.search import complaints_matching
 from contracts.search import contracts_matching
-from leads.search import customers_matching, leads_matching, properties_matching
+from leads.search import customers_matching, leads_matching, matching_customer_ids, properties_matching
 from renocrm.privacy.masking import mask_mobile
 from renocrm.search import SearchTerms
 from worksites.search import worksites_matching
@@ -93,13 +93,15 @@ class Kind:
     hit: Callable
     # The url name of the kind's list that takes ``q``, if it has one.
     list_url: str = ""
+    # Whether it lists the records of the customers the words find (``customers`` of ``find``).
+    by_customer: bool = True
 
 
 KINDS = (
     Kind("customers", _("Customers"), "leads", customers_matching, _customer, "leads:customer-list"),
     Kind("leads", _("Leads"), "leads", leads_matching, _lead, "leads:list"),
     Kind("addresses", _("Addresses"), "leads", properties_matching, _property),
-    Kind("contracts", _("Contracts"), "contracts", contracts_matching, _contract, "contracts:list"),
+    Kind("contracts", _("Contracts"), "contracts", contracts_matching, _contract, "contracts:list", by_customer=False),
     Kind("worksites", _("Worksites"), "worksites", worksites_matching, _worksite),
     Kind("complaints", _("Complaints"), "complaints", complaints_matching, _complaint, "complaints:list"),
 )
@@ -111,11 +113,14 @@ def search(terms: SearchTerms, *, may_view: Callable[[str], bool], limit: int = 
     if not terms.usable:
         return []
     groups = []
+    customers = None
     for kind in KINDS:
         if not may_view(kind.group):
             continue
+        if customers is None and kind.by_customer:
+            customers = matching_customer_ids(terms)  # once for every kind that lists a customer's records
         # One more than shown tells whether the kind's list has more.
-        found = kind.find(terms, limit=limit + 1)
+        found = kind.find(terms, customers=customers or [], limit=limit + 1)
         if not found:
             continue
         more = ""

@@ -29,6 +29,8 @@ def _may_view(request):
 
 class SearchPermission(BasePermission):
     def has_permission(self, request, view):
+        if getattr(request._request, "tenant", None) is None:
+            return False
         if isinstance(request.auth, ApiKey):
             return True  # each kind is checked against the key's scopes
         membership = getattr(request._request, "membership", None)

@@ -4,10 +4,9 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from renocrm.api.models import ApiKey
+from renocrm.api.permissions import MemberPermission
 from renocrm.api.views import FirmModelViewSet, FirmReadOnlyViewSet, FirmScopedMixin, call_service, service_response
 from renocrm.privacy.masking import may_see_contacts
 from renocrm.privacy.serializers import MaskedContactsMixin
@@ -152,18 +151,13 @@ class WebhookDeliveryViewSet(FirmReadOnlyViewSet):
 # Staff notices (the bell) --------------------------------------------------------------------------------------
 
 
-class StaffMemberPermission(BasePermission):
+class StaffMemberPermission(MemberPermission):
     """A signed-in member of the request's firm, whatever their roles: the notices are their own. A partner's
     API key speaks for no person, so it has no notices: 403, rather than an empty list that would read as
     "nothing new"."""
 
+    permission = "dashboard.view"
     message = gettext_lazy("Notices belong to a signed-in staff member; an API key has none.")
-
-    def has_permission(self, request, view):
-        if getattr(request._request, "tenant", None) is None or isinstance(request.auth, ApiKey):
-            return False
-        membership = getattr(request._request, "membership", None)
-        return membership is not None and membership.has_perm("dashboard.view")
 
 
 class StaffNoticeSerializer(MaskedContactsMixin, serializers.ModelSerializer):

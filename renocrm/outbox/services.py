@@ -8,6 +8,7 @@ import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
@@ -373,14 +374,24 @@ def notification_send(
     return notification
 
 
-def notify_staff(user, *, subject: str, body: str, idempotency_key: str, link: str = "") -> Notification | None:
+@dataclass(frozen=True)
+class Told:
+    """What reached a staff member (``notify_staff``): the notice in the app (the bell), and the text or
+    e-mail that carries it (None for someone with neither phone nor e-mail)."""
+
+    in_app: bool
+    message: Notification | None
+
+
+def notify_staff(user, *, subject: str, body: str, idempotency_key: str, link: str = "") -> Told | None:
     """Tell a staff member: a notice in the app (the bell), linking to ``link`` (a path in the app, or a URL
     of this site), and a text to their phone if they have one, else an e-mail (with the subject). Returns
-    the text or e-mail, None when the person is gone (inactive) or has neither phone nor e-mail: they still
-    have the notice in the app, unless gone."""
-    staff_notice_record(user, subject=subject, body=body, idempotency_key=idempotency_key, link=link)
+    what reached them; a notice in the app alone counts, as the bell is where staff look. None when nothing
+    did: nobody, someone gone, or someone outside the firm with neither phone nor e-mail."""
+    in_app = staff_notice_record(user, subject=subject, body=body, idempotency_key=idempotency_key, link=link)
     message = staff_message(user, subject=subject, body=body, idempotency_key=idempotency_key)
-    return notification_send(**message) if message is not None else None
+    sent = notification_send(**message) if message is not None else None
+    return Told(in_app=in_app, message=sent) if in_app or sent is not None else None
 
 
 def notify_staff_many(notices: list[dict]) -> list[dict]:
@@ -568,19 +579,18 @@ def _notification_record(notification_id: int, outcome, sms_attempt) -> Notifica
         found = outcome if isinstance(outcome, SmsAccepted) and outcome.found else None
         notification.status = Notification.Status.SENT
         notification.sent_at = (found and found.accepted_at) or now
-        # Sent: the file is no longer needed for a retry, and keeping it would keep the names it holds.
-        notification.attachment = b""
     _settle(notification)
     notification.save()
     return notification
 
 
 def _settle(notification: Notification) -> None:
-    """Once no retry will send it: no template values (the customer's name among them) and no credential
-    are kept."""
+    """Once no retry will send it, sent or given up: no template values (the customer's name among them), no
+    attached file (a PDF with the homeowner's name and address) and no credential are kept."""
     if notification.status == Notification.Status.PENDING:
         return
     notification.sms_params = {}
+    notification.attachment = b""
     if notification.holds_credential:
         notification.body = ""
 

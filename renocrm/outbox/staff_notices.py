@@ -49,22 +49,24 @@ def _row(user, *, subject: str, body: str, idempotency_key: str, link: str = "")
     )
 
 
+def notice_readers(user_ids) -> set[int]:
+    """The users among ``user_ids`` who read the firm's notices: its active members (one query)."""
+    members = Membership.objects.filter(tenant=require_current_tenant(), user__in=user_ids, is_active=True)
+    return set(members.values_list("user_id", flat=True))
+
+
 def staff_notices_record(notices: list[dict]) -> int:
     """Record each notice (``user``, ``subject``, ``body``, ``idempotency_key``, optional ``link``) in the app
     with one INSERT; a key its addressee already has adds nothing, so a repeated send records nothing twice.
-    Nobody (None), people who are gone (inactive) and people who are not members of the firm get none. Returns
-    how many notices were offered (new or not)."""
+    Nobody (None), people who are gone (inactive) and people who are not active members of the firm get none.
+    Returns how many notices were offered (new or not)."""
     rows = [row for notice in notices if (row := _row(**notice)) is not None]
     if not rows:
         return 0
-    # A notice is read in the firm's app, so only by its members (the table's key on the membership says so too:
-    # someone told who never joined the firm gets their text or e-mail, but no notice, rather than an error).
-    members = set(
-        Membership.objects.filter(tenant=require_current_tenant(), user__in=[row.user_id for row in rows]).values_list(
-            "user_id", flat=True
-        )
-    )
-    rows = [row for row in rows if row.user_id in members]
+    # A notice is read in the firm's app, so only by its active members: one left for someone who has left
+    # would greet them, stale, if they came back. Whether to text them is the caller's choice, not this one's.
+    readers = notice_readers([row.user_id for row in rows])
+    rows = [row for row in rows if row.user_id in readers]
     # ON CONFLICT DO NOTHING on the (firm, user, key) constraint: no savepoint, and a concurrent send of the same
     # notice waits for the other and then adds nothing.
     StaffNotice.objects.bulk_create(rows, ignore_conflicts=True)

@@ -96,19 +96,11 @@ def mask(kind: str, value: str | None) -> str:
 
 def may_see_contacts(request) -> bool:
     """Whether this request's principal (a signed-in staff member, or a partner's API key) is entitled to
-    full contact details. Works with Django's request and DRF's."""
-    django_request = getattr(request, "_request", request)
-    cached = getattr(django_request, "_may_see_contacts", None)
-    if cached is None:
-        if getattr(django_request, "api_key_presented", False):
-            # DRF's ``request.auth`` is the authenticated key with its scopes; anything less sees masked.
-            scopes = getattr(getattr(request, "auth", None), "scopes", None) or []
-            cached = CONTACTS_SCOPE in scopes
-        else:
-            membership = getattr(django_request, "membership", None)
-            cached = membership is not None and membership.has_perm(CONTACTS_PERMISSION)
-        django_request._may_see_contacts = cached
-    return cached
+    full contact details."""
+    # Not at the top: the logging filter below loads this module before the apps are ready.
+    from renocrm.accounts.access import principal_may
+
+    return principal_may(request, permission=CONTACTS_PERMISSION, scope=CONTACTS_SCOPE)
 
 
 def shown(request, kind: str, value: str | None) -> str:

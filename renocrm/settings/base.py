@@ -421,6 +421,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Hourly, so homeowners hear of an instalment falling due from 09:00 in the firm's own time zone.
     "payment-reminders": {"task": "contracts.tasks.sweep_payment_reminders", "schedule": crontab(minute=40)},
+    # Signed copies whose render task never ran (the broker was down at commit).
+    "signed-copies": {"task": "contracts.tasks.sweep_signed_copies", "schedule": crontab(minute="*/15")},
     # Hourly, so the report reaches each firm's managers on Monday morning in the firm's own time zone.
     "weekly-callback-report": {
         "task": "renocrm.dashboard.tasks.sweep_weekly_callback_reports",

@@ -47,6 +47,18 @@ def step_owed(request) -> str | None:
     return None
 
 
+def member_signed_in(request) -> bool:
+    """A member signed in to a firm with no two-factor step owed: who is shown the header's bell and search
+    box (while a step is owed, anything they fetched would only be sent to that step)."""
+    user = getattr(request, "user", None)
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and getattr(request, "membership", None) is not None
+        and step_owed(request) is None
+    )
+
+
 class TwoFactorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

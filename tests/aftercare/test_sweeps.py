@@ -15,7 +15,8 @@ from aftercare.services import care as care_services
 from aftercare.services import reminders as reminders_services
 from aftercare.services import repairs as repair_services
 from aftercare.services import sla as sla_services
-from renocrm.outbox.models import Notification, OutboxEvent
+from aftercare.services._common import tell_staff
+from renocrm.outbox.models import Notification, OutboxEvent, StaffNotice
 from renocrm.tenancy.context import tenant_context
 from tests.aftercare.conftest import staff
 from tests.aftercare.factories import CoverageFactory
@@ -81,6 +82,20 @@ def test_an_unassigned_breach_goes_to_each_admin(firm):
     with time_machine.travel(at(2027, 3, 2, 10, 0), tick=False):
         sla_services.repair_sla_raise_breaches()
     assert keys("repair-sla:") == sorted(f"repair-sla:{repair.pk}:respond:{a.pk}" for a in admins)
+
+
+def test_an_sla_breach_tells_an_agent_with_neither_phone_nor_email_in_the_bell_and_counts_them(firm):
+    agent = staff(firm, phone="", email="")
+    with time_machine.travel(at(2027, 3, 1, 9, 0), tick=False):
+        repair = repair_services.repair_request_open(
+            project=WorksiteFactory(customer_service=agent).project, area="kitchen", description="Leak"
+        )
+    with time_machine.travel(at(2027, 3, 2, 10, 0), tick=False):
+        assert sla_services.repair_sla_raise_breaches() == 1
+    [notice] = StaffNotice.objects.all()
+    assert (notice.user, notice.idempotency_key) == (agent, f"repair-sla:{repair.pk}:respond")
+    assert not Notification.objects.exists()
+    assert tell_staff([(agent, "told-in-the-bell")], subject="s", body="b") == 1
 
 
 # Warranty-expiry reminders -------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from complaints import tasks
 from complaints.models import Complaint, ComplaintEscalation
 from complaints.services import escalation as services
 from complaints.services import handling
-from renocrm.outbox.models import Notification, OutboxEvent
+from renocrm.outbox.models import Notification, OutboxEvent, StaffNotice
 from renocrm.tenancy.context import tenant_context
 from tests.complaints.test_services import open_complaint
 
@@ -46,6 +46,20 @@ def test_no_response_at_level_one_moves_it_to_the_department_head(firm_a, team):
         )
         event = OutboxEvent.objects.get(event_type="complaint.escalated")
         assert event.payload == {"id": complaint.pk, "from_level": 1, "to_level": 2, "breach": "respond"}
+
+
+def test_an_escalation_records_a_head_told_only_in_the_bell_as_notified(firm_a, team):
+    """A head with neither phone nor e-mail is told by the notice in the app: the escalation names them."""
+    type(team.head).objects.filter(pk=team.head.pk).update(phone="", email="")
+    team.head.refresh_from_db()
+    with time_machine.travel(T0, tick=False), tenant_context(firm_a):
+        complaint = open_complaint(team)
+    assert sweep(firm_a, T0 + timedelta(hours=4, minutes=2)) == 1
+    with tenant_context(firm_a):
+        key = f"complaint-escalated:{complaint.pk}:1:1"
+        assert ComplaintEscalation.objects.get().notified == team.head
+        assert StaffNotice.objects.get(idempotency_key=key).user == team.head
+        assert not Notification.objects.filter(idempotency_key=key).exists()
 
 
 def test_a_response_stops_the_respond_clock_but_not_the_resolve_clock(firm_a, team):

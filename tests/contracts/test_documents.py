@@ -222,7 +222,8 @@ def test_api_pdf_needs_the_read_scope_and_stays_in_the_firm(firm, firm_b):
     version = priced_version()
     quotations.quotation_version_accept(version=version, via="staff", name="王芳")
     contract = sign(version)
-    reader = ApiKeyFactory(scopes=["contracts:read"])
+    # The signed copy holds the homeowner's address, signature and IP: a key reads it with contacts:read.
+    reader = ApiKeyFactory(scopes=["contracts:read", "contacts:read"])
     blind = ApiKeyFactory(scopes=["leads:read"])
     with tenant_context(firm_b):
         stranger = ApiKeyFactory()
@@ -336,3 +337,220 @@ def test_the_portal_lists_the_signed_copies_with_their_hash(firm, client, django
     assert page.status_code == 200
     for copy in SignedDocument.objects.all():
         assert copy.sha256 and copy.sha256 in html
+
+
+# Contact details: whom may not see them never gets the signed copy -------------------------------------------
+
+HOME = {
+    "city": "杭州市",
+    "district": "西湖区",
+    "street": "学院路77号",
+    "compound": "翠湖花园",
+    "building_unit_room": "3-1-602",
+}
+# What finds the door, the homeowner's number and the signer's address on the network.
+SECRETS = ("学院路", "77号", "翠湖花园", "3-1-602", "13912345678", "203.0.113.7")
+
+
+def signed_at_home(firm, client, capture):
+    """A version accepted on the link (signature, IP) and its contract, for a home in its address parts, with
+    the address and the homeowner's number inside the quotation's title and the contract's terms."""
+    from contracts.models import Quotation
+    from tests.leads.factories import PropertyFactory
+
+    home = PropertyFactory(**HOME, customer__name="王芳", customer__mobile="13912345678")
+    version = priced_version(lead=LeadFactory(customer=home.customer, property=home))
+    Quotation.objects.filter(pk=version.quotation_id).update(title="翠湖花园 3-1-602 全屋装修 13912345678")
+    with capture(execute=True):
+        accepted = client.post(
+            homeowner_links.url_for(version),
+            {"name": "王芳", "signature": PNG, "agree": "on"},
+            REMOTE_ADDR="203.0.113.7",
+        )
+        assert accepted.status_code == 200
+        version.refresh_from_db()
+        contract = sign(version, ip="198.51.100.20", terms="钥匙在学院路77号物业，联系 13912345678。")
+    return version, contract
+
+
+def assert_masked(data: bytes):
+    text, _pages = pdf_text(data)
+    assert "墙面乳胶漆" in text and "杭州市西湖区" in text and zh("Copy — not the signed original") in text
+    for secret in SECRETS:
+        assert secret not in text, secret
+    assert "139****5678" in text
+
+
+def test_staff_without_contact_details_get_the_pdfs_masked_never_the_signed_copy(
+    firm, client, django_capture_on_commit_callbacks
+):
+    version, contract = signed_at_home(firm, client, django_capture_on_commit_callbacks)
+    urls = (f"/contracts/versions/{version.pk}/pdf/", f"/contracts/{contract.pk}/pdf/")
+    admin, finance = Client(), Client()
+    admin.force_login(MembershipFactory(tenant=firm).user)
+    finance.force_login(MembershipFactory(tenant=firm, role="finance").user)
+    for url in urls:
+        # Whom may see contact details gets the signed copy, address, signature's IP and all.
+        full = admin.get(url)
+        assert full.status_code == 200 and "-signed.pdf" in full["Content-Disposition"], url
+        text, _pages = pdf_text(full.content)
+        assert "学院路77号" in text and "翠湖花园" in text and "203.0.113.7" in text, url
+        masked = finance.get(url)
+        assert masked.status_code == 200 and masked["Content-Type"] == "application/pdf", url
+        assert "-signed" not in masked["Content-Disposition"], url
+        assert hashlib.sha256(masked.content).hexdigest() not in {c.sha256 for c in SignedDocument.objects.all()}
+        assert_masked(masked.content)
+    # The page says which download each gets.
+    for page in (f"/contracts/versions/{version.pk}/", f"/contracts/{contract.pk}/"):
+        html = finance.get(page).content.decode()
+        assert zh("Download the signed PDF") not in html and 'data-testid="signed-copy-masked"' in html, page
+        assert zh("Download the signed PDF") in admin.get(page).content.decode(), page
+
+
+def test_a_key_without_contacts_read_gets_the_pdfs_masked(firm, client, django_capture_on_commit_callbacks):
+    version, contract = signed_at_home(firm, client, django_capture_on_commit_callbacks)
+    key = ApiKeyFactory(scopes=["contracts:read"])
+    for url in (f"/api/v1/quotation-versions/{version.pk}/pdf/", f"/api/v1/contracts/{contract.pk}/pdf/"):
+        response = Client().get(url, HTTP_AUTHORIZATION=f"Api-Key {key.raw_key}", HTTP_ACCEPT="application/pdf")
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf", url
+        assert "X-Signed-Copy-SHA256" not in response and "-signed" not in response["Content-Disposition"], url
+        assert_masked(response.content)
+
+
+def test_the_send_form_offers_the_full_mobile_only_to_whom_may_see_it(firm, django_capture_on_commit_callbacks):
+    version = priced_version(lead=LeadFactory(customer__mobile="13912345678"))
+    finance, designer = Client(), Client()
+    finance.force_login(MembershipFactory(tenant=firm, role="finance").user)
+    designer.force_login(MembershipFactory(tenant=firm, role="designer").user)
+    page = finance.get(f"/contracts/versions/{version.pk}/").content.decode()
+    assert 'data-testid="send-to-customer"' in page and "13912345678" not in page
+    assert 'value="13912345678"' in designer.get(f"/contracts/versions/{version.pk}/").content.decode()
+    # Left empty, the link goes to the customer's own mobile.
+    response = finance.post(
+        f"/contracts/versions/{version.pk}/send-to-customer/", {"channels": ["sms"], "mobile": "", "_firm": firm.pk}
+    )
+    assert response.status_code == 302
+    assert Notification.objects.get().recipient == "13912345678"
+
+
+def test_an_erased_copy_is_offered_as_the_pdf_now_not_as_the_signed_one(firm, django_capture_on_commit_callbacks):
+    from leads.services.privacy import customer_erase
+
+    version = priced_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        quotations.quotation_version_accept(version=version, via="homeowner_link", name="王芳", signature=PNG)
+    staff = Client()
+    staff.force_login(MembershipFactory(tenant=firm).user)
+    assert zh("Download the signed PDF") in staff.get(f"/contracts/versions/{version.pk}/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_erase(customer=version.quotation.lead.customer)
+    page = staff.get(f"/contracts/versions/{version.pk}/").content.decode()
+    assert zh("Download the signed PDF") not in page and zh("Download the PDF") in page
+    download = staff.get(f"/contracts/versions/{version.pk}/pdf/")
+    assert download.status_code == 200 and "-signed" not in download["Content-Disposition"]
+    assert zh("Copy — not the signed original") in pdf_text(download.content)[0]
+
+
+def test_the_homeowners_page_does_not_make_the_copy_its_download_does(firm, client):
+    version = priced_version()
+    quotations.quotation_version_accept(version=version, via="staff", name="王芳")
+    copy = SignedDocument.objects.get()
+    page = client.get(homeowner_links.url_for(version))
+    copy.refresh_from_db()
+    assert page.status_code == 200 and not copy.is_rendered
+    html = page.content.decode()
+    assert 'data-testid="signed-copy-pending"' in html and zh("Download the signed PDF") in html
+    download = client.get(homeowner_links.url_for(version) + "pdf/")
+    copy.refresh_from_db()
+    assert copy.is_rendered and hashlib.sha256(download.content).hexdigest() == copy.sha256
+    assert download["Content-Disposition"].endswith('-signed.pdf"')
+
+
+def test_an_email_of_an_accepted_version_carries_the_signed_copy_named_as_its_download(
+    firm, django_capture_on_commit_callbacks
+):
+    from contracts.services import delivery
+
+    version = priced_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        quotations.quotation_version_accept(version=version, via="homeowner_link", name="王芳", signature=PNG)
+    copy = SignedDocument.objects.get()
+    delivery.quotation_send_to_customer(
+        version=version, channels=["email"], email="wang.fang@example.com", base_url="http://testserver/"
+    )
+    mail = Notification.objects.get()
+    with copy.file.open("rb") as stored:
+        assert bytes(mail.attachment) == stored.read()
+    assert mail.attachment_name == documents.download_name(version=version, signed=True)
+
+
+def test_an_emailed_draft_is_sent_first_and_its_pdf_shows_it_sent(firm):
+    from contracts.services import delivery
+
+    version = priced_version(send=False)
+    delivery.quotation_send_to_customer(
+        version=version, channels=["email", "sms"], email="wang.fang@example.com", base_url="http://testserver/"
+    )
+    version.refresh_from_db()
+    assert version.status == "sent" and DocumentDelivery.objects.count() == 2
+    mail = Notification.objects.get(channel="email")
+    text, _pages = pdf_text(bytes(mail.attachment))
+    assert zh("Not signed") in text and zh("Draft — not sent") not in text
+    assert version.sent_at.date().isoformat() in text
+    assert mail.attachment_name == documents.download_name(version=version, signed=False)
+
+
+def test_a_contract_signed_through_the_api_records_the_ip(firm):
+    version = priced_version()
+    quotations.quotation_version_accept(version=version, via="staff", name="王芳")
+    key = ApiKeyFactory()
+    response = Client().post(
+        "/api/v1/contracts/",
+        {
+            "quotation_version": version.pk,
+            "number": "HT-2026-031",
+            "package_type": "full",
+            "planned_start": "2026-12-01",
+            "planned_end": "2027-03-01",
+            "signed_on": "2026-11-24",
+        },
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Api-Key {key.raw_key}",
+        REMOTE_ADDR="198.51.100.31",
+    )
+    assert response.status_code == 201, response.content
+    copy = SignedDocument.objects.get(contract_id=response.json()["id"])
+    assert copy.content["firm_signature"]["ip"] == "198.51.100.31"
+
+
+def test_the_sweeper_makes_the_copies_whose_task_never_ran(firm, monkeypatch):
+    from datetime import timedelta
+
+    from django.conf import settings as django_settings
+    from django.utils import timezone
+
+    from contracts import tasks
+    from renocrm.sweeps.models import SweepFailure
+
+    version = priced_version()
+    quotations.quotation_version_accept(version=version, via="staff", name="王芳")  # its task never runs here
+    copy = SignedDocument.objects.get()
+    # Just signed: its task has time yet.
+    assert tasks.render_waiting_signed_copies.delay(tenant_id=firm.pk).get() == 0
+    copy.refresh_from_db()
+    assert not copy.is_rendered
+    SignedDocument.objects.filter(pk=copy.pk).update(created_at=timezone.now() - timedelta(minutes=11))
+    # A worker that cannot make PDFs leaves it waiting out a backoff.
+    with monkeypatch.context() as patched:
+        patched.setattr(pdf, "cjk_font_family", lambda: None)
+        assert tasks.render_waiting_signed_copies.delay(tenant_id=firm.pk).get() == 0
+    assert SweepFailure.objects.get(sweeper=documents.SIGNED_COPY_SWEEP).row_key == str(copy.pk)
+    SweepFailure.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert tasks.render_waiting_signed_copies.delay(tenant_id=firm.pk).get() == 1
+    copy.refresh_from_db()
+    with copy.file.open("rb") as stored:
+        assert copy.is_rendered and copy.sha256 == hashlib.sha256(stored.read()).hexdigest()
+    assert not SweepFailure.objects.exists()
+    assert tasks.render_waiting_signed_copies.delay(tenant_id=firm.pk).get() == 0, "once"
+    schedule = [entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()]
+    assert "contracts.tasks.sweep_signed_copies" in schedule

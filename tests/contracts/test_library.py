@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import F
@@ -270,6 +272,21 @@ def test_an_import_reads_trades_and_kinds_in_either_language_and_updates_by_code
     assert new["1001"].unit_price == Decimal("85.10") and new["1001"].kind == "main_material"
 
 
+def test_an_import_marks_the_items_it_changes_as_updated_and_leaves_the_others(firm_a):
+    long_ago = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    with tenant_context(firm_a):
+        with time_machine.travel(long_ago, tick=False):
+            changed = PriceItemFactory(code="YQ-001", name="墙面乳胶漆", unit_price=Decimal("30.00"))
+            same = PriceItemFactory(code="YQ-002", name="顶面乳胶漆", unit_price=Decimal("28.00"))
+        content = sheet([["code", "unit_price"], ["YQ-001", 32], ["YQ-002", 28]])
+        result = library.price_items_import(rows=read_price_item_rows(upload(content), with_costs=True))
+        changed.refresh_from_db()
+        same.refresh_from_db()
+    assert (result.updated, result.unchanged) == (1, 1)
+    assert changed.unit_price == Decimal("32.00") and changed.updated_at > long_ago
+    assert same.updated_at == long_ago
+
+
 def test_files_that_are_not_xlsx_or_too_large_are_refused(firm_a, monkeypatch):
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:
@@ -403,7 +420,11 @@ def test_an_admin_builds_a_package_with_lines_on_the_page(firm_a):
         toilet = PriceItemFactory(code="ZC-009", unit="套", unit_price=Decimal("1680.00"))
     admin = session(firm_a)
     form = admin.get("/contracts/packages/new/")
-    assert form.status_code == 200 and "YQ-003" in form.content.decode()
+    # Each line picks its item with the library's type-ahead: the page does not list the whole library.
+    page = form.content.decode()
+    assert form.status_code == 200 and 'data-suggest-url="/contracts/price-items/suggest/"' in page
+    assert 'name="lines-0-item"' in page and 'type="hidden" name="lines-0-price_item"' in page
+    assert "YQ-003" not in page and "ZC-009" not in page
     post = {
         "name": "全包 按面积",
         "package_type": "full",
@@ -429,6 +450,9 @@ def test_an_admin_builds_a_package_with_lines_on_the_page(firm_a):
         assert list(package.lines.values_list("room", "basis")) == [("全屋", "per_area"), ("卫生间", "fixed")]
     preview = admin.get(f"/contracts/packages/{package.pk}/", {"area": "100"})
     assert preview.context["per_m2"] == Decimal("57.20") and preview.context["preview_total"] == Decimal("7400.00")
+    # The saved lines show their items: code and name, the id in the hidden field.
+    shown = preview.content.decode()
+    assert "YQ-003" in shown and "ZC-009" in shown and f'name="lines-0-price_item" value="{paint.pk}"' in shown
     # Removing a line: tick its delete box.
     edit = {
         **post,
@@ -471,6 +495,80 @@ def test_another_firms_items_and_packages_are_not_found(firm_a, firm_b):
         **headers,
     )
     assert made.status_code == 400 and "lines" in made.json()["error"]["fields"]
+
+
+def test_a_package_line_names_an_item_of_the_firm_and_a_retired_one_only_if_the_package_has_it(firm_a, firm_b):
+    with tenant_context(firm_a):
+        kept = PriceItemFactory(code="OLD-1")
+        package = PricePackageLineFactory(package__name="半包", price_item=kept, quantity=Decimal("1")).package
+        library.price_item_retire(item=kept)
+        retired = PriceItemFactory(code="OLD-2", is_active=False)
+    with tenant_context(firm_b):
+        theirs = PriceItemFactory(code="B-1")
+    admin = session(firm_a)
+    page = admin.get(f"/contracts/packages/{package.pk}/").content.decode()
+    assert "OLD-1" in page and "Retired" in page
+
+    def post(*price_items):
+        data = {
+            "name": "半包",
+            "package_type": "half",
+            "description": "",
+            "lines-TOTAL_FORMS": str(len(price_items)),
+            "lines-INITIAL_FORMS": "0",
+        }
+        for number, pk in enumerate(price_items):
+            data.update(
+                {
+                    f"lines-{number}-price_item": str(pk),
+                    f"lines-{number}-item": "typed",
+                    f"lines-{number}-basis": "fixed",
+                    f"lines-{number}-quantity": "2",
+                    f"lines-{number}-ORDER": str(number + 1),
+                }
+            )
+        return admin.post(f"/contracts/packages/{package.pk}/", data)
+
+    for unknown in (theirs.pk, ""):
+        refused = post(kept.pk, unknown)
+        assert refused.status_code == 200
+        assert refused.context["formset"].forms[1].errors["item"] == ["Choose an item from the library."]
+    refused = post(kept.pk, retired.pk)
+    errors = refused.context["formset"].non_form_errors()
+    assert refused.status_code == 200 and errors == [
+        f"Line 2: {retired} is retired; reactivate it in the library first."
+    ]
+    assert post(kept.pk).status_code == 302
+    with tenant_context(firm_a):
+        assert list(package.lines.values_list("price_item__code", "quantity")) == [("OLD-1", Decimal("2.000"))]
+
+
+def test_a_reader_sees_the_package_without_its_form_and_an_admin_retires_and_reactivates(firm_a):
+    with tenant_context(firm_a):
+        item = PriceItemFactory(code="YQ-009", is_active=False)
+        package = PricePackageLineFactory(package__name="全包", price_item=item).package
+    designer = session(firm_a, "designer")
+    read = designer.get(f"/contracts/packages/{package.pk}/")
+    assert read.status_code == 200 and read.context["form"] is None and read.context["formset"] is None
+    assert "YQ-009" in read.content.decode() and "package-form" not in read.content.decode()
+    admin = session(firm_a)
+    page = admin.get(f"/contracts/packages/{package.pk}/").content.decode()
+    assert f"/contracts/packages/{package.pk}/retire/" in page
+    assert admin.post(f"/contracts/packages/{package.pk}/retire/").status_code == 302
+    page = admin.get(f"/contracts/packages/{package.pk}/").content.decode()
+    assert f"/contracts/packages/{package.pk}/reactivate/" in page and 'data-testid="package-retired"' in page
+    assert admin.post(f"/contracts/packages/{package.pk}/reactivate/").status_code == 302
+    item_page = admin.get(f"/contracts/price-items/{item.pk}/").content.decode()
+    assert f"/contracts/price-items/{item.pk}/reactivate/" in item_page
+    assert admin.post(f"/contracts/price-items/{item.pk}/reactivate/").status_code == 302
+    assert (
+        f"/contracts/price-items/{item.pk}/retire/" in admin.get(f"/contracts/price-items/{item.pk}/").content.decode()
+    )
+    with tenant_context(firm_a):
+        package.refresh_from_db()
+        item.refresh_from_db()
+    assert package.is_active and item.is_active
+    assert designer.post(f"/contracts/price-items/{item.pk}/retire/").status_code == 403
 
 
 # API --------------------------------------------------------------------------------------------------------------
@@ -520,6 +618,28 @@ def test_the_api_creates_updates_and_retires_items(firm_a):
     admin = session(firm_a)
     patched = admin.patch(f"/api/v1/price-items/{pk}/", {"cost_price": "52.00"}, content_type="application/json")
     assert patched.status_code == 200 and patched.json()["cost_price"] == "52.00"
+
+
+def test_the_api_refuses_a_cost_from_a_caller_without_costs_read_but_takes_a_null_one(firm_a):
+    with tenant_context(firm_a):
+        item = PriceItemFactory(code="FS-002", cost_price=Decimal("52.00"))
+    client, url = Client(), f"/api/v1/price-items/{item.pk}/"
+    writer = key_headers(firm_a, ["contracts:read", "contracts:write"])
+    costly = client.patch(url, {"cost_price": "1.00"}, content_type="application/json", **writer)
+    assert costly.status_code == 400
+    assert costly.json()["error"]["fields"] == {"cost_price": ["Setting cost prices needs costs:read (costs.view)."]}
+    # Null is leaving it out: the rest of the change is saved, the cost price stays.
+    nulled = client.patch(url, {"cost_price": None, "unit_price": "90.00"}, content_type="application/json", **writer)
+    assert nulled.status_code == 200 and nulled.json()["cost_price"] is None
+    with tenant_context(firm_a):
+        item.refresh_from_db()
+    assert (item.unit_price, item.cost_price) == (Decimal("90.00"), Decimal("52.00"))
+    # One who may see costs gives a number.
+    costs = key_headers(firm_a, ["contracts:read", "contracts:write", "costs:read"])
+    assert client.patch(url, {"cost_price": None}, content_type="application/json", **costs).status_code == 400
+    assert client.patch(url, {"cost_price": "50"}, content_type="application/json", **costs).json()["cost_price"] == (
+        "50.00"
+    )
 
 
 def test_the_api_import_answers_row_errors_or_counts(firm_a):

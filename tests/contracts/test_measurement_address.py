@@ -159,3 +159,15 @@ def test_contract_and_worksite_pages_show_the_address_masked_to_finance_and_qc(f
     page = qc.get(f"/worksites/{site.pk}/").content.decode()
     assert "翠湖花园 3-1-602 · 王芳" in page  # the worksite's name
     assert 'data-testid="project-address"' in page and "浙江省杭州市****" in page and "文三路188号" not in page
+
+
+def test_a_time_with_an_offset_no_clock_uses_is_the_fields_error_on_the_page(designer, firm_a):
+    # PostgreSQL refuses offsets beyond ±15:59: the form refuses them first instead of a 500.
+    with tenant_context(firm_a):
+        wang = CustomerFactory()
+        lead = LeadFactory(customer=wang, property=PropertyFactory(customer=wang, **HOME))
+    url = f"/contracts/leads/{lead.pk}/measurements/new/"
+    refused = designer.post(url, {"scheduled_at": "2030-12-29T02:30+23:34"})
+    assert refused.status_code == 200 and refused.context["form"].errors["scheduled_at"]
+    with tenant_context(firm_a):
+        assert not lead.measurement_appointments.exists()

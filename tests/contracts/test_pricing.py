@@ -10,7 +10,9 @@ from django.utils.translation import override
 
 from contracts import selectors
 from contracts.models import ContractSettings, QuotationItem, QuotationVersion
-from contracts.services import pricing, quotations
+from contracts.services import pricing, quotations, reminders
+from contracts.services.settings import contract_settings_get
+from renocrm.accounts.models import Membership
 from renocrm.accounts.roles import Role
 from renocrm.tenancy.context import tenant_context
 from tests.contracts.factories import PriceItemFactory, PricePackageFactory, PricePackageLineFactory
@@ -330,3 +332,110 @@ def test_a_package_fills_a_draft_from_the_propertys_area(firm):
     assert item.room == "全屋" and item.price_item_id and item.quantity == Decimal("252.00")
     assert version.subtotal == item.amount
     assert QuotationVersion.objects.get(pk=version.pk).subtotal == item.amount
+
+
+def _membership(user):
+    return Membership.objects.get(user=user)
+
+
+def test_whoever_last_priced_a_version_may_not_approve_its_discount(firm):
+    author, manager, _sales = people(firm)
+    second = StaffFactory(membership__role=Role.ADMIN)
+    version = draft([line("", "painting", "a", "1", "1000")], by=author)
+    assert version.priced_by == author
+    # An admin raises a designer's discount: he priced it, so he may not approve it himself.
+    quotations.quotation_version_update(version=version, fees={"discount": "100"}, by=manager)
+    version.refresh_from_db()
+    assert version.priced_by == manager and quotations.discount_needs_approval(version)
+    assert not quotations.discount_may_approve(version, user=manager, membership=_membership(manager))
+    assert quotations.discount_may_approve(version, user=second, membership=_membership(second))
+    with override("en"), pytest.raises(ValidationError) as refused:
+        quotations.quotation_version_approve_discount(version=version, by=manager)
+    assert "You changed this version's prices" in refused.value.message_dict["discount_approved_by"][0]
+    # A save that changes nothing leaves who priced it as it is.
+    quotations.quotation_version_update(version=version, fees={"discount": "100"}, by=second)
+    version.refresh_from_db()
+    assert version.priced_by == manager
+    assert quotations.quotation_version_approve_discount(version=version, by=second).discount_approved_by == second
+
+
+@pytest.mark.parametrize("path", ["set_items", "set_fees", "copy_lines", "fill_from_package"])
+def test_every_change_of_the_prices_records_who_made_it(firm, path):
+    author, manager, _sales = people(firm)
+    second = StaffFactory(membership__role=Role.ADMIN)
+    version = draft([line("客厅", "painting", "a", "1", "1000", discount="100")], by=author)
+    if path == "set_items":
+        items = [line("客厅", "painting", "a", "1", "1000", discount="150")]
+        quotations.quotation_version_set_items(version=version, items=items, by=manager)
+    elif path == "set_fees":
+        quotations.quotation_version_set_fees(version=version, discount="10", by=manager)
+    elif path == "copy_lines":
+        source = draft([line("厨房", "masonry", "b", "1", "10")])
+        quotations.quotation_version_copy_lines(version=version, source=source, by=manager)
+    else:
+        package = PricePackageFactory()
+        PricePackageLineFactory(package=package, room="全屋", quantity=Decimal("1"))
+        quotations.quotation_version_fill_from_package(version=version, package=package, area="10", by=manager)
+    version.refresh_from_db()
+    assert version.priced_by == manager and quotations.discount_needs_approval(version)
+    with pytest.raises(ValidationError) as refused:
+        quotations.quotation_version_approve_discount(version=version, by=manager)
+    assert "discount_approved_by" in refused.value.message_dict
+    assert quotations.quotation_version_approve_discount(version=version, by=second).discount_approved_by == second
+
+
+def test_a_copied_version_keeps_who_priced_the_original(firm):
+    author, manager, _sales = people(firm)
+    version = draft([line("", "painting", "a", "1", "1000")], by=author)
+    quotations.quotation_version_set_fees(version=version, discount="100", by=manager)
+    copy = quotations.quotation_version_copy(version=version, by=author)
+    assert (copy.created_by, copy.priced_by_id) == (author, manager.pk)
+    with pytest.raises(ValidationError):
+        quotations.quotation_version_approve_discount(version=copy, by=manager)
+
+
+def test_a_key_changing_the_prices_leaves_the_last_staff_member_on_record(firm):
+    author, manager, _sales = people(firm)
+    version = draft([line("", "painting", "a", "1", "1000")], by=author)
+    quotations.quotation_version_set_fees(version=version, discount="100", by=manager)
+    quotations.quotation_version_set_fees(version=version, design_fee="10", by=None)
+    version.refresh_from_db()
+    assert version.priced_by == manager
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("design_fee", "10.005"), ("discount", "0.001"), ("management_fee_percent", "8.125"), ("tax_percent", "6.001")],
+)
+def test_a_fee_with_more_than_two_decimals_is_a_field_error(firm, field, value):
+    version = draft([line("", "painting", "a", "1", "1000")])
+    with override("en"), pytest.raises(ValidationError) as refused:
+        quotations.quotation_version_set_fees(version=version, **{field: value})
+    assert refused.value.message_dict == {field: ["Give at most two decimal places."]}
+    version.refresh_from_db()
+    assert getattr(version, field) == 0 and version.total == Decimal("1000.00")
+
+
+def test_a_retired_package_does_not_fill_a_version(firm):
+    package = PricePackageFactory(is_active=False)
+    PricePackageLineFactory(package=package, quantity=Decimal("1"))
+    version = draft()
+    with override("en"), pytest.raises(ValidationError) as refused:
+        quotations.quotation_version_fill_from_package(version=version, package=package, area="80")
+    assert refused.value.message_dict == {"package": ["That package is retired; choose an active one."]}
+    assert not version.items.exists()
+
+
+def test_the_firms_settings_are_read_without_writing_a_row(firm):
+    assert contract_settings_get().discount_approval_percent == Decimal("5")
+    author, manager, _sales = people(firm)
+    version = draft([line("", "painting", "a", "1", "1000", discount="100")], by=author)
+    assert quotations.discount_needs_approval(version)
+    quotations.quotation_version_approve_discount(version=version, by=manager)
+    quotations.quotation_version_send(version=version)
+    assert reminders.payment_reminder_days() == 3
+    assert not ContractSettings.objects.exists()
+    ContractSettings.objects.create(discount_approval_percent=Decimal("20"), payment_reminder_days_before=6)
+    assert contract_settings_get().discount_approval_percent == Decimal("20")
+    assert reminders.payment_reminder_days() == 6
+    assert not quotations.discount_needs_approval(draft([line("", "painting", "a", "1", "1000", discount="100")]))

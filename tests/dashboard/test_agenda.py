@@ -4,7 +4,7 @@ back with icalendar; a fixed number of queries whatever the rows."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -24,6 +24,7 @@ from contracts.services.signing import contract_settings_get
 from renocrm.accounts.calendar_feeds import calendar_feed_create
 from renocrm.accounts.models import CalendarFeed, Membership
 from renocrm.accounts.roles import Role
+from renocrm.accounts.services import staff_deactivate, staff_reactivate
 from renocrm.dashboard import agenda
 from renocrm.outbox.models import Notification, StaffNotice
 from renocrm.tenancy.context import tenant_context
@@ -37,7 +38,7 @@ from tests.leads.factories import LeadFactory, PropertyFactory
 from tests.worksites.factories import InspectionFactory, SitePatrolFactory, WorksiteFactory
 from worksites.models import Inspection
 from worksites.services.gates import construction_settings_update
-from worksites.services.staff_reminders import inspection_reminders_send
+from worksites.services.staff_reminders import inspection_reminders_send, reminder_key
 from worksites.tasks import reminders as worksite_tasks
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -176,6 +177,47 @@ def test_the_day_view_and_its_neighbours(frozen, firm_a, english):
     html = friday.content.decode()
     assert "day=2026-03-19" in html and "day=2026-03-21" in html, "previous and next day"
     assert client.get("/agenda/", {"day": "not a day"}).status_code == 200, "a bad day is today"
+
+
+@pytest.mark.parametrize("view", ["day", "week"])
+def test_a_day_at_the_calendars_ends_is_today_on_the_page(frozen, firm_a, view):
+    client = client_for(member(firm_a))
+    for day in ("9999-12-31", "9999-12-28", "0001-01-01", "0001-01-05"):
+        response = client.get("/agenda/", {"view": view, "day": day})
+        assert response.status_code == 200, day
+        assert response.context["day"] == TODAY, day
+    for day in (agenda.FIRST_DAY, agenda.LAST_DAY):
+        response = client.get("/agenda/", {"view": view, "day": day.isoformat()})
+        assert response.status_code == 200, day
+        assert response.context["day"] == day
+
+
+def test_the_api_refuses_a_day_at_the_calendars_ends(frozen, firm_a):
+    client = client_for(member(firm_a))
+    refused = {
+        ("9999-12-31", ""): {"start"},
+        ("0001-01-01", ""): {"start"},
+        ("9998-12-31", "9999-01-01"): {"end"},
+        ("", "0001-01-01"): {"end"},
+        ("0001-01-01", "9999-12-31"): {"start", "end"},
+    }
+    for (start, end), fields in refused.items():
+        params = {name: value for name, value in (("start", start), ("end", end)) if value}
+        response = client.get(reverse("agenda-api"), params)
+        assert response.status_code == 400, params
+        assert set(response.json()["error"]["fields"]) == fields, params
+    last = agenda.LAST_DAY.isoformat()
+    assert client.get(reverse("agenda-api"), {"start": last}).status_code == 200
+    first = agenda.FIRST_DAY.isoformat()
+    assert client.get(reverse("agenda-api"), {"start": first, "end": first}).status_code == 200
+
+
+def test_the_api_refuses_an_unknown_parameter_by_name_and_lists_the_known(frozen, firm_a):
+    response = client_for(member(firm_a)).get(reverse("agenda-api"), {"strat": "2026-03-18"})
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert set(fields) == {"strat", "non_field_errors"}
+    assert "start" in " ".join(fields["non_field_errors"])
 
 
 def test_addresses_are_masked_for_a_reader_without_contact_details(frozen, firm_a, english):
@@ -354,6 +396,31 @@ def test_a_feed_stops_when_its_owner_leaves_the_firm_or_the_firm_is_suspended(fr
     assert Client().get(path).status_code == 404
 
 
+def test_a_feed_does_not_come_back_when_its_owner_is_taken_on_again(frozen, firm_a):
+    """Leaving revokes the address; one made before the person left stays dead even were its row missed, like
+    their sessions. An address made after they come back works."""
+    boss, user = member(firm_a), member(firm_a, role=Role.DESIGNER)
+    with tenant_context(firm_a):
+        feed = CalendarFeedFactory(user=user)
+    path = f"/calendar/{feed.token}.ics"
+    assert Client().get(path).status_code == 200
+    with tenant_context(firm_a):
+        membership = Membership.objects.get(user=user, tenant=firm_a)
+        staff_deactivate(membership=membership, successors={}, by=boss)
+        assert CalendarFeed.objects.get(pk=feed.pk).revoked_at is not None
+        staff_reactivate(membership=membership, by=boss)
+    assert Client().get(path).status_code == 404
+    with tenant_context(firm_a):
+        CalendarFeed.objects.filter(pk=feed.pk).update(revoked_at=None)
+    user.refresh_from_db()
+    assert user.sessions_ended_at == feed.created_at, "made at the very moment they left: on or before refuses"
+    assert Client().get(path).status_code == 404
+    with time_machine.travel(NOW.astimezone(UTC) + timedelta(minutes=1), tick=False):
+        with tenant_context(firm_a):
+            _feed, token = calendar_feed_create(user=user)
+        assert Client().get(f"/calendar/{token}.ics").status_code == 200
+
+
 def test_a_feed_reads_its_own_firm_only(frozen, firm_a, firm_b, english):
     """One person in two firms: each firm's address shows that firm's agenda, whichever firm the browser that
     opens it is signed in to."""
@@ -521,3 +588,27 @@ def test_inspection_reminders_to_staff_follow_the_firms_setting(english, firm_a)
         worksite_tasks.send_inspection_reminders.delay(tenant_id=firm_a.pk)
     with tenant_context(firm_a):
         assert [message.recipient for message in _messages("inspection-reminder:")] == [qc.email]
+
+
+def test_an_inspection_reminder_reaches_the_bell_of_someone_with_neither_phone_nor_email(english, firm_a):
+    """The notice in the app is owed too: a crew member with neither phone nor e-mail gets it, once, even
+    when nobody else on the inspection is reminded."""
+    qc = member(firm_a, role=Role.QC, phone="", email="")
+    with tenant_context(firm_a):
+        inspection = InspectionFactory(worksite=WorksiteFactory(qc_inspector=qc), scheduled_on=date(2026, 3, 19))
+    assert _sweep(firm_a, at(18, 9, 5), inspection_reminders_send) == 1
+    assert _sweep(firm_a, at(18, 10, 5), inspection_reminders_send) == 0, "once"
+    with tenant_context(firm_a):
+        [notice] = StaffNotice.objects.all()
+        assert (notice.user, notice.idempotency_key) == (qc, reminder_key(inspection, qc.pk))
+        assert not _messages("inspection-reminder:")
+
+
+def test_an_inspection_reminder_is_not_owed_to_someone_who_left_the_firm(english, firm_a):
+    qc = member(firm_a, role=Role.QC, phone="", email="")
+    Membership.objects.filter(user=qc, tenant=firm_a).update(is_active=False)
+    with tenant_context(firm_a):
+        InspectionFactory(worksite=WorksiteFactory(qc_inspector=qc), scheduled_on=date(2026, 3, 19))
+    assert _sweep(firm_a, at(18, 9, 5), inspection_reminders_send) == 0, "nothing owed, so nothing loops"
+    with tenant_context(firm_a):
+        assert not StaffNotice.objects.exists()

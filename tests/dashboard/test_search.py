@@ -3,6 +3,8 @@ masked form shows), homes by address, leads, contracts, worksites and complaints
 only the kinds the searcher may see, and never another firm's."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from renocrm.accounts.roles import Role
 from renocrm.tenancy.context import tenant_context
@@ -136,16 +138,65 @@ def test_the_header_box_answers_with_the_fragment(client, firm_a, wang):
     assert "<html" not in body and 'data-testid="search-group-customers"' in body
 
 
-def test_the_search_costs_the_same_queries_however_many_records_match(
-    client, firm_a, wang, django_assert_max_num_queries
-):
+def test_the_search_costs_the_same_queries_however_many_records_match(client, firm_a, wang):
     _signed_in(client, firm_a, Role.ADMIN)
-    with tenant_context(firm_a):
-        for n in range(12):
-            customer = CustomerFactory(name=f"王芳{n}")
-            LeadFactory(customer=customer)
-    with django_assert_max_num_queries(14):
-        response = client.get(API, {"q": "王芳"})
-    assert response.status_code == 200
+    counts = []
+    for more in (0, 12):
+        with tenant_context(firm_a):
+            for n in range(more):
+                customer = CustomerFactory(name=f"王芳{n}")
+                LeadFactory(customer=customer)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(API, {"q": "王芳"})
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
     customers = next(group for group in response.json()["groups"] if group["kind"] == "customers")
     assert len(customers["results"]) == 8 and customers["more_url"].startswith("/leads/customers/?q=")
+
+
+def test_the_lists_the_search_links_to_find_numbers_by_the_same_rule(client, firm_a, wang):
+    with tenant_context(firm_a):
+        contract = ContractFactory(number="HT-2026-0901")
+        contract.project.customer.mobile = "13812340000"
+        contract.project.customer.save()
+    _signed_in(client, firm_a, Role.FINANCE)  # contracts, not contacts
+    listed = client.get("/contracts/", {"q": "1381234"}).content.decode()
+    assert "HT-2026-0901" not in listed  # digits the mask hides find nothing
+    assert "HT-2026-0901" in client.get("/contracts/", {"q": "0000"}).content.decode()  # the last four do
+    _signed_in(client, firm_a, Role.ADMIN)
+    assert "HT-2026-0901" in client.get("/contracts/", {"q": "1381234"}).content.decode()
+
+
+def test_without_contact_access_worksites_are_not_found_by_the_home_in_their_name(client, firm_a):
+    with tenant_context(firm_a):
+        contract = ContractFactory(number="HT-2026-0902")
+        contract.project.name = "翠湖花园 3-1-602 · 王芳"
+        contract.project.save()
+        WorksiteFactory(project=contract.project, contract=contract)
+    _signed_in(client, firm_a, Role.QC)  # worksites, not contacts
+    assert client.get(API, {"q": "翠湖花园"}).json()["groups"] == []
+    _signed_in(client, firm_a, Role.ADMIN)
+    assert _kinds(client.get(API, {"q": "翠湖花园"}))["worksites"] == ["翠湖花园 3-1-602 · 王芳"]
+
+
+def test_an_erased_customers_records_are_not_found(client, firm_a):
+    from leads.services.privacy import customer_erase
+
+    with tenant_context(firm_a):
+        contract = ContractFactory(number="HT-2026-0903")
+        customer = contract.project.customer
+        ComplaintFactory(customer=customer, project=contract.project)
+        erased_name = customer.name
+    with tenant_context(firm_a):
+        from complaints.models import Complaint
+
+        Complaint.objects.update(status="closed")
+        contract.project.status = "closed"
+        contract.project.save()
+        customer_erase(customer=customer)
+        customer.refresh_from_db()
+    _signed_in(client, firm_a, Role.ADMIN)
+    for q in (customer.name, erased_name):
+        answer = client.get(API, {"q": q}).json()
+        assert not [g for g in answer["groups"] if g["kind"] in ("customers", "leads", "worksites", "complaints")]

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from complaints.models import Complaint
 from complaints.services.intake import complaint_open
+from renocrm.accounts.models import Membership
 from renocrm.outbox import services, staff_notices, tasks
 from renocrm.outbox.models import Notification, StaffNotice
 from renocrm.privacy.registry import ERASED
@@ -69,11 +70,21 @@ def test_a_repeated_send_records_the_notice_once(firm, settings):
     assert StaffNotice.objects.count() == 2
 
 
-def test_staff_without_phone_or_email_still_get_the_notice_in_the_app(firm):
+def test_staff_without_phone_or_email_still_get_the_notice_in_the_app_and_count_as_told(firm):
     user = StaffFactory(phone="", email="")
-    assert services.notify_staff(user, subject="Repair overdue", body="Repair #3", idempotency_key="k2") is None
+    told = services.notify_staff(user, subject="Repair overdue", body="Repair #3", idempotency_key="k2")
+    assert told == services.Told(in_app=True, message=None), "the bell alone is telling them"
     assert not Notification.objects.exists()
     assert StaffNotice.objects.get().user == user
+    again = services.notify_staff(user, subject="Repair overdue", body="Repair #3", idempotency_key="k2")
+    assert again == told and StaffNotice.objects.count() == 1, "told once, and still told when repeated"
+
+
+def test_a_member_with_a_phone_is_told_in_the_app_and_by_text(firm):
+    user = StaffFactory(phone="13800138002")
+    told = services.notify_staff(user, subject="s", body="b", idempotency_key="k6")
+    assert told.in_app and told.message == Notification.objects.get(idempotency_key="k6")
+    assert told.message.recipient == "13800138002"
 
 
 def test_nobody_and_people_who_are_gone_get_no_notice(firm):
@@ -84,7 +95,19 @@ def test_nobody_and_people_who_are_gone_get_no_notice(firm):
 
 def test_someone_outside_the_firm_gets_the_text_but_no_notice_in_its_app(firm):
     outsider = UserFactory(phone="13800138009")
-    assert services.notify_staff(outsider, subject="s", body="b", idempotency_key="k5") is not None
+    told = services.notify_staff(outsider, subject="s", body="b", idempotency_key="k5")
+    assert told is not None and not told.in_app and told.message.recipient == "13800138009"
+    assert not StaffNotice.objects.exists()
+    assert services.notify_staff(UserFactory(phone="", email=""), subject="s", body="b", idempotency_key="k7") is None
+
+
+def test_someone_who_left_the_firm_gets_no_notice_in_its_app(firm):
+    left = StaffFactory(phone="", email="")
+    Membership.objects.filter(user=left, tenant=firm).update(is_active=False)
+    assert services.notify_staff(left, subject="s", body="b", idempotency_key="k8") is None
+    assert (
+        staff_notices.staff_notices_record([{"user": left, "subject": "s", "body": "b", "idempotency_key": "k9"}]) == 0
+    )
     assert not StaffNotice.objects.exists()
 
 

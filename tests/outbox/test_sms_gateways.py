@@ -143,7 +143,9 @@ def test_staff_notices_go_as_the_staff_template(aliyun, firm):
     from tests.factories import UserFactory
 
     agent = UserFactory(phone="13700001111")
-    note = deliver(services.notify_staff(agent, subject="回访到期", body="3 个回访待处理", idempotency_key="staff:1"))
+    note = deliver(
+        services.notify_staff(agent, subject="回访到期", body="3 个回访待处理", idempotency_key="staff:1").message
+    )
     [call] = aliyun.sends()
     assert call["query"]["TemplateCode"] == "SMS_465300009"
     assert json.loads(call["query"]["TemplateParam"]) == {"subject": "回访到期", "body": "3 个回访待处理"}

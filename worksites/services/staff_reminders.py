@@ -14,8 +14,9 @@ from django.utils import timezone, translation
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 
-from renocrm.outbox.models import Notification
+from renocrm.outbox.models import Notification, StaffNotice
 from renocrm.outbox.services import notifications_send_many, notify_staff_many
+from renocrm.outbox.staff_notices import notice_readers
 from renocrm.sweeps.services import Sweep
 from renocrm.tenancy.context import require_current_tenant
 from worksites.models import Inspection, Worksite
@@ -32,8 +33,32 @@ def reminder_key(inspection: Inspection, user_id: int) -> str:
 
 
 def reachable(user) -> bool:
-    """Whether a text or an e-mail can reach ``user`` (``staff_message``): only theirs decide what is owed."""
+    """Whether a text or an e-mail can reach ``user`` (``staff_message``)."""
     return user.is_active and bool(user.phone or user.email)
+
+
+def _owed(candidates: list[Inspection]) -> set[int]:
+    """The inspections with a reminder still owed to one of their crew: the notice in the app to each active
+    member of the firm (someone with neither phone nor e-mail included), the text or e-mail to each it can
+    reach. Three queries, whatever the number."""
+    crews = {inspection.pk: inspection_staff(inspection) for inspection in candidates}
+    readers = notice_readers({user.pk for crew in crews.values() for user in crew if user.is_active})
+    texts, notices = {}, {}
+    for inspection in candidates:
+        crew = crews[inspection.pk]
+        texts[inspection.pk] = {reminder_key(inspection, user.pk) for user in crew if reachable(user)}
+        notices[inspection.pk] = {reminder_key(inspection, user.pk) for user in crew if user.pk in readers}
+    sent = set(
+        Notification.objects.filter(idempotency_key__in=set().union(*texts.values())).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    noticed = set(
+        StaffNotice.objects.filter(idempotency_key__in=set().union(*notices.values())).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    return {pk for pk in crews if texts[pk] - sent or notices[pk] - noticed}
 
 
 def inspection_reminders_send(*, now: datetime | None = None, sweep: Sweep | None = None) -> int:
@@ -67,16 +92,8 @@ def inspection_reminders_send(*, now: datetime | None = None, sweep: Sweep | Non
         pending = pending.exclude(pk__in=[int(key) for key in sweep.held])
     crew = ("worksite__project", "worksite__qc_inspector", "worksite__project_manager", "worksite__designer")
     candidates = list(pending.select_related(*crew).order_by("scheduled_on", "id"))
-    keys = {
-        inspection.pk: {reminder_key(inspection, user.pk) for user in inspection_staff(inspection) if reachable(user)}
-        for inspection in candidates
-    }
-    sent = set(
-        Notification.objects.filter(idempotency_key__in=[key for found in keys.values() for key in found]).values_list(
-            "idempotency_key", flat=True
-        )
-    )
-    owed = [inspection.pk for inspection in candidates if keys[inspection.pk] - sent][: sweep.batch_size]
+    owing = _owed(candidates)
+    owed = [inspection.pk for inspection in candidates if inspection.pk in owing][: sweep.batch_size]
     if not owed:
         return 0
     due = list(

@@ -1,6 +1,7 @@
 // The quotation editor: type-ahead from the firm's item library on each line's item field (↑ ↓ to move,
 // Enter to pick, which fills the line and moves to its quantity), and the focus kept where the user works
 // when htmx swaps the editor after a save (on the new blank line after adding one, on the first error).
+// A package's lines ([data-item-suggest]) pick their items with the same type-ahead.
 (() => {
   "use strict";
 
@@ -169,6 +170,5 @@
     restoreFocus(editor);
   });
 
-  const editor = document.querySelector("[data-quotation-editor]");
-  if (editor) setup(editor);
+  document.querySelectorAll("[data-quotation-editor], [data-item-suggest]").forEach(setup);
 })();

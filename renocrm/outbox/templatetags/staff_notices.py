@@ -1,6 +1,6 @@
 from django import template
 
-from renocrm.twofactor.middleware import step_owed
+from renocrm.twofactor.middleware import member_signed_in
 
 register = template.Library()
 
@@ -10,12 +10,4 @@ def notice_bell(context):
     """The bell in the page header, for a member signed in to a firm. Its count is fetched by the page itself
     (on load, then every minute), so rendering a page costs no query for it. Not while a two-factor step is
     owed: the poll would only be sent to that step."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    shown = bool(
-        user is not None
-        and user.is_authenticated
-        and getattr(request, "membership", None) is not None
-        and step_owed(request) is None
-    )
-    return {"shown": shown}
+    return {"shown": member_signed_in(context.get("request"))}
