@@ -545,7 +545,7 @@ def change_order_detail(request, pk):
         "may_manage": _may_manage(request),
         "may_approve": _may_manage(request)
         and change_orders.change_order_may_approve(
-            order=order, user=request.user, role=request.membership.role, threshold_percent=approval_percent
+            order=order, user=request.user, membership=request.membership, threshold_percent=approval_percent
         ),
         "requote_url": reverse("contracts:version", args=[order.contract.quotation_version_id]),
     }

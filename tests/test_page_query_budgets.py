@@ -456,6 +456,7 @@ PAGE_BUDGETS = {
     # The staff pages read one query per kind of open work the apps register.
     "staff:deactivate": 26,
     "staff:detail": 26,
+    "staff:duties": 9,
     "staff:invite": 8,
     "staff:list": 11,
     "aftercare:expiring": 10,
@@ -565,6 +566,7 @@ FULL_AT_BOTH_SIZES = {"audit:list"}
 
 NOT_LISTS = {
     "staff:detail",
+    "staff:duties",
     "staff:invite",
     "aftercare:repair-new",
     "aftercare:settings",

@@ -15,8 +15,7 @@ from django.utils.translation import gettext as _
 from contracts.models import ChangeOrder, ChangeOrderLine, Contract, Instalment, QuotationVersion
 from contracts.services.amounts import line_amount, money
 from contracts.services.signing import contract_settings_get
-from renocrm.accounts.roles import Role
-from renocrm.accounts.staff import require_staff_role
+from renocrm.accounts.staff import require_staff_duty
 from renocrm.outbox.services import event_emit
 from renocrm.tenancy.time import firm_today
 
@@ -73,7 +72,7 @@ def change_order_needs_requote(
 
 
 def change_order_needs_manager(*, order: ChangeOrder, threshold_percent: Decimal | None = None) -> bool:
-    """Whether a firm admin (the general manager) other than its author must approve this change order: its
+    """Whether a manager with the approval duty, other than its author, must approve this change order: its
     net change, an addition or a reduction alike, is more than the firm's approval share of the signed
     amount. Only a draft can still need it. Lists pass the share they read once for all rows."""
     if order.status != ChangeOrder.Status.DRAFT:
@@ -83,36 +82,35 @@ def change_order_needs_manager(*, order: ChangeOrder, threshold_percent: Decimal
     return abs(order.net) > order.contract.original_amount * threshold_percent / 100
 
 
-def change_order_may_approve(*, order: ChangeOrder, user, role: str, threshold_percent: Decimal | None = None) -> bool:
-    """Whether ``user``, in ``role``, may approve ``order`` as far as its size goes (the page offers the
-    button only then; the service decides)."""
+APPROVAL_DUTY = "change_orders.approve"
+
+
+def change_order_may_approve(*, order: ChangeOrder, user, membership, threshold_percent: Decimal | None = None) -> bool:
+    """Whether ``user`` (with ``membership``) may approve ``order`` as far as its size goes (the page offers
+    the button only then; the service decides)."""
     if not change_order_needs_manager(order=order, threshold_percent=threshold_percent):
         return True
-    return role == Role.ADMIN and user.pk != order.created_by_id
+    return membership.has_perm(APPROVAL_DUTY) and user.pk != order.created_by_id
 
 
 def _require_manager(*, order: ChangeOrder, by) -> None:
-    """Nobody approves their own large change: the approver is an active firm admin who did not write it."""
+    """Nobody approves their own large change: the approver is an active member holding the approval duty (a
+    firm admin unless the firm's duty map gives it to another role too) who did not write it."""
     if by is not None and by.pk == order.created_by_id:
         raise ValidationError(
-            {
-                "decided_by": _(
-                    "You wrote this change order; it needs the approval of a firm admin (the general manager) other "
-                    "than its author."
-                )
-            }
+            {"decided_by": _("You wrote this change order; it needs the approval of a manager other than its author.")}
         )
     try:
         if by is None:  # a partner's key is nobody's approval
             raise ValidationError("")
-        require_staff_role(by, roles={Role.ADMIN}, field="decided_by")
+        require_staff_duty(by, duty=APPROVAL_DUTY, field="decided_by")
     except ValidationError:
         percent = contract_settings_get().change_order_approval_percent
         raise ValidationError(
             {
                 "decided_by": _(
                     "This change order moves the price by more than %(percent)s%% of the signed amount: a firm "
-                    "admin (the general manager) must approve it."
+                    "admin (or a role the firm gave that duty) must approve it."
                 )
                 % {"percent": format(percent.normalize(), "f")}
             }

@@ -12,13 +12,13 @@ from django.utils.translation import gettext as _
 
 from contracts.models import Contract, Instalment, Project
 from contracts.services.amounts import money
-from renocrm.accounts.roles import PAYMENTS_SCOPE, Role
-from renocrm.accounts.staff import require_staff_role
+from renocrm.accounts.roles import PAYMENTS_SCOPE
+from renocrm.accounts.staff import require_staff_duty
 from renocrm.outbox.services import event_emit
 from renocrm.tenancy.context import require_current_tenant
 
 # Who records money received: never the person who sold or designed the job.
-PAYMENT_RECORDER_ROLES = frozenset({Role.FINANCE, Role.ADMIN})
+PAYMENT_DUTY = "payments.manage"
 
 
 def emit_payment_due(instalment: Instalment) -> None:
@@ -52,9 +52,16 @@ def instalments_fall_due(*, contract: Contract, trigger: str, on: date, phase: s
 
 
 def require_payment_recorder(*, by=None, api_key=None) -> None:
-    """Refuse, on ``recorded_by``, anyone but an active finance member or firm admin of the firm — or a
-    partner's key of the firm that holds the payments:write scope (``by`` is then None)."""
-    refusal = ValidationError({"recorded_by": _("Only finance or a firm admin may record a payment as received.")})
+    """Refuse, on ``recorded_by``, anyone but an active member holding the payments duty (finance and firm
+    admins unless the firm's duty map says otherwise) — or a partner's key of the firm that holds the
+    payments:write scope (``by`` is then None)."""
+    refusal = ValidationError(
+        {
+            "recorded_by": _(
+                "Only finance, a firm admin or a role the firm gave that duty may record a payment as received."
+            )
+        }
+    )
     if by is None:
         if api_key is None or api_key.tenant_id != require_current_tenant().pk:
             raise refusal
@@ -64,7 +71,7 @@ def require_payment_recorder(*, by=None, api_key=None) -> None:
             )
         return
     try:
-        require_staff_role(by, roles=PAYMENT_RECORDER_ROLES, field="recorded_by")
+        require_staff_duty(by, duty=PAYMENT_DUTY, field="recorded_by")
     except ValidationError:
         raise refusal from None
 

@@ -7,9 +7,17 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from renocrm.api.fields import FirmMemberField
-from renocrm.api.views import FirmListCreateRetrieveViewSet, FirmReadOnlyViewSet, service_response
+from renocrm.api.permissions import FirmPermission
+from renocrm.api.views import (
+    FirmListCreateRetrieveViewSet,
+    FirmReadOnlyViewSet,
+    call_service,
+    service_response,
+    validated_data,
+)
 from renocrm.tenancy.models import CurrentTenantId
 
 from . import open_work, services
@@ -189,3 +197,44 @@ class StaffInvitationViewSet(FirmListCreateRetrieveViewSet):
         return service_response(
             self, services.staff_invitation_withdraw, invitation=self.get_object(), by=_acting_user(request)
         )
+
+
+class DutySerializer(serializers.Serializer):
+    duty = serializers.CharField(help_text="e.g. `payments.manage`.")
+    label = serializers.CharField()
+    roles = serializers.ListField(child=serializers.CharField(), help_text="The roles holding it; always `admin`.")
+    default_roles = serializers.ListField(child=serializers.CharField())
+
+    def to_representation(self, instance):
+        duty, label, roles, default_roles = instance
+        return {"duty": duty, "label": label, "roles": roles, "default_roles": default_roles}
+
+
+class DutiesInput(serializers.Serializer):
+    duties = serializers.DictField(
+        child=serializers.ListField(child=serializers.ChoiceField(choices=Role.choices)),
+        allow_empty=False,
+        help_text="{duty: [role, …]}: the roles that hold each duty named; `admin` is kept whether named or not. "
+        "A duty left out keeps its holders.",
+    )
+
+
+class DutiesView(APIView):
+    """The firm's duty map (``firm`` scopes): which roles record payments, see costs, approve discounts and
+    change orders and re-check rectification items. Read with firm:read; changed only by a signed-in firm
+    admin (a key's PATCH is refused), as on the staff pages."""
+
+    permission_classes = [FirmPermission]
+    permission_group = "firm"
+
+    @extend_schema(operation_id="duties_list", tags=["staff"], responses={200: DutySerializer(many=True)})
+    def get(self, request):
+        return Response(DutySerializer(services.firm_duties(), many=True).data)
+
+    @extend_schema(
+        operation_id="duties_update", tags=["staff"], request=DutiesInput, responses={200: DutySerializer(many=True)}
+    )
+    def patch(self, request):
+        data = validated_data(DutiesInput, request)
+        duties = call_service(services.firm_duties_set, duties=data["duties"], by=_acting_user(request))
+        return Response(DutySerializer(duties, many=True).data)

@@ -4,9 +4,10 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from renocrm.tenancy.context import get_current_tenant
 from renocrm.tenancy.models import Tenant, TenantModel
 
-from .roles import Role, role_has
+from .roles import DUTIES, Role, role_has
 
 
 class User(AbstractUser):
@@ -60,7 +61,16 @@ class Membership(models.Model):
         return any(role in self.roles for role in roles)
 
     def has_perm(self, permission: str) -> bool:
-        return self.is_active and any(role_has(role, permission) for role in self.roles)
+        """Whether the member may do ``permission``: by their roles, and for a duty by the firm's duty map."""
+        if not self.is_active:
+            return False
+        duties = self.firm_duties() if permission in DUTIES else None
+        return any(role_has(role, permission, duties) for role in self.roles)
+
+    def firm_duties(self) -> dict:
+        # The firm in context is already loaded with the request: reading its map costs no query.
+        current = get_current_tenant()
+        return (current if current is not None and current.pk == self.tenant_id else self.tenant).duties
 
 
 def ordered_roles(roles) -> list[str]:
@@ -139,6 +149,7 @@ class StaffChange(TenantModel):
         DEACTIVATED = "deactivated", _("deactivated")
         REACTIVATED = "reactivated", _("reactivated")
         PASSWORD_RESET_SENT = "password_reset_sent", _("password-reset link sent")
+        DUTIES_CHANGED = "duties_changed", _("duties changed")
 
     # People stay members (deactivated, never deleted), so the history keeps naming them.
     member = staff_member_field(_("staff member"))
@@ -151,7 +162,8 @@ class StaffChange(TenantModel):
         verbose_name=_("invitation"),
     )
     action = models.CharField(_("action"), max_length=30, choices=Action.choices)
-    # e.g. {"roles": [[old…], [new…]]} or {"reassigned": {"leads.customer_manager": [count, to user id]}}
+    # e.g. {"roles": [[old…], [new…]]}, {"reassigned": {"leads.customer_manager": [count, to user id]}} or
+    # {"duties": {"payments.manage": [[old roles…], [new roles…]]}}
     details = models.JSONField(_("details"), default=dict, blank=True)
     # Nobody when a partner's key made the change.
     by = staff_member_field(_("changed by"))
@@ -160,6 +172,17 @@ class StaffChange(TenantModel):
     class Meta:
         verbose_name = _("staff change")
         indexes = [models.Index(fields=["tenant", "-at"], name="staff_change_tenant_at")]
+
+    def duty_changes(self) -> list[tuple[str, str, str]]:
+        """(duty, roles before, roles after) of a duties change, in words."""
+
+        def words(roles):
+            return "、".join(str(Role(role).label) for role in roles if role in Role.values)
+
+        return [
+            (str(DUTIES.get(duty, duty)), words(before), words(after))
+            for duty, (before, after) in self.details.get("duties", {}).items()
+        ]
 
 
 class CalendarFeed(TenantModel):

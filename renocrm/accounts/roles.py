@@ -64,17 +64,44 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "library.manage": frozenset({R.ADMIN}),
     # Cost prices and margins: without it they are left out of pages, exports and API answers.
     "costs.view": frozenset({R.ADMIN, R.FINANCE}),
-    # Approving a quotation discount above the firm's threshold (never on a version one wrote oneself).
+    # Approving a quotation discount above the firm's threshold (never on a version one wrote or priced).
     "discounts.approve": frozenset({R.ADMIN}),
+    # Approving a change order above the firm's threshold (never one's own).
+    "change_orders.approve": frozenset({R.ADMIN}),
+    # Re-checking a fixed rectification item (never by whoever fixed it, owns it or runs the site).
+    "rectifications.recheck": frozenset({R.ADMIN, R.QC}),
+}
+
+# Duties: the permissions a firm may give to other roles than the defaults above (the duty map, Settings →
+# Staff → Duties; stored on the firm as ``Tenant.duties``). A firm admin always keeps each, so a duty is never
+# left to nobody. Whoever holds one, the services still refuse a person's approval of their own work.
+DUTIES = {
+    "payments.manage": _("Record payments as received"),
+    "receivables.view": _("See the receivables and the payment register"),
+    "costs.view": _("See cost prices and margins"),
+    "discounts.approve": _("Approve quotation discounts over the firm's threshold"),
+    "change_orders.approve": _("Approve change orders over the firm's threshold"),
+    "rectifications.recheck": _("Re-check fixed rectification items"),
+    "library.manage": _("Keep the item library and packages"),
 }
 
 # Who may be given a callback, and be a worksite's customer-service agent (whom its aftercare goes to).
 AGENT_ROLES = frozenset({R.CUSTOMER_SERVICE, R.ADMIN})
 
 
-def role_has(role: str, permission: str) -> bool:
+def duty_roles(duty: str, duties=None) -> frozenset[Role]:
+    """The roles holding ``duty`` under a firm's duty map (``Tenant.duties``, None for the defaults): the
+    default unless the firm chose, and a firm admin always."""
+    chosen = (duties or {}).get(duty)
+    if duty not in DUTIES or not isinstance(chosen, list):
+        return PERMISSIONS[duty]
+    return frozenset({R.ADMIN, *(Role(role) for role in chosen if role in Role.values)})
+
+
+def role_has(role: str, permission: str, duties=None) -> bool:
+    """Whether ``role`` has ``permission``; for a duty, under the firm's duty map ``duties``."""
     try:
-        return Role(role) in PERMISSIONS[permission]
+        return Role(role) in duty_roles(permission, duties)
     except (KeyError, ValueError):
         return False
 

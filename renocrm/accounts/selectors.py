@@ -42,8 +42,10 @@ def invitation_is_expired(invitation: StaffInvitation) -> bool:
     return invitation.expires_at <= timezone.now()
 
 
-def staff_changes(*, member=None, limit: int = 20):
+def staff_changes(*, member=None, actions=None, limit: int = 20):
     changes = StaffChange.objects.select_related("member", "by", "invitation").order_by("-at", "-pk")
     if member is not None:
         changes = changes.filter(member=member)
+    if actions is not None:
+        changes = changes.filter(action__in=actions)
     return changes[:limit]

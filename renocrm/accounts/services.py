@@ -31,7 +31,7 @@ from renocrm.tenancy.models import Tenant
 from . import open_work
 from .calendar_feeds import calendar_feed_revoke
 from .models import Membership, StaffChange, StaffInvitation, ordered_roles
-from .roles import Role
+from .roles import DUTIES, Role, duty_roles
 from .staff import require_staff_role
 
 INVITATION_SALT = "renocrm.staff-invitation"
@@ -285,6 +285,57 @@ def staff_roles_set(*, membership: Membership, roles, by) -> Membership:
     membership.save(update_fields=["roles"])
     _record(StaffChange.Action.ROLES_CHANGED, by=by, member=membership.user, roles=[before, roles])
     return membership
+
+
+# The duty map ------------------------------------------------------------------------------------------------
+
+
+def firm_duties() -> list[tuple[str, str, list[str], list[str]]]:
+    """The current firm's duty map: (duty, label, the roles holding it, its default roles) per duty, roles
+    (their values) in Role's order, a firm admin always among them."""
+    chosen = require_current_tenant().duties
+    return [
+        (duty, str(label), ordered_roles(duty_roles(duty, chosen)), ordered_roles(duty_roles(duty)))
+        for duty, label in DUTIES.items()
+    ]
+
+
+@transaction.atomic
+def firm_duties_set(*, duties: dict, by) -> list[tuple[str, str, list[str], list[str]]]:
+    """Give each duty of ``duties`` ({duty: [role, …]}) to those roles; a duty left out keeps its holders. A
+    firm admin keeps every duty whether named or not, so none is ever left to nobody. Only a signed-in admin
+    changes the map, never a partner's key. Every refusal at once, on its duty; the change is recorded in the
+    staff history (and the audit trail) and applies from each member's next request."""
+    if by is None:
+        raise ValidationError({"duties": _("A firm's duties are changed by a signed-in firm admin, not an API key.")})
+    errors = {}
+    for duty, roles in duties.items():
+        if duty not in DUTIES:
+            errors[duty] = [_("Not a duty a firm can give: %(duty)s.") % {"duty": duty}]
+        elif not isinstance(roles, list | tuple | set | frozenset) or any(role not in Role.values for role in roles):
+            errors[duty] = [_("Give a list of roles from: %(roles)s.") % {"roles": ", ".join(Role.values)}]
+    if errors:
+        raise ValidationError(errors)
+    firm = Tenant.objects.select_for_update().get(pk=require_current_tenant().pk)
+    chosen = dict(firm.duties)
+    changes = {}
+    for duty, roles in duties.items():
+        before, after = ordered_roles(duty_roles(duty, chosen)), ordered_roles({Role.ADMIN, *roles})
+        if before == after:
+            continue
+        changes[duty] = [before, after]
+        # Only a choice that differs from the default is stored: a default changed later reaches the firm.
+        if after == ordered_roles(duty_roles(duty)):
+            chosen.pop(duty, None)
+        else:
+            chosen[duty] = after
+    if changes:
+        firm.duties = chosen
+        firm.save(update_fields=["duties"])
+        _record(StaffChange.Action.DUTIES_CHANGED, by=by, duties=changes)
+        # The firm object of this request reads the new map too.
+        require_current_tenant().duties = chosen
+    return firm_duties()
 
 
 def deactivation_check(*, membership: Membership, successors: dict, by) -> list[tuple]:

@@ -59,3 +59,20 @@ def require_staff_role(user, *, roles=ALL_ROLES, field: str) -> None:
         raise ValidationError({field: NOT_A_MEMBER})
     if not membership.has_role(*roles):
         raise ValidationError({field: ROLE_DOES_NOT_FIT})
+
+
+def require_staff_duty(user, *, duty: str, field: str) -> None:
+    """Refuse (as an error on ``field``) a user who is not an active member of the current firm holding
+    ``duty`` under its duty map, or who can no longer sign in. Unlike ``require_staff_role``, None is refused:
+    a duty is somebody's."""
+    tenant = require_current_tenant()
+    membership = (
+        Membership.objects.filter(user=user, tenant=tenant, is_active=True).only("roles").first()
+        if user is not None
+        else None
+    )
+    if membership is None or not user.is_active:
+        raise ValidationError({field: NOT_A_MEMBER})
+    membership.tenant = tenant
+    if not membership.has_perm(duty):
+        raise ValidationError({field: ROLE_DOES_NOT_FIT})

@@ -54,6 +54,32 @@ class RolesForm(forms.Form):
     roles = RolesField()
 
 
+class DutiesForm(forms.Form):
+    """The duty map: per duty, the roles besides firm admins (who always hold it) that hold it."""
+
+    def __init__(self, *args, duties, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.duties = duties
+        choices = [(role.value, role.label) for role in Role if role != Role.ADMIN]
+        for duty, label, holders, defaults in duties:
+            default_labels = "、".join(str(Role(role).label) for role in defaults)
+            self.fields[self.field_name(duty)] = forms.MultipleChoiceField(
+                label=label,
+                choices=choices,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                initial=[role for role in holders if role != Role.ADMIN],
+                help_text=_("Default: %(roles)s") % {"roles": default_labels},
+            )
+
+    @staticmethod
+    def field_name(duty: str) -> str:
+        return duty.replace(".", "__")
+
+    def chosen(self) -> dict[str, list[str]]:
+        return {duty: self.cleaned_data[self.field_name(duty)] for duty, *_rest in self.duties}
+
+
 class DeactivationForm(forms.Form):
     """One successor picker per kind of open work the leaving member holds."""
 

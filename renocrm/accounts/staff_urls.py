@@ -8,6 +8,7 @@ app_name = "staff"
 urlpatterns = [
     path("", views.staff_list, name="list"),
     path("invite/", views.staff_invite, name="invite"),
+    path("duties/", views.staff_duties, name="duties"),
     path("invitations/<int:pk>/resend/", views.invitation_resend, name="invitation-resend"),
     path("invitations/<int:pk>/withdraw/", views.invitation_withdraw, name="invitation-withdraw"),
     path("<int:pk>/", views.staff_detail, name="detail"),

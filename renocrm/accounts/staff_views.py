@@ -3,6 +3,7 @@ accepts their invitation on a public page."""
 
 from django.contrib import messages
 from django.contrib.auth import authenticate, login
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,8 +17,16 @@ from renocrm.tenancy.context import tenant_context
 from . import open_work, selectors, services
 from .access import permission_required
 from .firms import SESSION_KEY
-from .models import StaffInvitation
-from .staff_forms import AcceptInvitationForm, DeactivationForm, InvitationForm, RolesForm, StaffSearchForm
+from .models import StaffChange, StaffInvitation
+from .roles import Role
+from .staff_forms import (
+    AcceptInvitationForm,
+    DeactivationForm,
+    DutiesForm,
+    InvitationForm,
+    RolesForm,
+    StaffSearchForm,
+)
 
 VIEW, MANAGE = "firm.view", "firm.manage"
 
@@ -200,3 +209,24 @@ def invitation_accept(request, token):
         return redirect("dashboard:home")
     context = {"form": form, "invitation": invitation, "firm": firm, "existing": existing}
     return render(request, "accounts/invitation.html", context, status=400 if form.is_bound else 200)
+
+
+@permission_required(VIEW)
+def staff_duties(request):
+    """The firm's duty map: which roles record payments, approve discounts and change orders, re-check
+    rectification items … A firm admin always holds each; only admins change it."""
+    may_manage = request.membership.has_perm(MANAGE)
+    if request.method == "POST" and not may_manage:
+        raise PermissionDenied
+    duties = services.firm_duties()
+    form = DutiesForm(request.POST if request.method == "POST" else None, duties=duties)
+    if submit(request, form, lambda data: services.firm_duties_set(duties=form.chosen(), by=request.user)):
+        messages.success(request, _("Duties saved; they apply from each member's next page."))
+        return redirect("staff:duties")
+    context = {
+        "form": form,
+        "duties": [(label, [Role(role).label for role in holders]) for _duty, label, holders, _default in duties],
+        "may_manage": may_manage,
+        "changes": selectors.staff_changes(actions=[StaffChange.Action.DUTIES_CHANGED]),
+    }
+    return render(request, "accounts/staff/duties.html", context, status=400 if form.is_bound else 200)

@@ -1,6 +1,7 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from renocrm.accounts.apis import StaffInvitationViewSet, StaffViewSet
+from renocrm.accounts.apis import DutiesView, StaffInvitationViewSet, StaffViewSet
 from renocrm.audit.apis import AuditEventViewSet
 from renocrm.outbox.apis import StaffNoticeViewSet, WebhookDeliveryViewSet, WebhookEndpointViewSet
 
@@ -16,4 +17,4 @@ router.register("staff", StaffViewSet, basename="staff")
 router.register("staff-invitations", StaffInvitationViewSet, basename="staff-invitation")
 router.register("notices", StaffNoticeViewSet, basename="notice")
 
-urlpatterns = router.urls
+urlpatterns = [path("duties/", DutiesView.as_view(), name="duties"), *router.urls]

@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from contracts import receivables as ledger
 from contracts.models import Instalment, Project
-from contracts.services.payments import PAYMENT_RECORDER_ROLES
 from leads.selectors import DESIGNER_ROLES
 from renocrm.forms import DATE, StaffChoiceField
 from worksites.services.schedule import CREW_ROLES
@@ -46,7 +45,8 @@ class PaymentFilterForm(forms.Form):
     designer = StaffChoiceField(label=_("Designer"), roles=DESIGNER_ROLES)
     pm = StaffChoiceField(label=_("Project manager"), roles=PM_ROLES)
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=[("", _("All")), *Instalment.Kind.choices])
-    recorded_by = StaffChoiceField(label=_("Recorded by"), roles=PAYMENT_RECORDER_ROLES)
+    # Any member: who may record payments is the firm's duty map, which may have changed since.
+    recorded_by = StaffChoiceField(label=_("Recorded by"))
 
     def clean(self):
         data = super().clean()

@@ -55,6 +55,10 @@ class Tenant(models.Model):
     working_hours_end = models.TimeField(_("working hours until"), default=datetime.time(18, 0))
     # Firm admins must sign in with a second factor (TOTP) once this is on.
     require_admin_two_factor = models.BooleanField(_("require two-factor sign-in for firm admins"), default=False)
+    # The firm's duty map: {duty: [role, …]} for each duty (renocrm.accounts.roles.DUTIES) the firm gives to other
+    # roles than the defaults; a duty left out keeps its default. Read with the firm on every request, so a
+    # permission check costs no query.
+    duties = models.JSONField(_("duties"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     # Derived from status, so every "is this firm operating" filter reads one column.
     is_active = models.GeneratedField(

@@ -42,6 +42,13 @@ PAGES: list[SettingsPage] = [
         _("Name, logo, address, phone, business licence, time zone, language and working hours."),
     ),
     SettingsPage("staff", _("Staff and roles"), "staff:list", "firm.view"),
+    SettingsPage(
+        "staff",
+        _("Duties"),
+        "staff:duties",
+        "firm.view",
+        _("Which roles record payments, see costs, approve discounts and change orders, re-check rectification."),
+    ),
     SettingsPage("staff", _("Two-factor sign-in"), "twofactor:policy", "firm.manage"),
     SettingsPage("staff", _("Audit log"), "audit:list", "audit.view", _("Who changed what, and when.")),
     # ContractSettings: the payment split, the change-order thresholds (the 10 % re-quote rule), the defaults of

@@ -99,3 +99,26 @@ def test_the_staff_list_fits_a_phone(browser, live_server, firm):
     expect(page.get_by_test_id("staff")).to_contain_text("Liu Yang")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.screenshot(path=SCREENSHOTS / "staff-list-phone.png", full_page=True)
+
+
+def test_an_admin_gives_payments_to_customer_service_on_a_phone(browser, live_server, firm):
+    """A small firm without a finance clerk: the admin gives recording payments to customer service on the
+    duties page from a phone; the page fits it, and the change is in its history."""
+    page = browser.new_page(locale="en-GB", viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
+    log_in(page, live_server, "boss")
+    page.goto(f"{live_server.url}/settings/staff/")
+    go(page, page.get_by_role("link", name="Duties"))
+    form = page.get_by_test_id("duties-form")
+    expect(form).to_contain_text("Default: Firm admin / general manager、Finance")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    form.locator("input[name=payments__manage][value=customer_service]").check()
+    go(page, form.get_by_role("button", name="Save duties"))
+    expect(page.locator(".messages")).to_contain_text("Duties saved")
+    expect(page.get_by_test_id("staff-changes")).to_contain_text(
+        "Record payments as received: Firm admin / general manager、Finance → Firm admin / general manager、"
+        "Customer service agent、Finance"
+    )
+    assert page.locator("input[name=payments__manage][value=customer_service]").is_checked()
+    page.screenshot(path=SCREENSHOTS / "staff-duties-phone.png", full_page=True)
+    firm.refresh_from_db()
+    assert firm.duties["payments.manage"] == ["admin", "customer_service", "finance"]

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 from contracts.models import Contract, Instalment, Project
 from contracts.services.payments import instalments_fall_due
 from renocrm.accounts.roles import Role
-from renocrm.accounts.staff import require_staff_role
+from renocrm.accounts.staff import require_staff_duty, require_staff_role
 from renocrm.outbox.services import event_emit, notify_staff
 from renocrm.sweeps.services import Sweep
 from renocrm.tenancy.context import require_current_tenant
@@ -72,7 +72,7 @@ DEFAULT_CHECKLIST = [
 
 # Who may own a rectification item: the people who can also mark it fixed.
 RECTIFICATION_OWNER_ROLES = {Role.PROJECT_MANAGER, Role.DESIGNER, Role.QC, Role.ADMIN}
-RECHECK_ROLES = {Role.QC, Role.ADMIN}
+RECHECK_DUTY = "rectifications.recheck"
 
 DOCUMENT_TYPES = frozenset({PDF, IMAGE})
 
@@ -206,13 +206,12 @@ def rectification_item_mark_fixed(*, item: RectificationItem, by=None) -> Rectif
 
 
 def _check_rechecker(item: RectificationItem, user) -> None:
-    """QC re-checks (a firm admin may stand in), never whoever fixed the item, owns it or runs the site."""
+    """QC re-checks (a firm admin may stand in, and a role the firm's duty map gives it), never whoever fixed
+    the item, owns it or runs the site."""
     try:
-        require_staff_role(user, roles=RECHECK_ROLES, field="rechecked_by")
+        require_staff_duty(user, duty=RECHECK_DUTY, field="rechecked_by")
     except ValidationError:
         raise ValidationError({"rechecked_by": _("A QC inspector re-checks rectification items.")}) from None
-    if user is None:
-        raise ValidationError({"rechecked_by": _("A QC inspector re-checks rectification items.")})
     if user.pk in (item.fixed_by_id, item.owner_id, item.handover.worksite.project_manager_id):
         raise ValidationError(
             {"rechecked_by": _("Someone who fixed, owns or runs this work cannot re-check it; ask QC.")}
