@@ -14,6 +14,7 @@ from renocrm.tenancy.models import Tenant
 from renocrm.tokens import PREFIX_PATTERN, find_by_prefix, token_generate
 
 from .models import ApiKey, hash_key
+from .throttling import ApiKeyRateThrottle
 
 KEYWORD = "Api-Key"
 KEY_PREFIX = "rck"
@@ -160,6 +161,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         # At most one write a minute per key, however many requests it makes.
         if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_EVERY:
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        throttle = ApiKeyRateThrottle()
+        if not throttle.allow_key(request, api_key):
+            raise exceptions.Throttled(throttle.wait())
         return Partner(api_key), api_key
 
     def authenticate_header(self, request):

@@ -1,5 +1,7 @@
 """``Idempotency-Key`` on API POSTs: a retry with the same key and body gets the first response again and
-creates nothing; the same key with another body is refused.
+creates nothing; the same key with another body is refused. A key belongs to one key holder and one endpoint
+(the same key on another address is a new request), and a JSON body is compared as the data it holds: the
+same object with its keys in another order or other whitespace is the same request.
 
 The record is claimed with ``INSERT … ON CONFLICT DO NOTHING`` in the request's own transaction, so a
 concurrent retry blocks on the unique key until the first request commits (then replays its response)
@@ -9,6 +11,7 @@ or rolls back (then runs itself). A server error rolls the claim back with every
 from __future__ import annotations
 
 import hashlib
+import json
 
 from django.db import connection
 from django.http import HttpResponse
@@ -34,10 +37,12 @@ def _principal(request) -> str | None:
 def fingerprint(request, *, skip=frozenset()) -> str:
     """What makes two requests "the same". A form or an upload is hashed from its parsed fields (but those
     in ``skip``) and files, read in chunks: ``request.body`` would hold a whole photo or video in memory and
-    is refused above DATA_UPLOAD_MAX_MEMORY_SIZE. Any other body is hashed as it is."""
+    is refused above DATA_UPLOAD_MAX_MEMORY_SIZE. A JSON body is hashed in one canonical form (keys sorted, no
+    whitespace), so a client that serialises the same data differently on a retry is not refused; any other
+    body is hashed as it is."""
     digest = hashlib.sha256(request.method.encode() + request.path.encode() + b"\n")
     if request.content_type not in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        digest.update(request.body)
+        digest.update(_canonical(request.body) if request.content_type == "application/json" else request.body)
         return digest.hexdigest()
     for name, values in sorted(request.POST.lists()):
         if name in skip:
@@ -53,23 +58,32 @@ def fingerprint(request, *, skip=frozenset()) -> str:
     return digest.hexdigest()
 
 
-def claim(tenant_id: int, principal: str, key: str, digest: str, *, content_type: str = ""):
-    """Claim ``key`` for ``principal`` in the request's transaction: ``(record id, None)``, or ``(None,
-    (request_hash, status_code, content_type, body))`` of the request that claimed it first — a concurrent
-    one waits on the unique key until that request commits or rolls back."""
+def _canonical(body: bytes) -> bytes:
+    try:
+        data = json.loads(body)
+    except ValueError:  # not JSON after all (UnicodeDecodeError is one): the bytes as they came
+        return body
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def claim(tenant_id: int, principal: str, key: str, digest: str, *, endpoint: str, content_type: str = ""):
+    """Claim ``key`` for ``principal`` on ``endpoint`` (the request's path) in the request's transaction:
+    ``(record id, None)``, or ``(None, (request_hash, status_code, content_type, body))`` of the request that
+    claimed it first — a concurrent one waits on the unique key until that request commits or rolls back."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO api_idempotencyrecord (tenant_id, principal, key, request_hash, body, content_type,"
-            " created_at) VALUES (%s, %s, %s, %s, '', %s, now()) ON CONFLICT DO NOTHING RETURNING id",
-            [tenant_id, principal, key, digest, content_type],
+            "INSERT INTO api_idempotencyrecord (tenant_id, principal, endpoint, key, request_hash, body,"
+            " content_type, created_at) VALUES (%s, %s, %s, %s, %s, '', %s, now())"
+            " ON CONFLICT DO NOTHING RETURNING id",
+            [tenant_id, principal, endpoint, key, digest, content_type],
         )
         claimed = cursor.fetchone()
         if claimed is not None:
             return claimed[0], None
         cursor.execute(
             "SELECT request_hash, status_code, content_type, body FROM api_idempotencyrecord"
-            " WHERE tenant_id = %s AND principal = %s AND key = %s",
-            [tenant_id, principal, key],
+            " WHERE tenant_id = %s AND principal = %s AND endpoint = %s AND key = %s",
+            [tenant_id, principal, endpoint, key],
         )
         return None, cursor.fetchone()
 
@@ -89,7 +103,7 @@ class IdempotencyMiddleware:
         if len(key) > 255:
             return error_response(400, code="invalid", message=_("Idempotency-Key is longer than 255 characters."))
         digest = fingerprint(request)
-        claimed, stored = claim(tenant.pk, principal, key, digest)
+        claimed, stored = claim(tenant.pk, principal, key, digest, endpoint=request.path)
         if claimed is None:
             request_hash, status_code, content_type, body = stored
             if request_hash != digest:

@@ -40,6 +40,8 @@ class IdempotencyRecord(TenantModel):
     """The stored response to a POST carrying an Idempotency-Key, replayed for a retry of the same request."""
 
     principal = models.CharField(max_length=40)
+    # A key is one client's per endpoint: the same key on another address is another request.
+    endpoint = models.CharField(max_length=255, default="")
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True)
@@ -51,6 +53,8 @@ class IdempotencyRecord(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "principal", "key"], name="idempotency_unique_key"),
+            models.UniqueConstraint(
+                fields=["tenant", "principal", "endpoint", "key"], name="idempotency_unique_endpoint_key"
+            ),
         ]
         indexes = [models.Index(fields=["tenant", "created_at"], name="idempotency_tenant_created")]

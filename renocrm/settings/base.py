@@ -68,6 +68,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # The partner API: English unless Accept-Language asks for Chinese (renocrm/language.py).
+    "renocrm.language.ApiLanguageMiddleware",
+    # RateLimit-Limit / -Remaining / -Reset on the answers to a partner's key (renocrm/api/throttling.py).
+    "renocrm.api.throttling.RateLimitHeadersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -300,7 +304,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "renocrm.api.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_THROTTLE_CLASSES": ["renocrm.api.throttling.ApiKeyRateThrottle"],
+    # Counted by ApiKeyAuthentication as soon as the key is known, before permissions: no throttle classes.
+    "DEFAULT_THROTTLE_CLASSES": [],
     "DEFAULT_THROTTLE_RATES": {"api_key": env_str("API_KEY_RATE", "600/min")},
     "EXCEPTION_HANDLER": "renocrm.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -179,6 +179,24 @@ def test_throttle_per_key_answers_429_with_retry_after(client, firm_a):
     assert client.get(AUDIT_URL, HTTP_AUTHORIZATION=f"Api-Key {other.raw_key}").status_code == 200
 
 
+def test_every_answer_to_a_key_carries_its_rate_limit(client, firm_a):
+    with tenant_context(firm_a):
+        limited = ApiKeyFactory(rate="3/min", scopes=["audit:read"])
+    headers = {"HTTP_AUTHORIZATION": f"Api-Key {limited.raw_key}"}
+    answers = [client.get(AUDIT_URL, **headers) for _ in range(3)]
+    answers.append(client.get("/api/v1/leads/", **headers))  # a refused scope is counted and told too
+    answers.append(client.get(AUDIT_URL, **headers))
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429, 429]
+    assert [answer["RateLimit-Limit"] for answer in answers] == ["3"] * 5
+    assert [answer["RateLimit-Remaining"] for answer in answers] == ["2", "1", "0", "0", "0"]
+    assert all(0 < int(answer["RateLimit-Reset"]) <= 60 for answer in answers)
+    assert int(answers[-1]["RateLimit-Reset"]) == int(answers[-1]["Retry-After"])
+    # A signed-in member is not counted per key: no such headers.
+    member = MembershipFactory(tenant=firm_a, role="admin")
+    client.force_login(member.user)
+    assert "RateLimit-Limit" not in client.get(AUDIT_URL)
+
+
 def post_key(client, headers, body, key):
     return client.post(KEYS_URL, json.dumps(body), content_type="application/json", HTTP_IDEMPOTENCY_KEY=key, **headers)
 
@@ -197,6 +215,45 @@ def test_idempotent_post_replays_and_creates_once(client, partner, firm_a):
     assert post_key(client, partner.headers, body, "abc-2").status_code == 201
     with tenant_context(firm_a):
         assert ApiKey.objects.filter(name="retry me").count() == 2
+
+
+def test_a_retry_of_the_same_json_in_another_order_or_spacing_is_the_same_request(client, partner, firm_a):
+    first = client.post(
+        KEYS_URL,
+        '{"name": "retry me", "scopes": ["leads:read"]}',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="order-1",
+        **partner.headers,
+    )
+    again = client.post(
+        KEYS_URL,
+        '{"scopes":["leads:read"],\n  "name":"retry me"}',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="order-1",
+        **partner.headers,
+    )
+    assert first.status_code == again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert first.json() == again.json()
+    # The order of a list is data: another order is another request.
+    body = {"name": "listed", "scopes": ["leads:write", "leads:read"]}
+    assert post_key(client, partner.headers, body, "order-2").status_code == 201
+    assert post_key(client, partner.headers, {**body, "scopes": body["scopes"][::-1]}, "order-2").status_code == 422
+    with tenant_context(firm_a):
+        assert ApiKey.objects.filter(name="retry me").count() == 1
+
+
+def test_an_idempotency_key_is_per_endpoint(client, partner, firm_a):
+    created = post_key(client, partner.headers, {"name": "one key, two addresses", "scopes": ["leads:read"]}, "k-1")
+    assert created.status_code == 201
+    revoked = client.post(
+        f"{KEYS_URL}{created.json()['id']}/revoke/",
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
+        **partner.headers,
+    )
+    assert revoked.status_code == 200 and "Idempotent-Replayed" not in revoked
+    with tenant_context(firm_a):
+        assert ApiKey.objects.get(pk=created.json()["id"]).revoked_at is not None
 
 
 def test_idempotency_keys_are_per_firm(client, partner, firm_b):

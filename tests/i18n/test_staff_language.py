@@ -80,7 +80,7 @@ def test_pages_before_sign_in_follow_the_browser():
     assert '<html lang="zh-hans">' in html(visitor.get("/accounts/login/"))
 
 
-def test_the_partner_api_answers_in_the_language_it_asks_for_else_the_firms(chinese_firm):
+def test_the_partner_api_answers_in_the_language_it_asks_for_else_in_english(chinese_firm):
     with tenant_context(chinese_firm):
         from tests.factories import ApiKeyFactory
 
@@ -89,8 +89,16 @@ def test_the_partner_api_answers_in_the_language_it_asks_for_else_the_firms(chin
     english = partner.get("/api/v1/leads/999999/", HTTP_ACCEPT_LANGUAGE="en")
     assert english.status_code == 404 and english.json()["error"]["message"] == "Not found."
     assert english["Content-Language"] == "en"
-    unasked = partner.get("/api/v1/leads/999999/")
-    assert unasked.json()["error"]["message"] == "未找到。" and unasked["Content-Language"] == "zh-hans"
+    chinese = partner.get("/api/v1/leads/999999/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9,en;q=0.8")
+    assert chinese.json()["error"]["message"] == "未找到。" and chinese["Content-Language"] == "zh-hans"
+    # Neither asked nor spoken: English, though the key's firm speaks Chinese.
+    for asked in ("", "fr-FR, de;q=0.5", "*"):
+        answer = partner.get("/api/v1/leads/999999/", HTTP_ACCEPT_LANGUAGE=asked)
+        assert answer.json()["error"]["message"] == "Not found." and answer["Content-Language"] == "en", asked
+    # A bad key is refused before any firm is known, in the language asked for all the same.
+    refused = Client(HTTP_AUTHORIZATION="Api-Key nope").get("/api/v1/leads/", HTTP_ACCEPT_LANGUAGE="zh")
+    assert refused.status_code == 401 and refused["Content-Language"] == "zh-hans"
+    assert Client(HTTP_AUTHORIZATION="Api-Key nope").get("/api/v1/leads/")["Content-Language"] == "en"
 
 
 def test_the_homeowner_portal_keeps_its_own_language_rule(chinese_firm):

@@ -113,7 +113,9 @@ def _once(request, key, view, args, kwargs, *, as_json):
     principal = f"page:{request.user.pk}"
     # The address, the fields but the CSRF token and the key, and every file's name and bytes.
     digest = fingerprint(request, skip=NOT_CONTENT)
-    claimed, stored = claim(request.tenant.pk, principal, key, digest, content_type="application/json")
+    claimed, stored = claim(
+        request.tenant.pk, principal, key, digest, endpoint=request.path, content_type="application/json"
+    )
     if claimed is None:
         request_hash, _status, _type, body = stored
         if request_hash != digest:
