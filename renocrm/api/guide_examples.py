@@ -14,9 +14,11 @@ import urllib.error
 import urllib.request
 
 
-def verify_signature(secret: str, header: str, body: bytes, tolerance: int = 300) -> bool:
+def verify_signature(secret: str, header: str, body: bytes, tolerance: int = 300, delivery_id: str = "") -> bool:
     """True when the X-RenoCRM-Signature header signs this raw body with your secret, made at most
-    `tolerance` seconds ago. During a secret rotation the header carries two v1 values: either may match."""
+    `tolerance` seconds ago. Pass the X-RenoCRM-Delivery header as `delivery_id`: the v2 signature covers it
+    too (without it, the v1 signature of the body alone is checked). During a secret rotation the header
+    carries two values of each version: either may match."""
     fields = [part.strip().split("=", 1) for part in header.split(",") if "=" in part]
     timestamps = [value for key, value in fields if key == "t"]
     if len(timestamps) != 1 or not timestamps[0].isdigit():
@@ -24,9 +26,9 @@ def verify_signature(secret: str, header: str, body: bytes, tolerance: int = 300
     timestamp = int(timestamps[0])
     if abs(time.time() - timestamp) > tolerance:
         return False  # too old (or from the future): a replayed request
-    signed = f"{timestamp}.".encode() + body
-    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    return any(hmac.compare_digest(expected, value) for key, value in fields if key == "v1")
+    version, signed = ("v2", f"{timestamp}.{delivery_id}.") if delivery_id else ("v1", f"{timestamp}.")
+    expected = hmac.new(secret.encode(), signed.encode() + body, hashlib.sha256).hexdigest()
+    return any(hmac.compare_digest(expected, value) for key, value in fields if key == version)
 
 
 def call(request: urllib.request.Request, attempts: int = 5) -> dict:

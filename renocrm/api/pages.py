@@ -269,7 +269,9 @@ def guide(request):
         "timeout": settings.WEBHOOK_TIMEOUT_SECONDS,
         "envelope": envelope,
         "signature_header": f"{webhooks.HEADER}: "
-        + webhooks.signature_header(["whsec_new…", "whsec_old…"], envelope.encode(), timestamp=timestamp),
+        + webhooks.signature_header(
+            ["whsec_new…", "whsec_old…"], envelope.encode(), timestamp=timestamp, delivery_id="1234"
+        ),
         "verify_source": _source(guide_examples.verify_signature),
         "call_source": _source(guide_examples.call),
         "create_lead_source": _source(guide_examples.create_lead),

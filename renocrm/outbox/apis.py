@@ -117,6 +117,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "event_type",
             "endpoint",
             "attempts",
+            "redeliveries",
             "next_attempt_at",
             "last_status_code",
             "last_response_body",

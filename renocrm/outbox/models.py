@@ -56,6 +56,8 @@ class WebhookDelivery(TenantModel):
     event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
     attempts = models.PositiveIntegerField(default=0)
+    # Manual redeliveries so far: each goes out under a new delivery id, ``<id>-r<n>``.
+    redeliveries = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_response_body = models.TextField(blank=True)

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -238,13 +238,20 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
     signing = [endpoint.secret]
     if endpoint.previous_secret and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > now:
         signing.append(endpoint.previous_secret)
+    # A manual redelivery is a new delivery of the same event: its own id, naming the original. Receivers
+    # deduplicate on the event's id (the envelope's "id", X-RenoCRM-Event-Id).
+    delivery_id = str(delivery.pk) if not delivery.redeliveries else f"{delivery.pk}-r{delivery.redeliveries}"
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "RenoCRM-Webhooks/1",
-        webhooks.HEADER: webhooks.signature_header(signing, body),
+        webhooks.HEADER: webhooks.signature_header(signing, body, delivery_id=delivery_id),
         "X-RenoCRM-Event": delivery.event.event_type,
-        "X-RenoCRM-Delivery": str(delivery.pk),
+        "X-RenoCRM-Event-Id": str(delivery.event_id),
+        "X-RenoCRM-Delivery": delivery_id,
+        "X-RenoCRM-Attempt": str(delivery.attempts + 1),
     }
+    if delivery.redeliveries:
+        headers["X-RenoCRM-Redelivery-Of"] = str(delivery.pk)
     # The URL is checked again here, whatever it was when saved: the answer is a refusal, not a connection,
     # when it now resolves inside the network. A refusal or a redirect counts as a failed attempt.
     with translation.override(delivery.event.tenant.language):
@@ -313,11 +320,12 @@ def _tell_admins_endpoint_disabled(endpoint: WebhookEndpoint, delivery: WebhookD
 
 @transaction.atomic
 def webhook_delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
-    """Send a delivery again now, whatever happened to it before."""
+    """Send a delivery again now, whatever happened to it before: a new delivery of its event, with its own
+    id (``<id>-r<n>``) naming the original."""
     from .tasks import deliver_webhook
 
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        delivered_at=None, given_up_at=None, next_attempt_at=timezone.now()
+        delivered_at=None, given_up_at=None, next_attempt_at=timezone.now(), redeliveries=F("redeliveries") + 1
     )
     tenant_id = delivery.tenant_id
     enqueue_on_commit(deliver_webhook, delivery_id=delivery.pk, tenant_id=tenant_id)

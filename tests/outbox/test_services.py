@@ -246,6 +246,12 @@ def test_signature_verification_rejects_tampering_and_old_timestamps():
     assert not webhooks.verify("whsec_x", header, b'{"id":2}', now=1_700_000_100)
     assert not webhooks.verify("whsec_y", header, body, now=1_700_000_100)
     assert not webhooks.verify("whsec_x", header, body, now=1_700_001_000)
+    # v2 signs the delivery id with the body: another id, or a header without v2, does not verify.
+    signed = webhooks.signature_header(["whsec_x"], body, timestamp=1_700_000_000, delivery_id="41-r2")
+    assert webhooks.verify("whsec_x", signed, body, now=1_700_000_100, delivery_id="41-r2")
+    assert webhooks.verify("whsec_x", signed, body, now=1_700_000_100)  # v1 still there for older receivers
+    assert not webhooks.verify("whsec_x", signed, body, now=1_700_000_100, delivery_id="41")
+    assert not webhooks.verify("whsec_x", header, body, now=1_700_000_100, delivery_id="41-r2")
 
 
 def test_handlers_run_once_per_event(firm):

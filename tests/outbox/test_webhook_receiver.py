@@ -42,14 +42,21 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                header = self.headers[webhooks.HEADER]
+                header, delivery = self.headers[webhooks.HEADER], self.headers["X-RenoCRM-Delivery"]
                 receiver.calls.append(
                     {
                         "body": body,
                         "header": header,
-                        "verified": {name: verify_signature(s, header, body) for name, s in receiver.secrets.items()},
+                        # v2: the signature covers the delivery id as well as the body.
+                        "verified": {
+                            name: verify_signature(s, header, body, delivery_id=delivery)
+                            for name, s in receiver.secrets.items()
+                        },
                         "event": self.headers["X-RenoCRM-Event"],
-                        "delivery": self.headers["X-RenoCRM-Delivery"],
+                        "event_id": self.headers["X-RenoCRM-Event-Id"],
+                        "delivery": delivery,
+                        "attempt": self.headers["X-RenoCRM-Attempt"],
+                        "redelivery_of": self.headers.get("X-RenoCRM-Redelivery-Of"),
                     }
                 )
                 status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
@@ -170,6 +177,12 @@ def test_a_failing_receiver_is_turned_off_the_admins_hear_once_and_redelivery_wo
         delivery.refresh_from_db()
         endpoint.refresh_from_db()
     assert len(hook.calls) == 3 and all(call["verified"] == {"current": True} for call in hook.calls)
+    # Retries are attempts of one delivery: the same delivery id, the attempt counted, the event's id to dedupe on.
+    assert [(call["delivery"], call["attempt"]) for call in hook.calls] == [
+        (str(delivery.pk), str(n)) for n in (1, 2, 3)
+    ]
+    assert {call["event_id"] for call in hook.calls} == {str(delivery.event_id)}
+    assert {json.loads(call["body"])["id"] for call in hook.calls} == {delivery.event_id}
     assert (delivery.attempts, delivery.last_status_code, delivery.last_response_body) == (
         3,
         500,
@@ -214,6 +227,16 @@ def test_a_failing_receiver_is_turned_off_the_admins_hear_once_and_redelivery_wo
         assert Notification.objects.filter(idempotency_key__startswith="webhook-disabled:").count() == 2
     assert len(hook.calls) == 4 and hook.calls[-1]["verified"] == {"current": True}
     assert (delivery.attempts, delivery.last_status_code, delivery.delivered_at is not None) == (4, 200, True)
+    # A manual redelivery is a new delivery of the same event, naming the one it repeats.
+    redelivered = hook.calls[-1]
+    assert (redelivered["delivery"], redelivered["redelivery_of"], redelivered["attempt"]) == (
+        f"{delivery.pk}-r1",
+        str(delivery.pk),
+        "4",
+    )
+    assert redelivered["event_id"] == str(delivery.event_id) and delivery.redeliveries == 1
+    # The delivery id is signed: a receiver told another id rejects the request.
+    assert not verify_signature(secret, redelivered["header"], redelivered["body"], delivery_id=str(delivery.pk))
 
 
 def test_after_a_rotation_both_secrets_sign_until_the_grace_period_ends(
@@ -229,7 +252,7 @@ def test_after_a_rotation_both_secrets_sign_until_the_grace_period_ends(
 
     emit(firm, django_capture_on_commit_callbacks)
     call = hook.calls[-1]
-    assert call["header"].count("v1=") == 2
+    assert call["header"].count("v1=") == 2 and call["header"].count("v2=") == 2
     assert call["verified"] == {"old": True, "new": True}
     page = staff_client.get(reverse("integrations:webhook", args=[endpoint.pk]), HTTP_ACCEPT_LANGUAGE="en")
     assert "still signs until" in page.content.decode()
