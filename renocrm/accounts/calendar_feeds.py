@@ -20,14 +20,8 @@ from renocrm.tokens import find_by_prefix, token_digest, token_generate
 
 from .models import CalendarFeed, Membership
 
-# What a token looks like (``generate_token``): 12 hex digits, "_", the secret in URL-safe base64.
+# What a token looks like (``renocrm.tokens.token_generate``): 12 hex digits, "_", the secret in URL-safe base64.
 TOKEN_PATTERN = re.compile(r"[0-9a-f]{12}_[A-Za-z0-9_-]{40,60}")
-hash_token = token_digest
-
-
-def generate_token() -> tuple[str, str]:
-    """A new token and its prefix: the prefix finds the row, the rest is the secret."""
-    return token_generate()
 
 
 def calendar_feed_active(*, user) -> CalendarFeed | None:
@@ -43,8 +37,8 @@ def calendar_feed_create(*, user) -> tuple[CalendarFeed, str]:
     Membership.objects.select_for_update().filter(tenant=require_current_tenant(), user=user).first()
     now = timezone.now()
     CalendarFeed.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
-    token, prefix = generate_token()
-    feed = CalendarFeed.objects.create(user=user, prefix=prefix, hashed_token=hash_token(token))
+    token, prefix = token_generate()
+    feed = CalendarFeed.objects.create(user=user, prefix=prefix, hashed_token=token_digest(token))
     return feed, token
 
 
@@ -65,7 +59,7 @@ def feed_find(token: str) -> tuple[Tenant, int] | None:
         digest_field="hashed_token",
         setting="app.calendar_feed_prefix",
         prefix=token[:12],
-        digest=hash_token(token),
+        digest=token_digest(token),
     )
     if found is None:
         return None

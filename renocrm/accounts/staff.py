@@ -47,17 +47,25 @@ def firm_admins():
     return staff_choices(roles={Role.ADMIN}).order_by("pk")
 
 
+def _active_membership(user, *, field: str) -> Membership:
+    """``user``'s active membership of the current firm (its firm attached), or the refusal on ``field`` that
+    names nobody: not a member, left, or can no longer sign in."""
+    tenant = require_current_tenant()
+    members = Membership.objects.filter(user=user, tenant=tenant, is_active=True)
+    membership = members.only("roles", "is_active", "tenant").first()
+    if membership is None or not user.is_active:
+        raise ValidationError({field: NOT_A_MEMBER})
+    membership.tenant = tenant
+    return membership
+
+
 def require_staff_role(user, *, roles=ALL_ROLES, field: str) -> None:
     """Refuse (as an error on ``field``) a user who is not an active member of the current firm in one of
     ``roles`` (any role by default) or who can no longer sign in; None passes (nobody assigned). The error
     names nobody: a non-member's name is not the firm's to read."""
     if user is None:
         return
-    tenant = require_current_tenant()
-    membership = Membership.objects.filter(user=user, tenant=tenant, is_active=True).only("roles").first()
-    if membership is None or not user.is_active:
-        raise ValidationError({field: NOT_A_MEMBER})
-    if not membership.has_role(*roles):
+    if not _active_membership(user, field=field).has_role(*roles):
         raise ValidationError({field: ROLE_DOES_NOT_FIT})
 
 
@@ -65,14 +73,7 @@ def require_staff_duty(user, *, duty: str, field: str) -> None:
     """Refuse (as an error on ``field``) a user who is not an active member of the current firm holding
     ``duty`` under its duty map, or who can no longer sign in. Unlike ``require_staff_role``, None is refused:
     a duty is somebody's."""
-    tenant = require_current_tenant()
-    membership = (
-        Membership.objects.filter(user=user, tenant=tenant, is_active=True).only("roles").first()
-        if user is not None
-        else None
-    )
-    if membership is None or not user.is_active:
+    if user is None:
         raise ValidationError({field: NOT_A_MEMBER})
-    membership.tenant = tenant
-    if not membership.has_perm(duty):
+    if not _active_membership(user, field=field).has_perm(duty):
         raise ValidationError({field: ROLE_DOES_NOT_FIT})

@@ -45,9 +45,6 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
     scope = "api_key"
     api_key: ApiKey | None = None
 
-    def allow_request(self, request, view):
-        return self.allow_key(request, request.auth) if isinstance(request.auth, ApiKey) else True
-
     def allow_key(self, request, api_key: ApiKey) -> bool:
         self.api_key = api_key
         if api_key.rate:

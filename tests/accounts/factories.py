@@ -5,9 +5,9 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from renocrm.accounts.calendar_feeds import generate_token, hash_token
 from renocrm.accounts.models import CalendarFeed, StaffChange, StaffInvitation
 from renocrm.accounts.roles import Role
+from renocrm.tokens import token_digest, token_generate
 from tests.factories import StaffFactory
 
 
@@ -42,7 +42,7 @@ class CalendarFeedFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        token, prefix = generate_token()
-        obj = model_class.objects.create(*args, prefix=prefix, hashed_token=hash_token(token), **kwargs)
+        token, prefix = token_generate()
+        obj = model_class.objects.create(*args, prefix=prefix, hashed_token=token_digest(token), **kwargs)
         obj.token = token
         return obj

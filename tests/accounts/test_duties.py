@@ -310,3 +310,25 @@ def test_a_signed_in_admin_changes_the_map_over_the_api_for_their_firm_only(clie
     assert patch(seller, {"duties": {"payments.manage": ["sales"]}}).status_code == 403
     with tenant_context(firm_a):
         assert holders()["payments.manage"] == ["admin", "customer_service"]
+
+
+def test_the_map_costs_the_same_queries_however_many_staff_and_changes(client, firm_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    reader = key_headers(firm_a, ["firm:read"])
+
+    def counted() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/v1/duties/", **reader).status_code == 200
+        return len(queries)
+
+    counted()  # the first request of a key also looks it up before the firm is known
+    small = counted()
+    with tenant_context(firm_a):
+        admin = staff(firm_a, "admin")
+        for number in range(20):
+            staff(firm_a, "finance" if number % 2 else "customer_service")
+        services.firm_duties_set(duties={"payments.manage": ["customer_service"]}, by=admin)
+        services.firm_duties_set(duties={"costs.view": ["sales"]}, by=admin)
+    assert counted() == small <= 6
