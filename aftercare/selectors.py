@@ -22,6 +22,7 @@ from aftercare.models import (
 )
 from contracts.models import Project, TradeCategory
 from leads.models import Customer, ReferralReward
+from leads.selectors import customer_match
 from renocrm.paging import keyset_page
 from renocrm.tenancy.time import firm_days, firm_today
 
@@ -135,8 +136,10 @@ def repair_request_page(
     search: str = "",
     project: Project | None = None,
     before: int | None = None,
+    full_contacts: bool = False,
 ):
-    """The firm's repair requests newest first, keyset-paged by id."""
+    """The firm's repair requests newest first, keyset-paged by id; ``search`` finds the customer under
+    ``leads.selectors.customer_match`` (``full_contacts``: whether the searcher sees full mobiles)."""
     repairs = RepairRequest.objects.select_related("project__customer", "assigned_to")
     if statuses:
         repairs = repairs.filter(status__in=list(statuses))
@@ -154,9 +157,8 @@ def repair_request_page(
     if search:
         match = (
             Q(description__icontains=search)
-            | Q(project__name__icontains=search)
-            | Q(project__customer__name__icontains=search)
-            | Q(project__customer__mobile__startswith=search)
+            | Q(project__name__finds=search)
+            | customer_match(search, "project__customer__", full_contacts=full_contacts)
         )
         if search.lstrip("#").isdigit():
             match |= Q(pk=int(search.lstrip("#")))

@@ -47,7 +47,7 @@ from leads.services.referrals import referral_reward_fulfil
 from renocrm.accounts.access import permission_required
 from renocrm.forms import page_action, submit
 from renocrm.paging import before_param
-from renocrm.privacy.masking import mask_address
+from renocrm.privacy.masking import mask_address, may_see_contacts
 from renocrm.tenancy.time import firm_today
 from worksites.views.portal import (
     homeowner_name,
@@ -83,6 +83,7 @@ def repair_list(request):
         overdue=bool(filters.get("overdue")),
         search=filters.get("q", ""),
         before=before_param(request),
+        full_contacts=may_see_contacts(request),
     )
     context = {
         "form": form,

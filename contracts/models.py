@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from renocrm.accounts.models import staff_member_field
+from renocrm.search import Finds, grams_index
 from renocrm.tenancy.models import TenantModel
 from renocrm.uploads import upload_to
 
@@ -367,7 +368,11 @@ class Project(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["tenant", "status"], name="project_tenant_status")]
+        indexes = [
+            models.Index(fields=["tenant", "status"], name="project_tenant_status"),
+            # Worksites found by the compound and room they are named after.
+            grams_index("name", "project_name_grams"),
+        ]
 
     def __str__(self):
         return self.name
@@ -398,10 +403,17 @@ class Contract(TenantModel):
                 condition=Q(planned_end__gte=models.F("planned_start")), name="contract_dates_ordered"
             ),
         ]
-        indexes = [models.Index(fields=["tenant", "-signed_on"], name="contract_tenant_signed")]
+        indexes = [
+            models.Index(fields=["tenant", "-signed_on"], name="contract_tenant_signed"),
+            grams_index("number", "contract_number_grams"),
+        ]
 
     def __str__(self):
         return self.number
+
+
+Project._meta.get_field("name").register_lookup(Finds)
+Contract._meta.get_field("number").register_lookup(Finds)
 
 
 class MainMaterialLine(TenantModel):

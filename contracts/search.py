@@ -9,7 +9,7 @@ from .models import Contract
 
 def contracts_matching(terms: SearchTerms, *, customers: list[int], limit: int) -> list[Contract]:
     return list(
-        Contract.objects.filter(number__icontains=terms.text)
+        Contract.objects.filter(number__finds=terms.text)
         .select_related("project")
         .order_by("-signed_on", "-id")[:limit]
     )

@@ -1,7 +1,6 @@
 from decimal import Decimal
 
 import django_filters
-from django.db.models import Q
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -26,6 +25,7 @@ from renocrm.privacy.masking import may_see_contacts
 from renocrm.privacy.serializers import MaskedContactsMixin
 
 from .models import Customer, FollowUp, Lead, Property, ReferralReward
+from .selectors import customer_match
 from .services import customers, pipeline, privacy, referrals
 from .validators import normalize_mobile
 
@@ -58,7 +58,11 @@ class CustomerSerializer(MaskedContactsMixin, serializers.ModelSerializer):
 
 
 class CustomerFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Name or mobile contains")
+    q = django_filters.CharFilter(
+        method="search",
+        label="Name contains, or the mobile number: any part of it with the contacts:read scope, else its last "
+        "four digits",
+    )
     mobile = django_filters.CharFilter(method="by_mobile")
 
     class Meta:
@@ -66,7 +70,7 @@ class CustomerFilter(django_filters.FilterSet):
         fields = ["q", "mobile"]
 
     def search(self, queryset, name, value):
-        return queryset.filter(Q(name__icontains=value) | Q(mobile__contains=normalize_mobile(value)))
+        return queryset.filter(customer_match(value, full_contacts=may_see_contacts(self.request)))
 
     def by_mobile(self, queryset, name, value):
         return queryset.filter(mobile=normalize_mobile(value))

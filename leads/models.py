@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from renocrm.accounts.models import staff_member_field
+from renocrm.search import Finds, LastFour, grams_index, last_four_index
 from renocrm.tenancy.models import TenantModel
 
 from .validators import validate_mobile
@@ -32,7 +33,13 @@ class Customer(TenantModel):
     class Meta:
         verbose_name = _("customer")
         constraints = [models.UniqueConstraint(fields=["tenant", "mobile"], name="customer_unique_mobile")]
-        indexes = [models.Index(fields=["tenant", "name"], name="customer_tenant_name")]
+        indexes = [
+            models.Index(fields=["tenant", "name"], name="customer_tenant_name"),
+            # The header search and every list that finds customers (``leads.selectors.customer_match``).
+            grams_index("name", "customer_name_grams"),
+            grams_index("mobile", "customer_mobile_grams"),
+            last_four_index("mobile", "customer_mobile_last_four"),
+        ]
 
     def __str__(self):
         return self.name
@@ -74,7 +81,10 @@ class Property(TenantModel):
         verbose_name_plural = _("properties")
         constraints = [models.CheckConstraint(condition=Q(area__gt=0), name="property_area_positive")]
         # Finding a home by its compound (the worksite's name) within the firm.
-        indexes = [models.Index(fields=["tenant", "compound"], name="property_tenant_compound")]
+        indexes = [
+            models.Index(fields=["tenant", "compound"], name="property_tenant_compound"),
+            grams_index("address", "property_address_grams"),
+        ]
 
     def __str__(self):
         return self.address
@@ -104,6 +114,12 @@ class Property(TenantModel):
         if len(self.building_unit_room) >= 5:
             texts.append(self.building_unit_room)
         return [text for text in texts if text]
+
+
+Customer._meta.get_field("name").register_lookup(Finds)
+Customer._meta.get_field("mobile").register_lookup(Finds)
+Customer._meta.get_field("mobile").register_lookup(LastFour)
+Property._meta.get_field("address").register_lookup(Finds)
 
 
 def property_label(property: Property | None, customer: Customer, *, max_length: int = 200) -> str:

@@ -40,12 +40,13 @@ def customer_match(q: str, prefix: str = "", *, full_contacts: bool = False) -> 
     sees full contact details finds a number by any part of it; anyone else only by the last four digits its
     masked form shows, so that searching cannot recover the digits the mask hides."""
     digits = normalize_mobile(q)
-    match = Q(**{f"{prefix}name__icontains": q})
+    # ``finds`` and ``last_four`` read the customer's search indexes (renocrm.search).
+    match = Q(**{f"{prefix}name__finds": q})
     if digits.isdigit():
         if full_contacts:
-            match |= Q(**{f"{prefix}mobile__contains": digits})
+            match |= Q(**{f"{prefix}mobile__finds": digits})
         elif len(digits) == VISIBLE_DIGITS:
-            match |= Q(**{f"{prefix}mobile__endswith": digits})
+            match |= Q(**{f"{prefix}mobile__last_four": digits})
     return match
 
 

@@ -14,5 +14,5 @@ def worksites_matching(terms: SearchTerms, *, customers: list[int], limit: int) 
     match = Q(project__customer__in=customers)
     if terms.full_contacts:
         # The name holds the home's compound and room: found by them only where the address could be.
-        match |= Q(project__name__icontains=terms.text, project__customer__anonymised_at__isnull=True)
+        match |= Q(project__name__finds=terms.text, project__customer__anonymised_at__isnull=True)
     return list(Worksite.objects.filter(match).select_related("project").order_by("-id")[:limit])

@@ -1,14 +1,9 @@
 from django.db import migrations
 
-from renocrm.search import trigram_indexes
-
 
 class Migration(migrations.Migration):
     dependencies = [("contracts", "0007_signed_documents")]
 
-    operations = [
-        trigram_indexes(
-            ("contracts_contract", "number", True),
-            ("contracts_project", "name", True),
-        )
-    ]
+    # Its trigram indexes were replaced by the firm-tagged bigram indexes of the next search migration, which
+    # drops them where they were made.
+    operations = []

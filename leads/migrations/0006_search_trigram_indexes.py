@@ -1,15 +1,9 @@
 from django.db import migrations
 
-from renocrm.search import trigram_indexes
-
 
 class Migration(migrations.Migration):
     dependencies = [("leads", "0005_property_address_parts")]
 
-    operations = [
-        trigram_indexes(
-            ("leads_customer", "name", True),
-            ("leads_customer", "mobile", False),
-            ("leads_property", "address", True),
-        )
-    ]
+    # Its trigram indexes were replaced by the firm-tagged bigram indexes of the next search migration, which
+    # drops them where they were made.
+    operations = []

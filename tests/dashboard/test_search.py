@@ -200,3 +200,85 @@ def test_an_erased_customers_records_are_not_found(client, firm_a):
     for q in (customer.name, erased_name):
         answer = client.get(API, {"q": q}).json()
         assert not [g for g in answer["groups"] if g["kind"] in ("customers", "leads", "worksites", "complaints")]
+
+
+# The search indexes (renocrm.search) ---------------------------------------------------------------------------
+
+
+def _uses_index(queryset, index: str) -> bool:
+    """Whether the query's condition is written on the expression ``index`` is built on — the planner can
+    only use an expression index for the same expression — checked on the plan the server makes of it."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_indexdef(%s::regclass)", [index])
+        definition = cursor.fetchone()[0]
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    indexed = definition.split(" USING ", 1)[1].split(" (", 1)[1][:-1]  # "gin (expr)" -> "expr"
+    expression = indexed.removeprefix("tenant_id, ")  # the btree's firm column comes first
+    return f"{expression} @> '{{" in plan or f"{expression} = " in plan
+
+
+def test_each_searched_column_is_queried_on_its_firm_tagged_index_expression(firm_a, wang):
+    from contracts.models import Contract, Project
+    from leads.models import Customer, Property
+
+    with tenant_context(firm_a):
+        assert _uses_index(Customer.objects.filter(name__finds="王芳"), "customer_name_grams")
+        assert _uses_index(Customer.objects.filter(mobile__finds="1234"), "customer_mobile_grams")
+        assert _uses_index(Customer.objects.filter(mobile__last_four="5678"), "customer_mobile_last_four")
+        assert _uses_index(Property.objects.filter(address__finds="翠湖花园"), "property_address_grams")
+        assert _uses_index(Contract.objects.filter(number__finds="HT-2"), "contract_number_grams")
+        assert _uses_index(Project.objects.filter(name__finds="翠湖"), "project_name_grams")
+        # The firm's id is in every bigram looked up: the index hands back this firm's candidates only.
+        assert not _uses_index(Customer.objects.filter(name__icontains="王芳"), "customer_name_grams")
+
+
+def test_the_index_answers_exactly_what_contains_answers(firm_a, firm_b):
+    """Bigrams only narrow the rows: the answer is the column holding the text, any case, with LIKE's
+    wildcards taken literally, and the firm's own rows only."""
+    from leads.models import Customer
+
+    names = ["王芳", "王小芳", "芳王", "Anna Wang", "ANNA WANG", "100%王芳", "王_芳", "王"]
+    with tenant_context(firm_a):
+        for name in names:
+            CustomerFactory(name=name)
+    with tenant_context(firm_b):
+        CustomerFactory(name="王芳")
+    with tenant_context(firm_a):
+        for q in ("王芳", "芳", "anna wang", "NA W", "100%", "_", "王_", "%", "王小芳x"):
+            found = sorted(Customer.objects.filter(name__finds=q).values_list("name", flat=True))
+            expected = sorted(Customer.objects.filter(name__icontains=q).values_list("name", flat=True))
+            assert found == expected, q
+        assert Customer.objects.filter(name__finds="王芳").count() == 2  # 王芳, 100%王芳: not firm B's
+
+
+def test_a_partner_key_without_contacts_finds_customers_by_the_last_four_digits_only(client, firm_a, wang):
+    with tenant_context(firm_a):
+        masked = ApiKeyFactory(scopes=["leads:read"])
+        full = ApiKeyFactory(scopes=["leads:read", "contacts:read"])
+
+    def names(key, q):
+        answer = client.get("/api/v1/customers/", {"q": q}, HTTP_AUTHORIZATION=f"Api-Key {key.raw_key}")
+        assert answer.status_code == 200
+        return [row["name"] for row in answer.json()["results"]]
+
+    assert names(masked, "5678") == ["王芳"]
+    assert names(masked, "1234") == []  # digits the mask hides
+    assert names(masked, "王") == ["王芳"]
+    assert names(full, "1234") == ["王芳"]
+
+
+def test_the_repair_list_finds_the_customer_by_the_one_rule(client, firm_a):
+    from tests.aftercare.factories import RepairRequestFactory
+
+    with tenant_context(firm_a):
+        repair = RepairRequestFactory(description="厨房水龙头漏水")
+        repair.project.customer.name = "赵敏"
+        repair.project.customer.mobile = "13812340000"
+        repair.project.customer.save()
+        RepairRequestFactory(description="卫生间地漏返味")
+    _signed_in(client, firm_a, Role.CUSTOMER_SERVICE)
+    for q in ("1381234", "40000", "赵敏", f"#{repair.pk}"):
+        listed = client.get("/aftercare/", {"q": q}).content.decode()
+        assert "厨房水龙头漏水" in listed and "卫生间地漏返味" not in listed, q
