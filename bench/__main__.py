@@ -4,7 +4,9 @@ with a closed-loop load generator, and print one table; the results go to bench/
 
 Environment: BENCH_SCALE (default 1.0), BENCH_SECONDS per endpoint (default 10), BENCH_WARMUP (2),
 BENCH_CONNECTIONS (8), BENCH_RSS_REQUESTS (10000), BENCH_WORKERS / BENCH_THREADS (2 / 4),
-BENCH_DATABASE (renocrm_bench), BENCH_REDIS_URL (redis://127.0.0.1:6379/14)."""
+BENCH_DATABASE (renocrm_bench), BENCH_REDIS_URL (redis://127.0.0.1:6379/14), BENCH_ONLY (endpoints whose
+name contains one of these comma-separated words, e.g. "search,agenda": only those are measured, without the
+sweepers, EXPLAIN, page-size and memory runs — for working on one endpoint; its results file says so)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ WARMUP = float(os.environ.get("BENCH_WARMUP", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 RSS_REQUESTS = int(os.environ.get("BENCH_RSS_REQUESTS", "10000"))
 DATABASE = os.environ.get("BENCH_DATABASE", "renocrm_bench")
+ONLY = tuple(word.strip() for word in os.environ.get("BENCH_ONLY", "").split(",") if word.strip())
 SAMPLE = 500  # lead and worksite ids the detail and progress requests cycle through
 # Settings only this process changes, with their values before: the servers get those back.
 _OWN_SETTINGS: dict[str, str | None] = {}
@@ -91,6 +94,10 @@ def _endpoints(name: str, firm, dataset, cookies: dict) -> list[tuple[str, objec
         ),
     ]
     return found
+
+
+def _wanted(name: str) -> bool:
+    return not ONLY or any(word in name for word in ONLY)
 
 
 def _search_paths(rng) -> list[str]:
@@ -248,8 +255,8 @@ def main() -> int:
     _say(f"dataset: {loaded}; {counts}")
 
     _say("sweepers: re-arming and timing on the bench day …")
-    sweep_results = sweeps.time_sweepers(dataset, rearm_sweeps)
-    for key in ("callbacks", "warranty_reminders", "complaint_escalations"):
+    sweep_results = {} if ONLY else sweeps.time_sweepers(dataset, rearm_sweeps)
+    for key in () if ONLY else ("callbacks", "warranty_reminders", "complaint_escalations"):
         item = sweep_results.get(key, {})
         _say(
             f"  {key}: {item.get('rows')} rows in {item.get('seconds')} s "
@@ -267,7 +274,7 @@ def main() -> int:
         for key, firm in firms.items()
     }
     _say("explain: top endpoints of the largest firm …")
-    explained = _explain(dataset, cookies)
+    explained = [] if ONLY else _explain(dataset, cookies)
     for item in explained:
         flagged = ", ".join(sorted({f"{miss['table']} ({miss['rows']:,} rows)" for miss in item["no_index"]}))
         note = f"; no index: {flagged}" if flagged else ""
@@ -291,20 +298,29 @@ def main() -> int:
         def measure(base_url, scenario):
             return run(base_url, scenario, connections=CONNECTIONS, warmup=WARMUP, seconds=SECONDS)
 
+        def warm(base_url, scenario):
+            run(base_url, scenario, connections=CONNECTIONS, warmup=0, seconds=0, count=4 * CONNECTIONS)
+
         # Every worker thread through every endpoint once before anything is measured: the first requests
         # of a fresh worker (connections, imports, templates) belong to no endpoint in particular.
         for key, firm in firms.items():
-            for _name, scenario in _references(firm, dataset):
-                run(reference.base_url, scenario, connections=CONNECTIONS, warmup=0, seconds=0, count=4 * CONNECTIONS)
-            for _name, scenario, _compared in _endpoints(key, firm, dataset, cookies[key]):
-                run(web.base_url, scenario, connections=CONNECTIONS, warmup=0, seconds=0, count=4 * CONNECTIONS)
+            for name, scenario in _references(firm, dataset):
+                if _wanted(name):
+                    warm(reference.base_url, scenario)
+            for name, scenario, _compared in _endpoints(key, firm, dataset, cookies[key]):
+                if _wanted(name):
+                    warm(web.base_url, scenario)
 
         for key, firm in firms.items():
             for name, scenario in _references(firm, dataset):
+                if not _wanted(name):
+                    continue
                 row = _row(name, key, measure(reference.base_url, scenario), reference, is_reference=True)
                 rows.append(row)
                 _say(f"  {name} [{key}]: {row['rps']:.0f} req/s, p99 {row['p99_ms']} ms")
             for name, scenario, compared in _endpoints(key, firm, dataset, cookies[key]):
+                if not _wanted(name):
+                    continue
                 row = _row(name, key, measure(web.base_url, scenario), web, compared, scenario_lists=scenario.lists)
                 rows.append(row)
                 _say(
@@ -312,6 +328,14 @@ def main() -> int:
                     f"{row['queries']['median']} queries, {row['errors']} errors"
                     + (f" — first: {row['first_error']}" if row["first_error"] else "")
                 )
+        # The search and the agenda as one person waiting at the page sees them: one request at a time.
+        largest = dataset.largest
+        for name, scenario, _compared in _endpoints("largest", largest, dataset, cookies["largest"]):
+            if name in report.WORKBENCH_ENDPOINTS and _wanted(name):
+                result = run(web.base_url, scenario, connections=1, warmup=WARMUP, seconds=SECONDS)
+                row = _row(f"{name} (1 connection)", "largest", result, web)
+                rows.append(row)
+                _say(f"  {row['endpoint']} [largest]: p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms")
         by_name = {(row["endpoint"], row["firm"]): row for row in rows}
         for row in rows:
             if row["reference"]:
@@ -323,7 +347,7 @@ def main() -> int:
 
         api = {"Authorization": f"Api-Key {dataset.largest.api_key}"}
         page_sizes = {"queries": {}}
-        for size in (10, 50):
+        for size in () if ONLY else (10, 50):
             result = run(
                 web.base_url,
                 FollowNext(f"/api/v1/leads/?page_size={size}", api),
@@ -335,29 +359,8 @@ def main() -> int:
             page_sizes["queries"][size] = result.queries_with_rows["median"]
         _say(f"  lead list SQL by page size: {page_sizes['queries']}")
 
-        before = _memory_snapshot(web)
-        _say(f"  RSS: {RSS_REQUESTS:,} lead-list requests …")
-        result = run(
-            web.base_url,
-            FollowNext("/api/v1/leads/?page_size=50", api),
-            connections=CONNECTIONS,
-            warmup=0,
-            seconds=0,
-            count=RSS_REQUESTS,
-        )
-        after = _memory_snapshot(web)
-        workers = {
-            pid: {"before": before[pid], "after": after[pid], "growth": round(after[pid] / before[pid] - 1, 4)}
-            for pid in before
-            if pid in after and before[pid]
-        }
-        rss = {
-            "requests": result.requests,
-            "errors": result.errors,
-            "workers": workers,
-            "max_growth": max((values["growth"] for values in workers.values()), default=None),
-            "restarted_workers": sorted(set(before) ^ set(after)),
-        }
+        if not ONLY:
+            rss = _steady_memory(web, api, run, FollowNext)
     finally:
         web.stop()
         reference.stop()
@@ -392,7 +395,9 @@ def main() -> int:
         "targets": found,
         "bench_seconds": round(time.monotonic() - started, 1),
     }
-    path = report.write(result, scale=SCALE)
+    if ONLY:
+        result["only"] = list(ONLY)
+    path = report.write(result, scale=SCALE, suffix="-only" if ONLY else "")
     _say("")
     _say(report.text_table(rows))
     _say("")
@@ -401,6 +406,33 @@ def main() -> int:
     _say("no index: " + (", ".join(f"{table} ({endpoint})" for endpoint, table in missing) if missing else "none"))
     _say(f"\nwritten: {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
     return 0
+
+
+def _steady_memory(web, api, run, FollowNext) -> dict:
+    """The web workers' resident memory before and after RSS_REQUESTS lead-list requests."""
+    before = _memory_snapshot(web)
+    _say(f"  RSS: {RSS_REQUESTS:,} lead-list requests …")
+    result = run(
+        web.base_url,
+        FollowNext("/api/v1/leads/?page_size=50", api),
+        connections=CONNECTIONS,
+        warmup=0,
+        seconds=0,
+        count=RSS_REQUESTS,
+    )
+    after = _memory_snapshot(web)
+    workers = {
+        pid: {"before": before[pid], "after": after[pid], "growth": round(after[pid] / before[pid] - 1, 4)}
+        for pid in before
+        if pid in after and before[pid]
+    }
+    return {
+        "requests": result.requests,
+        "errors": result.errors,
+        "workers": workers,
+        "max_growth": max((values["growth"] for values in workers.values()), default=None),
+        "restarted_workers": sorted(set(before) ^ set(after)),
+    }
 
 
 def _drop_queued_tasks() -> None:

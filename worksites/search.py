@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from contracts.models import Project
 from renocrm.search import SearchTerms
 
 from .models import Worksite
 
 
 def worksites_matching(terms: SearchTerms, *, customers: list[int], limit: int) -> list[Worksite]:
-    match = Q(project__customer__in=customers)
+    match = Q(customer__in=customers)
     if terms.full_contacts:
         # The name holds the home's compound and room: found by them only where the address could be.
-        match |= Q(project__name__finds=terms.text, project__customer__anonymised_at__isnull=True)
-    return list(Worksite.objects.filter(match).select_related("project").order_by("-id")[:limit])
+        match |= Q(name__finds=terms.text, customer__anonymised_at__isnull=True)
+    # The projects first: an OR across the join would read every worksite of the firm.
+    projects = Project.objects.filter(match).values("pk")
+    return list(Worksite.objects.filter(project__in=projects).select_related("project").order_by("-id")[:limit])

@@ -205,33 +205,51 @@ def test_an_erased_customers_records_are_not_found(client, firm_a):
 # The search indexes (renocrm.search) ---------------------------------------------------------------------------
 
 
-def _uses_index(queryset, index: str) -> bool:
-    """Whether the query's condition is written on the expression ``index`` is built on — the planner can
-    only use an expression index for the same expression — checked on the plan the server makes of it."""
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_get_indexdef(%s::regclass)", [index])
-        definition = cursor.fetchone()[0]
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    indexed = definition.split(" USING ", 1)[1].split(" (", 1)[1][:-1]  # "gin (expr)" -> "expr"
-    expression = indexed.removeprefix("tenant_id, ")  # the btree's firm column comes first
-    return f"{expression} @> '{{" in plan or f"{expression} = " in plan
+def _finder_plan(table: str, column: str, kind: str, words: str) -> str:
+    """The plan of a finder's query (``renocrm.search``), as the owner it runs as, with sequential scans
+    priced out of reach: the plan names an index only if the finder's condition is on its expression."""
+    from django.db import connections
+
+    from renocrm.search import FINDER_CONDITIONS
+
+    condition = FINDER_CONDITIONS[kind].format(column=column).replace("words", "%s")
+    with connections["owner"].cursor() as cursor:
+        cursor.execute("SET app.tenant_id = '1'")
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            cursor.execute(f"EXPLAIN SELECT id FROM {table} WHERE {condition}", [words])
+            return "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("RESET enable_seqscan; RESET app.tenant_id")
 
 
-def test_each_searched_column_is_queried_on_its_firm_tagged_index_expression(firm_a, wang):
-    from contracts.models import Contract, Project
-    from leads.models import Customer, Property
+@pytest.mark.django_db(databases=["default", "owner"])
+def test_each_finder_reads_its_columns_index():
+    for table, column, kind, words, index in (
+        ("leads_customer", "name", "finds", "王芳", "customer_name_grams"),
+        ("leads_customer", "mobile", "finds", "1234", "customer_mobile_grams"),
+        ("leads_customer", "mobile", "last_four", "5678", "customer_mobile_last_four"),
+        ("leads_property", "address", "finds", "翠湖花园", "property_address_grams"),
+        ("contracts_contract", "number", "finds", "HT-2", "contract_number_grams"),
+        ("contracts_project", "name", "finds", "翠湖", "project_name_grams"),
+    ):
+        assert index in _finder_plan(table, column, kind, words), index
 
-    with tenant_context(firm_a):
-        assert _uses_index(Customer.objects.filter(name__finds="王芳"), "customer_name_grams")
-        assert _uses_index(Customer.objects.filter(mobile__finds="1234"), "customer_mobile_grams")
-        assert _uses_index(Customer.objects.filter(mobile__last_four="5678"), "customer_mobile_last_four")
-        assert _uses_index(Property.objects.filter(address__finds="翠湖花园"), "property_address_grams")
-        assert _uses_index(Contract.objects.filter(number__finds="HT-2"), "contract_number_grams")
-        assert _uses_index(Project.objects.filter(name__finds="翠湖"), "project_name_grams")
-        # The firm's id is in every bigram looked up: the index hands back this firm's candidates only.
-        assert not _uses_index(Customer.objects.filter(name__icontains="王芳"), "customer_name_grams")
+
+def test_a_finder_returns_the_current_firms_ids_only(firm_a, firm_b, wang):
+    from django.db import connection as app
+
+    with tenant_context(firm_b):
+        CustomerFactory(name="王芳", mobile="13712345678")
+    with tenant_context(firm_a), app.cursor() as cursor:
+        cursor.execute("SELECT renocrm_find_leads_customer_name(%s)", ["王芳"])
+        assert [row[0] for row in cursor.fetchall()] == [wang["customer"].pk]
+        cursor.execute("SELECT renocrm_find_leads_customer_mobile_last_four(%s)", ["5678"])
+        assert [row[0] for row in cursor.fetchall()] == [wang["customer"].pk]
+    # No firm set: nothing.
+    with app.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM renocrm_find_leads_customer_name(%s)", ["王芳"])
+        assert cursor.fetchone()[0] == 0
 
 
 def test_the_index_answers_exactly_what_contains_answers(firm_a, firm_b):
