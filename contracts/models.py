@@ -143,7 +143,6 @@ class PriceItem(TenantModel):
     brand_model = models.CharField(_("brand / model"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["trade", "code"]

@@ -25,7 +25,6 @@ class Customer(TenantModel):
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
     # Set when the person was erased on request or by the lost-lead retention rule: the row stays for the
     # firm's figures, with nothing left that identifies anyone.
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
@@ -176,7 +175,6 @@ class Lead(TenantModel):
     lost_reason = models.TextField(_("reason lost"), blank=True)
     next_follow_up_on = models.DateField(_("next follow-up"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
 
     class Meta:

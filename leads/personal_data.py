@@ -17,10 +17,12 @@ from datetime import datetime
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from renocrm.api.models import Deletion
+from renocrm.api.sync import deletions_record
 from renocrm.privacy.registry import ERASED, SCRUB, anonymise, rows
 from renocrm.tenancy.context import require_current_tenant
 
-from .models import Customer, FollowUp, Lead, LeadStatusChange, ReferralReward
+from .models import Customer, FollowUp, Lead, LeadStatusChange, Property, ReferralReward
 
 
 def erased_mobile(customer: Customer) -> str:
@@ -147,4 +149,9 @@ def erase(customer: Customer, *, now: datetime) -> None:
         notes="",
         birthday=None,
     )
-    Customer.objects.filter(pk=customer.pk, anonymised_at__isnull=True).update(anonymised_at=now)
+    if Customer.objects.filter(pk=customer.pk, anonymised_at__isnull=True).update(anonymised_at=now):
+        # The rows stay for the firm's figures, anonymous; a partner's mirror drops the person and their homes.
+        deletions_record(Customer, [customer.pk], reason=Deletion.Reason.ERASED)
+        deletions_record(
+            Property, list(customer.properties.values_list("pk", flat=True)), reason=Deletion.Reason.ERASED
+        )

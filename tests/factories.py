@@ -8,7 +8,7 @@ from django.utils import timezone
 from renocrm.accounts.models import Membership, User
 from renocrm.accounts.roles import SCOPES, Role
 from renocrm.api.authentication import generate_key
-from renocrm.api.models import ApiKey, IdempotencyRecord, hash_key
+from renocrm.api.models import ApiKey, Deletion, IdempotencyRecord, hash_key
 from renocrm.audit.models import AuditEvent
 from renocrm.tenancy.context import get_current_tenant, require_current_tenant
 from renocrm.tenancy.models import Tenant
@@ -72,6 +72,26 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     # Inside tenant_context(firm), a member of that firm; else of a new firm.
     tenant = factory.LazyFunction(lambda: get_current_tenant() or TenantFactory())
     roles = factory.LazyAttribute(lambda membership: [membership.role])
+
+
+class DeletionFactory(factory.django.DjangoModelFactory):
+    """A record gone from the leads list, as the deletions feed shows it."""
+
+    class Meta:
+        model = Deletion
+
+    resource = "leads"
+    object_id = 0
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # The feed shows a deletion by the gone record's id; the generic route tests find rows by the "id" they
+        # show, so a made-up deletion names itself unless told otherwise.
+        obj = super()._create(model_class, *args, **kwargs)
+        if not obj.object_id:
+            obj.object_id = obj.pk
+            obj.save(update_fields=["object_id"])
+        return obj
 
 
 class ApiKeyFactory(factory.django.DjangoModelFactory):

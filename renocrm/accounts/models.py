@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from renocrm.tenancy.context import get_current_tenant
@@ -33,6 +34,8 @@ class Membership(models.Model):
     roles = ArrayField(models.CharField(max_length=30, choices=Role.choices), verbose_name=_("roles"))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # As on every firm-owned row (the tenancy base): what the staff list's sync reads.
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_default=Now())
 
     class Meta:
         constraints = [

@@ -58,3 +58,24 @@ class IdempotencyRecord(TenantModel):
             ),
         ]
         indexes = [models.Index(fields=["tenant", "created_at"], name="idempotency_tenant_created")]
+
+
+class Deletion(TenantModel):
+    """A record a list endpoint served that is gone, as the deletions feed (``/api/v1/deletions/``) shows
+    it to a partner's mirror: the endpoint's name, the record's id and when — nothing of what it held.
+    Written by the database on every delete of a listed table (``renocrm.api.sync``) and by the erasure of
+    a person, whose records stay as anonymous rows for the firm's figures but leave every mirror."""
+
+    class Reason(models.TextChoices):
+        DELETED = "deleted", _("Deleted")
+        ERASED = "erased", _("Erased on request")
+
+    resource = models.CharField(_("type"), max_length=40)
+    object_id = models.BigIntegerField(_("id"))
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices, default=Reason.DELETED)
+    # When: ``updated_at`` (a deletion never changes), so the feed is read like every list.
+
+    audited = False
+
+    class Meta:
+        verbose_name = _("deletion")

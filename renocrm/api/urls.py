@@ -6,6 +6,7 @@ from renocrm.audit.apis import AuditEventViewSet
 from renocrm.outbox.apis import StaffNoticeViewSet, WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 from .apis import ApiKeyViewSet
+from .sync_apis import DeletionViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -16,5 +17,6 @@ router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-
 router.register("staff", StaffViewSet, basename="staff")
 router.register("staff-invitations", StaffInvitationViewSet, basename="staff-invitation")
 router.register("notices", StaffNoticeViewSet, basename="notice")
+router.register("deletions", DeletionViewSet, basename="deletion")
 
 urlpatterns = [path("duties/", DutiesView.as_view(), name="duties"), *router.urls]

@@ -27,7 +27,8 @@ class FirmFilterBackend(DjangoFilterBackend):
     first, or the next by its cursor) has nothing to narrow, and building the filter form is a good part of
     a short answer's time. Parameters nobody declared never get this far (``FirmScopedMixin``)."""
 
-    PAGE_PARAMETERS = frozenset({"cursor", "page_size"})
+    # The paginator's: the page, and the sync's time and ordering (``IdCursorPagination``).
+    PAGE_PARAMETERS = frozenset({"cursor", "page_size", "ordering", "updated_after"})
 
     def filter_queryset(self, request, queryset, view):
         if request.query_params.keys() <= self.PAGE_PARAMETERS:
@@ -153,7 +154,7 @@ class FirmScopedMixin:
             if self.action == "list":
                 paginator = self.paginator
                 if paginator is not None:
-                    known |= {paginator.cursor_query_param, paginator.page_size_query_param}
+                    known |= paginator.query_parameters()
                 for backend in self.filter_backends:
                     if hasattr(backend, "parameter_names"):
                         known |= backend().parameter_names(self)

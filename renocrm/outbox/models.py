@@ -169,7 +169,6 @@ class SmsReceipt(TenantModel):
     received_at = models.DateTimeField(null=True, blank=True)  # when the phone got it, as the carrier says
     checks = models.PositiveSmallIntegerField(default=0)
     next_check_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     audited = False
 
@@ -204,7 +203,6 @@ class NoticeSettings(TenantModel):
     access_key_secret = models.CharField(max_length=256, blank=True)
     # {message key: {"code": the approved template's code, "params": {provider's parameter: RenoCRM's}}}
     templates = models.JSONField(default=dict, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("notice settings")

@@ -103,6 +103,22 @@ def install_functions(cursor) -> None:
         $$;
         """
     )
+    # ``updated_at`` moves on every UPDATE, bulk ``update()`` and raw SQL included, unless the statement set
+    # it itself (a save sets it; a repair may backdate it). The row's time, not the transaction's: a mirror
+    # polling by it misses less of a long transaction.
+    cursor.execute(
+        """
+        CREATE OR REPLACE FUNCTION renocrm_touch() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at THEN
+                NEW.updated_at := clock_timestamp();
+            END IF;
+            RETURN NEW;
+        END;
+        $$;
+        """
+    )
     # Erasing a person must also blank their details in the trail, which the application may otherwise
     # never change. This function is its one door: it runs as the owner, only on the current firm's rows
     # of one record, and replaces the named fields' values (old and new) with a marker.
@@ -282,6 +298,12 @@ def sync_tenant_tables(using: str = "owner") -> None:
             if table not in existing:
                 continue
             t = sql.Identifier(table)
+            cursor.execute(sql.SQL("DROP TRIGGER IF EXISTS renocrm_touch ON {}").format(t))
+            cursor.execute(
+                sql.SQL(
+                    "CREATE TRIGGER renocrm_touch BEFORE UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION renocrm_touch()"
+                ).format(t)
+            )
             cursor.execute(sql.SQL("DROP TRIGGER IF EXISTS renocrm_audit ON {}").format(t))
             if model.audited:
                 cursor.execute(

@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from .context import require_current_tenant
@@ -122,11 +123,15 @@ class TenantModel(models.Model):
     - after every ``migrate`` (see ``renocrm.tenancy.db``): a forced row-level-security policy keyed on
       the transaction-local ``app.tenant_id``, a unique ``(tenant_id, id)`` key, a composite foreign key
       ``(tenant_id, <fk>_id)`` for every foreign key to another tenant model (a row can never point at
-      another firm's row), and the audit trigger (unless ``audited = False``);
+      another firm's row), the audit trigger (unless ``audited = False``) and the trigger keeping
+      ``updated_at`` (``renocrm_touch``);
     - system checks that every unique constraint and every many-to-many goes through the tenant.
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, editable=False, related_name="+")
+    # When the row last changed: set by every save, and by the database on any UPDATE that does not set it
+    # itself (``renocrm_touch``), bulk ``update()`` included — what a partner's mirror polls by.
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_default=Now())
 
     objects = TenantManager()
 

@@ -32,6 +32,7 @@ BUDGETS = {
     "complaint-list": 6,
     "contract-list": 8,
     "coverage-list": 6,
+    "deletion-list": 6,
     "customer-list": 7,
     "design-agreement-list": 6,
     "feedback-follow-up-list": 6,
