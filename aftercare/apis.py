@@ -53,6 +53,7 @@ class CoverageSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "notes",
             "status",
             "created_at",
+            "updated_at",
         ]
         read_only_fields = ["id", "rule", "status", "created_at"]
 
@@ -140,6 +141,7 @@ class WarrantyCardSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "service_phone",
             "coverages",
             "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -247,6 +249,7 @@ class RepairRequestSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "created_at",
             "photos",
             "visits",
+            "updated_at",
         ]
         read_only_fields = fields
         # "" when not given

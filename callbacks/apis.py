@@ -7,7 +7,7 @@ Designers and project managers signed in read the callbacks and follow-ups of th
 
 import django_filters
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 
@@ -133,6 +133,7 @@ class CallbackSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "closed_reason",
             "created_at",
             "survey",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -145,7 +146,18 @@ class CallbackSerializer(MaskedContactsMixin, serializers.ModelSerializer):
 class CallbackStepSerializer(serializers.ModelSerializer):
     class Meta:
         model = CallbackStep
-        fields = ["id", "name", "anchor", "phase_kind", "offset", "unit", "method", "position", "is_active"]
+        fields = [
+            "id",
+            "name",
+            "anchor",
+            "phase_kind",
+            "offset",
+            "unit",
+            "method",
+            "position",
+            "is_active",
+            "updated_at",
+        ]
         read_only_fields = ["position"]
 
 
@@ -281,6 +293,45 @@ class CallbackFilter(django_filters.FilterSet):
         }
 
 
+CALLBACK_EXAMPLE = {
+    "id": 1,
+    "project": 4,
+    "worksite": 2,
+    "customer": 7,
+    "customer_name": "王芳",
+    "step": 1,
+    "name": "1 month after handover",
+    "due_on": "2026-11-02",
+    "method": "phone",
+    "status": "retry",
+    "assigned_to": 18,
+    "released_at": "2026-11-02T08:00:03.201514+08:00",
+    "attempts": 1,
+    "next_attempt_at": "2026-11-03T10:00:00+08:00",
+    "appointment_at": None,
+    "completed_at": None,
+    "completed_by": None,
+    "closed_reason": "",
+    "created_at": "2026-10-02T16:40:20.201514+08:00",
+    "updated_at": "2026-11-02T14:12:51.660283+08:00",
+    "survey": None,
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="The firm's callbacks to homeowners after handover (and after the construction milestones the "
+        "firm's plan names), newest first. They are written by the plan and released to an agent on their due "
+        "day; the API cannot create them. `survey` is null until the survey is submitted. Filter by `status`, "
+        "due day, agent (`assigned_to`), `method` or `project`.",
+        examples=[OpenApiExample("A callback to try again", value=CALLBACK_EXAMPLE, response_only=True)],
+    ),
+    retrieve=extend_schema(
+        description="One callback with its attempts counted and, once submitted, its survey (with the defects, "
+        "materials and demands it recorded and the lead, repair request or complaint it started).",
+        examples=[OpenApiExample("A callback to try again", value=CALLBACK_EXAMPLE, response_only=True)],
+    ),
+)
 class CallbackViewSet(FirmReadOnlyViewSet):
     """The firm's callbacks, written when a project is handed over (or a construction phase finished) and
     released to an agent on their due day; each with its survey once submitted."""
@@ -438,6 +489,7 @@ class FeedbackFollowUpSerializer(MaskedContactsMixin, serializers.ModelSerialize
             "outcome",
             "closed_at",
             "closed_by",
+            "updated_at",
         ]
         read_only_fields = fields
 

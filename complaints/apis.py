@@ -5,7 +5,7 @@ the complaint, answered with the complaint and its handling log."""
 import django_filters
 from django.db.models import Prefetch
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 
@@ -92,6 +92,7 @@ class ComplaintSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "closed_at",
             "sla_state",
             "running_deadline",
+            "updated_at",
         ]
         read_only_fields = [
             "id",
@@ -174,6 +175,56 @@ class ComplaintFilter(django_filters.FilterSet):
         }
 
 
+COMPLAINT_EXAMPLE = {
+    "id": 1,
+    "customer": 7,
+    "project": 4,
+    "channel": "api",
+    "category": "quality",
+    "trade": "masonry",
+    "severity": "normal",
+    "description": "Cracks in the living-room wall",
+    "responsible": None,
+    "owner": 18,
+    "status": "open",
+    "level": 1,
+    "cycle": 1,
+    "level_started_at": "2026-11-08T09:25:20.212809+08:00",
+    "respond_by": "2026-11-08T13:25:20.212809+08:00",
+    "resolve_by": "2026-11-10T09:25:20.212809+08:00",
+    "responded_at": None,
+    "resolved_at": None,
+    "resolution": "",
+    "root_cause": "",
+    "reported_at": None,
+    "verdict": "",
+    "verdict_at": None,
+    "opened_at": "2026-11-08T09:25:20.212809+08:00",
+    "closed_at": None,
+    "sla_state": "on_time",
+    "running_deadline": "2026-11-08T13:25:20.212809+08:00",
+    "updated_at": "2026-11-08T09:25:20.212815+08:00",
+}
+COMPLAINT_DETAIL_EXAMPLE = {
+    **COMPLAINT_EXAMPLE,
+    "entries": [
+        {"id": 1, "kind": "opened", "level": 1, "text": "", "at": "2026-11-08T09:25:20.212809+08:00", "by": None}
+    ],
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="The firm's complaints, newest first, each with its level (1–3), handling cycle and clocks: "
+        "`sla_state` and `running_deadline` (respond by until the first response, then resolve by). Filter by "
+        "`status`, `level`, `category`, `project`, `customer` or the time opened.",
+        examples=[OpenApiExample("A new complaint", value=COMPLAINT_EXAMPLE, response_only=True)],
+    ),
+    retrieve=extend_schema(
+        description="One complaint with its handling log (`entries`, oldest first).",
+        examples=[OpenApiExample("A new complaint", value=COMPLAINT_DETAIL_EXAMPLE, response_only=True)],
+    ),
+)
 class ComplaintViewSet(FirmListCreateRetrieveViewSet):
     """Complaints at three levels with their clocks. Creating one takes it in at level 1 (channel "api" by
     default); the actions move it through respond → resolve → report → verdict; a not-satisfied verdict
@@ -193,7 +244,28 @@ class ComplaintViewSet(FirmListCreateRetrieveViewSet):
             return queryset.prefetch_related(Prefetch("entries", queryset=entries))
         return queryset
 
-    @extend_schema(request=ComplaintSerializer, responses={201: ComplaintDetailSerializer})
+    @extend_schema(
+        request=ComplaintSerializer,
+        responses={201: ComplaintDetailSerializer},
+        description="Takes in a homeowner's complaint at level 1 and starts its clocks from the firm's SLA hours. "
+        "`project` must be the customer's; `channel` is `api` unless given. Left out, `owner` (who handles it) "
+        "is the worksite's customer-service agent, else its project manager; `responsible` is who the complaint "
+        "is about. Both are user ids of active staff of the firm.",
+        examples=[
+            OpenApiExample(
+                "Cracks in a wall",
+                value={
+                    "customer": 7,
+                    "project": 4,
+                    "category": "quality",
+                    "trade": "masonry",
+                    "description": "Cracks in the living-room wall",
+                },
+                request_only=True,
+            ),
+            OpenApiExample("The complaint taken in", value=COMPLAINT_DETAIL_EXAMPLE, response_only=True),
+        ],
+    )
     def create(self, request, *args, **kwargs):
         return service_response(
             self,

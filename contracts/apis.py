@@ -2,7 +2,13 @@ import functools
 from decimal import Decimal
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
@@ -182,6 +188,7 @@ class VersionSerializer(CostFieldsMixin, MaskedContactsMixin, serializers.ModelS
             "room_subtotals",
             "trade_subtotals",
             "items",
+            "updated_at",
         ]
         read_only_fields = VERSION_FIELDS
         extra_kwargs = {
@@ -228,7 +235,7 @@ class QuotationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Quotation
-        fields = ["id", "lead", "title", "created_at", "items", "versions"]
+        fields = ["id", "lead", "title", "created_at", "items", "versions", "updated_at"]
         read_only_fields = ["id", "created_at", "versions"]
 
 
@@ -241,6 +248,114 @@ class DiscountThresholdMixin:
         }
 
 
+QUOTATION_LINE_EXAMPLE = {
+    "id": 1,
+    "position": 1,
+    "room": "Kitchen",
+    "category": "plumbing_electrical",
+    "price_item": None,
+    "code": "",
+    "name": "Rewire kitchen sockets",
+    "unit": "m",
+    "quantity": "25.00",
+    "unit_price": "48.00",
+    "cost_price": None,
+    "brand_model": "",
+    "note": "",
+    "discount": "0.00",
+    "amount": "1200.00",
+}
+QUOTATION_EXAMPLE = {
+    "id": 1,
+    "lead": 7,
+    "title": "Whole-home renovation",
+    "created_at": "2026-05-08T10:26:50.728829+08:00",
+    "updated_at": "2026-05-08T10:26:50.728835+08:00",
+    "versions": [
+        {
+            "id": 1,
+            "quotation": 1,
+            "number": 1,
+            "status": "draft",
+            "based_on": None,
+            "note": "",
+            "created_by": None,
+            "priced_by": None,
+            "management_fee_percent": "0.00",
+            "design_fee": "0.00",
+            "transport_fee": "0.00",
+            "other_fee": "0.00",
+            "other_fee_label": "",
+            "tax_percent": "0.00",
+            "discount": "0.00",
+            "discount_reason": "",
+            "subtotal": "1200.00",
+            "line_discounts": "0.00",
+            "management_fee": "0.00",
+            "tax": "0.00",
+            "total": "1200.00",
+            "cost": None,
+            "discount_approved_at": None,
+            "discount_approved_by": None,
+            "created_at": "2026-05-08T10:26:50.732441+08:00",
+            "updated_at": "2026-05-08T10:31:02.114507+08:00",
+            "sent_at": None,
+            "accepted_at": None,
+            "accepted_via": "",
+            "accepted_name": "",
+            "before_tax": "1200.00",
+            "margin": None,
+            "margin_percent": None,
+            "discount_percent": "0.00",
+            "discount_needs_approval": False,
+            "room_subtotals": [{"room": "Kitchen", "lines": 1, "subtotal": "1200.00"}],
+            "trade_subtotals": [
+                {"trade": "plumbing_electrical", "label": "Plumbing & electrical", "lines": 1, "subtotal": "1200.00"}
+            ],
+            "items": [QUOTATION_LINE_EXAMPLE],
+        }
+    ],
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="The firm's quotations, newest first, each with all its versions and their lines; `lead` "
+        "narrows to one lead's. Cost prices and margins are null without the `costs:read` scope.",
+        examples=[OpenApiExample("A quotation", value=QUOTATION_EXAMPLE, response_only=True)],
+    ),
+    create=extend_schema(
+        description="Starts a quotation for a lead, with `items` as the lines of its first version (a draft). A line "
+        "with `price_item` takes what it leaves out from the firm's item library; a line without one needs "
+        "`category`, `name`, `unit` and `unit_price`. Fees, sending and acceptance are actions on "
+        "`quotation-versions/`.",
+        examples=[
+            OpenApiExample(
+                "A quotation with one line",
+                value={
+                    "lead": 7,
+                    "title": "Whole-home renovation",
+                    "items": [
+                        {
+                            "room": "Kitchen",
+                            "category": "plumbing_electrical",
+                            "name": "Rewire kitchen sockets",
+                            "unit": "m",
+                            "quantity": "25",
+                            "unit_price": "48.00",
+                        }
+                    ],
+                },
+                request_only=True,
+            ),
+            OpenApiExample("The quotation made", value=QUOTATION_EXAMPLE, response_only=True),
+        ],
+    ),
+    retrieve=extend_schema(
+        description="One quotation of the firm with all its versions and their lines.",
+        examples=[OpenApiExample("A quotation", value=QUOTATION_EXAMPLE, response_only=True)],
+    ),
+)
 class QuotationViewSet(DiscountThresholdMixin, FirmListCreateRetrieveViewSet):
     model = Quotation
     permission_group = "contracts"
@@ -380,9 +495,9 @@ class QuotationVersionViewSet(DiscountThresholdMixin, FirmReadOnlyViewSet):
     @extend_schema(
         request=None,
         responses=VersionSerializer,
-        description="Needs a signed-in member with discounts.approve who neither wrote the version nor last changed "
-        "its lines, fees or discount (403 for a key or without the permission; 400 on discount_approved_by for the "
-        "author and for priced_by).",
+        description="For a signed-in member with the discounts.approve permission who neither wrote the version "
+        "nor last changed its lines, fees or discount: an API key gets 403 (as does a member without the "
+        "permission); the author and `priced_by` get 400 on `discount_approved_by`.",
     )
     @action(detail=True, methods=["post"], url_path="approve-discount", permission_classes=[ApprovesDiscounts])
     def approve_discount(self, request, pk=None):
@@ -477,6 +592,7 @@ class InstalmentSerializer(serializers.ModelSerializer):
             "paid_on",
             "paid_amount",
             "recorded_by",
+            "updated_at",
         ]
         read_only_fields = ["id", "contract", "sequence", "paid_on", "paid_amount", "recorded_by"]
 
@@ -504,10 +620,125 @@ class ContractSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "created_at",
             "main_materials",
             "instalments",
+            "updated_at",
         ]
         read_only_fields = ["id", "project", "original_amount", "amount", "created_at"]
 
 
+INSTALMENT_EXAMPLE = {
+    "id": 11,
+    "contract": 4,
+    "sequence": 1,
+    "kind": "deposit",
+    "amount": "36000.00",
+    "trigger": "on_signing",
+    "due_days_after_trigger": 0,
+    "trigger_phase": "",
+    "due_on": "2026-05-20",
+    "paid_on": "2026-05-21",
+    "paid_amount": "36000.00",
+    "recorded_by": None,
+    "updated_at": "2026-05-21T11:02:40.530112+08:00",
+}
+CONTRACT_EXAMPLE = {
+    "id": 4,
+    "project": 4,
+    "number": "HT-2026-0003",
+    "package_type": "full",
+    "quotation_version": 3,
+    "original_amount": "120000.00",
+    "amount": "120000.00",
+    "planned_start": "2026-06-01",
+    "planned_end": "2026-09-30",
+    "terms": "",
+    "signed_on": "2026-05-20",
+    "created_at": "2026-05-20T15:02:11.196659+08:00",
+    "updated_at": "2026-05-20T15:02:11.196665+08:00",
+    "main_materials": [
+        {
+            "id": 2,
+            "name": "Floor tiles 600×600",
+            "brand_model": "Marco Polo CZ6001",
+            "unit": "m²",
+            "quantity": "62.00",
+            "unit_price": "120.00",
+            "amount": "7440.00",
+            "updated_at": "2026-05-20T15:02:11.201417+08:00",
+        }
+    ],
+    "instalments": [
+        INSTALMENT_EXAMPLE,
+        {
+            **INSTALMENT_EXAMPLE,
+            "id": 12,
+            "sequence": 2,
+            "kind": "midterm",
+            "amount": "48000.00",
+            "trigger": "mid_inspection",
+            "due_days_after_trigger": 3,
+            "due_on": None,
+            "paid_on": None,
+            "paid_amount": None,
+        },
+        {
+            **INSTALMENT_EXAMPLE,
+            "id": 13,
+            "sequence": 3,
+            "kind": "final",
+            "amount": "36000.00",
+            "trigger": "acceptance",
+            "due_days_after_trigger": 7,
+            "due_on": None,
+            "paid_on": None,
+            "paid_amount": None,
+        },
+    ],
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="The firm's signed contracts, newest first, each with its main materials and payment schedule. "
+        "Filter by `package_type`, the day signed or the customer (`project__customer`).",
+        examples=[OpenApiExample("A contract", value=CONTRACT_EXAMPLE, response_only=True)],
+    ),
+    create=extend_schema(
+        description="Signs a contract for an accepted quotation version: the lead is won, the project opens and the "
+        "payment schedule is set, all at once. Without `instalments` the schedule is the firm's default split; "
+        "a schedule given must add up to the amount. An instalment with the `phase_acceptance` trigger names its "
+        "phase in `trigger_phase`. `number` is the firm's contract number, unique in the firm.",
+        examples=[
+            OpenApiExample(
+                "A contract with its schedule",
+                value={
+                    "quotation_version": 3,
+                    "number": "HT-2026-0003",
+                    "package_type": "full",
+                    "planned_start": "2026-06-01",
+                    "planned_end": "2026-09-30",
+                    "signed_on": "2026-05-20",
+                    "instalments": [
+                        {"kind": "deposit", "amount": "36000.00", "trigger": "on_signing"},
+                        {
+                            "kind": "midterm",
+                            "amount": "48000.00",
+                            "trigger": "mid_inspection",
+                            "due_days_after_trigger": 3,
+                        },
+                        {"kind": "final", "amount": "36000.00", "trigger": "acceptance", "due_days_after_trigger": 7},
+                    ],
+                },
+                request_only=True,
+            ),
+            OpenApiExample("The contract signed", value=CONTRACT_EXAMPLE, response_only=True),
+        ],
+    ),
+    retrieve=extend_schema(
+        description="One contract of the firm with its main materials and payment schedule; "
+        "`GET contracts/{id}/pdf/` is the signed document.",
+        examples=[OpenApiExample("A contract", value=CONTRACT_EXAMPLE, response_only=True)],
+    ),
+)
 class ContractViewSet(FirmListCreateRetrieveViewSet):
     """Creating a contract signs it: the lead is won, the project opens, the payment schedule is set."""
 
@@ -548,6 +779,17 @@ class RecordsPayments(BasePermission):
         return membership is not None and membership.has_perm("payments.manage")
 
 
+@extend_schema_view(
+    list=extend_schema(
+        description="The payment schedules of the firm's contracts, one row per instalment. `paid_on__isnull=true` "
+        "lists those not received yet; `receivables/` adds each one's aging bucket.",
+        examples=[OpenApiExample("A paid deposit", value=INSTALMENT_EXAMPLE, response_only=True)],
+    ),
+    retrieve=extend_schema(
+        description="One instalment of a contract's payment schedule.",
+        examples=[OpenApiExample("A paid deposit", value=INSTALMENT_EXAMPLE, response_only=True)],
+    ),
+)
 class InstalmentViewSet(FirmReadOnlyViewSet):
     model = Instalment
     permission_group = "contracts"
@@ -562,7 +804,10 @@ class InstalmentViewSet(FirmReadOnlyViewSet):
     @extend_schema(
         request=PaymentSerializer,
         responses=InstalmentSerializer,
-        description="Needs the payments:write scope (a session: finance or a firm admin).",
+        description="Records that the instalment was paid on `paid_on`; `amount`, if given, must be the "
+        "instalment's. Needs the `payments:write` scope, which `contracts:write` does not include (a signed-in "
+        "member: finance or a firm admin); 403 otherwise.",
+        examples=[OpenApiExample("Paid today", value={"paid_on": "2026-05-21"}, request_only=True)],
     )
     @action(detail=True, methods=["post"], url_path="record-payment", permission_classes=[RecordsPayments])
     def record_payment(self, request, pk=None):
@@ -618,6 +863,7 @@ class ChangeOrderSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "created_at",
             "decided_by",
             "decided_at",
+            "updated_at",
         ]
         read_only_fields = [
             "id",
@@ -645,6 +891,75 @@ class ChangeOrderSerializer(MaskedContactsMixin, serializers.ModelSerializer):
         )
 
 
+CHANGE_ORDER_EXAMPLE = {
+    "id": 1,
+    "contract": 4,
+    "number": 1,
+    "reason": "Extra sockets in the study",
+    "status": "draft",
+    "additions": "160.00",
+    "removals": "0.00",
+    "lines": [
+        {
+            "id": 1,
+            "kind": "addition",
+            "category": "plumbing_electrical",
+            "name": "Extra socket",
+            "unit": "pc",
+            "quantity": "2.00",
+            "unit_price": "80.00",
+            "amount": "160.00",
+        }
+    ],
+    "requote_version": None,
+    "needs_requote": False,
+    "needs_manager_approval": False,
+    "created_by": None,
+    "created_at": "2026-07-02T09:14:20.138923+08:00",
+    "decided_by": None,
+    "decided_at": None,
+    "updated_at": "2026-07-02T09:14:20.138930+08:00",
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Additions to and removals from the firm's signed contracts, newest first; filter by "
+        "`contract` or `status`.",
+        examples=[OpenApiExample("A draft change order", value=CHANGE_ORDER_EXAMPLE, response_only=True)],
+    ),
+    create=extend_schema(
+        description="Writes a draft change order for a contract, with at least one line. `needs_requote` says "
+        "when the contract's changes together pass the firm's threshold (10 % by default): a new quotation "
+        "version must then be accepted before it can be approved; `needs_manager_approval`, when its own net "
+        "change needs a firm admin other than its author.",
+        examples=[
+            OpenApiExample(
+                "Two extra sockets",
+                value={
+                    "contract": 4,
+                    "reason": "Extra sockets in the study",
+                    "lines": [
+                        {
+                            "kind": "addition",
+                            "category": "plumbing_electrical",
+                            "name": "Extra socket",
+                            "unit": "pc",
+                            "quantity": "2",
+                            "unit_price": "80.00",
+                        }
+                    ],
+                },
+                request_only=True,
+            ),
+            OpenApiExample("The draft change order", value=CHANGE_ORDER_EXAMPLE, response_only=True),
+        ],
+    ),
+    retrieve=extend_schema(
+        description="One change order with its lines and who wrote and decided it.",
+        examples=[OpenApiExample("A draft change order", value=CHANGE_ORDER_EXAMPLE, response_only=True)],
+    ),
+)
 class ChangeOrderViewSet(FirmListCreateRetrieveViewSet):
     model = ChangeOrder
     permission_group = "contracts"
@@ -693,7 +1008,7 @@ class DesignAgreementSerializer(MaskedContactsMixin, serializers.ModelSerializer
 
     class Meta:
         model = DesignAgreement
-        fields = ["id", "lead", "fee", "signed_on", "paid", "paid_on", "notes", "created_at"]
+        fields = ["id", "lead", "fee", "signed_on", "paid", "paid_on", "notes", "created_at", "updated_at"]
         read_only_fields = ["id", "paid", "paid_on", "created_at"]
 
 
@@ -734,7 +1049,17 @@ class MeasurementAppointmentSerializer(MaskedContactsMixin, serializers.ModelSer
 
     class Meta:
         model = MeasurementAppointment
-        fields = ["id", "lead", "scheduled_at", "designer", "new_property", "status", "notes", "created_at"]
+        fields = [
+            "id",
+            "lead",
+            "scheduled_at",
+            "designer",
+            "new_property",
+            "status",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "status", "created_at"]
 
 

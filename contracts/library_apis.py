@@ -166,7 +166,7 @@ class PricePackageSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PricePackage
-        fields = ["id", "name", "package_type", "description", "is_active", "created_at", "lines"]
+        fields = ["id", "name", "package_type", "description", "is_active", "created_at", "lines", "updated_at"]
         read_only_fields = ["id", "created_at"]
         validators = []
 

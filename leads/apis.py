@@ -3,7 +3,7 @@ from decimal import Decimal
 import django_filters
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -76,6 +76,50 @@ class CustomerFilter(django_filters.FilterSet):
         return queryset.filter(mobile=normalize_mobile(value))
 
 
+CUSTOMER_EXAMPLE = {
+    "id": 8,
+    "name": "李雷",
+    "mobile": "139****9000",
+    "other_contacts": "",
+    "birthday": None,
+    "notes": "Prefers a call after 18:00.",
+    "created_at": "2026-05-08T10:25:21.263604+08:00",
+    "updated_at": "2026-05-08T10:25:21.263613+08:00",
+}
+KNOWN_MOBILE = OpenApiResponse(
+    description="A customer with this mobile number exists already (code `conflict`, `fields.mobile` says so), "
+    "also when another request created it a moment ago."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="The firm's customers (homeowner households), newest first. `mobile` finds one by the whole "
+        "number; `q` searches names and numbers. Mobile numbers come masked (`139****9000`) without the "
+        "`contacts:read` scope.",
+        examples=[OpenApiExample("A customer", value=CUSTOMER_EXAMPLE, response_only=True)],
+    ),
+    create=extend_schema(
+        description="Records a customer. A mobile number is unique in the firm: a second customer with the same one "
+        "answers 409. To hand over a sales lead, post to `leads/` instead, which links a known mobile to its "
+        "customer rather than refusing it.",
+        responses={201: CustomerSerializer, 409: KNOWN_MOBILE},
+        examples=[
+            OpenApiExample(
+                "A customer",
+                value={"name": "李雷", "mobile": "13900139000", "notes": "Prefers a call after 18:00."},
+                request_only=True,
+            ),
+            OpenApiExample("The customer recorded", value=CUSTOMER_EXAMPLE, response_only=True),
+        ],
+    ),
+    retrieve=extend_schema(
+        description="One customer of the firm. The mobile number and other contacts come masked without the "
+        "`contacts:read` scope.",
+        examples=[OpenApiExample("A customer", value=CUSTOMER_EXAMPLE, response_only=True)],
+    ),
+    partial_update=extend_schema(responses={200: CustomerSerializer, 409: KNOWN_MOBILE}),
+)
 class CustomerViewSet(FirmModelViewSet):
     model = Customer
     permission_group = "leads"
@@ -147,7 +191,18 @@ class PropertySerializer(MaskedContactsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Property
-        fields = ["id", "customer", "address", *ADDRESS_FIELDS, "area", "layout", "condition", "kind", "created_at"]
+        fields = [
+            "id",
+            "customer",
+            "address",
+            *ADDRESS_FIELDS,
+            "area",
+            "layout",
+            "condition",
+            "kind",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "address", "created_at"]
 
     def revealed(self, instance, data):
@@ -257,11 +312,67 @@ class LeadFilter(django_filters.FilterSet):
         fields = ["status", "channel", "assigned_to", "designer", "customer"]
 
 
+MISSING_CUSTOMER = "Give the customer's name and mobile number."
+
+
+class LeadCreateSerializer(LeadSerializer):
+    """A partner's key always names the customer inline: a name and a mobile number, both required."""
+
+    name = serializers.CharField(
+        max_length=100,
+        write_only=True,
+        error_messages={"required": MISSING_CUSTOMER, "blank": MISSING_CUSTOMER},
+        help_text="The customer's name.",
+    )
+    mobile = serializers.CharField(
+        max_length=30,
+        write_only=True,
+        error_messages={"required": MISSING_CUSTOMER, "blank": MISSING_CUSTOMER},
+        help_text="The customer's mainland-China mobile number; a known one links its existing customer.",
+    )
+
+
 class StatusChangeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Lead.Status.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+LEAD_EXAMPLE = {
+    "id": 7,
+    "customer": 7,
+    "customer_name": "王芳",
+    "property": None,
+    "channel": "partner",
+    "referrer": None,
+    "household": "Couple with a toddler",
+    "living_habits": "",
+    "style_preferences": "Light wood, minimal",
+    "budget_min": "150000.00",
+    "budget_max": "200000.00",
+    "core_needs": "Kitchen and two bathrooms",
+    "assigned_to": None,
+    "designer": None,
+    "status": "new",
+    "lost_reason": "",
+    "next_follow_up_on": None,
+    "created_at": "2026-05-08T10:25:21.245123+08:00",
+    "updated_at": "2026-05-08T10:25:21.245130+08:00",
+    "linked_existing_customer": False,
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="The firm's sales pipeline, newest first. Filter by `status`, `channel`, the `customer`, the "
+        "customer manager (`assigned_to`) or `designer`, the day a lead came in (`created_after`, "
+        "`created_before`) or its next follow-up day (`follow_up_from`, `follow_up_to`).",
+        examples=[OpenApiExample("Partner lead", value=LEAD_EXAMPLE, response_only=True)],
+    ),
+    retrieve=extend_schema(
+        description="One lead of the firm, with its customer's id and name; follow-ups are under `follow-ups/`.",
+        examples=[OpenApiExample("Partner lead", value=LEAD_EXAMPLE, response_only=True)],
+    ),
+)
 class LeadViewSet(FirmListCreateRetrieveViewSet):
     """Leads. Partners create them with the customer's name and mobile inline; posting a mobile that has an
     open lead from the last 30 days returns that lead (200) instead of creating another."""
@@ -274,13 +385,57 @@ class LeadViewSet(FirmListCreateRetrieveViewSet):
     def scope_queryset(self, queryset):
         return queryset.select_related("customer")
 
+    def get_serializer_class(self):
+        # A partner's key names the customer inline (staff may name an existing customer instead).
+        if self.action == "create" and getattr(self.request.user, "api_key", None) is not None:
+            return LeadCreateSerializer
+        return super().get_serializer_class()
+
+    @extend_schema(
+        request=LeadCreateSerializer,
+        responses={
+            201: OpenApiResponse(LeadSerializer, description="A new lead."),
+            200: OpenApiResponse(
+                LeadSerializer,
+                description="The same mobile number came in with a lead that is still open, within the firm's "
+                "duplicate window: that lead, unchanged. Nothing was created.",
+            ),
+        },
+        description="A partner posts the customer's `name` and mobile number with what is known of their needs; "
+        "the lead's `channel` is always `partner`, and a known mobile number is linked to its existing customer. "
+        "If that mobile number came in with a lead that is still open within the firm's duplicate window (30 days "
+        "unless the firm set another), the answer is that lead with 200 and nothing is created; otherwise 201 "
+        "with the new lead. `new_property` records the customer's home with the lead. A signed-in staff member "
+        "may name an existing `customer` instead of `name` and `mobile`, must give `channel`, and always gets "
+        "201 (with `linked_existing_customer`). Send an `Idempotency-Key` to retry safely.",
+        examples=[
+            OpenApiExample(
+                "Partner lead",
+                value={
+                    "name": "王芳",
+                    "mobile": "13800138000",
+                    "household": "Couple with a toddler",
+                    "style_preferences": "Light wood, minimal",
+                    "budget_min": "150000.00",
+                    "budget_max": "200000.00",
+                    "core_needs": "Kitchen and two bathrooms",
+                },
+                request_only=True,
+            ),
+            OpenApiExample("The new lead", value=LEAD_EXAMPLE, response_only=True, status_codes=["201"]),
+            OpenApiExample(
+                "The open lead already there",
+                value={**LEAD_EXAMPLE, "status": "contacted", "next_follow_up_on": "2026-05-12"},
+                response_only=True,
+                status_codes=["200"],
+            ),
+        ],
+    )
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if getattr(request.user, "api_key", None) is not None:
-            if not (data.get("name") and data.get("mobile")):
-                raise serializers.ValidationError({"mobile": ["Give the customer's name and mobile number."]})
             data.pop("customer", None)
             lead, created = call_service_with_property(
                 pipeline.lead_create_from_partner, name=data.pop("name"), mobile=data.pop("mobile"), **data
@@ -310,7 +465,7 @@ class FollowUpSerializer(MaskedContactsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = FollowUp
-        fields = ["id", "lead", "kind", "at", "outcome", "next_step", "next_contact_on", "by"]
+        fields = ["id", "lead", "kind", "at", "outcome", "next_step", "next_contact_on", "by", "updated_at"]
         read_only_fields = ["id", "by"]
         extra_kwargs = {"at": {"required": False}}
 
@@ -330,7 +485,18 @@ class FollowUpViewSet(FirmListCreateRetrieveViewSet):
 class ReferralRewardSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReferralReward
-        fields = ["id", "referrer", "lead", "kind", "amount", "gift", "status", "created_at", "fulfilled_at"]
+        fields = [
+            "id",
+            "referrer",
+            "lead",
+            "kind",
+            "amount",
+            "gift",
+            "status",
+            "created_at",
+            "fulfilled_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 

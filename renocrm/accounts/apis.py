@@ -41,7 +41,19 @@ class StaffSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Membership
-        fields = ["id", "user", "name", "username", "mobile", "email", "roles", "is_active", "last_login", "created_at"]
+        fields = [
+            "id",
+            "user",
+            "name",
+            "username",
+            "mobile",
+            "email",
+            "roles",
+            "is_active",
+            "last_login",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -145,7 +157,18 @@ class InvitationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StaffInvitation
-        fields = ["id", "name", "mobile", "email", "roles", "expires_at", "sends", "accepted_at", "withdrawn_at"]
+        fields = [
+            "id",
+            "name",
+            "mobile",
+            "email",
+            "roles",
+            "expires_at",
+            "sends",
+            "accepted_at",
+            "withdrawn_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "expires_at", "sends", "accepted_at", "withdrawn_at"]
 
 
@@ -227,12 +250,25 @@ class DutiesView(APIView):
     permission_classes = [FirmPermission]
     permission_group = "firm"
 
-    @extend_schema(operation_id="duties_list", tags=["staff"], responses={200: DutySerializer(many=True)})
+    @extend_schema(
+        operation_id="duties_list",
+        tags=["staff"],
+        summary="Retrieve the firm's duty map",
+        description="One row per duty (recording payments, seeing costs, approving discounts and change orders, "
+        "re-checking rectification items …) with the roles that hold it; `admin` always does.",
+        responses={200: DutySerializer(many=True)},
+    )
     def get(self, request):
         return Response(DutySerializer(services.firm_duties(), many=True).data)
 
     @extend_schema(
-        operation_id="duties_update", tags=["staff"], request=DutiesInput, responses={200: DutySerializer(many=True)}
+        operation_id="duties_update",
+        tags=["staff"],
+        summary="Change which roles hold each duty",
+        description="Gives each duty named to those roles and answers the whole map. Only a signed-in firm admin "
+        "changes it: an API key, even with `firm:write`, gets 400 on `duties`.",
+        request=DutiesInput,
+        responses={200: DutySerializer(many=True)},
     )
     def patch(self, request):
         data = validated_data(DutiesInput, request)

@@ -27,7 +27,7 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApiKey
-        fields = ["id", "name", "prefix", "scopes", "rate", "created_at", "last_used_at", "revoked_at"]
+        fields = ["id", "name", "prefix", "scopes", "rate", "created_at", "last_used_at", "revoked_at", "updated_at"]
         read_only_fields = ["id", "prefix", "created_at", "last_used_at", "revoked_at"]
 
     def validate_rate(self, value):

@@ -41,7 +41,18 @@ class AuditEventSerializer(RevealsContactsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = AuditEvent
-        fields = ["id", "at", "action", "table_name", "row_id", "actor", "api_key", "request_id", "changes"]
+        fields = [
+            "id",
+            "at",
+            "action",
+            "table_name",
+            "row_id",
+            "actor",
+            "api_key",
+            "request_id",
+            "changes",
+            "updated_at",
+        ]
 
 
 class AuditEventViewSet(FirmReadOnlyViewSet):

@@ -61,7 +61,7 @@ class ReceivableFilter(django_filters.FilterSet):
     pm = ProjectManagerFilter(field_name="pm", queryset=USERS, label="The worksite's project manager (user id)")
     project = django_filters.NumberFilter(field_name="contract__project", label="Project id")
     contract = django_filters.NumberFilter(field_name="contract", label="Contract id")
-    kind = django_filters.ChoiceFilter(choices=Instalment.Kind.choices)
+    kind = django_filters.ChoiceFilter(choices=Instalment.Kind.choices, label="Only instalments of this kind")
 
     class Meta:
         model = Instalment
@@ -89,6 +89,7 @@ class ReceivableSerializer(serializers.Serializer):
     designer_name = serializers.CharField(source="designer", allow_null=True)
     project_manager = serializers.IntegerField(source="project_manager.pk", allow_null=True)
     project_manager_name = serializers.CharField(source="project_manager", allow_null=True)
+    updated_at = serializers.DateTimeField(help_text="When the instalment last changed (the sync's time).")
 
 
 class BucketTotalSerializer(serializers.Serializer):
@@ -128,7 +129,7 @@ class ReceivableViewSet(FirmScopedMixin, mixins.ListModelMixin, viewsets.Generic
 
     @extend_schema(
         description="The count and amount of the outstanding instalments per bucket, and in all, for the list's "
-        "filters; buckets are counted from the firm-local today (``as_of``).",
+        "filters; buckets are counted from the firm-local today (`as_of`).",
         parameters=[
             OpenApiParameter(
                 name,

@@ -73,6 +73,11 @@ class SearchView(APIView):
     @extend_schema(
         operation_id="search",
         tags=["search"],
+        summary="Search the firm's records",
+        description="The header's search: customers by name or mobile number, their leads, homes by address (with "
+        "`contacts:read`), contracts by number, worksites by name or homeowner, complaints by homeowner or number "
+        "(`#42`), in groups of at most 8 with a link to the whole list. A key sees the kinds its `<group>:read` "
+        "scopes allow. Not paginated.",
         parameters=[
             OpenApiParameter("q", str, required=True, description=SearchQuerySerializer().fields["q"].help_text)
         ],

@@ -40,6 +40,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
             "consecutive_failures",
             "disabled_at",
             "created_at",
+            "updated_at",
         ]
         read_only_fields = ["id", "consecutive_failures", "disabled_at", "created_at"]
 
@@ -125,6 +126,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "delivered_at",
             "given_up_at",
             "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
         extra_kwargs = {
@@ -169,7 +171,7 @@ class StaffNoticeSerializer(MaskedContactsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = StaffNotice
-        fields = ["id", "subject", "body", "link", "created_at", "read_at"]
+        fields = ["id", "subject", "body", "link", "created_at", "read_at", "updated_at"]
         read_only_fields = fields
 
 

@@ -308,7 +308,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [],
     "DEFAULT_THROTTLE_RATES": {"api_key": env_str("API_KEY_RATE", "600/min")},
     "EXCEPTION_HANDLER": "renocrm.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "renocrm.api.schema.PartnerAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -322,9 +322,98 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Tags and operation ids by resource (``leads_list``), not by the version every path shares.
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Docstrings are for maintainers; partners read what extend_schema and help_text say (renocrm/api/schema.py).
+    "DISABLE_DOCSTRING_DESCRIPTIONS": True,
+    # One tag per resource (the first segment of its path), in the order a partner meets them.
+    "TAGS": [
+        {
+            "name": "leads",
+            "description": "The sales pipeline: partners hand over inquiries; staff take them to a contract.",
+        },
+        {"name": "customers", "description": "Homeowner households, one per mobile number in the firm."},
+        {"name": "properties", "description": "Customers' homes, with the address in its parts."},
+        {"name": "follow-ups", "description": "Calls, visits and messages with a lead's customer."},
+        {"name": "referral-rewards", "description": "Rewards earned by customers whose referral signed a contract."},
+        {"name": "design-agreements", "description": "Design fee agreements with a lead's customer."},
+        {"name": "measurement-appointments", "description": "Site-survey appointments to measure a lead's home."},
+        {"name": "price-items", "description": "The firm's item library of labour and materials, with unit prices."},
+        {
+            "name": "price-packages",
+            "description": "The firm's packages (half, full, whole-house) that fill a quotation version.",
+        },
+        {"name": "quotations", "description": "Quotations for a lead, each with its versions."},
+        {
+            "name": "quotation-versions",
+            "description": "A quotation's versions: lines, fees and amounts; sent, accepted, copied and compared.",
+        },
+        {
+            "name": "contracts",
+            "description": "Signed contracts: signing one wins the lead, opens the project and sets its payments.",
+        },
+        {"name": "instalments", "description": "Contracts' payment schedules, and the payments received."},
+        {"name": "receivables", "description": "What homeowners still owe, by aging bucket."},
+        {"name": "change-orders", "description": "Additions to and removals from a signed contract."},
+        {"name": "worksites", "description": "One worksite per signed contract: its crew and current phase."},
+        {"name": "phases", "description": "The construction schedule of each worksite, phase by phase."},
+        {"name": "phase-templates", "description": "The firm's template for new worksites' schedules."},
+        {"name": "technical-handovers", "description": "The on-site briefing before work starts."},
+        {"name": "progress-updates", "description": "Progress posted from the site, with photos and videos."},
+        {
+            "name": "inspections",
+            "description": "The inspections of a worksite, from concealed works to the final acceptance.",
+        },
+        {
+            "name": "material-arrivals",
+            "description": "Materials delivered to a worksite, accepted or rejected on site.",
+        },
+        {"name": "site-patrols", "description": "Patrols of a worksite by its designer, foreman or QC inspector."},
+        {
+            "name": "site-problems",
+            "description": "Problems found on site, with the solutions offered to the homeowner.",
+        },
+        {"name": "gate-overrides", "description": "Construction gates a firm admin lifted on a worksite."},
+        {
+            "name": "handovers",
+            "description": "The completion acceptance of a worksite, its documents and the handover.",
+        },
+        {"name": "acceptance-items", "description": "The checks of a completion acceptance."},
+        {"name": "rectification-items", "description": "What must be put right before a worksite is handed over."},
+        {"name": "coverages", "description": "The warranties of a handed-over project."},
+        {"name": "warranty-cards", "description": "Warranty cards issued once a project is handed over and paid."},
+        {
+            "name": "repair-requests",
+            "description": "Homeowners' repair requests, decided against the project's warranties.",
+        },
+        {
+            "name": "callbacks",
+            "description": "Calls to homeowners after handover and construction milestones, and their surveys.",
+        },
+        {"name": "callback-plans", "description": "The firm's plan of callback steps."},
+        {"name": "feedback-follow-ups", "description": "What a department does about a survey's low answers."},
+        {
+            "name": "complaints",
+            "description": "Homeowners' complaints at three levels, with their clocks and handling log.",
+        },
+        {"name": "search", "description": "The firm's records found by name, mobile number, address or number."},
+        {"name": "agenda", "description": "A signed-in staff member's agenda; not for API keys."},
+        {"name": "notices", "description": "A signed-in staff member's notices; not for API keys."},
+        {"name": "staff", "description": "The firm's staff, their roles, and the duties each role holds."},
+        {"name": "staff-invitations", "description": "Invitations to join the firm's staff."},
+        {"name": "api-keys", "description": "The firm's API keys for partners."},
+        {"name": "webhooks", "description": "Webhook endpoints that receive the firm's events."},
+        {"name": "webhook-deliveries", "description": "The log of events delivered to webhook endpoints."},
+        {"name": "audit-events", "description": "Who changed what, a staff member or a partner's key."},
+        {
+            "name": "deletions",
+            "description": "Records deleted or erased from the lists, for a partner's mirror to drop.",
+        },
+    ],
     # Several models have a "status" or "kind" with different choices: name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
         "LeadStatusEnum": "leads.models.Lead.Status",
+        "LeadChannelEnum": "leads.models.Lead.Channel",
         "ReferralRewardStatusEnum": "leads.models.ReferralReward.Status",
         "ReferralRewardKindEnum": "leads.models.ReferralReward.Kind",
         "FollowUpKindEnum": "leads.models.FollowUp.Kind",

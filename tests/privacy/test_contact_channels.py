@@ -230,6 +230,7 @@ NOT_CONTACT_TEXT = {
     "contracts.apis.VersionSerializer": {"accepted_name", "other_fee_label"},
     "leads.apis.CustomerSerializer": {"name"},
     "leads.apis.LeadSerializer": {"customer_name"},
+    "leads.apis.LeadCreateSerializer": {"customer_name"},
     # The region is what the masked address shows anyway; the parts that find the door are contact fields.
     "leads.apis.PropertySerializer": {"layout", "province", "city", "district"},
     # Input only: given nested (write-only) with a new lead or a measurement appointment, never answered.

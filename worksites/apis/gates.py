@@ -13,7 +13,7 @@ class GateOverrideSerializer(MaskedContactsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = GateOverride
-        fields = ["id", "worksite", "gate", "reason", "overridden_by", "created_at"]
+        fields = ["id", "worksite", "gate", "reason", "overridden_by", "created_at", "updated_at"]
         read_only_fields = fields
 
 

@@ -42,7 +42,18 @@ class AcceptanceItemSerializer(MaskedContactsMixin, serializers.ModelSerializer)
 
     class Meta:
         model = AcceptanceItem
-        fields = ["id", "handover", "position", "area", "item", "result", "note", "checked_at", "checked_by"]
+        fields = [
+            "id",
+            "handover",
+            "position",
+            "area",
+            "item",
+            "result",
+            "note",
+            "checked_at",
+            "checked_by",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -74,6 +85,7 @@ class RectificationItemSerializer(MaskedContactsMixin, serializers.ModelSerializ
             "recheck_note",
             "overdue_raised_on",
             "created_at",
+            "updated_at",
         ]
         read_only_fields = [
             "id",
@@ -139,6 +151,7 @@ class HandoverSerializer(serializers.ModelSerializer):
             "rectification_items",
             "documents",
             "missing_documents",
+            "updated_at",
         ]
         read_only_fields = fields
 

@@ -122,6 +122,7 @@ class InspectionSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "decided_by",
             "created_by",
             "created_at",
+            "updated_at",
         ]
         read_only_fields = [
             "id",
@@ -276,6 +277,7 @@ class MaterialArrivalSerializer(MaskedContactsMixin, serializers.ModelSerializer
             "signoffs",
             "recorded_by",
             "created_at",
+            "updated_at",
         ]
         read_only_fields = ["id", "status", "notes", "accepted_at", "recorded_by", "created_at"]
 
@@ -344,7 +346,17 @@ class SitePatrolSerializer(MaskedContactsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = SitePatrol
-        fields = ["id", "worksite", "role", "patrolled_on", "findings", "issues_found", "patrolled_by", "created_at"]
+        fields = [
+            "id",
+            "worksite",
+            "role",
+            "patrolled_on",
+            "findings",
+            "issues_found",
+            "patrolled_by",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "patrolled_by", "created_at"]
 
 
@@ -402,6 +414,7 @@ class SiteProblemSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "chosen_at",
             "chosen_via_portal",
             "resolved_at",
+            "updated_at",
         ]
         read_only_fields = [
             "id",

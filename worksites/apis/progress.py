@@ -63,6 +63,7 @@ class ProgressUpdateSerializer(MaskedContactsMixin, serializers.ModelSerializer)
             "posted_by",
             "posted_at",
             "media",
+            "updated_at",
         ]
         read_only_fields = fields
 

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 
@@ -43,6 +43,7 @@ class PhaseSerializer(MaskedContactsMixin, serializers.ModelSerializer):
             "accepted_at",
             "accepted_name",
             "notes",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -124,6 +125,7 @@ class WorksiteSerializer(serializers.ModelSerializer):
             "current_phase",
             "current_phase_kind",
             "current_phase_planned_end",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -143,6 +145,60 @@ class CrewSerializer(serializers.Serializer):
     customer_service = FirmMemberField(allow_null=True)
 
 
+WORKSITE_EXAMPLE = {
+    "id": 2,
+    "project": 4,
+    "contract": 4,
+    "customer_name": "王芳",
+    "designer": 15,
+    "project_manager": 16,
+    "qc_inspector": 17,
+    "customer_service": 18,
+    "status": "in_progress",
+    "created_at": "2026-05-20T15:02:11.198800+08:00",
+    "current_phase": "Plumbing & electrical",
+    "current_phase_kind": "plumbing_electrical",
+    "current_phase_planned_end": "2026-06-20",
+    "updated_at": "2026-06-06T08:30:12.441907+08:00",
+}
+PHASE_EXAMPLE = {
+    "id": 31,
+    "worksite": 2,
+    "position": 2,
+    "kind": "plumbing_electrical",
+    "name": "Plumbing & electrical",
+    "planned_start": "2026-06-06",
+    "planned_end": "2026-06-20",
+    "actual_start": "2026-06-06",
+    "actual_end": None,
+    "status": "in_progress",
+    "requires_acceptance": True,
+    "covers_concealed_works": True,
+    "covers_waterproofing": False,
+    "accepted_at": None,
+    "accepted_name": "",
+    "notes": "",
+    "updated_at": "2026-06-06T08:30:12.441907+08:00",
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="The firm's worksites, newest first: one opens for each signed contract. Each row names its "
+        "crew (user ids) and its current phase, the first in schedule order not finished yet (null before work "
+        "starts and once all are done). Filter by `status`, `project` or `contract`.",
+        examples=[OpenApiExample("A worksite under way", value=WORKSITE_EXAMPLE, response_only=True)],
+    ),
+    retrieve=extend_schema(
+        description="One worksite with its whole schedule: `phases` in order, each with its planned and actual "
+        "days and whether it needs a stage acceptance.",
+        examples=[
+            OpenApiExample(
+                "A worksite under way", value={**WORKSITE_EXAMPLE, "phases": [PHASE_EXAMPLE]}, response_only=True
+            )
+        ],
+    ),
+)
 class WorksiteViewSet(FirmReadOnlyViewSet):
     """Worksites open when a contract is signed; list with the current phase, retrieve with the phases."""
 
@@ -187,6 +243,7 @@ class PhaseTemplateSerializer(serializers.ModelSerializer):
             "requires_acceptance",
             "covers_concealed_works",
             "covers_waterproofing",
+            "updated_at",
         ]
         read_only_fields = ["id", "position"]
 
@@ -242,6 +299,7 @@ class TechnicalHandoverSerializer(MaskedContactsMixin, serializers.ModelSerializ
             "quotation_given",
             "recorded_by",
             "created_at",
+            "updated_at",
         ]
         read_only_fields = ["id", "recorded_by", "created_at"]
 
