@@ -31,6 +31,7 @@ test: $(TEST_STAMP)
 	@bash scripts/ensure-chromium.sh
 	@bash scripts/ensure-pgbouncer.sh
 	@bash scripts/ensure-pdf-fonts.sh
+	@bash scripts/ensure-nodejs.sh
 	$(BIN)/pytest
 
 $(BENCH_STAMP): pyproject.toml | $(BIN)/python

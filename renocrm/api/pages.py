@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
@@ -41,6 +42,8 @@ from .models import ApiKey
 from .pagination import IdCursorPagination
 
 VIEW, MANAGE = "integrations.view", "integrations.manage"
+# The guide's Node.js verifier: a file of its own, which the tests run with node against real signatures.
+NODE_VERIFIER = Path(__file__).resolve().parent / "guide" / "verify_signature.js"
 ROTATION_GRACE_HOURS = 24  # webhook_endpoint_rotate_secret's default grace
 NOQA = re.compile(r"  # noqa: [A-Z0-9, ]+")
 
@@ -273,6 +276,7 @@ def guide(request):
             ["whsec_new…", "whsec_old…"], envelope.encode(), timestamp=timestamp, delivery_id="1234"
         ),
         "verify_source": _source(guide_examples.verify_signature),
+        "verify_node_source": NODE_VERIFIER.read_text(encoding="utf-8").strip(),
         "call_source": _source(guide_examples.call),
         "create_lead_source": _source(guide_examples.create_lead),
         "list_all_source": _source(guide_examples.list_all),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.permissions import BasePermission
 
@@ -64,6 +65,15 @@ class DeletionFilter(django_filters.FilterSet):
         fields = ["type"]
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List deletions",
+        description="Records gone from the lists — deleted, or erased on a person's request (their records stay "
+        "as anonymous rows for the firm's figures, but leave every mirror) — as the list's name, the id and the "
+        "time, nothing of what they held; only of the lists the key's scopes read. Read it as a mirror reads any "
+        "list: updated_after and ordering=updated_at (a deletion's updated_at is its deleted_at).",
+    )
+)
 class DeletionViewSet(FirmScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Read like every list: ``updated_after`` and ``ordering=updated_at`` for a mirror's sync."""
 
