@@ -335,7 +335,7 @@ def test_the_api_lists_my_notices_newest_first_with_a_cursor(me, firm_a):
         StaffNoticeFactory()
     first = me.get(NOTICES, {"page_size": 2}).json()
     assert [row["id"] for row in first["results"]] == [mine[2].pk, mine[1].pk]
-    assert set(first["results"][0]) == {"id", "subject", "body", "link", "created_at", "read_at"}
+    assert set(first["results"][0]) == {"id", "subject", "body", "link", "created_at", "read_at", "updated_at"}
     rest = me.get(first["next"]).json()
     assert [row["id"] for row in rest["results"]] == [mine[0].pk] and rest["next"] is None
 
