@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import secrets
 from collections import defaultdict
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -25,7 +26,7 @@ from renocrm.privacy.masking import mask_address, mask_mobile, mask_text
 from renocrm.tenancy.context import require_current_tenant, tenant_context
 
 from . import egress, receipts, webhooks, wecom
-from .enqueue import enqueue_on_commit
+from .enqueue import BROKER_ERRORS, enqueue_on_commit
 from .models import Notification, OutboxEvent, SmsReceipt, WebhookDelivery, WebhookEndpoint
 from .sms import SmsAccepted, SmsRefused
 from .sms_messages import CREDENTIAL_MESSAGES
@@ -71,29 +72,106 @@ def event_emit(*, event_type: str, payload: dict) -> OutboxEvent:
 @transaction.atomic
 def event_dispatch(*, event_id: int) -> list[WebhookDelivery]:
     """Fan an event out to its webhook endpoints and handlers, once: the event is claimed with a
-    conditional update, so a concurrent or repeated dispatch does nothing."""
-    from .tasks import deliver_webhook
-
-    claimed = OutboxEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
-    if not claimed:
+    conditional update, so a concurrent or repeated dispatch does nothing. Deliveries its dispatch task already
+    created (``event_deliveries_create``) are not created or queued again."""
+    event = _event_claim(event_id)
+    if event is None:
         return []
-    event = OutboxEvent.objects.get(pk=event_id)
-    # An endpoint turned off automatically after failures still collects its deliveries, so they go out once
-    # it is turned back on; one turned off by hand receives nothing meanwhile.
-    receiving = WebhookEndpoint.objects.filter(Q(is_active=True) | Q(disabled_at__isnull=False))
-    endpoints = [e for e in receiving if e.subscribes_to(event.event_type)]
-    now = timezone.now()
-    WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=now) for endpoint in endpoints],
-        ignore_conflicts=True,
-    )
+    _deliveries_create([event])
+    _event_handlers_run(event)
+    return list(WebhookDelivery.objects.filter(event=event, delivered_at__isnull=True, endpoint__is_active=True))
+
+
+@transaction.atomic
+def event_handle(*, event_id: int) -> bool:
+    """The dispatch task's second step, once ``event_deliveries_create`` made the deliveries: the event claimed as
+    dispatched and its in-process handlers run, once. False when it was dispatched already."""
+    event = _event_claim(event_id)
+    if event is None:
+        return False
+    _event_handlers_run(event)
+    return True
+
+
+def _event_claim(event_id: int) -> OutboxEvent | None:
+    claimed = OutboxEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
+    return OutboxEvent.objects.get(pk=event_id) if claimed else None
+
+
+def _event_handlers_run(event: OutboxEvent) -> None:
     for handler in _handlers.get(event.event_type, []):
         handler(event)
-    deliveries = list(WebhookDelivery.objects.filter(event=event, delivered_at__isnull=True, endpoint__is_active=True))
-    tenant_id = event.tenant_id
-    for delivery in deliveries:
-        enqueue_on_commit(deliver_webhook, delivery_id=delivery.pk, tenant_id=tenant_id)
-    return deliveries
+
+
+@transaction.atomic
+def event_deliveries_create(*, event_id: int) -> list[WebhookDelivery]:
+    """An event's webhook deliveries, created and their first attempts queued after commit: the first step of
+    its dispatch task, committed before the handlers run, so a handler that fails or takes its time never holds
+    up a webhook. Safe to repeat: a delivery is created once per event and endpoint. Returns those created."""
+    event = OutboxEvent.objects.filter(pk=event_id).first()
+    return _deliveries_create([event]) if event is not None else []
+
+
+def _deliveries_create(events: list[OutboxEvent]) -> list[WebhookDelivery]:
+    """The deliveries ``events`` do not have yet, one per subscribed endpoint, each due now; those to an active
+    endpoint are queued after commit. Returns the deliveries created."""
+    if not events:
+        return []
+    # An endpoint turned off automatically after failures still collects its deliveries, so they go out once it
+    # is turned back on; one turned off by hand receives nothing meanwhile.
+    receiving = list(WebhookEndpoint.objects.filter(Q(is_active=True) | Q(disabled_at__isnull=False)))
+    if not receiving:
+        return []
+    have = set(WebhookDelivery.objects.filter(event__in=events).values_list("event_id", "endpoint_id"))
+    now = timezone.now()
+    new = [
+        WebhookDelivery(event=event, endpoint=endpoint, next_attempt_at=now)
+        for event in events
+        for endpoint in receiving
+        if endpoint.subscribes_to(event.event_type) and (event.pk, endpoint.pk) not in have
+    ]
+    if not new:
+        return []
+    try:
+        with transaction.atomic():
+            WebhookDelivery.objects.bulk_create(new)
+    except IntegrityError:
+        # Another dispatch of the same event created them a moment ago and queues them. Should it have made
+        # only some, the rest are made here unqueued, and the webhook sweeper queues them shortly.
+        WebhookDelivery.objects.bulk_create(new, ignore_conflicts=True)
+        return []
+    _queue_attempts([delivery.pk for delivery in new if delivery.endpoint.is_active])
+    return new
+
+
+def _queue_attempts(delivery_ids: list[int], *, at=None) -> None:
+    """After commit, queue an attempt of each delivery: at once, or with a countdown to ``at`` (a retry's time)."""
+    if delivery_ids:
+        tenant_id = require_current_tenant().pk
+        transaction.on_commit(lambda: _send_attempts(delivery_ids, tenant_id=tenant_id, at=at))
+
+
+def _send_attempts(delivery_ids: list[int], *, tenant_id: int, at=None) -> int:
+    """Queue an attempt of each delivery now (rows already committed). A wait longer than
+    WEBHOOK_RETRY_QUEUED_WITHIN_SECONDS is left to the webhook sweeper, and so is everything once the broker
+    cannot be reached: the rows say what is due, a task only brings its attempt forward. Returns how many."""
+    from .tasks import deliver_webhook
+
+    countdown = None
+    if at is not None:
+        countdown = (at - timezone.now()).total_seconds()
+        if countdown > settings.WEBHOOK_RETRY_QUEUED_WITHIN_SECONDS:
+            return 0
+        countdown = countdown if countdown > 0 else None
+    for sent, delivery_id in enumerate(delivery_ids):
+        try:
+            deliver_webhook.apply_async(
+                kwargs={"delivery_id": delivery_id, "tenant_id": tenant_id}, countdown=countdown
+            )
+        except BROKER_ERRORS as error:
+            logger.warning("Broker unavailable, webhook deliveries left for the sweeper: %s", error)
+            return sent
+    return len(delivery_ids)
 
 
 def event_envelope(event: OutboxEvent) -> dict:
@@ -191,6 +269,7 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, contacts_allowed: bool
             )
     if "url" in fields:
         _check_url(fields["url"])
+    was_active = endpoint.is_active
     for name in ("url", "event_types", "description", "is_active", "include_contacts"):
         if name in fields:
             setattr(endpoint, name, fields[name])
@@ -201,6 +280,12 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, contacts_allowed: bool
         # Turned off by hand: no longer "off after failures", so events stop waiting for it.
         endpoint.disabled_at = None
     endpoint.save()
+    if endpoint.is_active and not was_active:
+        # What waited for it goes out now rather than at the sweeper's next pass (the rest of a long backlog does).
+        waiting = WebhookDelivery.objects.filter(
+            endpoint=endpoint, delivered_at__isnull=True, given_up_at__isnull=True, next_attempt_at__lte=timezone.now()
+        ).order_by("next_attempt_at")
+        _queue_attempts(list(waiting.values_list("pk", flat=True)[:1000]))
     return endpoint
 
 
@@ -214,24 +299,47 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, grace: timedelt
     return endpoint
 
 
-def _backoff(attempts: int) -> timedelta:
-    # 1, 2, 4, 8 … minutes, at most 6 hours between tries.
-    return timedelta(minutes=min(2 ** (attempts - 1), 360))
+def webhook_retry_nominal(attempts: int) -> timedelta:
+    """The documented wait after a delivery's ``attempts``-th failed attempt: 1, 2, 4, 8 … minutes
+    (WEBHOOK_RETRY_FIRST_SECONDS doubling), at most WEBHOOK_RETRY_MAX_SECONDS."""
+    seconds = settings.WEBHOOK_RETRY_FIRST_SECONDS * 2 ** min(max(attempts - 1, 0), 30)
+    return timedelta(seconds=min(seconds, settings.WEBHOOK_RETRY_MAX_SECONDS))
+
+
+def webhook_retry_delay(attempts: int) -> timedelta:
+    """The wait actually used: the nominal one ± WEBHOOK_RETRY_JITTER_PERCENT (never over the maximum), so the
+    deliveries that failed together in a receiver's outage come back spread out rather than all at once."""
+    jitter = settings.WEBHOOK_RETRY_JITTER_PERCENT / 100
+    seconds = webhook_retry_nominal(attempts).total_seconds() * random.uniform(1 - jitter, 1 + jitter)
+    return timedelta(seconds=min(seconds, settings.WEBHOOK_RETRY_MAX_SECONDS))
+
+
+# A queued retry runs when its countdown ends, by the worker's clock: one that fires a moment before the time on
+# the row is on time, not early.
+DUE_TOLERANCE = timedelta(seconds=1)
 
 
 @transaction.atomic
 def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
-    """Send one delivery if it is still due. The row is locked (SKIP LOCKED) for the duration, so two
-    workers never send the same delivery at once; a delivered or abandoned one is left alone."""
+    """Attempt one delivery, if it is still to be attempted now. Returns None, attempting nothing, when it was
+    delivered or given up, is not due yet (a retry waiting for its time: the sweeper or a duplicate task came
+    early), or another worker is attempting it right now. The delivery's row alone is locked (SKIP LOCKED) until
+    the outcome is recorded, so a queued retry, the sweeper and a redelivery can never make two attempts of one
+    delivery at once, while the firm's other deliveries, to this endpoint or another, go out meanwhile.
+
+    A failed attempt sets the next one's time on the row (``webhook_retry_delay``) and queues it with a countdown
+    to that time; the row stays the truth and the sweeper queues the attempt again should that task be lost."""
+    now = timezone.now()
     delivery = (
-        WebhookDelivery.objects.select_for_update(skip_locked=True)
+        WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("event", "endpoint", "event__tenant")
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + DUE_TOLERANCE))
         .filter(pk=delivery_id, delivered_at__isnull=True, given_up_at__isnull=True)
         .first()
     )
     if delivery is None:
         return None
-    endpoint, now = delivery.endpoint, timezone.now()
+    endpoint = delivery.endpoint
     if not endpoint.is_active:
         return delivery
     body = json.dumps(partner_envelope(delivery.event, endpoint), ensure_ascii=False, separators=(",", ":")).encode()
@@ -259,6 +367,10 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
     status = answer.status
     delivery.attempts += 1
     delivery.last_status_code, delivery.last_response_body, delivery.last_error = status, answer.body, answer.error
+    # The endpoint's failure streak is counted on its row as it is now, locked only from here to the commit:
+    # other deliveries to it may have counted theirs while this one waited for its answer.
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    delivery.endpoint = endpoint
     if status is not None and 200 <= status < 300:
         delivery.delivered_at, delivery.next_attempt_at = now, None
         endpoint.consecutive_failures = 0
@@ -267,7 +379,7 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
         if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
             delivery.given_up_at, delivery.next_attempt_at = now, None
         else:
-            delivery.next_attempt_at = now + _backoff(delivery.attempts)
+            delivery.next_attempt_at = timezone.now() + webhook_retry_delay(delivery.attempts)
         if endpoint.consecutive_failures >= settings.WEBHOOK_DISABLE_AFTER_FAILURES and endpoint.is_active:
             endpoint.is_active, endpoint.disabled_at = False, now
             logger.warning(
@@ -276,7 +388,35 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
             _tell_admins_endpoint_disabled(endpoint, delivery)
     delivery.save()
     endpoint.save(update_fields=["consecutive_failures", "is_active", "disabled_at"])
+    if delivery.next_attempt_at is not None and endpoint.is_active:
+        _queue_attempts([delivery.pk], at=delivery.next_attempt_at)
     return delivery
+
+
+def webhook_deliveries_sweep(*, batch_size: int = 1000) -> int:
+    """The current firm's safety net for attempts whose task was lost (a worker killed while holding it, a broker
+    down at commit): every delivery overdue by more than WEBHOOK_SWEEP_SLACK_SECONDS is queued again, and the
+    deliveries of an event whose dispatch task never ran are created and queued. Anything queued on time has
+    been attempted by then, so the slack keeps the sweeper from queueing it twice; should it, the attempt refuses
+    to run twice (``webhook_deliver``). Returns how many attempts it queued."""
+    overdue = timezone.now() - timedelta(seconds=settings.WEBHOOK_SWEEP_SLACK_SECONDS)
+    stale = list(
+        OutboxEvent.objects.filter(dispatched_at__isnull=True, created_at__lt=overdue).order_by("pk")[:batch_size]
+    )
+    created = _deliveries_create(stale)
+    due = list(
+        WebhookDelivery.objects.filter(
+            next_attempt_at__lte=overdue,
+            delivered_at__isnull=True,
+            given_up_at__isnull=True,
+            endpoint__is_active=True,
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    # These rows are committed: queued now, not after this sweep's commit.
+    queued = _send_attempts(due, tenant_id=require_current_tenant().pk)
+    return queued + sum(1 for delivery in created if delivery.endpoint.is_active)
 
 
 def _tell_admins_endpoint_disabled(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> None:

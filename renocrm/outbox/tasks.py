@@ -1,6 +1,7 @@
 """Thin tasks: take ids, run one service in the firm's context. Sweepers catch up on whatever a stopped
 worker or broker left behind; everything they do is safe to repeat."""
 
+import logging
 from datetime import timedelta
 
 from celery import Task, shared_task
@@ -15,13 +16,28 @@ from renocrm.tenancy.models import Tenant
 
 from . import receipts, services, staff_notices
 from .enqueue import enqueue
-from .models import Notification, OutboxEvent, WebhookDelivery
+from .models import Notification, OutboxEvent
+
+logger = logging.getLogger(__name__)
 
 # The sweepers' names in renocrm.sweeps (its failures and backoff).
 OUTBOX_SWEEP = "outbox-dispatch"
-WEBHOOK_SWEEP = "webhook-redelivery"
 NOTIFICATION_SWEEP = "notification-resend"
 STAFF_NOTICE_PURGE_SWEEP = "staff-notice-purge"
+
+
+# What a partner waits for goes on WEBHOOK_QUEUE (settings.CELERY_TASK_ROUTES); everything else on the default.
+WEBHOOK_TASKS = {
+    "renocrm.outbox.tasks.dispatch_event",
+    "renocrm.outbox.tasks.deliver_webhook",
+    "renocrm.outbox.tasks.sweep_webhook_deliveries",
+    "renocrm.outbox.tasks.sweep_firm_webhook_deliveries",
+}
+
+
+def route(name, args, kwargs, options, task=None, **kw):
+    """Celery's router: the queue of the tasks in WEBHOOK_TASKS, read from the settings when a task is sent."""
+    return {"queue": settings.WEBHOOK_QUEUE} if name in WEBHOOK_TASKS else None
 
 
 def _grace() -> timedelta:
@@ -45,9 +61,15 @@ class FirmStepsTask(FirmTask):
         return Task.__call__(self, *args, tenant=Tenant.objects.get(pk=tenant_id), **kwargs)
 
 
-@shared_task(base=FirmTask)
-def dispatch_event(event_id):
-    services.event_dispatch(event_id=event_id)
+@shared_task(base=FirmStepsTask)
+def dispatch_event(event_id, tenant=None):
+    """Queued when an event commits, on the webhooks queue. First its deliveries are created and their first
+    attempts queued, in a transaction of their own; then the in-process handlers run, which a failure leaves to
+    the outbox sweeper (``event_dispatch``) without holding up a webhook."""
+    with tenant_context(tenant):
+        services.event_deliveries_create(event_id=event_id)
+    with tenant_context(tenant):
+        services.event_handle(event_id=event_id)
 
 
 @shared_task(base=FirmTask)
@@ -76,7 +98,23 @@ def sweep_outbox():
 
 @shared_task
 def sweep_webhook_deliveries():
-    each_active_firm(sweep_firm_webhook_deliveries)
+    """Every WEBHOOK_SWEEP_SECONDS, on the webhooks queue: each active firm's lost webhook attempts queued again
+    (``services.webhook_deliveries_sweep``). The firms are swept one after another in this one task, each in its
+    own context and transaction, rather than fanned out as a task per firm: hundreds of firm tasks every 20
+    seconds would queue ahead of the very deliveries they are there to rescue. A firm whose sweep fails is
+    logged and swept again on the next run."""
+    for tenant in Tenant.objects.filter(is_active=True).order_by("pk"):
+        try:
+            with tenant_context(tenant):
+                services.webhook_deliveries_sweep()
+        except Exception:  # one firm's failure must not leave the other firms' deliveries unswept
+            logger.exception("Webhook sweep of firm %s failed", tenant.pk)
+
+
+@shared_task(base=FirmTask)
+def sweep_firm_webhook_deliveries():
+    """One firm's webhook sweep as a task of its own (the beat task sweeps every firm in one)."""
+    return services.webhook_deliveries_sweep()
 
 
 @shared_task
@@ -97,26 +135,10 @@ def sweep_firm_outbox(rounds: int = 0):
     return sweep.tried - sweep.failed
 
 
-# The webhook and notification sweepers queue one task per row: each row is sent in that task's own
-# transaction, and a failed send is recorded on the row itself (attempts, last error, next attempt), so one
-# row that fails never holds up the others. Queueing goes through the sweep all the same, so a row whose task
-# raises when run in place (eager) is recorded and waits its backoff like any other.
-
-
-@shared_task(base=FirmTask)
-def sweep_firm_webhook_deliveries():
-    now = timezone.now()
-    # Retries wait here as rows, not in the broker; first attempts were enqueued on commit.
-    due = WebhookDelivery.objects.filter(
-        Q(attempts__gt=0) | Q(created_at__lt=now - _grace()),
-        next_attempt_at__lte=now,
-        delivered_at__isnull=True,
-        given_up_at__isnull=True,
-        endpoint__is_active=True,
-    )
-    sweep = Sweep(WEBHOOK_SWEEP, batch_size=1000)
-    for delivery_id in sweep.batch(due.values_list("pk", flat=True)):
-        sweep.run(delivery_id, enqueue, deliver_webhook, delivery_id=delivery_id)
+# The notification sweeper queues one task per row: each row is sent in that task's own transaction, and a failed
+# send is recorded on the row itself (attempts, last error, next attempt), so one row that fails never holds up
+# the others. Queueing goes through the sweep all the same, so a row whose task raises when run in place (eager)
+# is recorded and waits its backoff like any other.
 
 
 @shared_task(base=FirmTask)

@@ -7,6 +7,7 @@ from pathlib import Path
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from .env import celery_broker_url, env_bool, env_database, env_int, env_list, env_redis_url, env_str
 
@@ -478,13 +479,32 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_t
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_TASK_ALWAYS_EAGER = False
+# Two queues. WEBHOOK_QUEUE carries what a partner is waiting for: an event's dispatch, its webhook deliveries
+# (first attempts and retries) and their sweeper, routed there by renocrm.outbox.tasks.route, so the sweeps and
+# reports on the default queue never hold a delivery up. Production runs a worker on each
+# (docs/operations.md, "Processes"); a worker started without -Q consumes both (make run).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+WEBHOOK_QUEUE = env_str("WEBHOOK_QUEUE", "webhooks")
+# Each bound by its own name: two queues on one routing key would each receive every message.
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in (CELERY_TASK_DEFAULT_QUEUE, WEBHOOK_QUEUE)]
+CELERY_TASK_ROUTES = ["renocrm.outbox.tasks.route"]
+# The webhook sweeper queues again an attempt whose task was lost (a killed worker, a broker outage) once it is
+# WEBHOOK_SWEEP_SLACK_SECONDS overdue; running every WEBHOOK_SWEEP_SECONDS, it finds it less than a minute late.
+WEBHOOK_SWEEP_SECONDS = 20
+WEBHOOK_SWEEP_SLACK_SECONDS = env_int("WEBHOOK_SWEEP_SLACK_SECONDS", 15)
 # Platform tasks outside an app's tasks.py (which autodiscovery finds by itself).
 CELERY_IMPORTS = ["renocrm.media_sweep"]
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 # Beat runs in UTC; firm-local times are computed in application code.
 CELERY_BEAT_SCHEDULE = {
     "outbox-dispatch": {"task": "renocrm.outbox.tasks.sweep_outbox", "schedule": timedelta(minutes=1)},
-    "webhook-redelivery": {"task": "renocrm.outbox.tasks.sweep_webhook_deliveries", "schedule": timedelta(minutes=1)},
+    # A run that waited in the queue longer than the slack expires unrun: behind such a backlog, what it would find
+    # overdue is still queued, not lost, and queueing it again would only lengthen the backlog.
+    "webhook-redelivery": {
+        "task": "renocrm.outbox.tasks.sweep_webhook_deliveries",
+        "schedule": timedelta(seconds=WEBHOOK_SWEEP_SECONDS),
+        "options": {"expires": WEBHOOK_SWEEP_SLACK_SECONDS},
+    },
     "notification-resend": {"task": "renocrm.outbox.tasks.sweep_notifications", "schedule": timedelta(minutes=2)},
     "sms-receipts": {"task": "renocrm.outbox.tasks.sweep_sms_receipts", "schedule": timedelta(minutes=2)},
     "firm-export-requeue": {"task": "renocrm.privacy.tasks.sweep_waiting_exports", "schedule": timedelta(minutes=10)},
@@ -541,12 +561,25 @@ if PERSONAL_EXPORT_RETENTION_DAYS < 1:
     raise ImproperlyConfigured("Environment variable PERSONAL_EXPORT_RETENTION_DAYS must be at least 1.")
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
 WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+# A failed attempt is retried after 1, 2, 4, 8 … minutes (the first wait doubling, at most 6 hours), each wait
+# ± WEBHOOK_RETRY_JITTER_PERCENT so the deliveries that failed together in a receiver's outage do not all come
+# back in the same second (renocrm.outbox.services.webhook_retry_delay).
+WEBHOOK_RETRY_FIRST_SECONDS = env_int("WEBHOOK_RETRY_FIRST_SECONDS", 60)
+WEBHOOK_RETRY_MAX_SECONDS = 6 * 3600
+WEBHOOK_RETRY_JITTER_PERCENT = 10
+if WEBHOOK_RETRY_FIRST_SECONDS < 1:
+    raise ImproperlyConfigured("Environment variable WEBHOOK_RETRY_FIRST_SECONDS must be at least 1.")
+# A retry is queued with a countdown to its time only when that is this close: Redis hands a task a worker holds
+# unacknowledged (as it holds one waiting for its countdown) to another worker after the visibility timeout.
+# Longer waits are left to the webhook sweeper, which queues the retry once due.
+WEBHOOK_RETRY_QUEUED_WITHIN_SECONDS = CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] - 600
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
 # Where webhooks may go (renocrm/outbox/egress.py): https only, and only to public addresses. Plain http is for
 # development; private networks (loopback, RFC 1918, link-local and the like) only when deliberately allowed.
 WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)
-# Outbox sweepers leave rows younger than this to the tasks queued on commit (renocrm/outbox/tasks.py).
+# The outbox and notification sweepers leave rows younger than this to the tasks queued on commit
+# (renocrm/outbox/tasks.py); webhook deliveries have their own, shorter WEBHOOK_SWEEP_SLACK_SECONDS.
 OUTBOX_SWEEP_GRACE_SECONDS = env_int("OUTBOX_SWEEP_GRACE_SECONDS", 60)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

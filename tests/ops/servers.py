@@ -365,7 +365,7 @@ class Gunicorn:
 class CeleryWorker:
     env: dict
     workdir: Path
-    queues: str = "celery"
+    queues: str = "celery,webhooks"  # both queues, as `make run` and the compose file's workers take them
     imports: tuple[str, ...] = ()
     name: str = "celery-worker"
     process: Process | None = None
