@@ -87,7 +87,7 @@ $$;
 
 def sync_listed_tables(using: str = "owner") -> None:
     """The sync index and the deletion trigger on every listed model's table (idempotent)."""
-    from renocrm.tenancy.db import tenant_table_names
+    from renocrm.tenancy.db import ensure_touch_trigger, tenant_table_names
 
     from .models import Deletion
 
@@ -106,12 +106,7 @@ def sync_listed_tables(using: str = "owner") -> None:
                 )
             )
             if table not in tenant_tables:  # the tenancy's sync keeps the firm-owned tables' own
-                cursor.execute(sql.SQL("DROP TRIGGER IF EXISTS renocrm_touch ON {}").format(t))
-                cursor.execute(
-                    sql.SQL(
-                        "CREATE TRIGGER renocrm_touch BEFORE UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION renocrm_touch()"
-                    ).format(t)
-                )
+                ensure_touch_trigger(cursor, table)
             cursor.execute(sql.SQL("DROP TRIGGER IF EXISTS renocrm_deletion ON {}").format(t))
             if name is None:
                 continue

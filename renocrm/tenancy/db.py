@@ -239,6 +239,17 @@ def _ensure_member_foreign_key(cursor, table: str, column: str) -> None:
         )
 
 
+def ensure_touch_trigger(cursor, table: str) -> None:
+    """``renocrm_touch`` on ``table``: its ``updated_at`` moves on every UPDATE (see ``install_functions``)."""
+    t = sql.Identifier(table)
+    cursor.execute(sql.SQL("DROP TRIGGER IF EXISTS renocrm_touch ON {}").format(t))
+    cursor.execute(
+        sql.SQL(
+            "CREATE TRIGGER renocrm_touch BEFORE UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION renocrm_touch()"
+        ).format(t)
+    )
+
+
 def sync_tenant_tables(using: str = "owner") -> None:
     """Bring every tenant table's policy, keys, trigger and grants in line with the models."""
     connection = connections[using]
@@ -298,12 +309,7 @@ def sync_tenant_tables(using: str = "owner") -> None:
             if table not in existing:
                 continue
             t = sql.Identifier(table)
-            cursor.execute(sql.SQL("DROP TRIGGER IF EXISTS renocrm_touch ON {}").format(t))
-            cursor.execute(
-                sql.SQL(
-                    "CREATE TRIGGER renocrm_touch BEFORE UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION renocrm_touch()"
-                ).format(t)
-            )
+            ensure_touch_trigger(cursor, table)
             cursor.execute(sql.SQL("DROP TRIGGER IF EXISTS renocrm_audit ON {}").format(t))
             if model.audited:
                 cursor.execute(
