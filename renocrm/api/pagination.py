@@ -2,6 +2,7 @@ import base64
 import re
 from datetime import datetime
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -9,6 +10,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
+
+from renocrm.forms import check_clock_offset
 
 BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
@@ -69,6 +72,10 @@ class IdCursorPagination(CursorPagination):
                     ]
                 }
             )
+        try:
+            check_clock_offset(value)  # the database refuses an offset no clock uses
+        except DjangoValidationError as error:
+            raise ValidationError({self.updated_after_query_param: error.messages}) from None
         return value
 
     def _sync_page(self, queryset, request):
@@ -96,7 +103,8 @@ class IdCursorPagination(CursorPagination):
             position = parse_datetime(at), int(pk)
             if position[0] is None or position[0].tzinfo is None:
                 raise ValueError(at)
-        except (ValueError, UnicodeError):
+            check_clock_offset(position[0])
+        except (ValueError, UnicodeError, DjangoValidationError):
             raise ValidationError(
                 {self.cursor_query_param: [_("This cursor is not valid; use a link from a previous page.")]}
             ) from None

@@ -67,7 +67,7 @@ def test_updated_after_is_inclusive_and_needs_an_offset(client, firm_a, key):
     local = (now - timedelta(hours=1)).astimezone(timezone.get_fixed_timezone(480)).isoformat()
     raw = client.get(f"{LEADS}?updated_after={local}", HTTP_AUTHORIZATION=f"Api-Key {key.raw_key}")
     assert {row["id"] for row in raw.json()["results"]} == {edge.pk, new.pk}
-    for bad in ("2026-12-01T08:00:00", "yesterday", "2026-13-01T00:00:00Z"):
+    for bad in ("2026-12-01T08:00:00", "yesterday", "2026-13-01T00:00:00Z", "0391-05-12T04:44:26-21:13"):
         refused = _get(client, key, LEADS, {"updated_after": bad})
         assert refused.status_code == 400, bad
         assert "updated_after" in refused.json()["error"]["fields"]
@@ -104,6 +104,8 @@ def test_the_sync_ordering_refuses_what_it_cannot_read(client, firm_a, key):
         ({"ordering": "-updated_at"}, "ordering"),
         ({"ordering": "updated_at", "cursor": "bm90IGEgY3Vyc29y"}, "cursor"),
         ({"ordering": "updated_at", "cursor": "%%%"}, "cursor"),
+        # A position no cursor hands out: an offset no clock uses.
+        ({"ordering": "updated_at", "cursor": "MDM5MS0wNS0xMlQwNDo0NDoyNi0yMToxM3w1"}, "cursor"),
         ({"updated_since": "2026-12-01T00:00:00Z"}, "updated_since"),  # unknown, never ignored
     ):
         refused = _get(client, key, LEADS, params)

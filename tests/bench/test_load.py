@@ -147,9 +147,10 @@ def test_a_second_call_reuses_the_loaded_data(dataset, django_db_blocker):
     assert again.counts == dataset.counts
 
 
+# The rows as the sweepers see them: updated_at left out, which the database moves on every UPDATE (the rearm's too).
 STATE_SQL = """
-SELECT (SELECT md5(string_agg(c::text, ',' ORDER BY id)) FROM callbacks_callback c),
-       (SELECT md5(string_agg(c::text, ',' ORDER BY id)) FROM complaints_complaint c),
+SELECT (SELECT md5(string_agg((to_jsonb(c) - 'updated_at')::text, ',' ORDER BY id)) FROM callbacks_callback c),
+       (SELECT md5(string_agg((to_jsonb(c) - 'updated_at')::text, ',' ORDER BY id)) FROM complaints_complaint c),
        (SELECT count(*) FROM callbacks_callbackattempt), (SELECT count(*) FROM aftercare_warrantyreminder),
        (SELECT count(*) FROM complaints_complaintentry), (SELECT count(*) FROM complaints_complaintescalation),
        (SELECT count(*) FROM outbox_notification), (SELECT count(*) FROM outbox_outboxevent),
