@@ -18,7 +18,11 @@ from .views import FirmScopedMixin
 
 def readable_resources(request) -> list[str]:
     """The list endpoints whose records the request's principal may read (a key by its "<group>:read" scopes,
-    a staff member by the groups' view permissions)."""
+    a staff member by the groups' view permissions). Worked out once per request: the permission asks, then the
+    list's queryset."""
+    cached = getattr(request._request, "_readable_resources", None)
+    if cached is not None:
+        return cached
     if isinstance(request.auth, ApiKey):
         scopes = request.auth.scopes
 
@@ -31,7 +35,9 @@ def readable_resources(request) -> list[str]:
         def may(group):
             return membership.has_perm(f"{group}.view")
 
-    return sorted(name for name, resource in listed_resources().items() if may(resource.permission_group))
+    readable = sorted(name for name, resource in listed_resources().items() if may(resource.permission_group))
+    request._request._readable_resources = readable
+    return readable
 
 
 class DeletionPermission(BasePermission):
